@@ -1,0 +1,188 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace StaticFlow.Tensors;
+
+/// <summary>
+/// A dense, immutable-shape tensor: a <see cref="Tensors.DType"/>, a fully defined <see cref="TensorShape"/>
+/// and contiguous row-major little-endian storage (or one byte string per element for
+/// <see cref="DType.String"/>). Views over the storage (<see cref="AsSpan{T}"/>,
+/// <see cref="AsTensorSpan{T}"/>) copy nothing.
+/// </summary>
+public sealed class Tensor
+{
+    /// <summary>The largest tensor storage this runtime allocates (a single .NET array).</summary>
+    public const long MaxStorageBytes = 0x7FFFFFC7;
+
+    private readonly byte[]? _bytes;
+    private readonly byte[][]? _strings;
+
+    private Tensor(DType dtype, TensorShape shape, byte[]? bytes, byte[][]? strings)
+    {
+        DType = dtype;
+        Shape = shape;
+        ElementCount = shape.ElementCount;
+        _bytes = bytes;
+        _strings = strings;
+    }
+
+    /// <summary>The element type.</summary>
+    public DType DType { get; }
+
+    /// <summary>The dimensions, all known.</summary>
+    public TensorShape Shape { get; }
+
+    /// <summary>The number of elements (1 for a scalar).</summary>
+    public long ElementCount { get; }
+
+    /// <summary>Size of the numeric storage in bytes (0 for string tensors).</summary>
+    public long ByteCount => _bytes?.LongLength ?? 0;
+
+    /// <summary>A zero-filled tensor (empty strings for <see cref="DType.String"/>).</summary>
+    /// <exception cref="ArgumentException">The shape is not fully defined, or is larger than <see cref="MaxStorageBytes"/>.</exception>
+    public static Tensor Zeros(DType dtype, TensorShape shape)
+    {
+        if (dtype == DType.String)
+        {
+            var strings = new byte[CheckedCount(shape, 8)][];
+            Array.Fill(strings, []);
+            return new Tensor(dtype, shape, null, strings);
+        }
+        return new Tensor(dtype, shape, new byte[CheckedCount(shape, dtype.SizeOf()) * dtype.SizeOf()], null);
+    }
+
+    /// <summary>Allocates storage for <paramref name="shape"/> without clearing it; the caller fills it.</summary>
+    internal static Tensor Uninitialized(DType dtype, TensorShape shape)
+    {
+        if (dtype == DType.String) return Zeros(dtype, shape);
+        long bytes = CheckedCount(shape, dtype.SizeOf()) * dtype.SizeOf();
+        return new Tensor(dtype, shape, GC.AllocateUninitializedArray<byte>((int)bytes), null);
+    }
+
+    /// <summary>A tensor holding a copy of <paramref name="values"/> with the given dimensions.</summary>
+    /// <exception cref="ArgumentException">The number of values does not match the shape.</exception>
+    public static Tensor FromArray<T>(ReadOnlySpan<T> values, params long[] dims) where T : unmanaged
+    {
+        var shape = new TensorShape(dims);
+        if (!shape.TryGetElementCount(out long count) || count != values.Length)
+            throw new ArgumentException($"{values.Length} values do not fill shape {shape}.", nameof(values));
+        var tensor = Uninitialized(DTypes.Of<T>(), shape);
+        values.CopyTo(tensor.AsSpan<T>());
+        return tensor;
+    }
+
+    /// <summary>A 1-D tensor holding a copy of <paramref name="values"/>.</summary>
+    public static Tensor FromArray<T>(T[] values) where T : unmanaged => FromArray<T>(values, values.LongLength);
+
+    /// <summary>A scalar.</summary>
+    public static Tensor Scalar<T>(T value) where T : unmanaged => FromArray<T>([value]);
+
+    /// <summary>A string tensor whose elements are the given byte strings (not copied).</summary>
+    public static Tensor FromStrings(byte[][] values, params long[] dims)
+    {
+        var shape = new TensorShape(dims);
+        if (!shape.TryGetElementCount(out long count) || count != values.Length)
+            throw new ArgumentException($"{values.Length} strings do not fill shape {shape}.", nameof(values));
+        foreach (byte[] value in values) ArgumentNullException.ThrowIfNull(value, nameof(values));
+        return new Tensor(DType.String, shape, null, values);
+    }
+
+    /// <summary>A scalar string tensor holding the UTF-8 bytes of <paramref name="value"/>.</summary>
+    public static Tensor Scalar(string value) => FromStrings([Encoding.UTF8.GetBytes(value)]);
+
+    /// <summary>The elements as a writable span of <typeparamref name="T"/>, without copying.</summary>
+    /// <exception cref="InvalidOperationException"><typeparamref name="T"/> does not match the dtype.</exception>
+    public Span<T> AsSpan<T>() where T : unmanaged
+    {
+        if (_bytes is null || DTypes.Of<T>() != DType)
+            throw new InvalidOperationException($"A {DType.Name()} tensor cannot be viewed as {typeof(T).Name}.");
+        return MemoryMarshal.Cast<byte, T>(_bytes.AsSpan());
+    }
+
+    /// <summary>The raw little-endian bytes of a numeric tensor, without copying.</summary>
+    public Span<byte> AsBytes() =>
+        _bytes ?? throw new InvalidOperationException("A string tensor has no contiguous byte storage; use Strings.");
+
+    /// <summary>The elements of a string tensor.</summary>
+    public ReadOnlySpan<byte[]> Strings =>
+        _strings ?? throw new InvalidOperationException($"A {DType.Name()} tensor has no strings.");
+
+    /// <summary>A <see cref="TensorSpan{T}"/> over this tensor's storage (zero-copy) for System.Numerics.Tensors.</summary>
+    public TensorSpan<T> AsTensorSpan<T>() where T : unmanaged
+    {
+        Span<T> span = AsSpan<T>();
+        return new TensorSpan<T>(span, Lengths());
+    }
+
+    /// <summary>Copies a System.Numerics.Tensors span into a new tensor of the same shape.</summary>
+    public static Tensor FromTensorSpan<T>(ReadOnlyTensorSpan<T> source) where T : unmanaged
+    {
+        var dims = new long[source.Rank];
+        for (int i = 0; i < dims.Length; i++) dims[i] = source.Lengths[i];
+        var tensor = Uninitialized(DTypes.Of<T>(), new TensorShape(dims));
+        source.FlattenTo(tensor.AsSpan<T>());
+        return tensor;
+    }
+
+    /// <summary>The elements copied into a new array.</summary>
+    public T[] ToArray<T>() where T : unmanaged => AsSpan<T>().ToArray();
+
+    /// <summary>Element <paramref name="index"/> in row-major order, widened to double (for printing and comparisons).</summary>
+    public double GetDouble(long index) => DType switch
+    {
+        DType.Float32 => AsSpan<float>()[(int)index],
+        DType.Float64 => AsSpan<double>()[(int)index],
+        DType.Float16 => (double)AsSpan<Half>()[(int)index],
+        DType.BFloat16 => AsSpan<BFloat16>()[(int)index],
+        DType.Int8 => AsSpan<sbyte>()[(int)index],
+        DType.Int16 => AsSpan<short>()[(int)index],
+        DType.Int32 => AsSpan<int>()[(int)index],
+        DType.Int64 => AsSpan<long>()[(int)index],
+        DType.UInt8 => AsSpan<byte>()[(int)index],
+        DType.UInt16 => AsSpan<ushort>()[(int)index],
+        DType.UInt32 => AsSpan<uint>()[(int)index],
+        DType.UInt64 => AsSpan<ulong>()[(int)index],
+        DType.Bool => AsSpan<bool>()[(int)index] ? 1 : 0,
+        _ => throw new InvalidOperationException($"A {DType.Name()} tensor has no numeric elements."),
+    };
+
+    /// <summary>True when dtype, shape and every element's bytes are equal.</summary>
+    public bool ContentEquals(Tensor other)
+    {
+        if (DType != other.DType || !Shape.Equals(other.Shape)) return false;
+        if (_strings is not null)
+        {
+            for (int i = 0; i < _strings.Length; i++)
+                if (!_strings[i].AsSpan().SequenceEqual(other._strings![i])) return false;
+            return true;
+        }
+        return _bytes.AsSpan().SequenceEqual(other._bytes);
+    }
+
+    /// <summary>A short description, like <c>float32[2,3]</c>.</summary>
+    public override string ToString() => $"{DType.Name()}{Shape}";
+
+    private nint[] Lengths()
+    {
+        var lengths = new nint[Shape.Rank];
+        for (int i = 0; i < lengths.Length; i++) lengths[i] = (nint)Shape[i];
+        return lengths;
+    }
+
+    private static long CheckedCount(TensorShape shape, int elementSize)
+    {
+        if (!shape.TryGetElementCount(out long count))
+            throw new ArgumentException($"Shape {shape} is not fully defined or its element count overflows.", nameof(shape));
+        if (count > MaxStorageBytes / Math.Max(elementSize, 1))
+            throw new ArgumentException($"A tensor of shape {shape} needs more than {MaxStorageBytes} bytes, the largest single allocation.", nameof(shape));
+        return count;
+    }
+
+    internal static bool FitsInStorage(long count, DType dtype) =>
+        count <= MaxStorageBytes / Math.Max(dtype == DType.String ? 8 : dtype.SizeOf(), 1);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Tensor WrapBytes(DType dtype, TensorShape shape, byte[] bytes) => new(dtype, shape, bytes, null);
+}
