@@ -1,0 +1,104 @@
+using Google.Protobuf;
+using StaticFlow.Checkpoints;
+using StaticFlow.Formats.Text;
+using StaticFlow.IO;
+using StaticFlow.Protos;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.SavedModels;
+
+/// <summary>Options of <see cref="SavedModelWriter"/>.</summary>
+public sealed record SavedModelWriteOptions
+{
+    /// <summary>Write <c>saved_model.pbtxt</c> instead of <c>saved_model.pb</c>.</summary>
+    public bool AsText { get; init; }
+
+    /// <summary>Replace an existing directory (otherwise writing over one fails).</summary>
+    public bool Overwrite { get; init; }
+
+    /// <summary>A <c>fingerprint.pb</c> to store, or null for none (it is optional for loaders).</summary>
+    public FingerprintDef? Fingerprint { get; init; }
+
+    /// <summary>Files copied into <c>assets/</c>: file name there to source path.</summary>
+    public IReadOnlyDictionary<string, string> Assets { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Files copied into <c>assets.extra/</c>: file name there to source path.</summary>
+    public IReadOnlyDictionary<string, string> AssetsExtra { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>
+/// Writes SavedModel directories. The whole directory is assembled under a temporary sibling name and renamed
+/// into place, so readers never see a partial SavedModel.
+/// </summary>
+public static class SavedModelWriter
+{
+    /// <summary>Writes <paramref name="model"/> and its variables (keys exactly as given) to <paramref name="directory"/>.</summary>
+    public static void Write(string directory, SavedModel model, IReadOnlyDictionary<string, Tensor>? variables, CheckpointKeyStyle style, SavedModelWriteOptions? options = null) =>
+        Write(directory, model, variables is null ? null : prefix => Checkpoint.Save(prefix, variables, style), options);
+
+    /// <summary>
+    /// Writes <paramref name="model"/> to <paramref name="directory"/>; <paramref name="writeVariables"/>, when
+    /// given, writes the variables bundle at the prefix it is passed.
+    /// </summary>
+    /// <exception cref="IOException">The directory exists and <see cref="SavedModelWriteOptions.Overwrite"/> is false.</exception>
+    public static void Write(string directory, SavedModel model, Action<string>? writeVariables, SavedModelWriteOptions? options = null)
+    {
+        options ??= new SavedModelWriteOptions();
+        string target = Path.GetFullPath(directory);
+        if (Directory.Exists(target) && !options.Overwrite)
+            throw new IOException($"{target}: the SavedModel directory already exists (set Overwrite to replace it).");
+        string parent = Path.GetDirectoryName(target) ?? ".";
+        Directory.CreateDirectory(parent);
+        string staging = AtomicFile.TemporaryPathFor(target);
+        try
+        {
+            Directory.CreateDirectory(staging);
+            if (options.AsText)
+                File.WriteAllText(Path.Combine(staging, SavedModelDirectory.TextProtoFileName), TextFormat.Print(model));
+            else
+                File.WriteAllBytes(Path.Combine(staging, SavedModelDirectory.ProtoFileName), model.ToByteArray());
+
+            string variablesDir = Path.Combine(staging, SavedModelDirectory.VariablesName);
+            Directory.CreateDirectory(variablesDir);
+            writeVariables?.Invoke(Path.Combine(variablesDir, SavedModelDirectory.VariablesName));
+
+            CopyInto(Path.Combine(staging, SavedModelDirectory.AssetsDirectoryName), options.Assets);
+            CopyInto(Path.Combine(staging, SavedModelDirectory.AssetsExtraDirectoryName), options.AssetsExtra);
+            if (options.Fingerprint is { } fingerprint)
+                File.WriteAllBytes(Path.Combine(staging, SavedModelDirectory.FingerprintFileName), fingerprint.ToByteArray());
+            Publish(staging, target);
+        }
+        catch
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            throw;
+        }
+    }
+
+    private static void CopyInto(string directory, IReadOnlyDictionary<string, string> files)
+    {
+        if (files.Count == 0) return;
+        Directory.CreateDirectory(directory);
+        foreach (var (name, source) in files)
+        {
+            if (name.Length == 0 || Path.GetFileName(name) != name)
+                throw new ArgumentException($"Asset name '{name}' must be a plain file name.", nameof(files));
+            File.Copy(source, Path.Combine(directory, name));
+        }
+    }
+
+    private static void Publish(string staging, string target)
+    {
+        if (!Directory.Exists(target))
+        {
+            Directory.Move(staging, target);
+            return;
+        }
+        // Directories cannot be renamed over each other: move the old one aside first, so that a crash
+        // leaves either the old model under a temporary name or the new one in place.
+        string aside = AtomicFile.TemporaryPathFor(target) + ".old";
+        Directory.Move(target, aside);
+        Directory.Move(staging, target);
+        Directory.Delete(aside, recursive: true);
+    }
+}
