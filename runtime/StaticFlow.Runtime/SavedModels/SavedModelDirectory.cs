@@ -29,12 +29,25 @@ public sealed class SavedModelDirectory
     /// <summary>The default signature key.</summary>
     public const string DefaultSignatureKey = "serving_default";
 
-    private SavedModelDirectory(string path, SavedModel model, FingerprintDef? fingerprint)
+    private readonly byte[]? _originalBytes;
+    private readonly SavedModel? _original;
+
+    private SavedModelDirectory(string path, SavedModel model, byte[]? originalBytes, FingerprintDef? fingerprint)
     {
         Path = path;
         Model = model;
         Fingerprint = fingerprint;
+        _originalBytes = originalBytes;
+        _original = originalBytes is null ? null : model.Clone();
     }
+
+    /// <summary>
+    /// The bytes of <see cref="Model"/>: the file's own bytes while the model is unchanged, otherwise the canonical
+    /// serialization. Writers may order fields freely (TensorFlow 2.14's Python writes some messages' fields in
+    /// reverse order), and a canonical serializer cannot reproduce that, so an unchanged model keeps its bytes.
+    /// </summary>
+    public byte[] Serialize() =>
+        _originalBytes is not null && Model.Equals(_original) ? (byte[])_originalBytes.Clone() : Model.ToByteArray();
 
     /// <summary>The directory.</summary>
     public string Path { get; }
@@ -90,7 +103,8 @@ public sealed class SavedModelDirectory
             throw new StaticFlowFormatException(path, "no saved_model.pb or saved_model.pbtxt in this directory");
         }
 
-        SavedModel model = File.Exists(pb) ? ReadBinary(pb) : ReadText(pbtxt);
+        byte[]? bytes = File.Exists(pb) ? File.ReadAllBytes(pb) : null;
+        SavedModel model = bytes is not null ? ParseBinary(pb, bytes) : ReadText(pbtxt);
         FingerprintDef? fingerprint = null;
         string fingerprintPath = System.IO.Path.Combine(path, FingerprintFileName);
         if (File.Exists(fingerprintPath))
@@ -98,7 +112,7 @@ public sealed class SavedModelDirectory
             try { fingerprint = FingerprintDef.Parser.ParseFrom(File.ReadAllBytes(fingerprintPath)); }
             catch (InvalidProtocolBufferException e) { throw new StaticFlowFormatException(fingerprintPath, $"not a valid FingerprintDef: {e.Message}", e); }
         }
-        return new SavedModelDirectory(System.IO.Path.GetFullPath(path), model, fingerprint);
+        return new SavedModelDirectory(System.IO.Path.GetFullPath(path), model, bytes, fingerprint);
     }
 
     /// <summary>The meta graph whose tags are exactly <paramref name="tags"/> (default: <c>serve</c>).</summary>
@@ -116,9 +130,10 @@ public sealed class SavedModelDirectory
     public IReadOnlyList<IReadOnlyList<string>> TagSets => [.. Model.MetaGraphs.Select(m => (IReadOnlyList<string>)[.. m.MetaInfoDef?.Tags ?? []])];
 
     /// <summary>Reads a binary <c>saved_model.pb</c>.</summary>
-    public static SavedModel ReadBinary(string path)
+    public static SavedModel ReadBinary(string path) => ParseBinary(path, File.ReadAllBytes(path));
+
+    private static SavedModel ParseBinary(string path, byte[] bytes)
     {
-        byte[] bytes = File.ReadAllBytes(path);
         SavedModel model;
         try { model = SavedModel.Parser.ParseFrom(bytes); }
         catch (InvalidProtocolBufferException e)

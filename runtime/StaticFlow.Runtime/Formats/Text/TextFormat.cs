@@ -48,7 +48,10 @@ public static partial class TextFormat
             object? value = field.Accessor.GetValue(message);
             if (field.IsMap)
             {
-                var entries = ((IDictionary)value!).Cast<DictionaryEntry>().OrderBy(e => e.Key, MapKeyComparer.Instance);
+                var entries = new List<DictionaryEntry>();
+                var enumerator = ((IDictionary)value!).GetEnumerator();
+                while (enumerator.MoveNext()) entries.Add(enumerator.Entry);
+                entries.Sort((x, y) => MapKeyComparer.Instance.Compare(x.Key, y.Key));
                 FieldDescriptor keyField = field.MessageType.FindFieldByNumber(1);
                 FieldDescriptor valueField = field.MessageType.FindFieldByNumber(2);
                 foreach (DictionaryEntry entry in entries)
