@@ -24,10 +24,18 @@ public sealed class TensorBundleWriter : IDisposable
     private long _offset;
     private bool _finished;
 
+    private readonly TableCompression _indexCompression;
+
     /// <summary>Starts a bundle at <paramref name="prefix"/>, creating its directory if needed.</summary>
-    public TensorBundleWriter(string prefix)
+    /// <param name="prefix">The bundle prefix.</param>
+    /// <param name="indexCompression">
+    /// Snappy (the default) writes the index as TensorFlow 1.1 and later do, byte for byte; None writes an index
+    /// that TensorFlow 1.0 can read too.
+    /// </param>
+    public TensorBundleWriter(string prefix, TableCompression indexCompression = TableCompression.Snappy)
     {
         Prefix = prefix;
+        _indexCompression = indexCompression;
         string? directory = Path.GetDirectoryName(Path.GetFullPath(prefix));
         if (directory is not null) Directory.CreateDirectory(directory);
         _dataPath = BundleFiles.DataPath(prefix, 0, 1);
@@ -75,7 +83,7 @@ public sealed class TensorBundleWriter : IDisposable
 
         AtomicFile.Write(BundleFiles.IndexPath(Prefix), stream =>
         {
-            var table = new TableWriter(stream);
+            var table = new TableWriter(stream, compression: _indexCompression);
             var header = new BundleHeaderProto
             {
                 NumShards = 1,

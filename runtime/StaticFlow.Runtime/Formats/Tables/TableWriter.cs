@@ -3,6 +3,18 @@ using StaticFlow.Formats.Hashing;
 
 namespace StaticFlow.Formats.Tables;
 
+/// <summary>How a <see cref="TableWriter"/> stores blocks.</summary>
+public enum TableCompression
+{
+    /// <summary>Raw blocks: readable by every TensorFlow release.</summary>
+    None,
+    /// <summary>
+    /// Snappy where it saves at least 12.5% (else raw), as TensorFlow 1.1 and later write bundle indexes
+    /// (the shared TF 1.14 and 2.14 files have snappy data blocks; TF 1.0's are raw).
+    /// </summary>
+    Snappy,
+}
+
 /// <summary>
 /// Writes a string-to-string table in the LevelDB SSTable format as TensorFlow's
 /// <c>table::TableBuilder</c> does (no filter blocks, empty metaindex, no compression): the format of a
@@ -12,6 +24,7 @@ public sealed class TableWriter
 {
     private readonly Stream _output;
     private readonly int _blockSize;
+    private readonly TableCompression _compression;
     private readonly BlockBuilder _dataBlock = new(TableFormat.DataBlockRestartInterval);
     private readonly BlockBuilder _indexBlock = new(restartInterval: 1);
     private byte[]? _lastKey;
@@ -20,10 +33,11 @@ public sealed class TableWriter
     private bool _finished;
 
     /// <summary>Creates a writer over <paramref name="output"/>, which must be positioned at its start.</summary>
-    public TableWriter(Stream output, int blockSize = TableFormat.DefaultBlockSize)
+    public TableWriter(Stream output, int blockSize = TableFormat.DefaultBlockSize, TableCompression compression = TableCompression.None)
     {
         _output = output;
         _blockSize = blockSize;
+        _compression = compression;
     }
 
     /// <summary>Adds an entry. Keys must be added in strictly increasing bytewise order.</summary>
@@ -87,9 +101,20 @@ public sealed class TableWriter
 
     private BlockHandle WriteBlock(byte[] contents)
     {
+        byte type = TableFormat.NoCompression;
+        if (_compression == TableCompression.Snappy)
+        {
+            byte[] compressed = Snappier.Snappy.CompressToArray(contents);
+            // LevelDB's rule: keep the compressed form only when it saves at least an eighth.
+            if (compressed.Length < contents.Length - contents.Length / 8)
+            {
+                contents = compressed;
+                type = TableFormat.SnappyCompression;
+            }
+        }
         var handle = new BlockHandle(_offset, (ulong)contents.Length);
         Span<byte> trailer = stackalloc byte[TableFormat.BlockTrailerLength];
-        trailer[0] = TableFormat.NoCompression;
+        trailer[0] = type;
         uint crc = Crc32C.Extend(Crc32C.Compute(contents), trailer[..1]);
         BinaryPrimitives.WriteUInt32LittleEndian(trailer[1..], Crc32C.Mask(crc));
         _output.Write(contents);
