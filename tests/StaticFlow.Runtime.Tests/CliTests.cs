@@ -1,0 +1,78 @@
+using StaticFlow.Cli;
+
+namespace StaticFlow.Tests;
+
+public class CliTests
+{
+    [Theory]
+    [InlineData(TestData.HalfPlusTwoTf1, new[] { "classify_x_to_y", "regress_x2_to_y3", "regress_x_to_y", "regress_x_to_y2", "serving_default" })]
+    [InlineData(TestData.HalfPlusTwoTf2, new[] { "__saved_model_init_op", "classify_x2_to_y3", "classify_x_to_y", "regress_x2_to_y3", "regress_x_to_y", "regress_x_to_y2", "serving_default" })]
+    [InlineData(TestData.HalfPlusThree, new[] { "serving_default", "tensorflow/serving/regress" })]
+    public void ShowAllPrintsEverySignature(string model, string[] signatures)
+    {
+        var (code, output, _) = Run("show", TestData.CopyModel(model), "--all");
+        Assert.Equal(0, code);
+        var printed = output.Split('\n').Where(l => l.StartsWith("signature_def['", StringComparison.Ordinal)).Select(l => l[15..l.IndexOf('\'', 15)]);
+        Assert.Equal(signatures, printed);
+        Assert.Contains("MetaGraphDef with tag-set: 'serve'", output);
+    }
+
+    [Fact]
+    public void ShowAllPrintsInputsOutputsDtypesAndShapes()
+    {
+        var (_, output, _) = Run("show", TestData.CopyModel(TestData.HalfPlusTwoTf1), "--all");
+        string serving = output[output.IndexOf("signature_def['serving_default']", StringComparison.Ordinal)..];
+        Assert.Contains("inputs['x'] tensor_info:\n        dtype: DT_FLOAT\n        shape: (-1, 1)\n        name: x:0", serving);
+        Assert.Contains("outputs['y'] tensor_info:\n        dtype: DT_FLOAT\n        shape: (-1, 1)\n        name: y:0", serving);
+        Assert.Contains("Method name is: tensorflow/serving/predict", serving);
+    }
+
+    [Fact]
+    public void InspectListsVariablesAndPrintsValues()
+    {
+        string dir = TestData.CopyModel(TestData.HalfPlusTwoTf1);
+        var (code, output, _) = Run("inspect", Path.Combine(dir, "variables", "variables.index"));
+        Assert.Equal(0, code);
+        Assert.Equal(["a float32 []", "a2 float32 []", "b float32 []", "c float32 []", "c2 float32 []"], output.Trim().Split('\n'));
+
+        (_, output, _) = Run("inspect", dir, "--tensor", "b");
+        Assert.Equal("tensor_name: b (float32[])\n2.0", output.Trim());
+
+        (_, output, _) = Run("inspect", TestData.CopyModel(TestData.HalfPlusTwoTf2), "--tensor", "c", "--json");
+        var json = System.Text.Json.JsonDocument.Parse(output).RootElement;
+        Assert.Equal(3.0, json.GetProperty("tensors")[0].GetProperty("values").GetDouble());
+        Assert.Equal(4, json.GetProperty("variables").GetArrayLength());
+    }
+
+    [Fact]
+    public void InspectPrintsLargeTensorsWithoutElision()
+    {
+        string prefix = Path.Combine(TempDirectory.Create(), "big");
+        Checkpoints.Checkpoint.Save(prefix, new Dictionary<string, Tensors.Tensor> { ["m"] = Tensors.Tensor.FromArray<int>(Enumerable.Range(0, 3000).ToArray(), 30, 100) }, Checkpoints.CheckpointKeyStyle.NameBased);
+        var (_, output, _) = Run("inspect", prefix, "--tensor", "m");
+        Assert.DoesNotContain("...", output);
+        Assert.Contains("2998, 2999]]", output);
+        string values = output.Split('\n')[1];
+        Assert.Equal(Enumerable.Range(0, 3000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            System.Text.RegularExpressions.Regex.Matches(values, "[0-9]+").Select(m => m.Value));
+    }
+
+    [Fact]
+    public void BadInputGivesOneLineAndExitCodeOne()
+    {
+        var (code, _, error) = Run("inspect", Path.Combine(TempDirectory.Create(), "missing"));
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: ", error);
+        (code, _, error) = Run("inspect", TestData.CopyModel(TestData.HalfPlusTwoTf1), "--tensor", "nope");
+        Assert.Equal(1, code);
+        Assert.Contains("no tensor named 'nope'", error);
+    }
+
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter { NewLine = "\n" };
+        var error = new StringWriter { NewLine = "\n" };
+        int code = CommandLineApp.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+}
