@@ -108,7 +108,7 @@ public class BundleTests
     {
         // A tensor whose bytes are intact reads even when another tensor's bytes are damaged.
         string prefix = Path.Combine(TempDirectory.Create(), "two");
-        Checkpoint.Save(prefix, new Dictionary<string, Tensor> { ["a"] = Tensor.FromArray<float>(new float[1000]), ["b"] = Tensor.Scalar(3f) }, CheckpointKeyStyle.NameBased);
+        Checkpoint.Save(prefix, new Dictionary<string, Tensor> { ["a"] = Tensor.Vector(new float[1000]), ["b"] = Tensor.Scalar(3f) }, CheckpointKeyStyle.NameBased);
         string data = BundleFiles.DataPath(prefix, 0, 1);
         byte[] bytes = File.ReadAllBytes(data);
         bytes[10] ^= 0xFF;

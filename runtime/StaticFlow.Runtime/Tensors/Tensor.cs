@@ -61,7 +61,7 @@ public sealed class Tensor
         return new Tensor(dtype, shape, GC.AllocateUninitializedArray<byte>((int)bytes), null);
     }
 
-    /// <summary>A tensor holding a copy of <paramref name="values"/> with the given dimensions.</summary>
+    /// <summary>A tensor holding a copy of <paramref name="values"/> with the given dimensions (none: a scalar).</summary>
     /// <exception cref="ArgumentException">The number of values does not match the shape.</exception>
     public static Tensor FromArray<T>(ReadOnlySpan<T> values, params long[] dims) where T : unmanaged
     {
@@ -74,7 +74,7 @@ public sealed class Tensor
     }
 
     /// <summary>A 1-D tensor holding a copy of <paramref name="values"/>.</summary>
-    public static Tensor FromArray<T>(T[] values) where T : unmanaged => FromArray<T>(values, values.LongLength);
+    public static Tensor Vector<T>(params T[] values) where T : unmanaged => FromArray<T>(values, values.LongLength);
 
     /// <summary>A scalar.</summary>
     public static Tensor Scalar<T>(T value) where T : unmanaged => FromArray<T>([value]);
