@@ -16,8 +16,8 @@ public sealed record SavedModelWriteOptions
     /// <summary>Replace an existing directory (otherwise writing over one fails).</summary>
     public bool Overwrite { get; init; }
 
-    /// <summary>A <c>fingerprint.pb</c> to store, or null for none (it is optional for loaders).</summary>
-    public FingerprintDef? Fingerprint { get; init; }
+    /// <summary>Write <c>fingerprint.pb</c> (see <see cref="SavedModelFingerprint"/>); it is optional for loaders.</summary>
+    public bool WriteFingerprint { get; init; } = true;
 
     /// <summary>Files copied into <c>assets/</c>: file name there to source path.</summary>
     public IReadOnlyDictionary<string, string> Assets { get; init; } = new Dictionary<string, string>();
@@ -53,19 +53,25 @@ public static class SavedModelWriter
         try
         {
             Directory.CreateDirectory(staging);
+            byte[] modelBytes = model.ToByteArray();
             if (options.AsText)
                 File.WriteAllText(Path.Combine(staging, SavedModelDirectory.TextProtoFileName), TextFormat.Print(model));
             else
-                File.WriteAllBytes(Path.Combine(staging, SavedModelDirectory.ProtoFileName), model.ToByteArray());
+                File.WriteAllBytes(Path.Combine(staging, SavedModelDirectory.ProtoFileName), modelBytes);
 
             string variablesDir = Path.Combine(staging, SavedModelDirectory.VariablesName);
             Directory.CreateDirectory(variablesDir);
-            writeVariables?.Invoke(Path.Combine(variablesDir, SavedModelDirectory.VariablesName));
+            string variablesPrefix = Path.Combine(variablesDir, SavedModelDirectory.VariablesName);
+            writeVariables?.Invoke(variablesPrefix);
 
             CopyInto(Path.Combine(staging, SavedModelDirectory.AssetsDirectoryName), options.Assets);
             CopyInto(Path.Combine(staging, SavedModelDirectory.AssetsExtraDirectoryName), options.AssetsExtra);
-            if (options.Fingerprint is { } fingerprint)
-                File.WriteAllBytes(Path.Combine(staging, SavedModelDirectory.FingerprintFileName), fingerprint.ToByteArray());
+            if (options.WriteFingerprint)
+            {
+                byte[] index = File.Exists(variablesPrefix + ".index") ? File.ReadAllBytes(variablesPrefix + ".index") : [];
+                File.WriteAllBytes(Path.Combine(staging, SavedModelDirectory.FingerprintFileName),
+                    SavedModelFingerprint.Compute(modelBytes, model, index).ToByteArray());
+            }
             Publish(staging, target);
         }
         catch

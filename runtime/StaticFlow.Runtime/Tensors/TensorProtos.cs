@@ -68,8 +68,10 @@ public static class TensorProtos
             case DType.UInt32: Fill(tensor.AsSpan<uint>(), proto.Uint32Val, v => v, context, shape); break;
             case DType.UInt64: Fill(tensor.AsSpan<ulong>(), proto.Uint64Val, v => v, context, shape); break;
             case DType.Bool: Fill(tensor.AsSpan<bool>(), proto.BoolVal, v => v, context, shape); break;
-            case DType.Float16: Fill(tensor.AsSpan<ushort>(), proto.HalfVal, v => (ushort)v, context, shape); break;
-            case DType.BFloat16: Fill(tensor.AsSpan<ushort>(), proto.HalfVal, v => (ushort)v, context, shape); break;
+            case DType.Float16 or DType.BFloat16:
+                // Both keep their 16-bit patterns in half_val.
+                Fill(MemoryMarshal.Cast<byte, ushort>(tensor.AsBytes()), proto.HalfVal, v => (ushort)v, context, shape);
+                break;
         }
         return tensor;
     }

@@ -34,6 +34,8 @@ public sealed class TensorBundleReader : IDisposable
     /// <summary>The bundle format version this reader implements (<c>kTensorBundleVersion</c>).</summary>
     public const int FormatVersion = 1;
 
+    private const int ChecksumChunkBytes = 512 * 1024;
+
     private readonly SortedDictionary<string, BundleEntryProto> _entries;
     private readonly SafeFileHandle?[] _shards;
     private readonly bool _bigEndian;
@@ -135,8 +137,15 @@ public sealed class TensorBundleReader : IDisposable
 
         var tensor = Tensor.Uninitialized(dtype, shape);
         Span<byte> bytes = tensor.AsBytes();
-        ReadExactly(shard, bytes, entry.Offset, dataPath, name);
-        VerifyCrc(Crc32C.Compute(bytes), entry, dataPath, name);
+        // Checksum each chunk right after reading it, while it is still in the CPU cache.
+        uint crc = 0;
+        for (int done = 0; done < bytes.Length; done += ChecksumChunkBytes)
+        {
+            Span<byte> chunk = bytes.Slice(done, Math.Min(ChecksumChunkBytes, bytes.Length - done));
+            ReadExactly(shard, chunk, entry.Offset + done, dataPath, name);
+            crc = Crc32C.Extend(crc, chunk);
+        }
+        VerifyCrc(crc, entry, dataPath, name);
         if (_bigEndian) ReverseEndianness(bytes, elementSize);
         return tensor;
     }

@@ -1,0 +1,85 @@
+using StaticFlow.Checkpoints;
+using StaticFlow.Formats.Bundles;
+using StaticFlow.Formats.Hashing;
+using StaticFlow.Protos;
+using StaticFlow.SavedModels;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.Tests;
+
+public class SavedModelTests
+{
+    [Fact]
+    public void FingerprintMatchesTensorFlowsForTheHashesWeCompute()
+    {
+        string dir = TestData.CopyModel(TestData.HalfPlusTwoTf2);
+        FingerprintDef tensorflows = SavedModelDirectory.Open(dir).Fingerprint!;
+        FingerprintDef ours = SavedModelFingerprint.Compute(dir);
+        Assert.Equal(tensorflows.SavedModelChecksum, ours.SavedModelChecksum);
+        Assert.Equal(tensorflows.SignatureDefHash, ours.SignatureDefHash);
+        Assert.Equal(tensorflows.CheckpointHash, ours.CheckpointHash);
+        Assert.Equal(tensorflows.Version, ours.Version);
+    }
+
+    [Theory]
+    [InlineData("", 0x9ae16a3b2f90404fUL)]
+    public void FarmHashOfEmptyInputIsK2(string text, ulong expected) =>
+        Assert.Equal(expected, FarmHash.Fingerprint64(System.Text.Encoding.UTF8.GetBytes(text)));
+
+    [Fact]
+    public void ARealModelRewrittenByOurWriterOpensAlike()
+    {
+        var original = SavedModelDirectory.Open(TestData.CopyModel(TestData.HalfPlusTwoTf1));
+        string target = Path.Combine(TempDirectory.Create(), "export", "1");
+        using var variables = CheckpointReader.Open(original.VariablesPrefix);
+        SavedModelWriter.Write(target, original.Model, variables.ReadAll(), CheckpointKeyStyle.NameBased, new SavedModelWriteOptions
+        {
+            Assets = new Dictionary<string, string> { ["foo.txt"] = Path.Combine(original.AssetsDirectory, "foo.txt") },
+        });
+
+        var rewritten = SavedModelDirectory.Open(Path.GetDirectoryName(target)!);
+        Assert.Equal(target, rewritten.Path);
+        Assert.Equal(original.Model, rewritten.Model);
+        Assert.Equal(File.ReadAllText(Path.Combine(original.AssetsDirectory, "foo.txt")), File.ReadAllText(Path.Combine(rewritten.AssetsDirectory, "foo.txt")));
+        using var restored = CheckpointReader.Open(target);
+        Assert.Equal(0.5f, restored.Read("a").AsSpan<float>()[0]);
+        Assert.Equal(SavedModelFingerprint.Compute(target), rewritten.Fingerprint);
+        Assert.Equal(FarmHash.Fingerprint64(File.ReadAllBytes(Path.Combine(target, "saved_model.pb"))), rewritten.Fingerprint!.SavedModelChecksum);
+    }
+
+    [Fact]
+    public void WritingOverAnExistingModelNeedsOverwriteAndLeavesNoStagingFolders()
+    {
+        string parent = TempDirectory.Create();
+        string target = Path.Combine(parent, "model");
+        var model = new SavedModel { SavedModelSchemaVersion = 1 };
+        model.MetaGraphs.Add(new MetaGraphDef { MetaInfoDef = new MetaGraphDef.Types.MetaInfoDef { Tags = { "serve" } }, GraphDef = new GraphDef() });
+        SavedModelWriter.Write(target, model, writeVariables: null);
+        Assert.Throws<IOException>(() => SavedModelWriter.Write(target, model, writeVariables: null));
+        model.MetaGraphs[0].MetaInfoDef.TensorflowVersion = "2.14.0";
+        SavedModelWriter.Write(target, model, writeVariables: null, new SavedModelWriteOptions { Overwrite = true, AsText = true });
+        Assert.Equal(["model"], Directory.GetDirectories(parent).Select(Path.GetFileName));
+        Assert.Equal("2.14.0", SavedModelDirectory.Open(target).Model.MetaGraphs[0].MetaInfoDef.TensorflowVersion);
+        Assert.False(SavedModelDirectory.Open(target).HasVariables);
+    }
+
+    [Fact]
+    public void AFailingVariablesWriterLeavesTheOldModelInPlace()
+    {
+        string target = Path.Combine(TempDirectory.Create(), "model");
+        var model = new SavedModel { SavedModelSchemaVersion = 1, MetaGraphs = { new MetaGraphDef { MetaInfoDef = new() { Tags = { "serve" } } } } };
+        SavedModelWriter.Write(target, model, writeVariables: null);
+        Assert.Throws<InvalidOperationException>(() => SavedModelWriter.Write(target, model,
+            _ => throw new InvalidOperationException("disk full"), new SavedModelWriteOptions { Overwrite = true }));
+        Assert.NotNull(SavedModelDirectory.Open(target));
+        Assert.Single(Directory.GetFileSystemEntries(Path.GetDirectoryName(target)!));
+    }
+
+    [Fact]
+    public void MissingTagSetNamesThosePresent()
+    {
+        var model = SavedModelDirectory.Open(TestData.CopyModel(TestData.HalfPlusTwoTf1));
+        var error = Assert.Throws<KeyNotFoundException>(() => model.GetMetaGraph("train"));
+        Assert.Contains("{serve}", error.Message);
+    }
+}
