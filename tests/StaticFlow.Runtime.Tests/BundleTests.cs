@@ -150,3 +150,30 @@ public class BundleTests
         Assert.Equal(new byte[] { 0xff, 0xff }, TableWriter.ShortSuccessor([0xff, 0xff]));
     }
 }
+
+public class BigEndianBundleTests
+{
+    [Fact]
+    public void ABigEndianBundleIsByteSwappedOnRead()
+    {
+        // Forge what a big-endian machine writes: header endianness BIG, element bytes reversed, CRC over the file bytes.
+        string prefix = Path.Combine(TempDirectory.Create(), "big");
+        byte[] data = [.. BitConverter.GetBytes(1.5f).Reverse(), .. BitConverter.GetBytes(-2f).Reverse()];
+        File.WriteAllBytes(BundleFiles.DataPath(prefix, 0, 1), data);
+        var header = new Protos.BundleHeaderProto { NumShards = 1, Endianness = Protos.BundleHeaderProto.Types.Endianness.Big, Version = new Protos.VersionDef { Producer = 1 } };
+        var entry = new Protos.BundleEntryProto
+        {
+            Dtype = Protos.DataType.DtFloat, Shape = new TensorShape(2).ToProto(), Size = data.Length,
+            Crc32C = Formats.Hashing.Crc32C.Mask(Formats.Hashing.Crc32C.Compute(data)),
+        };
+        using (var stream = File.Create(prefix + ".index"))
+        {
+            var table = new TableWriter(stream);
+            table.Add([], Google.Protobuf.MessageExtensions.ToByteArray(header));
+            table.Add("w"u8, Google.Protobuf.MessageExtensions.ToByteArray(entry));
+            table.Finish();
+        }
+        using var reader = TensorBundleReader.Open(prefix);
+        Assert.Equal([1.5f, -2f], reader.Read("w").ToArray<float>());
+    }
+}
