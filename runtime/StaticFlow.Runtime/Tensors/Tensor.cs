@@ -183,6 +183,13 @@ public sealed class Tensor
     internal static bool FitsInStorage(long count, DType dtype) =>
         count <= MaxStorageBytes / Math.Max(dtype == DType.String ? 8 : dtype.SizeOf(), 1);
 
+    /// <summary>The same elements under another shape of equal element count, sharing storage (Reshape, Squeeze, ExpandDims).</summary>
+    internal Tensor WithShape(TensorShape shape) => new(DType, shape, _bytes, _strings);
+
+    internal byte[]? RawBytes => _bytes;
+
+    internal byte[][]? RawStrings => _strings;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Tensor WrapBytes(DType dtype, TensorShape shape, byte[] bytes) => new(dtype, shape, bytes, null);
 }

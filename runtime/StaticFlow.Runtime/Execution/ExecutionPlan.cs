@@ -1,0 +1,114 @@
+using StaticFlow.Devices;
+using StaticFlow.Graphs;
+using StaticFlow.Kernels;
+
+namespace StaticFlow.Execution;
+
+/// <summary>One node's work in a plan: its kernel and where its inputs and outputs live.</summary>
+internal sealed record PlanStep(GraphNode Node, IOpKernel Kernel, int[] InputSlots, int OutputSlot, bool[] OutputFed, int[] ReleaseAfter, Device Device);
+
+/// <summary>
+/// A compiled run: the nodes that the fetches and targets need, in dependency order, with kernels bound, each
+/// tensor in a numbered slot, constants folded ahead of time and each slot released after its last use. Plans
+/// are immutable and shared by concurrent runs.
+/// </summary>
+internal sealed class ExecutionPlan
+{
+    public required IReadOnlyList<PlanStep> Steps { get; init; }
+    public required int SlotCount { get; init; }
+    public required IReadOnlyDictionary<int, Value> Constants { get; init; }
+    public required int[] FeedSlots { get; init; }
+    public required int[] FetchSlots { get; init; }
+    public required int FoldedNodes { get; init; }
+    public required int CrossDeviceEdges { get; init; }
+
+    public static ExecutionPlan Build(GraphSession session, Graph graph, Placement placement, Edge[] feeds, Edge[] fetches, int[] targets)
+    {
+        var fed = new HashSet<Edge>(feeds);
+        var needed = new bool[graph.Nodes.Count];
+        var stack = new Stack<int>();
+        foreach (var fetch in fetches)
+            if (!fed.Contains(fetch)) stack.Push(fetch.Node);
+        foreach (int target in targets) stack.Push(target);
+        while (stack.Count > 0)
+        {
+            int n = stack.Pop();
+            if (needed[n]) continue;
+            needed[n] = true;
+            var node = graph.Nodes[n];
+            foreach (var input in node.Inputs)
+                if (!fed.Contains(input)) stack.Push(input.Node);
+            foreach (int control in node.ControlInputs) stack.Push(control);
+        }
+
+        // Slots: every output of every node (fed tensors live in their producer's slot).
+        var slotBase = new int[graph.Nodes.Count];
+        int slots = 0;
+        foreach (var node in graph.Nodes)
+        {
+            slotBase[node.Index] = slots;
+            slots += node.OutputTypes.Count;
+        }
+        int SlotOf(Edge e) => slotBase[e.Node] + e.Output;
+
+        var order = graph.TopologicalOrder.Where(n => needed[n]).ToList();
+        var fetchSlots = fetches.Select(SlotOf).ToArray();
+        var feedSlots = feeds.Select(SlotOf).ToArray();
+        var pinned = new HashSet<int>(fetchSlots);
+
+        // Remaining uses of each slot, to release values after their last consumer.
+        var uses = new int[slots];
+        foreach (int n in order)
+            foreach (var input in graph.Nodes[n].Inputs) uses[SlotOf(input)]++;
+
+        var constants = new Dictionary<int, Value>();
+        var steps = new List<PlanStep>();
+        int folded = 0, crossDevice = 0;
+        var frame = new RunFrame(session, [], [], CancellationToken.None);
+        foreach (int n in order)
+        {
+            var node = graph.Nodes[n];
+            var device = placement.DeviceOf[n];
+            // A node may call a library function by its name instead of through PartitionedCall.
+            IOpKernel kernel = !session.Kernels.Contains(node.Op) && graph.Library.Contains(node.Op)
+                ? FunctionKernels.Call(node.Op)
+                : session.Kernels.Create(node);
+            int[] inputSlots = [.. node.Inputs.Select(SlotOf)];
+            foreach (var input in node.Inputs)
+                if (!fed.Contains(input) && placement.DeviceOf[input.Node] != device) crossDevice++;
+            bool[] outputFed = [.. Enumerable.Range(0, node.OutputTypes.Count).Select(i => fed.Contains(new Edge(n, i)))];
+
+            if (CanFold(node, inputSlots, constants, fed, n))
+            {
+                var inputs = inputSlots.Select(s => constants[s]).ToArray();
+                var outputs = new Value[node.OutputTypes.Count];
+                GraphSession.Invoke(kernel, new KernelContext(node, inputs, outputs, frame));
+                for (int i = 0; i < outputs.Length; i++) constants[slotBase[n] + i] = outputs[i];
+                folded++;
+                continue;
+            }
+
+            var release = new List<int>();
+            foreach (int slot in inputSlots)
+                if (--uses[slot] == 0 && !pinned.Contains(slot) && !constants.ContainsKey(slot)) release.Add(slot);
+            steps.Add(new PlanStep(node, kernel, inputSlots, slotBase[n], outputFed, [.. release.Distinct()], device));
+        }
+        return new ExecutionPlan
+        {
+            Steps = steps, SlotCount = slots, Constants = constants, FeedSlots = feedSlots, FetchSlots = fetchSlots,
+            FoldedNodes = folded, CrossDeviceEdges = crossDevice,
+        };
+    }
+
+    // Pure nodes whose inputs are all known ahead of time compute once, at plan time.
+    private static bool CanFold(GraphNode node, int[] inputSlots, Dictionary<int, Value> constants, HashSet<Edge> fed, int n)
+    {
+        if (node.IsStateful || node.Op is "Placeholder" or "PlaceholderWithDefault") return false;
+        if (node.ControlInputs.Count > 0 || node.OutputTypes.Count == 0) return false;
+        for (int i = 0; i < node.OutputTypes.Count; i++)
+            if (fed.Contains(new Edge(n, i))) return false;
+        foreach (int slot in inputSlots)
+            if (!constants.TryGetValue(slot, out var value) || value.Tensor is null) return false;
+        return true;
+    }
+}

@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using StaticFlow.Devices;
+using StaticFlow.Graphs;
+using StaticFlow.Kernels;
+using StaticFlow.Protos;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.Execution;
+
+/// <summary>Options of a <see cref="GraphSession"/>.</summary>
+public sealed record SessionOptions
+{
+    /// <summary>Device placement: soft placement (on by default), device map, devices.</summary>
+    public PlacementOptions Placement { get; init; } = new();
+
+    /// <summary>Kernels to run with.</summary>
+    public KernelRegistry Kernels { get; init; } = KernelRegistry.Standard;
+}
+
+/// <summary>
+/// Runs a <see cref="Graph"/> like TensorFlow's <c>Session.run</c>: feeds by tensor name override their producers,
+/// only what the fetches and targets need runs, and each distinct (feeds, fetches, targets) is compiled once into
+/// an <see cref="ExecutionPlan"/> that concurrent calls share. Variables live in the session's
+/// <see cref="Resources"/>.
+/// </summary>
+public sealed class GraphSession
+{
+    private readonly ConcurrentDictionary<string, Lazy<ExecutionPlan>> _plans = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<(FunctionGraph Function, ExecutionPlan Plan)>> _functions = new(StringComparer.Ordinal);
+
+    /// <summary>Places <paramref name="graph"/> and prepares to run it.</summary>
+    /// <exception cref="PlacementException">Strict placement failed, or a device string is invalid.</exception>
+    public GraphSession(Graph graph, SessionOptions? options = null)
+    {
+        Graph = graph;
+        Options = options ?? new SessionOptions();
+        Placement = Placer.Place(graph, Options.Placement);
+    }
+
+    /// <summary>The graph.</summary>
+    public Graph Graph { get; }
+
+    /// <summary>The options.</summary>
+    public SessionOptions Options { get; }
+
+    /// <summary>Where each node runs, with reasons (TensorFlow's <c>log_device_placement</c>).</summary>
+    public Placement Placement { get; }
+
+    /// <summary>The session's variables.</summary>
+    public ResourceStore Resources { get; } = new();
+
+    internal KernelRegistry Kernels => Options.Kernels;
+
+    /// <summary>Runs the graph and returns the fetched tensors in order.</summary>
+    /// <param name="feeds">Tensors by name (<c>x:0</c>) that replace their producers.</param>
+    /// <param name="fetches">Tensors to return.</param>
+    /// <param name="targets">Nodes to run for their effects (e.g. <c>save/restore_all</c>).</param>
+    /// <param name="cancellation">Cancels between nodes.</param>
+    /// <exception cref="FeedException">A name is unknown, or a feed's dtype or shape does not fit.</exception>
+    /// <exception cref="GraphException">A node failed; the message names it.</exception>
+    public IReadOnlyList<Tensor> Run(IReadOnlyDictionary<string, Tensor>? feeds, IReadOnlyList<string> fetches, IReadOnlyList<string>? targets = null, CancellationToken cancellation = default)
+    {
+        feeds ??= new Dictionary<string, Tensor>();
+        targets ??= [];
+        var feedEdges = feeds.Keys.Select(Graph.ResolveTensor).ToArray();
+        var fetchEdges = fetches.Select(Graph.ResolveTensor).ToArray();
+        var targetNodes = targets.Select(t => (Graph.Find(t.TrimStart('^')) ?? throw new FeedException($"The graph has no node '{t}' to run as a target.")).Index).ToArray();
+        var feedValues = new Value[feedEdges.Length];
+        int k = 0;
+        foreach (var (name, tensor) in feeds)
+        {
+            CheckFeed(name, feedEdges[k], tensor);
+            feedValues[k++] = tensor;
+        }
+
+        string key = string.Join("\u0001", feedEdges.Select(e => $"{e.Node}:{e.Output}")) + "\u0002" +
+                     string.Join("\u0001", fetchEdges.Select(e => $"{e.Node}:{e.Output}")) + "\u0002" + string.Join("\u0001", targetNodes);
+        var plan = _plans.GetOrAdd(key, _ => new Lazy<ExecutionPlan>(() => ExecutionPlan.Build(this, Graph, Placement, feedEdges, fetchEdges, targetNodes))).Value;
+        var frame = new RunFrame(this, [], [], cancellation);
+        var results = Execute(plan, feedValues, frame);
+        var tensors = new Tensor[results.Length];
+        for (int i = 0; i < results.Length; i++)
+            tensors[i] = results[i].Tensor ?? results[i].Variable?.Read() ?? throw new FeedException($"Fetch '{fetches[i]}' produced no value.");
+        return tensors;
+    }
+
+    /// <summary>Runs the library function <paramref name="name"/> on <paramref name="args"/> and returns its results.</summary>
+    public Value[] CallFunction(string name, Value[] args, CancellationToken cancellation = default)
+    {
+        var (function, plan) = _functions.GetOrAdd(name, n => new Lazy<(FunctionGraph, ExecutionPlan)>(() =>
+        {
+            FunctionGraph f = Graph.Library.Instantiate(n);
+            var placement = Placer.Place(f.Graph, Options.Placement);
+            int[] targets = [.. f.RetvalNodes, .. f.ControlOutputs, .. SideEffects(f.Graph)];
+            return (f, ExecutionPlan.Build(this, f.Graph, placement, [], [], targets));
+        })).Value;
+        if (args.Length != function.ArgNodes.Count)
+            throw new GraphException(null, name, $"function '{name}' takes {function.ArgNodes.Count} arguments, got {args.Length}");
+        var frame = new RunFrame(this, args, new Value[function.RetvalNodes.Count], cancellation);
+        Execute(plan, [], frame);
+        return frame.Retvals;
+    }
+
+    // Stateful nodes whose outputs nobody reads (assignments, saves, prints) run whenever their function runs.
+    private static IEnumerable<int> SideEffects(Graph graph)
+    {
+        var consumed = new HashSet<int>(graph.Nodes.SelectMany(n => n.Inputs.Select(e => e.Node).Concat(n.ControlInputs)));
+        return graph.Nodes.Where(n => n.IsStateful && n.Op is not ("_Arg" or "_Retval") && !consumed.Contains(n.Index)).Select(n => n.Index);
+    }
+
+    private static Value[] Execute(ExecutionPlan plan, Value[] feedValues, RunFrame frame)
+    {
+        var slots = new Value[plan.SlotCount];
+        foreach (var (slot, value) in plan.Constants) slots[slot] = value;
+        for (int i = 0; i < feedValues.Length; i++) slots[plan.FeedSlots[i]] = feedValues[i];
+
+        foreach (var step in plan.Steps)
+        {
+            frame.Cancellation.ThrowIfCancellationRequested();
+            var inputs = new Value[step.InputSlots.Length];
+            for (int i = 0; i < inputs.Length; i++) inputs[i] = slots[step.InputSlots[i]];
+            var outputs = new Value[step.OutputFed.Length];
+            Invoke(step.Kernel, new KernelContext(step.Node, inputs, outputs, frame));
+            for (int i = 0; i < outputs.Length; i++)
+            {
+                if (step.OutputFed[i]) continue;
+                if (outputs[i].IsEmpty) throw new GraphException(step.Node.Name, step.Node.Op, $"the kernel produced no output {i}");
+                slots[step.OutputSlot + i] = outputs[i];
+            }
+            foreach (int slot in step.ReleaseAfter) slots[slot] = default;
+        }
+        var results = new Value[plan.FetchSlots.Length];
+        for (int i = 0; i < results.Length; i++) results[i] = slots[plan.FetchSlots[i]];
+        return results;
+    }
+
+    internal static void Invoke(IOpKernel kernel, KernelContext context)
+    {
+        try
+        {
+            kernel.Compute(context);
+        }
+        catch (Exception e) when (e is not (GraphException or OperationCanceledException or OutOfMemoryException))
+        {
+            throw new GraphException(context.Node.Name, context.Node.Op, e.Message, e);
+        }
+    }
+
+    private void CheckFeed(string name, Edge edge, Tensor tensor)
+    {
+        var node = Graph.Nodes[edge.Node];
+        DataType expected = node.OutputTypes[edge.Output];
+        if (tensor.DType.ToProto() != expected)
+            throw new FeedException($"Feed '{name}' is {tensor.DType.Name()}, but the tensor is {GraphImporter.DTypeName(expected)}.");
+        if (node.Op is "Placeholder" or "PlaceholderWithDefault" && node.Attrs.TryGetValue("shape", out var shapeAttr) && shapeAttr.Shape is { UnknownRank: false } shape)
+        {
+            var declared = TensorShape.FromProto(shape);
+            bool fits = declared.Rank == tensor.Shape.Rank;
+            for (int i = 0; fits && i < declared.Rank; i++) fits = declared[i] < 0 || declared[i] == tensor.Shape[i];
+            if (!fits) throw new FeedException($"Feed '{name}' has shape {tensor.Shape}, but placeholder '{node.Name}' takes {declared}.");
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using StaticFlow.Graphs;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.Kernels;
+
+/// <summary>Const, placeholders, identities, NoOp, function arguments and results, and PrintV2.</summary>
+internal static class BasicKernels
+{
+    public static void Register(Action<string, Func<GraphNode, IOpKernel>> add)
+    {
+        add("Const", node =>
+        {
+            // Decode once, when the plan is built; every run shares the tensor.
+            Tensor value;
+            try { value = TensorProtos.FromProto(node.Attr("value").Tensor ?? throw new FormatException("no tensor"), $"node '{node.Name}'"); }
+            catch (Exception e) when (e is FormatException or NotSupportedException) { throw new KernelNotFoundException(node.Name, node.Op, e.Message); }
+            if (value.DType.ToProto() != node.OutputTypes[0])
+                throw new GraphException(node.Name, node.Op, $"value is {value.DType.Name()} but dtype is {GraphImporter.DTypeName(node.OutputTypes[0])}");
+            return new DelegateKernel(c => c.SetOutput(0, value));
+        });
+        add("Placeholder", node => new DelegateKernel(c =>
+            throw c.Error($"you must feed a value for placeholder tensor '{node.Name}' with dtype {GraphImporter.DTypeName(node.OutputTypes[0])}")));
+        add("PlaceholderWithDefault", _ => new DelegateKernel(c => c.SetOutput(0, c.InputValue(0))));
+        add("Identity", _ => new DelegateKernel(c => c.SetOutput(0, c.Input(0))));
+        add("StopGradient", _ => new DelegateKernel(c => c.SetOutput(0, c.Input(0))));
+        add("IdentityN", _ => new DelegateKernel(c =>
+        {
+            for (int i = 0; i < c.InputCount; i++) c.SetOutput(i, c.InputValue(i));
+        }));
+        add("NoOp", _ => new DelegateKernel(_ => { }));
+        add("_Arg", node =>
+        {
+            int index = (int)node.Attr("index").I;
+            return new DelegateKernel(c =>
+            {
+                if (index >= c.Frame.Args.Length) throw c.Error($"argument {index} was not passed");
+                c.SetOutput(0, c.Frame.Args[index]);
+            });
+        });
+        add("_Retval", node =>
+        {
+            int index = (int)node.Attr("index").I;
+            return new DelegateKernel(c =>
+            {
+                if (index >= c.Frame.Retvals.Length) throw c.Error($"result {index} has no slot");
+                c.Frame.Retvals[index] = c.InputValue(0);
+            });
+        });
+        add("PrintV2", node =>
+        {
+            string stream = KernelHelpers.StringAttr(node, "output_stream");
+            string end = KernelHelpers.StringAttr(node, "end");
+            return new DelegateKernel(c =>
+            {
+                string text = System.Text.Encoding.UTF8.GetString(c.Input(0).Strings[0]) + end;
+                (stream == "stdout" ? Console.Out : Console.Error).Write(text);
+            });
+        });
+    }
+}

@@ -1,0 +1,151 @@
+using System.Numerics;
+
+namespace StaticFlow.Kernels;
+
+// The scalar definition of every elementwise op, as TensorFlow computes it. Kernels inline these through
+// static abstract interface calls; float32 kernels use TensorPrimitives where it has the same function.
+
+internal struct AddOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T x, T y) => x + y; }
+internal struct SubOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T x, T y) => x - y; }
+internal struct MulOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T x, T y) => x * y; }
+
+internal struct DivOp<T> : IBinaryOp<T, T> where T : INumber<T>
+{
+    // Integer division by zero is an error in TensorFlow too; name it rather than crash.
+    public static T Apply(T x, T y) => T.IsZero(y) && IsInteger ? throw new DivideByZeroException("integer division by zero") : x / y;
+
+    internal static readonly bool IsInteger = T.IsInteger(T.One);
+}
+
+internal struct DivNoNanOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T x, T y) => T.IsZero(y) ? T.Zero : x / y; }
+
+internal struct FloorDivOp<T> : IBinaryOp<T, T> where T : INumber<T>
+{
+    public static T Apply(T x, T y)
+    {
+        if (DivOp<T>.IsInteger)
+        {
+            if (T.IsZero(y)) throw new DivideByZeroException("integer division by zero");
+            T q = x / y;
+            // Round toward negative infinity, like Python's //.
+            return !T.IsZero(x % y) && (T.IsNegative(x) != T.IsNegative(y)) ? q - T.One : q;
+        }
+        return T.CreateChecked(Math.Floor(double.CreateChecked(x) / double.CreateChecked(y)));
+    }
+}
+
+internal struct FloorModOp<T> : IBinaryOp<T, T> where T : INumber<T>
+{
+    public static T Apply(T x, T y)
+    {
+        if (DivOp<T>.IsInteger)
+        {
+            if (T.IsZero(y)) throw new DivideByZeroException("integer division by zero");
+            T r = x % y;
+            return !T.IsZero(r) && (T.IsNegative(r) != T.IsNegative(y)) ? r + y : r;
+        }
+        double a = double.CreateChecked(x), b = double.CreateChecked(y);
+        double m = a - Math.Floor(a / b) * b;
+        return T.CreateChecked(m);
+    }
+}
+
+internal struct MaxOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T x, T y) => T.IsNaN(x) || T.IsNaN(y) ? (T.IsNaN(x) ? x : y) : T.Max(x, y); }
+internal struct MinOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T x, T y) => T.IsNaN(x) || T.IsNaN(y) ? (T.IsNaN(x) ? x : y) : T.Min(x, y); }
+
+internal struct PowOp<T> : IBinaryOp<T, T> where T : INumber<T>
+{
+    public static T Apply(T x, T y)
+    {
+        if (DivOp<T>.IsInteger)
+        {
+            if (T.IsNegative(y)) throw new ArgumentException("integers to negative integer powers are not allowed");
+            T result = T.One, b = x;
+            for (T e = y; !T.IsZero(e); e /= T.CreateChecked(2))
+            {
+                if (!T.IsZero(e % T.CreateChecked(2))) result *= b;
+                b *= b;
+            }
+            return result;
+        }
+        return T.CreateChecked(Math.Pow(double.CreateChecked(x), double.CreateChecked(y)));
+    }
+}
+
+internal struct SquaredDifferenceOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T x, T y) => (x - y) * (x - y); }
+
+internal struct EqualOp<T> : IBinaryOp<T, bool> where T : INumber<T> { public static bool Apply(T x, T y) => x == y; }
+internal struct NotEqualOp<T> : IBinaryOp<T, bool> where T : INumber<T> { public static bool Apply(T x, T y) => x != y; }
+internal struct LessOp<T> : IBinaryOp<T, bool> where T : INumber<T> { public static bool Apply(T x, T y) => x < y; }
+internal struct LessEqualOp<T> : IBinaryOp<T, bool> where T : INumber<T> { public static bool Apply(T x, T y) => x <= y; }
+internal struct GreaterOp<T> : IBinaryOp<T, bool> where T : INumber<T> { public static bool Apply(T x, T y) => x > y; }
+internal struct GreaterEqualOp<T> : IBinaryOp<T, bool> where T : INumber<T> { public static bool Apply(T x, T y) => x >= y; }
+
+internal struct NegOp<T> : IUnaryOp<T> where T : INumber<T> { public static T Apply(T x) => -x; }
+internal struct AbsOp<T> : IUnaryOp<T> where T : INumber<T> { public static T Apply(T x) => T.Abs(x); }
+internal struct SquareOp<T> : IUnaryOp<T> where T : INumber<T> { public static T Apply(T x) => x * x; }
+
+internal struct ExpOp<T> : IUnaryOp<T> where T : IFloatingPointIeee754<T> { public static T Apply(T x) => T.Exp(x); }
+internal struct LogOp<T> : IUnaryOp<T> where T : IFloatingPointIeee754<T> { public static T Apply(T x) => T.Log(x); }
+internal struct SqrtOp<T> : IUnaryOp<T> where T : IFloatingPointIeee754<T> { public static T Apply(T x) => T.Sqrt(x); }
+internal struct RsqrtOp<T> : IUnaryOp<T> where T : IFloatingPointIeee754<T> { public static T Apply(T x) => T.One / T.Sqrt(x); }
+internal struct TanhOp<T> : IUnaryOp<T> where T : IFloatingPointIeee754<T> { public static T Apply(T x) => T.Tanh(x); }
+internal struct SigmoidOp<T> : IUnaryOp<T> where T : IFloatingPointIeee754<T> { public static T Apply(T x) => T.One / (T.One + T.Exp(-x)); }
+internal struct ReluOp<T> : IUnaryOp<T> where T : IFloatingPointIeee754<T> { public static T Apply(T x) => x > T.Zero ? x : (T.IsNaN(x) ? x : T.Zero); }
+internal struct Relu6Op<T> : IUnaryOp<T> where T : IFloatingPointIeee754<T> { public static T Apply(T x) => T.Min(T.Max(x, T.Zero), T.CreateChecked(6)); }
+internal struct EluOp<T> : IUnaryOp<T> where T : IFloatingPointIeee754<T> { public static T Apply(T x) => x < T.Zero ? T.Exp(x) - T.One : x; }
+
+internal struct SeluOp<T> : IUnaryOp<T> where T : IFloatingPointIeee754<T>
+{
+    private static readonly T Alpha = T.CreateChecked(1.6732632423543772848170429916717);
+    private static readonly T Scale = T.CreateChecked(1.0507009873554804934193349852946);
+    public static T Apply(T x) => x < T.Zero ? Scale * Alpha * (T.Exp(x) - T.One) : Scale * x;
+}
+
+internal struct SoftplusOp<T> : IUnaryOp<T> where T : IFloatingPointIeee754<T>
+{
+    // log(1 + e^x) without overflow for large x or loss of precision for very negative x.
+    public static T Apply(T x) => x > T.CreateChecked(20) ? x : T.CreateChecked(Math.Log(1 + Math.Exp(double.CreateChecked(x))));
+}
+
+internal struct ErfOp<T> : IUnaryOp<T> where T : IFloatingPointIeee754<T> { public static T Apply(T x) => T.CreateChecked(SpecialFunctions.Erf(double.CreateChecked(x))); }
+
+/// <summary>Functions .NET's Math lacks.</summary>
+internal static class SpecialFunctions
+{
+    /// <summary>The error function to about 1e-15: Maclaurin series near zero, Lentz's continued fraction for erfc beyond.</summary>
+    public static double Erf(double x)
+    {
+        if (double.IsNaN(x)) return x;
+        double ax = Math.Abs(x);
+        if (ax < 2.5)
+        {
+            double sum = x, term = x, x2 = x * x;
+            for (int n = 1; n < 100; n++)
+            {
+                term *= -x2 / n;
+                double add = term / (2 * n + 1);
+                sum += add;
+                if (Math.Abs(add) < 1e-17 * Math.Abs(sum)) break;
+            }
+            return 2 / Math.Sqrt(Math.PI) * sum;
+        }
+        if (ax > 6) return Math.Sign(x);
+        // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...))))
+        double tiny = 1e-300, f = ax, c = ax, d = 0;
+        for (int n = 1; n < 200; n++)
+        {
+            double a = n / 2.0;
+            d = ax + a * d;
+            d = Math.Abs(d) < tiny ? tiny : d;
+            c = ax + a / c;
+            c = Math.Abs(c) < tiny ? tiny : c;
+            d = 1 / d;
+            double delta = c * d;
+            f *= delta;
+            if (Math.Abs(delta - 1) < 1e-16) break;
+        }
+        double erfc = Math.Exp(-ax * ax) / Math.Sqrt(Math.PI) / f;
+        return Math.Sign(x) * (1 - erfc);
+    }
+}

@@ -1,0 +1,76 @@
+using System.Numerics;
+using StaticFlow.Graphs;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.Kernels;
+
+/// <summary>MatMul (with transposes) and BatchMatMulV2 (with batch broadcasting): packed SIMD GEMM for float32, a plain loop otherwise.</summary>
+internal static class MatMulKernels
+{
+    public static void Register(Action<string, Func<GraphNode, IOpKernel>> add)
+    {
+        add("MatMul", node => ElementwiseKernels.ByNumericType(node, "T",
+            new Factory(KernelHelpers.BoolAttr(node, "transpose_a"), KernelHelpers.BoolAttr(node, "transpose_b"), batched: false)));
+        add("BatchMatMulV2", node => ElementwiseKernels.ByNumericType(node, "T",
+            new Factory(KernelHelpers.BoolAttr(node, "adj_x"), KernelHelpers.BoolAttr(node, "adj_y"), batched: true)));
+    }
+
+    private sealed class Factory(bool transA, bool transB, bool batched) : ElementwiseKernels.IKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, INumber<T> => new MatMulKernel<T>(transA, transB, batched);
+    }
+
+    private sealed class MatMulKernel<T>(bool transA, bool transB, bool batched) : IOpKernel where T : unmanaged, INumber<T>
+    {
+        public void Compute(KernelContext context)
+        {
+            Tensor a = context.Input(0), b = context.Input(1);
+            int ra = a.Shape.Rank, rb = b.Shape.Rank;
+            if (!batched && (ra != 2 || rb != 2)) throw context.Error($"MatMul needs two matrices, got {a.Shape} and {b.Shape}");
+            if (ra < 2 || rb < 2) throw context.Error($"BatchMatMul needs tensors of rank >= 2, got {a.Shape} and {b.Shape}");
+            long m = transA ? a.Shape[ra - 1] : a.Shape[ra - 2], ka = transA ? a.Shape[ra - 2] : a.Shape[ra - 1];
+            long kb = transB ? b.Shape[rb - 1] : b.Shape[rb - 2], n = transB ? b.Shape[rb - 2] : b.Shape[rb - 1];
+            if (ka != kb) throw context.Error($"inner dimensions differ: {a.Shape}{(transA ? "ᵀ" : "")} · {b.Shape}{(transB ? "ᵀ" : "")} ({ka} vs {kb})");
+
+            long[] batchA = [.. a.Shape.Dims[..^2]], batchB = [.. b.Shape.Dims[..^2]];
+            long[] batch = Broadcast.Shape(batchA, batchB) ?? throw context.Error($"batch dimensions of {a.Shape} and {b.Shape} do not broadcast");
+            var output = Tensor.Zeros(a.DType, new TensorShape([.. batch, m, n]));
+            long batches = new TensorShape(batch).ElementCount;
+            long[] sa = Broadcast.Strides(batchA, batch), sb = Broadcast.Strides(batchB, batch);
+            ReadOnlySpan<T> x = a.AsSpan<T>(), y = b.AsSpan<T>();
+            Span<T> z = output.AsSpan<T>();
+            var index = new long[batch.Length];
+            long ia = 0, ib = 0;
+            for (long t = 0; t < batches; t++)
+            {
+                Multiply(x.Slice((int)(ia * m * ka), (int)(m * ka)), y.Slice((int)(ib * ka * n), (int)(ka * n)), z.Slice((int)(t * m * n), (int)(m * n)), (int)m, (int)n, (int)ka);
+                for (int d = batch.Length - 1; d >= 0; d--)
+                {
+                    index[d]++; ia += sa[d]; ib += sb[d];
+                    if (index[d] < batch[d]) break;
+                    ia -= sa[d] * batch[d]; ib -= sb[d] * batch[d]; index[d] = 0;
+                }
+            }
+            context.SetOutput(0, output);
+        }
+
+        private void Multiply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k)
+        {
+            int lda = transA ? m : k, ldb = transB ? k : n;
+            if (typeof(T) == typeof(float))
+            {
+                Sgemm.Multiply(m, n, k,
+                    System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(a), lda, transA,
+                    System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(b), ldb, transB,
+                    System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(c), n);
+                return;
+            }
+            for (int i = 0; i < m; i++)
+                for (int p = 0; p < k; p++)
+                {
+                    T av = transA ? a[p * lda + i] : a[i * lda + p];
+                    for (int j = 0; j < n; j++) c[i * n + j] += av * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+                }
+        }
+    }
+}

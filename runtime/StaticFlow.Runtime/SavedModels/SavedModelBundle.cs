@@ -1,0 +1,168 @@
+using StaticFlow.Execution;
+using StaticFlow.Graphs;
+using StaticFlow.Ops;
+using StaticFlow.Protos;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.SavedModels;
+
+/// <summary>An input or output of a signature: its key, the graph tensor behind it, dtype and (partial) shape.</summary>
+public sealed record TensorSpec(string Key, string TensorName, DataType DataType, TensorShape Shape)
+{
+    /// <summary>TensorFlow's name of the dtype (<c>DT_FLOAT</c>).</summary>
+    public string DTypeName => GraphImporter.DTypeName(DataType);
+}
+
+/// <summary>
+/// A loaded SavedModel, ready to run (like TensorFlow's C++ <c>SavedModelBundle</c>): the meta graph's graph in
+/// a session, variables restored through its saver, init ops run, and each signature callable by input name.
+/// TF1 and TF2 SavedModels load the same way, as TensorFlow Serving loads them.
+/// </summary>
+public sealed class SavedModelBundle
+{
+    private SavedModelBundle(SavedModelDirectory directory, MetaGraphDef metaGraph, Graph graph, GraphSession session)
+    {
+        Directory = directory;
+        MetaGraph = metaGraph;
+        Graph = graph;
+        Session = session;
+        Signatures = metaGraph.SignatureDef
+            .Where(s => s.Key != InitOpSignatureKey)
+            .ToDictionary(s => s.Key, s => new Signature(this, s.Key, s.Value), StringComparer.Ordinal);
+    }
+
+    /// <summary>TF2's signature key holding the init op (<c>__saved_model_init_op</c>).</summary>
+    public const string InitOpSignatureKey = "__saved_model_init_op";
+
+    /// <summary>The files.</summary>
+    public SavedModelDirectory Directory { get; }
+
+    /// <summary>The loaded meta graph.</summary>
+    public MetaGraphDef MetaGraph { get; }
+
+    /// <summary>The imported graph.</summary>
+    public Graph Graph { get; }
+
+    /// <summary>The session holding the restored variables.</summary>
+    public GraphSession Session { get; }
+
+    /// <summary>The callable signatures by key (<c>serving_default</c>, ...).</summary>
+    public IReadOnlyDictionary<string, Signature> Signatures { get; }
+
+    /// <summary>A signature by key.</summary>
+    /// <exception cref="KeyNotFoundException">No such signature; the message lists those present.</exception>
+    public Signature GetSignature(string key = SavedModelDirectory.DefaultSignatureKey) =>
+        Signatures.TryGetValue(key, out var signature) ? signature
+            : throw new KeyNotFoundException($"{Directory.Path}: no signature '{key}'; the model has: {string.Join(", ", Signatures.Keys.Order(StringComparer.Ordinal))}");
+
+    /// <summary>Loads the meta graph with <paramref name="tags"/> (default <c>serve</c>) from <paramref name="path"/>.</summary>
+    /// <exception cref="IO.StaticFlowFormatException">The files are missing or corrupt.</exception>
+    /// <exception cref="GraphException">The graph is invalid, needs an op StaticFlow lacks, or restoring failed.</exception>
+    public static SavedModelBundle Load(string path, string[]? tags = null, SessionOptions? options = null)
+    {
+        var directory = SavedModelDirectory.Open(path);
+        MetaGraphDef metaGraph = directory.GetMetaGraph(tags ?? [SavedModelDirectory.ServeTag]);
+        var catalog = OpCatalog.Standard.With(metaGraph.MetaInfoDef?.StrippedOpList?.Op ?? []);
+        Graph graph = GraphImporter.Import(metaGraph.GraphDef ?? new GraphDef(), catalog);
+        var session = new GraphSession(graph, options);
+        var bundle = new SavedModelBundle(directory, metaGraph, graph, session);
+        bundle.Restore();
+        bundle.RunInitOp();
+        return bundle;
+    }
+
+    private void Restore()
+    {
+        if (!Directory.HasVariables) return;
+        SaverDef? saver = MetaGraph.SaverDef;
+        if (saver is null || saver.RestoreOpName.Length == 0)
+            throw new GraphException(null, null, $"{Directory.Path}: the model has variables but no saver_def to restore them with");
+        // As TensorFlow's loader does: feed the variables prefix to the saver's filename tensor, run its restore op.
+        Session.Run(new Dictionary<string, Tensor> { [saver.FilenameTensorName] = Tensor.Scalar(Directory.VariablesPrefix) }, [], [saver.RestoreOpName]);
+    }
+
+    private void RunInitOp()
+    {
+        string? initOp = null;
+        if (MetaGraph.SignatureDef.TryGetValue(InitOpSignatureKey, out var init) && init.Outputs.Count > 0)
+            initOp = init.Outputs.Values.First().Name;
+        else
+            foreach (string key in new[] { "saved_model_main_op", "legacy_init_op" })
+                if (MetaGraph.CollectionDef.TryGetValue(key, out var collection) && collection.NodeList?.Value.Count > 0)
+                {
+                    initOp = collection.NodeList.Value[0];
+                    break;
+                }
+        if (initOp is null) return;
+        // Asset tensors are fed with the absolute paths of their files, as TensorFlow does for the init op.
+        var feeds = new Dictionary<string, Tensor>();
+        foreach (var asset in MetaGraph.AssetFileDef)
+            if (asset.TensorInfo?.Name is { Length: > 0 } tensor && Graph.Find(TensorName.Parse(tensor).Node) is not null)
+                feeds[tensor] = Tensor.Scalar(Path.Combine(Directory.AssetsDirectory, asset.Filename));
+        Session.Run(feeds, [], [initOp.Split(':')[0]]);
+    }
+}
+
+/// <summary>One signature of a loaded SavedModel, callable with tensors by input key.</summary>
+public sealed class Signature
+{
+    private readonly SavedModelBundle _bundle;
+
+    internal Signature(SavedModelBundle bundle, string key, SignatureDef def)
+    {
+        _bundle = bundle;
+        Key = key;
+        MethodName = def.MethodName;
+        Inputs = def.Inputs.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => Spec(i.Key, i.Value)).ToArray();
+        Outputs = def.Outputs.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => Spec(i.Key, i.Value)).ToArray();
+    }
+
+    /// <summary>The signature key.</summary>
+    public string Key { get; }
+
+    /// <summary>E.g. <c>tensorflow/serving/predict</c>.</summary>
+    public string MethodName { get; }
+
+    /// <summary>The inputs, by key order.</summary>
+    public IReadOnlyList<TensorSpec> Inputs { get; }
+
+    /// <summary>The outputs, by key order.</summary>
+    public IReadOnlyList<TensorSpec> Outputs { get; }
+
+    /// <summary>Runs the signature.</summary>
+    /// <param name="inputs">One tensor per input key.</param>
+    /// <exception cref="FeedException">An input is unknown, missing, or of the wrong dtype or shape; the message names the signature and input.</exception>
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        foreach (string name in inputs.Keys)
+            if (!Inputs.Any(i => i.Key == name))
+                throw new FeedException($"signature '{Key}' has no input '{name}'; its inputs are: {string.Join(", ", Inputs.Select(i => i.Key))}");
+        var feeds = new Dictionary<string, Tensor>();
+        foreach (var spec in Inputs)
+        {
+            if (!inputs.TryGetValue(spec.Key, out var tensor))
+                throw new FeedException($"signature '{Key}' needs input '{spec.Key}' ({spec.DTypeName} {spec.Shape})");
+            if (tensor.DType.ToProto() != spec.DataType)
+                throw new FeedException($"signature '{Key}' input '{spec.Key}' is {spec.DTypeName}, got {tensor.DType.Name()}");
+            if (!Compatible(spec.Shape, tensor.Shape))
+                throw new FeedException($"signature '{Key}' input '{spec.Key}' has shape {spec.Shape}, got {tensor.Shape}");
+            feeds[spec.TensorName] = tensor;
+        }
+        var results = _bundle.Session.Run(feeds, [.. Outputs.Select(o => o.TensorName)]);
+        var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        for (int i = 0; i < Outputs.Count; i++) outputs[Outputs[i].Key] = results[i];
+        return outputs;
+    }
+
+    private static bool Compatible(TensorShape expected, TensorShape actual)
+    {
+        if (expected.IsUnknownRank) return true;
+        if (expected.Rank != actual.Rank) return false;
+        for (int i = 0; i < expected.Rank; i++)
+            if (expected[i] >= 0 && expected[i] != actual[i]) return false;
+        return true;
+    }
+
+    private static TensorSpec Spec(string key, TensorInfo info) =>
+        new(key, info.Name, info.Dtype, TensorShape.FromProto(info.TensorShape ?? new TensorShapeProto { UnknownRank = true }));
+}

@@ -1,0 +1,54 @@
+using Google.Protobuf;
+using StaticFlow.Graphs;
+using StaticFlow.Protos;
+using StaticFlow.SavedModels;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.Tests;
+
+/// <summary>The real TensorFlow SavedModels load, restore their variables and compute what their README documents.</summary>
+public class SavedModelRunTests
+{
+    [Theory]
+    [InlineData(TestData.HalfPlusTwoTf1, 2f)]
+    [InlineData(TestData.HalfPlusThree, 3f)]
+    public void Tf1ServingDefaultComputesHalfPlusB(string model, float b)
+    {
+        var bundle = SavedModelBundle.Load(TestData.CopyModel(model));
+        var outputs = bundle.GetSignature("serving_default").Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray<float>([1, 2, 5], 3, 1) });
+        Assert.Equal([0.5f + b, 1 + b, 2.5f + b], outputs["y"].ToArray<float>());
+        Assert.Equal(new TensorShape(3, 1), outputs["y"].Shape);
+    }
+
+    [Fact]
+    public void Tf2ServingDefaultComputesHalfPlusTwo()
+    {
+        var bundle = SavedModelBundle.Load(TestData.CopyModel(TestData.HalfPlusTwoTf2));
+        var signature = bundle.GetSignature("serving_default");
+        var outputs = signature.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray<float>([1], 1) });
+        Assert.Equal([2.5f], outputs["y"].ToArray<float>());
+    }
+
+    [Theory]
+    [InlineData(TestData.HalfPlusTwoTf1)]
+    [InlineData(TestData.HalfPlusTwoTf2)]
+    public void RegressSignatureParsesSerializedExamples(string model)
+    {
+        var bundle = SavedModelBundle.Load(TestData.CopyModel(model));
+        var examples = new[] { 1f, 2f, 5f }.Select(x => new Example
+        {
+            Features = new Features { Feature = { ["x"] = new Feature { FloatList = new FloatList { Value = { x } } }, ["x2"] = new Feature { FloatList = new FloatList { Value = { 0f } } } } },
+        }.ToByteArray()).ToArray();
+        var outputs = bundle.GetSignature("regress_x_to_y").Run(new Dictionary<string, Tensor> { ["inputs"] = Tensor.FromStrings(examples, 3) });
+        Assert.Equal([2.5f, 3f, 4.5f], outputs["outputs"].ToArray<float>());
+    }
+
+    [Fact]
+    public void WrongFeedsAreNamed()
+    {
+        var signature = SavedModelBundle.Load(TestData.CopyModel(TestData.HalfPlusTwoTf1)).GetSignature();
+        Assert.Contains("no input 'z'", Assert.Throws<FeedException>(() => signature.Run(new Dictionary<string, Tensor> { ["z"] = Tensor.Scalar(1f) })).Message);
+        Assert.Contains("is DT_FLOAT, got int32", Assert.Throws<FeedException>(() => signature.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray<int>([1], 1, 1) })).Message);
+        Assert.Contains("has shape [?,1], got [3]", Assert.Throws<FeedException>(() => signature.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.Vector(1f, 2f, 3f) })).Message);
+    }
+}
