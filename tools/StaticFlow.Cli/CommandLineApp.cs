@@ -9,9 +9,10 @@ public static class CommandLineApp
     /// <summary>Runs the tool with <paramref name="args"/>, writing to the given writers; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("StaticFlow: inspect TensorFlow checkpoints and SavedModels.");
+        var root = new RootCommand("StaticFlow: inspect and run TensorFlow checkpoints and SavedModels.");
         root.Subcommands.Add(InspectCommand.Create(output, error));
         root.Subcommands.Add(ShowCommand.Create(output, error));
+        root.Subcommands.Add(RunCommand.Create(output, error));
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 
@@ -22,7 +23,8 @@ public static class CommandLineApp
         {
             return action();
         }
-        catch (Exception e) when (e is StaticFlowFormatException or KeyNotFoundException or NotSupportedException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is StaticFlowFormatException or KeyNotFoundException or NotSupportedException or IOException
+                                   or UnauthorizedAccessException or Graphs.GraphException or FormatException)
         {
             error.WriteLine($"error: {e.Message}");
             return 1;

@@ -215,7 +215,7 @@ internal static class ArrayKernels
         add("OnesLike", _ => new DelegateKernel(c =>
         {
             Tensor x = c.Input(0);
-            var one = CastKernel.Cast(Tensor.Scalar(1.0), x.DType);
+            var one = Tensor.Scalar(1.0).Cast(x.DType);
             var output = Tensor.Zeros(x.DType, x.Shape);
             for (long i = 0; i < output.ElementCount; i++) ElementCopy.Copy(one, 0, output, i, 1);
             c.SetOutput(0, output);

@@ -1,0 +1,54 @@
+using Google.Protobuf;
+using StaticFlow.Execution;
+using StaticFlow.Graphs;
+using StaticFlow.Protos;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.Tests;
+
+/// <summary>Builds small GraphDefs and runs single ops through the real importer, registry and session.</summary>
+internal static class G
+{
+    public static AttrValue Type(DType t) => new() { Type = t.ToProto() };
+    public static AttrValue Int(long i) => new() { I = i };
+    public static AttrValue Bool(bool b) => new() { B = b };
+    public static AttrValue Str(string s) => new() { S = ByteString.CopyFromUtf8(s) };
+    public static AttrValue Ints(params long[] values) => new() { List = new AttrValue.Types.ListValue { I = { values } } };
+    public static AttrValue Types(params DType[] types) => new() { List = new AttrValue.Types.ListValue { Type = { types.Select(t => t.ToProto()) } } };
+    public static AttrValue Shape(params long[] dims) => new() { Shape = new TensorShape(dims).ToProto() };
+    public static AttrValue Func(string name) => new() { Func = new NameAttrList { Name = name } };
+
+    public static NodeDef Node(string name, string op, string[]? inputs = null, params (string Key, AttrValue Value)[] attrs)
+    {
+        var node = new NodeDef { Name = name, Op = op };
+        node.Input.Add(inputs ?? []);
+        foreach (var (key, value) in attrs) node.Attr[key] = value;
+        return node;
+    }
+
+    public static NodeDef Const(string name, Tensor value) =>
+        Node(name, "Const", null, ("dtype", Type(value.DType)), ("value", new AttrValue { Tensor = value.ToProto() }));
+
+    public static NodeDef Placeholder(string name, DType dtype) => Node(name, "Placeholder", null, ("dtype", Type(dtype)));
+
+    public static GraphDef Graph(params NodeDef[] nodes)
+    {
+        var graph = new GraphDef { Versions = new VersionDef { Producer = 27 } };
+        graph.Node.Add(nodes);
+        return graph;
+    }
+
+    /// <summary>Runs one op on the given inputs (fed through placeholders) and returns all its outputs.</summary>
+    public static Tensor[] RunOp(string op, Tensor[] inputs, params (string Key, AttrValue Value)[] attrs) => RunOp(op, inputs, outputs: 1, attrs);
+
+    public static Tensor[] RunOp(string op, Tensor[] inputs, int outputs, params (string Key, AttrValue Value)[] attrs)
+    {
+        var nodes = inputs.Select((t, i) => Placeholder($"in{i}", t.DType)).ToList();
+        nodes.Add(Node("op", op, [.. inputs.Select((_, i) => $"in{i}")], attrs));
+        var session = new GraphSession(GraphImporter.Import(Graph([.. nodes])));
+        var feeds = inputs.Select((t, i) => ($"in{i}:0", t)).ToDictionary(p => p.Item1, p => p.t);
+        return [.. session.Run(feeds, [.. Enumerable.Range(0, outputs).Select(i => $"op:{i}")])];
+    }
+
+    public static Tensor RunOne(string op, Tensor[] inputs, params (string Key, AttrValue Value)[] attrs) => RunOp(op, inputs, attrs)[0];
+}
