@@ -14,7 +14,8 @@ internal struct DivOp<T> : IBinaryOp<T, T> where T : INumber<T>
     // Integer division by zero is an error in TensorFlow too; name it rather than crash.
     public static T Apply(T x, T y) => T.IsZero(y) && IsInteger ? throw new DivideByZeroException("integer division by zero") : x / y;
 
-    internal static readonly bool IsInteger = T.IsInteger(T.One);
+    // T.IsInteger(T.One) is true for floats too (1.0 is integral); a half that truncates to zero is not.
+    internal static readonly bool IsInteger = T.IsZero(T.One / (T.One + T.One));
 }
 
 internal struct DivNoNanOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T x, T y) => T.IsZero(y) ? T.Zero : x / y; }
