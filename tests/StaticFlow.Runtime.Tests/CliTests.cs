@@ -76,3 +76,78 @@ public class CliTests
         return (code, output.ToString(), error.ToString());
     }
 }
+
+public class CliRunTests
+{
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter { NewLine = "\n" };
+        var error = new StringWriter { NewLine = "\n" };
+        int code = CommandLineApp.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static float[] Values(string json) =>
+        [.. System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("outputs")[0].GetProperty("values").EnumerateArray()
+            .SelectMany(row => row.ValueKind == System.Text.Json.JsonValueKind.Array ? row.EnumerateArray() : new[] { row }.AsEnumerable()).Select(v => v.GetSingle())];
+
+    [Theory]
+    [InlineData(TestData.HalfPlusTwoTf1, new[] { 2.5f, 3f, 4.5f })]
+    [InlineData(TestData.HalfPlusThree, new[] { 3.5f, 4f, 5.5f })]
+    public void RunPrintsTheDocumentedServingOutputs(string model, float[] expected)
+    {
+        var (code, output, error) = Run("run", TestData.CopyModel(model), "--signature_def", "serving_default", "--input", "x=[[1],[2],[5]]");
+        Assert.True(code == 0, error);
+        Assert.Equal(expected, Values(output));
+    }
+
+    [Fact]
+    public void RunOnTheTf2ModelTakesOneValueAtATime()
+    {
+        string dir = TestData.CopyModel(TestData.HalfPlusTwoTf2);
+        foreach (var (x, y) in new[] { (1f, 2.5f), (2f, 3f), (5f, 4.5f) })
+        {
+            var (code, output, error) = Run("run", dir, "--input", $"x=[{x}]");
+            Assert.True(code == 0, error);
+            Assert.Equal([y], Values(output));
+        }
+    }
+
+    [Theory]
+    [InlineData(TestData.HalfPlusTwoTf1)]
+    [InlineData(TestData.HalfPlusTwoTf2)]
+    public void RunRegressFedWithExamples(string model)
+    {
+        var (code, output, error) = Run("run", TestData.CopyModel(model), "--signature_def", "regress_x_to_y",
+            "--input_examples", "inputs=[{\"x\":[1.0]},{\"x\":[2.0]},{\"x\":[5.0]}]");
+        Assert.True(code == 0, error);
+        Assert.Equal([2.5f, 3f, 4.5f], Values(output));
+    }
+
+    [Fact]
+    public void RunReadsNpyFiles()
+    {
+        string npy = Path.Combine(TempDirectory.Create(), "x.npy");
+        string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 1), }";
+        header = header.PadRight(118 - 10 - 1) + "\n";
+        byte[] data = [.. new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, 0 },
+            .. System.Text.Encoding.ASCII.GetBytes(header), .. BitConverter.GetBytes(1f), .. BitConverter.GetBytes(2f), .. BitConverter.GetBytes(5f)];
+        File.WriteAllBytes(npy, data);
+        var (code, output, error) = Run("run", TestData.CopyModel(TestData.HalfPlusTwoTf1), "--input", $"x={npy}");
+        Assert.True(code == 0, error);
+        Assert.Equal([2.5f, 3f, 4.5f], Values(output));
+    }
+
+    [Fact]
+    public void RunErrorsNameTheSignatureAndInput()
+    {
+        string dir = TestData.CopyModel(TestData.HalfPlusTwoTf1);
+        var (code, _, error) = Run("run", dir, "--signature_def", "nope");
+        Assert.Equal(1, code);
+        Assert.Contains("no signature 'nope'", error);
+        (code, _, error) = Run("run", dir, "--input", "q=[1]");
+        Assert.Contains("has no input 'q'", error);
+        (code, _, error) = Run("run", dir, "--input", "x=[[1],[2,3]]");
+        Assert.Contains("ragged", error);
+    }
+}
