@@ -21,6 +21,7 @@ internal sealed class ExecutionPlan
     public required int[] FetchSlots { get; init; }
     public required int FoldedNodes { get; init; }
     public required int CrossDeviceEdges { get; init; }
+    public required int FusedNodes { get; init; }
 
     public static ExecutionPlan Build(GraphSession session, Graph graph, Placement placement, Edge[] feeds, Edge[] fetches, int[] targets)
     {
@@ -61,12 +62,21 @@ internal sealed class ExecutionPlan
         foreach (int n in order)
             foreach (var input in graph.Nodes[n].Inputs) uses[SlotOf(input)]++;
 
+        var fusions = FindFusions(graph, placement, order, needed, fed, pinned, SlotOf);
+        var fusedAway = new HashSet<int>(fusions.Values.SelectMany(f => f.Absorbed));
+
         var constants = new Dictionary<int, Value>();
         var steps = new List<PlanStep>();
         int folded = 0, crossDevice = 0;
         var frame = new RunFrame(session, [], [], CancellationToken.None);
         foreach (int n in order)
         {
+            if (fusedAway.Contains(n)) continue;
+            if (fusions.TryGetValue(n, out var fusion))
+            {
+                steps.Add(FusedStep(session, graph, fusion, SlotOf, slotBase, placement, uses, pinned, constants, fed));
+                continue;
+            }
             var node = graph.Nodes[n];
             var device = placement.DeviceOf[n];
             // A node may call a library function by its name instead of through PartitionedCall.
@@ -74,6 +84,9 @@ internal sealed class ExecutionPlan
                 ? FunctionKernels.Call(node.Op)
                 : session.Kernels.Create(node);
             int[] inputSlots = [.. node.Inputs.Select(SlotOf)];
+            if (kernel is IConstantInputAware aware)
+                for (int i = 0; i < inputSlots.Length; i++)
+                    if (constants.TryGetValue(inputSlots[i], out var constant) && constant.Tensor is { } tensor) aware.OnConstantInput(i, tensor);
             foreach (var input in node.Inputs)
                 if (!fed.Contains(input) && placement.DeviceOf[input.Node] != device) crossDevice++;
             bool[] outputFed = [.. Enumerable.Range(0, node.OutputTypes.Count).Select(i => fed.Contains(new Edge(n, i)))];
@@ -96,8 +109,72 @@ internal sealed class ExecutionPlan
         return new ExecutionPlan
         {
             Steps = steps, SlotCount = slots, Constants = constants, FeedSlots = feedSlots, FetchSlots = fetchSlots,
-            FoldedNodes = folded, CrossDeviceEdges = crossDevice,
+            FoldedNodes = folded, CrossDeviceEdges = crossDevice, FusedNodes = fusedAway.Count,
         };
+    }
+
+    private sealed record Fusion(GraphNode MatMul, GraphNode BiasAdd, GraphNode? Relu)
+    {
+        public IEnumerable<int> Absorbed => Relu is null ? [MatMul.Index] : [MatMul.Index, BiasAdd.Index];
+        public GraphNode Last => Relu ?? BiasAdd;
+    }
+
+    /// <summary>
+    /// Float32 MatMul → BiasAdd (→ Relu) chains whose intermediate tensors feed nothing else, keyed by the chain's
+    /// last node (where the fused step runs, once every input of the chain is ready).
+    /// </summary>
+    private static Dictionary<int, Fusion> FindFusions(Graph graph, Placement placement, List<int> order, bool[] needed, HashSet<Edge> fed, HashSet<int> pinned, Func<Edge, int> slotOf)
+    {
+        var dataConsumers = new Dictionary<int, List<(GraphNode Node, int Input)>>();
+        var controlled = new HashSet<int>();
+        foreach (int n in order)
+        {
+            var node = graph.Nodes[n];
+            for (int i = 0; i < node.Inputs.Count; i++)
+            {
+                int slot = slotOf(node.Inputs[i]);
+                if (!dataConsumers.TryGetValue(slot, out var list)) dataConsumers[slot] = list = [];
+                list.Add((node, i));
+            }
+            foreach (int c in node.ControlInputs) controlled.Add(c);
+        }
+
+        GraphNode? SoleConsumer(GraphNode producer, string op)
+        {
+            var edge = new Edge(producer.Index, 0);
+            if (fed.Contains(edge) || pinned.Contains(slotOf(edge)) || controlled.Contains(producer.Index)) return null;
+            if (!dataConsumers.TryGetValue(slotOf(edge), out var list) || list.Count != 1) return null;
+            var (consumer, input) = list[0];
+            return consumer.Op == op && input == 0 && placement.DeviceOf[consumer.Index] == placement.DeviceOf[producer.Index] ? consumer : null;
+        }
+
+        var fusions = new Dictionary<int, Fusion>();
+        foreach (int n in order)
+        {
+            var node = graph.Nodes[n];
+            if (node.Op != "MatMul" || node.Attr("T").Type != Protos.DataType.DtFloat || node.ControlInputs.Count > 0) continue;
+            var bias = SoleConsumer(node, "BiasAdd");
+            if (bias is null || bias.ControlInputs.Count > 0 || fed.Contains(bias.Inputs[1])) continue;
+            var relu = SoleConsumer(bias, "Relu");
+            if (relu is not null && relu.ControlInputs.Count > 0) relu = null;
+            var fusion = new Fusion(node, bias, relu);
+            fusions[fusion.Last.Index] = fusion;
+        }
+        return fusions;
+    }
+
+    private static PlanStep FusedStep(GraphSession session, Graph graph, Fusion fusion, Func<Edge, int> slotOf, int[] slotBase, Placement placement,
+        int[] uses, HashSet<int> pinned, Dictionary<int, Value> constants, HashSet<Edge> fed)
+    {
+        var kernel = new FusedMatMulKernel(fusion.MatMul, session.Kernels.Create(fusion.MatMul), fusion.BiasAdd, fusion.Relu is not null);
+        int[] inputSlots = [slotOf(fusion.MatMul.Inputs[0]), slotOf(fusion.MatMul.Inputs[1]), slotOf(fusion.BiasAdd.Inputs[1])];
+        for (int i = 0; i < inputSlots.Length; i++)
+            if (constants.TryGetValue(inputSlots[i], out var constant) && constant.Tensor is { } tensor) kernel.OnConstantInput(i, tensor);
+        var release = new List<int>();
+        foreach (int slot in inputSlots)
+            if (--uses[slot] == 0 && !pinned.Contains(slot) && !constants.ContainsKey(slot)) release.Add(slot);
+        var last = fusion.Last;
+        return new PlanStep(last, kernel, inputSlots, slotBase[last.Index], [fed.Contains(new Edge(last.Index, 0))], [.. release.Distinct()], placement.DeviceOf[last.Index]);
     }
 
     // Pure nodes whose inputs are all known ahead of time compute once, at plan time.

@@ -20,8 +20,18 @@ internal static class MatMulKernels
         public IOpKernel Create<T>(GraphNode node) where T : unmanaged, INumber<T> => new MatMulKernel<T>(transA, transB, batched);
     }
 
-    private sealed class MatMulKernel<T>(bool transA, bool transB, bool batched) : IOpKernel where T : unmanaged, INumber<T>
+    private sealed class MatMulKernel<T>(bool transA, bool transB, bool batched) : IOpKernel, IConstantInputAware where T : unmanaged, INumber<T>
     {
+        // A constant right-hand matrix (the weights) packed once, with the tensor it came from.
+        private (Tensor Source, PackedMatrix Packed)? _packedB;
+
+        public void OnConstantInput(int index, Tensor value)
+        {
+            if (index != 1 || batched || typeof(T) != typeof(float) || value.Shape.Rank != 2) return;
+            int k = (int)(transB ? value.Shape[1] : value.Shape[0]), n = (int)(transB ? value.Shape[0] : value.Shape[1]);
+            _packedB = (value, Sgemm.Pack(k, n, value.AsSpan<float>(), transB ? k : n, transB));
+        }
+
         public void Compute(KernelContext context)
         {
             Tensor a = context.Input(0), b = context.Input(1);
@@ -39,6 +49,13 @@ internal static class MatMulKernels
             long[] sa = Broadcast.Strides(batchA, batch), sb = Broadcast.Strides(batchB, batch);
             ReadOnlySpan<T> x = a.AsSpan<T>(), y = b.AsSpan<T>();
             Span<T> z = output.AsSpan<T>();
+            if (_packedB is { } packed && ReferenceEquals(packed.Source, b))
+            {
+                Sgemm.Multiply((int)m, System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(a.AsSpan<T>()), transA ? (int)m : (int)ka, transA,
+                    packed.Packed, output.AsSpan<float>(), (int)n);
+                context.SetOutput(0, output);
+                return;
+            }
             var index = new long[batch.Length];
             long ia = 0, ib = 0;
             for (long t = 0; t < batches; t++)

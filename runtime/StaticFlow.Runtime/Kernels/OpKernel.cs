@@ -15,6 +15,16 @@ public interface IOpKernel
     void Compute(KernelContext context);
 }
 
+/// <summary>
+/// A kernel that can precompute from inputs known when the plan is built (constants such as weights), for
+/// example by packing a weight matrix once instead of on every run.
+/// </summary>
+public interface IConstantInputAware
+{
+    /// <summary>Input <paramref name="index"/> will always be <paramref name="value"/> in this plan.</summary>
+    void OnConstantInput(int index, Tensors.Tensor value);
+}
+
 /// <summary>The inputs, outputs and session services of one kernel invocation.</summary>
 public sealed class KernelContext
 {

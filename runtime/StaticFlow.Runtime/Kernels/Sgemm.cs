@@ -1,158 +1,213 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace StaticFlow.Kernels;
 
 /// <summary>
+/// B of a product packed for <see cref="Sgemm"/>: for each block of <see cref="Sgemm.KC"/> rows, NR-column
+/// panels laid out row by row (zero-padded). Packing once and reusing is what makes a constant weight matrix
+/// cheap: inference never repacks it.
+/// </summary>
+internal sealed class PackedMatrix
+{
+    internal PackedMatrix(int k, int n, int nr, float[] data)
+    {
+        K = k;
+        N = n;
+        NR = nr;
+        Data = data;
+        PaddedN = (n + nr - 1) / nr * nr;
+    }
+
+    /// <summary>Rows (the inner dimension of the product).</summary>
+    public int K { get; }
+
+    /// <summary>Columns.</summary>
+    public int N { get; }
+
+    internal int NR { get; }
+
+    internal int PaddedN { get; }
+
+    internal float[] Data { get; }
+
+    /// <summary>Offset of the panel holding columns jr.. of the block starting at row pc (kc rows).</summary>
+    internal long PanelOffset(int pc, int kc, int jr) => (long)pc * PaddedN + (long)(jr / NR) * kc * NR;
+}
+
+/// <summary>
 /// Single-precision GEMM, C = op(A) · op(B), in the Goto/BLIS style: B is packed into KC x NR column panels and
 /// A into MC x KC row panels so the micro-kernel streams both from cache, and an MR x NR register tile of
 /// accumulators is updated with fused multiply-adds (Vector512 where the CPU has it, else Vector256, else a
-/// scalar loop). Row blocks of A run in parallel for large products.
+/// scalar loop). Large products are split across cores by rows of C (or by columns when C has few rows), each
+/// core packing only its own part of A and sharing the packed B.
 /// </summary>
 internal static unsafe class Sgemm
 {
+    internal const int KC = 256;
     private const int MR = 6;
-    private const int KC = 256;
     private const int MC = 96;
-    private const int NC = 3072;
+    private const int MaxThreads = 64;
     private static readonly int NR = Vector512.IsHardwareAccelerated ? 32 : 16;
 
-    /// <summary>Work (m·n·k) below which one thread does it all: thread hand-off would cost more.</summary>
-    private const long ParallelThreshold = 96L * 96 * 96;
+    /// <summary>Work (m·n·k) below which one thread does it all: the hand-off would cost more than it saves.</summary>
+    private const long ParallelThreshold = 64L * 64 * 64;
 
     /// <summary>C[m×n] = op(A)[m×k] · op(B)[k×n]; A, B and C are row-major with leading dimensions lda, ldb, ldc.</summary>
     public static void Multiply(int m, int n, int k, ReadOnlySpan<float> a, int lda, bool transA, ReadOnlySpan<float> b, int ldb, bool transB, Span<float> c, int ldc)
     {
-        for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
-        if (m == 0 || n == 0 || k == 0) return;
-        fixed (float* pa = a)
-        fixed (float* pb = b)
-        fixed (float* pc = c)
-        {
-            var args = new Args(m, n, k, pa, lda, transA, pb, ldb, transB, pc, ldc);
-            Run(in args);
-        }
+        if (m == 0 || n == 0) return;
+        Multiply(m, a, lda, transA, Pack(k, n, b, ldb, transB), c, ldc);
     }
 
-    private readonly struct Args(int m, int n, int k, float* a, int lda, bool transA, float* b, int ldb, bool transB, float* c, int ldc)
-    {
-        public readonly int M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc;
-        public readonly float* A = a, B = b, C = c;
-        public readonly bool TransA = transA, TransB = transB;
-    }
-
-    private static void Run(in Args g)
+    /// <summary>Packs op(B)[k×n] for repeated products.</summary>
+    public static PackedMatrix Pack(int k, int n, ReadOnlySpan<float> b, int ldb, bool transB)
     {
         int nr = NR;
-        float[] bPack = ArrayPool<float>.Shared.Rent(KC * (NC + nr));
-        try
+        int padded = (n + nr - 1) / nr * nr;
+        var data = GC.AllocateUninitializedArray<float>(Math.Max(1, k * padded), pinned: true);
+        var packed = new PackedMatrix(k, n, nr, data);
+        fixed (float* pb = b)
+        fixed (float* dst = data)
         {
-            for (int jc = 0; jc < g.N; jc += NC)
+            for (int pc = 0; pc < k; pc += KC)
             {
-                int nc = Math.Min(NC, g.N - jc);
-                for (int pc = 0; pc < g.K; pc += KC)
+                int kc = Math.Min(KC, k - pc);
+                for (int jr = 0; jr < n; jr += nr)
                 {
-                    int kc = Math.Min(KC, g.K - pc);
-                    fixed (float* bp = bPack) PackB(in g, pc, kc, jc, nc, bp, nr);
-                    int blocks = (g.M + MC - 1) / MC;
-                    bool parallel = (long)g.M * nc * kc >= ParallelThreshold && blocks > 1 && Environment.ProcessorCount > 1;
-                    if (parallel)
+                    float* panel = dst + packed.PanelOffset(pc, kc, jr);
+                    int cols = Math.Min(nr, n - jr);
+                    if (!transB)
                     {
-                        var local = g;
-                        Parallel.For(0, blocks, block => RowBlock(in local, block * MC, pc, kc, jc, nc, bPack, nr));
+                        for (int p = 0; p < kc; p++)
+                        {
+                            float* row = panel + p * nr;
+                            new ReadOnlySpan<float>(pb + (long)(pc + p) * ldb + jr, cols).CopyTo(new Span<float>(row, cols));
+                            new Span<float>(row + cols, nr - cols).Clear();
+                        }
                     }
                     else
                     {
-                        for (int block = 0; block < blocks; block++) RowBlock(in g, block * MC, pc, kc, jc, nc, bPack, nr);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(bPack);
-        }
-    }
-
-    private static void RowBlock(in Args g, int ic, int pc, int kc, int jc, int nc, float[] bPack, int nr)
-    {
-        int mc = Math.Min(MC, g.M - ic);
-        float[] aPack = ArrayPool<float>.Shared.Rent(KC * (MC + MR));
-        float* tile = stackalloc float[MR * 32];
-        try
-        {
-            fixed (float* ap = aPack)
-            fixed (float* bp = bPack)
-            {
-                PackA(in g, ic, mc, pc, kc, ap);
-                for (int jr = 0; jr < nc; jr += nr)
-                {
-                    int nPart = Math.Min(nr, nc - jr);
-                    float* bPanel = bp + (jr / nr) * kc * nr;
-                    for (int ir = 0; ir < mc; ir += MR)
-                    {
-                        int mPart = Math.Min(MR, mc - ir);
-                        float* aPanel = ap + (ir / MR) * kc * MR;
-                        float* cTile = g.C + (long)(ic + ir) * g.Ldc + jc + jr;
-                        if (mPart == MR && nPart == nr) MicroKernel(kc, aPanel, bPanel, cTile, g.Ldc, nr);
-                        else
+                        for (int j = 0; j < nr; j++)
                         {
-                            // Edge tile: compute a full tile into scratch, add back only the valid part.
-                            new Span<float>(tile, MR * nr).Clear();
-                            MicroKernel(kc, aPanel, bPanel, tile, nr, nr);
-                            for (int r = 0; r < mPart; r++)
-                                for (int col = 0; col < nPart; col++) cTile[(long)r * g.Ldc + col] += tile[r * nr + col];
+                            if (j >= cols)
+                            {
+                                for (int p = 0; p < kc; p++) panel[p * nr + j] = 0;
+                                continue;
+                            }
+                            float* src = pb + (long)(jr + j) * ldb + pc;
+                            for (int p = 0; p < kc; p++) panel[p * nr + j] = src[p];
                         }
                     }
                 }
             }
         }
-        finally
+        return packed;
+    }
+
+    /// <summary>C[m×n] = op(A)[m×k] · B, B packed by <see cref="Pack"/>.</summary>
+    public static void Multiply(int m, ReadOnlySpan<float> a, int lda, bool transA, PackedMatrix b, Span<float> c, int ldc)
+    {
+        int n = b.N, k = b.K;
+        for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
+        if (m == 0 || n == 0 || k == 0) return;
+        fixed (float* pa = a)
+        fixed (float* pc = c)
+        fixed (float* pb = b.Data)
         {
-            ArrayPool<float>.Shared.Return(aPack);
+            var job = new Job(pa, lda, transA, b, pb, pc, ldc);
+            int threads = (long)m * n * k >= ParallelThreshold ? Math.Min(Environment.ProcessorCount, MaxThreads) : 1;
+            if (threads <= 1)
+            {
+                job.Run(0, m, 0, n);
+                return;
+            }
+            // Rows when there are enough for every core (each packs only its rows of A); otherwise columns.
+            bool byRows = m >= threads * MR * 2;
+            int unit = byRows ? MR : b.NR, extent = byRows ? m : n;
+            int units = (extent + unit - 1) / unit;
+            threads = Math.Min(threads, units);
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            {
+                int start = (int)((long)units * t / threads) * unit;
+                int end = Math.Min(extent, (int)((long)units * (t + 1) / threads) * unit);
+                if (start >= end) return;
+                if (byRows) job.Run(start, end, 0, n);
+                else job.Run(0, m, start, end);
+            });
         }
     }
 
-    /// <summary>Packs rows ic..ic+mc of op(A), columns pc..pc+kc, as MR-row panels: for each p, MR consecutive values.</summary>
-    private static void PackA(in Args g, int ic, int mc, int pc, int kc, float* dst)
+    // Packing buffer for A, per thread, grown as needed: steady-state products allocate nothing.
+    [ThreadStatic] private static float[]? t_aPack;
+
+    private readonly struct Job(float* a, int lda, bool transA, PackedMatrix b, float* packedB, float* c, int ldc)
     {
-        for (int ir = 0; ir < mc; ir += MR)
+        /// <summary>Rows i0..i1 and columns j0..j1 of C (j0 a multiple of NR).</summary>
+        public void Run(int i0, int i1, int j0, int j1)
         {
-            int rows = Math.Min(MR, mc - ir);
-            for (int p = 0; p < kc; p++)
+            int nr = b.NR;
+            float[] aPack = t_aPack is { Length: >= KC * (MC + MR) } existing ? existing : (t_aPack = GC.AllocateUninitializedArray<float>(KC * (MC + MR), pinned: true));
+            float* tile = stackalloc float[MR * 32];
+            fixed (float* ap = aPack)
             {
-                for (int r = 0; r < rows; r++)
+                for (int pc = 0; pc < b.K; pc += KC)
                 {
-                    long i = ic + ir + r, col = pc + p;
-                    *dst++ = g.TransA ? g.A[col * g.Lda + i] : g.A[i * g.Lda + col];
+                    int kc = Math.Min(KC, b.K - pc);
+                    for (int ic = i0; ic < i1; ic += MC)
+                    {
+                        int mc = Math.Min(MC, i1 - ic);
+                        PackA(ic, mc, pc, kc, ap);
+                        for (int jr = j0; jr < j1; jr += nr)
+                        {
+                            int nPart = Math.Min(nr, j1 - jr);
+                            float* bPanel = packedB + b.PanelOffset(pc, kc, jr);
+                            for (int ir = 0; ir < mc; ir += MR)
+                            {
+                                int mPart = Math.Min(MR, mc - ir);
+                                float* aPanel = ap + (ir / MR) * kc * MR;
+                                float* cTile = c + (long)(ic + ir) * ldc + jr;
+                                if (mPart == MR && nPart == nr) MicroKernel(kc, aPanel, bPanel, cTile, ldc, nr);
+                                else
+                                {
+                                    // Edge tile: compute a full tile into scratch, add back only the valid part.
+                                    new Span<float>(tile, MR * nr).Clear();
+                                    MicroKernel(kc, aPanel, bPanel, tile, nr, nr);
+                                    for (int r = 0; r < mPart; r++)
+                                        for (int col = 0; col < nPart; col++) cTile[(long)r * ldc + col] += tile[r * nr + col];
+                                }
+                            }
+                        }
+                    }
                 }
-                for (int r = rows; r < MR; r++) *dst++ = 0;
             }
         }
-    }
 
-    /// <summary>Packs rows pc..pc+kc of op(B), columns jc..jc+nc, as NR-column panels: for each p, NR consecutive values.</summary>
-    private static void PackB(in Args g, int pc, int kc, int jc, int nc, float* dst, int nr)
-    {
-        for (int jr = 0; jr < nc; jr += nr)
+        /// <summary>Packs rows ic..ic+mc, columns pc..pc+kc of op(A) as MR-row panels: for each p, MR consecutive values.</summary>
+        private void PackA(int ic, int mc, int pc, int kc, float* dst)
         {
-            int cols = Math.Min(nr, nc - jr);
-            for (int p = 0; p < kc; p++)
+            for (int ir = 0; ir < mc; ir += MR, dst += kc * MR)
             {
-                long row = pc + p;
-                if (!g.TransB && cols == nr)
+                int rows = Math.Min(MR, mc - ir);
+                for (int r = 0; r < MR; r++)
                 {
-                    Buffer.MemoryCopy(g.B + row * g.Ldb + jc + jr, dst, nr * sizeof(float), nr * sizeof(float));
-                    dst += nr;
-                    continue;
+                    if (r >= rows)
+                    {
+                        for (int p = 0; p < kc; p++) dst[p * MR + r] = 0;
+                        continue;
+                    }
+                    long i = ic + ir + r;
+                    if (!transA)
+                    {
+                        float* src = a + i * lda + pc;
+                        for (int p = 0; p < kc; p++) dst[p * MR + r] = src[p];
+                    }
+                    else
+                    {
+                        float* src = a + (long)pc * lda + i;
+                        for (int p = 0; p < kc; p++) dst[p * MR + r] = src[(long)p * lda];
+                    }
                 }
-                for (int col = 0; col < cols; col++)
-                {
-                    long j = jc + jr + col;
-                    *dst++ = g.TransB ? g.B[j * g.Ldb + row] : g.B[row * g.Ldb + j];
-                }
-                for (int col = cols; col < nr; col++) *dst++ = 0;
             }
         }
     }

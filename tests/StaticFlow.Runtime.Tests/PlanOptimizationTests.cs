@@ -1,0 +1,58 @@
+using StaticFlow.Execution;
+using StaticFlow.Graphs;
+using StaticFlow.Tensors;
+using static StaticFlow.Tests.G;
+
+namespace StaticFlow.Tests;
+
+/// <summary>Plan-time optimizations (prepacked constant weights, MatMul+BiasAdd+Relu fusion) change nothing but speed.</summary>
+public class PlanOptimizationTests
+{
+    private static readonly (string, Protos.AttrValue) F32 = ("T", Type(DType.Float32));
+
+    [Theory]
+    [InlineData(1, 37, 45, false)]
+    [InlineData(9, 64, 100, true)]
+    [InlineData(130, 300, 33, false)]
+    public void FusedDenseLayerEqualsTheUnfusedOps(int batch, int inputs, int outputs, bool transposeWeights)
+    {
+        var random = new Random(batch + inputs);
+        float[] w = [.. Enumerable.Range(0, inputs * outputs).Select(_ => random.NextSingle() - 0.5f)];
+        float[] b = [.. Enumerable.Range(0, outputs).Select(_ => random.NextSingle() - 0.5f)];
+        float[] x = [.. Enumerable.Range(0, batch * inputs).Select(_ => random.NextSingle() - 0.5f)];
+        Tensor weights = transposeWeights ? Tensor.FromArray<float>(w, outputs, inputs) : Tensor.FromArray<float>(w, inputs, outputs);
+        var session = new GraphSession(GraphImporter.Import(Graph(
+            Placeholder("x", DType.Float32), Const("w", weights), Const("b", Tensor.Vector(b)),
+            Node("mm", "MatMul", ["x", "w"], F32, ("transpose_b", Bool(transposeWeights))),
+            Node("bias", "BiasAdd", ["mm", "b"], F32),
+            Node("relu", "Relu", ["bias"], F32))));
+        var feeds = new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray<float>(x, batch, inputs) };
+
+        float[] fused = session.Run(feeds, ["relu"])[0].ToArray<float>();
+        // Fetching the intermediate tensors keeps them, so this run is not fused.
+        var unfused = session.Run(feeds, ["relu", "mm"]);
+        Assert.Equal(unfused[0].ToArray<float>(), fused);
+
+        for (int i = 0; i < batch; i++)
+            for (int j = 0; j < outputs; j++)
+            {
+                double sum = b[j];
+                for (int p = 0; p < inputs; p++) sum += (double)x[i * inputs + p] * (transposeWeights ? w[j * inputs + p] : w[p * outputs + j]);
+                Assert.True(Math.Abs(Math.Max(0, sum) - fused[i * outputs + j]) < 1e-4, $"[{i},{j}] {fused[i * outputs + j]} vs {Math.Max(0, sum)}");
+            }
+    }
+
+    [Fact]
+    public void ABiasFedAtRunTimeIsNotFoldedIntoThePlan()
+    {
+        var session = new GraphSession(GraphImporter.Import(Graph(
+            Placeholder("x", DType.Float32), Const("w", Tensor.FromArray<float>([1, 0, 0, 1], 2, 2)), Placeholder("b", DType.Float32),
+            Node("mm", "MatMul", ["x", "w"], F32), Node("bias", "BiasAdd", ["mm", "b"], F32))));
+        var r1 = session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray<float>([1, 2], 1, 2), ["b"] = Tensor.Vector(10f, 20f) }, ["bias"]);
+        var r2 = session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray<float>([1, 2], 1, 2), ["b"] = Tensor.Vector(-1f, -2f) }, ["bias"]);
+        Assert.Equal([11f, 22f], r1[0].ToArray<float>());
+        Assert.Equal([0f, 0f], r2[0].ToArray<float>());
+        var bad = Assert.Throws<GraphException>(() => session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray<float>([1, 2], 1, 2), ["b"] = Tensor.Vector(1f) }, ["bias"]));
+        Assert.Equal("bias", bad.NodeName);
+    }
+}
