@@ -47,6 +47,7 @@ public sealed class KernelRegistry
         IoKernels.Register(Add);
         FunctionKernels.Register(Add);
         ParseExampleKernels.Register(Add);
+        ConvolutionKernels.Register(Add);
         return new KernelRegistry(factories);
     }
 }

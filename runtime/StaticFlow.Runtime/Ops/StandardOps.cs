@@ -89,6 +89,18 @@ internal static class StandardOps
         Op("Rank", "input: T", "output: int32", "T: type");
         Op("Range", "start: Tidx, limit: Tidx, delta: Tidx", "output: Tidx", "Tidx: type = int32");
 
+        // Convolution, pooling and normalization (NHWC on CPU).
+        Op("Conv2D", "input: T, filter: T", "output: T",
+            "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]");
+        Op("DepthwiseConv2dNative", "input: T, filter: T", "output: T",
+            "T: type; strides: list(int); padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]");
+        Op("MaxPool", "input: T", "output: T",
+            "T: type = float; ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"");
+        Op("AvgPool", "value: T", "output: T", "ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; data_format: string = \"NHWC\"; T: type");
+        Op("FusedBatchNormV3", "x: T, scale: U, offset: U, mean: U, variance: U",
+            "y: T, batch_mean: U, batch_variance: U, reserve_space_1: U, reserve_space_2: U, reserve_space_3: U",
+            "T: type; U: type; epsilon: float = 0.0001; exponential_avg_factor: float = 1; data_format: string = \"NHWC\"; is_training: bool = true");
+
         // Variables: TF1 reference variables and TF2 resource variables.
         Op("VariableV2", "", "ref: Ref(dtype)", "shape: shape; dtype: type; container: string = \"\"; shared_name: string = \"\"", stateful: true);
         Op("Assign", "ref: Ref(T), value: T", "output_ref: Ref(T)", "T: type; validate_shape: bool = true; use_locking: bool = true");

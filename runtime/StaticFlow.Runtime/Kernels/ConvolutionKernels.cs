@@ -1,0 +1,219 @@
+using System.Numerics;
+using StaticFlow.Graphs;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.Kernels;
+
+/// <summary>NHWC convolutions, pooling and batch normalization: Conv2D, DepthwiseConv2dNative, MaxPool, AvgPool, FusedBatchNormV3.</summary>
+internal static class ConvolutionKernels
+{
+    public static void Register(Action<string, Func<GraphNode, IOpKernel>> add)
+    {
+        add("Conv2D", node => ElementwiseKernels.ByFloatType(node, "T", new ConvFactory(Window.FromNode(node, "filter"), depthwise: false)));
+        add("DepthwiseConv2dNative", node => ElementwiseKernels.ByFloatType(node, "T", new ConvFactory(Window.FromNode(node, "filter"), depthwise: true)));
+        add("MaxPool", node => ElementwiseKernels.ByFloatType(node, "T", new PoolFactory(Window.FromNode(node, "ksize"), max: true)));
+        add("AvgPool", node => ElementwiseKernels.ByFloatType(node, "T", new PoolFactory(Window.FromNode(node, "ksize"), max: false)));
+        add("FusedBatchNormV3", node => ElementwiseKernels.ByFloatType(node, "T", new BatchNormFactory()));
+    }
+
+    /// <summary>Strides, dilations, padding and (for pooling) the window, read once from the node's attrs.</summary>
+    internal sealed record Window(int StrideH, int StrideW, int DilationH, int DilationW, string Padding, long[] ExplicitPaddings, int KernelH, int KernelW)
+    {
+        public static Window FromNode(GraphNode node, string source)
+        {
+            string format = node.Attrs.TryGetValue("data_format", out var f) ? f.S.ToStringUtf8() : "NHWC";
+            if (format != "NHWC") throw new KernelNotFoundException(node.Name, node.Op, $"data_format {format} is not supported on CPU (use NHWC)");
+            long[] strides = KernelHelpers.IntListAttr(node, "strides");
+            long[] dilations = node.Attrs.ContainsKey("dilations") ? KernelHelpers.IntListAttr(node, "dilations") : [1, 1, 1, 1];
+            long[] ksize = source == "ksize" ? KernelHelpers.IntListAttr(node, "ksize") : [1, 0, 0, 1];
+            if (strides.Length != 4 || dilations.Length != 4 || ksize.Length != 4 || strides[0] != 1 || strides[3] != 1 || ksize[0] != 1 || ksize[3] != 1)
+                throw new GraphException(node.Name, node.Op, "strides, dilations and ksize must have 4 entries with 1 for batch and channels");
+            string padding = KernelHelpers.StringAttr(node, "padding");
+            if (padding is not ("SAME" or "VALID" or "EXPLICIT")) throw new GraphException(node.Name, node.Op, $"padding '{padding}' is not SAME, VALID or EXPLICIT");
+            long[] explicitPaddings = node.Attrs.ContainsKey("explicit_paddings") ? KernelHelpers.IntListAttr(node, "explicit_paddings") : [];
+            return new Window((int)strides[1], (int)strides[2], (int)dilations[1], (int)dilations[2], padding, explicitPaddings, (int)ksize[1], (int)ksize[2]);
+        }
+
+        /// <summary>Output size and leading padding of one spatial dimension, as TensorFlow computes them.</summary>
+        public (int Out, int PadBefore) Size(KernelContext c, int input, int kernel, int stride, int dilation, int axis)
+        {
+            int effective = (kernel - 1) * dilation + 1;
+            switch (Padding)
+            {
+                case "VALID":
+                    if (input < effective) throw c.Error($"input of size {input} is smaller than the window {effective} with VALID padding");
+                    return ((input - effective) / stride + 1, 0);
+                case "SAME":
+                    int output = (input + stride - 1) / stride;
+                    int total = Math.Max((output - 1) * stride + effective - input, 0);
+                    return (output, total / 2);
+                default:
+                    if (ExplicitPaddings.Length != 8) throw c.Error("explicit_paddings must have 8 entries");
+                    int before = (int)ExplicitPaddings[2 * axis], after = (int)ExplicitPaddings[2 * axis + 1];
+                    return ((input + before + after - effective) / stride + 1, before);
+            }
+        }
+    }
+
+    private sealed class ConvFactory(Window window, bool depthwise) : ElementwiseKernels.IFloatKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T> => new DelegateKernel(c =>
+        {
+            Tensor input = c.Input(0), filter = c.Input(1);
+            if (input.Shape.Rank != 4 || filter.Shape.Rank != 4) throw c.Error($"input {input.Shape} and filter {filter.Shape} must both have rank 4");
+            int batch = (int)input.Shape[0], height = (int)input.Shape[1], width = (int)input.Shape[2], channels = (int)input.Shape[3];
+            int fh = (int)filter.Shape[0], fw = (int)filter.Shape[1], fin = (int)filter.Shape[2], fout = (int)filter.Shape[3];
+            if (fin != channels) throw c.Error($"filter {filter.Shape} expects {fin} input channels, the input {input.Shape} has {channels}");
+            var (oh, padTop) = window.Size(c, height, fh, window.StrideH, window.DilationH, 1);
+            var (ow, padLeft) = window.Size(c, width, fw, window.StrideW, window.DilationW, 2);
+            int outChannels = depthwise ? channels * fout : fout;
+            var output = Tensor.Zeros(input.DType, new TensorShape(batch, oh, ow, outChannels));
+            ReadOnlySpan<T> x = input.AsSpan<T>(), f = filter.AsSpan<T>();
+            Span<T> y = output.AsSpan<T>();
+            for (int n = 0; n < batch; n++)
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++)
+                    {
+                        Span<T> pixel = y.Slice(((n * oh + i) * ow + j) * outChannels, outChannels);
+                        for (int ki = 0; ki < fh; ki++)
+                        {
+                            int r = i * window.StrideH - padTop + ki * window.DilationH;
+                            if ((uint)r >= (uint)height) continue;
+                            for (int kj = 0; kj < fw; kj++)
+                            {
+                                int col = j * window.StrideW - padLeft + kj * window.DilationW;
+                                if ((uint)col >= (uint)width) continue;
+                                ReadOnlySpan<T> source = x.Slice(((n * height + r) * width + col) * channels, channels);
+                                ReadOnlySpan<T> taps = f.Slice((ki * fw + kj) * fin * fout, fin * fout);
+                                if (depthwise)
+                                {
+                                    for (int ch = 0; ch < channels; ch++)
+                                        for (int mul = 0; mul < fout; mul++) pixel[ch * fout + mul] += source[ch] * taps[ch * fout + mul];
+                                }
+                                else
+                                {
+                                    // One row of the filter per input channel: pixel += source[ch] * filter[ki, kj, ch, :].
+                                    for (int ch = 0; ch < channels; ch++)
+                                    {
+                                        T v = source[ch];
+                                        ReadOnlySpan<T> row = taps.Slice(ch * fout, fout);
+                                        for (int o = 0; o < fout; o++) pixel[o] += v * row[o];
+                                    }
+                                }
+                            }
+                        }
+                    }
+            c.SetOutput(0, output);
+        });
+    }
+
+    private sealed class PoolFactory(Window window, bool max) : ElementwiseKernels.IFloatKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T> => new DelegateKernel(c =>
+        {
+            Tensor input = c.Input(0);
+            if (input.Shape.Rank != 4) throw c.Error($"input must have rank 4, got {input.Shape}");
+            int batch = (int)input.Shape[0], height = (int)input.Shape[1], width = (int)input.Shape[2], channels = (int)input.Shape[3];
+            var (oh, padTop) = window.Size(c, height, window.KernelH, window.StrideH, 1, 1);
+            var (ow, padLeft) = window.Size(c, width, window.KernelW, window.StrideW, 1, 2);
+            var output = Tensor.Zeros(input.DType, new TensorShape(batch, oh, ow, channels));
+            ReadOnlySpan<T> x = input.AsSpan<T>();
+            Span<T> y = output.AsSpan<T>();
+            for (int n = 0; n < batch; n++)
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++)
+                    {
+                        Span<T> pixel = y.Slice(((n * oh + i) * ow + j) * channels, channels);
+                        pixel.Fill(max ? T.NegativeInfinity : T.Zero);
+                        int count = 0;
+                        for (int ki = 0; ki < window.KernelH; ki++)
+                        {
+                            int r = i * window.StrideH - padTop + ki;
+                            if ((uint)r >= (uint)height) continue;
+                            for (int kj = 0; kj < window.KernelW; kj++)
+                            {
+                                int col = j * window.StrideW - padLeft + kj;
+                                if ((uint)col >= (uint)width) continue;
+                                ReadOnlySpan<T> source = x.Slice(((n * height + r) * width + col) * channels, channels);
+                                for (int ch = 0; ch < channels; ch++) pixel[ch] = max ? T.Max(pixel[ch], source[ch]) : pixel[ch] + source[ch];
+                                count++;
+                            }
+                        }
+                        // Averages count only the window's cells inside the input, as TensorFlow does with SAME padding.
+                        if (!max && count > 0)
+                        {
+                            T divisor = T.CreateChecked(count);
+                            for (int ch = 0; ch < channels; ch++) pixel[ch] /= divisor;
+                        }
+                    }
+            c.SetOutput(0, output);
+        });
+    }
+
+    private sealed class BatchNormFactory : ElementwiseKernels.IFloatKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            if (KernelHelpers.DTypeAttr(node, "U") != DType.Float32) throw new KernelNotFoundException(node.Name, node.Op, "scale, offset, mean and variance must be float32");
+            string format = KernelHelpers.StringAttr(node, "data_format");
+            if (format != "NHWC") throw new KernelNotFoundException(node.Name, node.Op, $"data_format {format} is not supported on CPU (use NHWC)");
+            float epsilon = node.Attr("epsilon").F;
+            bool training = KernelHelpers.BoolAttr(node, "is_training");
+            return new DelegateKernel(c =>
+            {
+                Tensor x = c.Input(0);
+                int channels = (int)x.Shape[x.Shape.Rank - 1];
+                float[] scale = c.Input(1).ToArray<float>(), offset = c.Input(2).ToArray<float>();
+                if (scale.Length != channels || offset.Length != channels) throw c.Error($"scale and offset must have {channels} values");
+                ReadOnlySpan<T> xs = x.AsSpan<T>();
+                long rows = x.ElementCount / Math.Max(channels, 1);
+                float[] mean, variance, reportedVariance;
+                if (training)
+                {
+                    // Batch statistics over every axis but the channels; the reported variance is unbiased (n / (n - 1)).
+                    var sum = new double[channels];
+                    var squares = new double[channels];
+                    for (long r = 0; r < rows; r++)
+                        for (int ch = 0; ch < channels; ch++)
+                        {
+                            double v = double.CreateChecked(xs[(int)(r * channels + ch)]);
+                            sum[ch] += v;
+                            squares[ch] += v * v;
+                        }
+                    mean = [.. sum.Select(s => (float)(s / rows))];
+                    variance = [.. squares.Select((s, ch) => (float)Math.Max(s / rows - (double)mean[ch] * mean[ch], 0))];
+                    reportedVariance = [.. variance.Select(v => rows > 1 ? v * rows / (rows - 1) : v)];
+                }
+                else
+                {
+                    mean = c.Input(3).ToArray<float>();
+                    variance = c.Input(4).ToArray<float>();
+                    if (mean.Length != channels || variance.Length != channels) throw c.Error($"mean and variance must have {channels} values in inference mode");
+                    reportedVariance = variance;
+                }
+                var y = Tensor.Uninitialized(x.DType, x.Shape);
+                Span<T> ys = y.AsSpan<T>();
+                var multiplier = new T[channels];
+                var shift = new T[channels];
+                for (int ch = 0; ch < channels; ch++)
+                {
+                    float m = scale[ch] / MathF.Sqrt(variance[ch] + epsilon);
+                    multiplier[ch] = T.CreateChecked(m);
+                    shift[ch] = T.CreateChecked(offset[ch] - mean[ch] * m);
+                }
+                for (long r = 0; r < rows; r++)
+                    for (int ch = 0; ch < channels; ch++)
+                    {
+                        int i = (int)(r * channels + ch);
+                        ys[i] = xs[i] * multiplier[ch] + shift[ch];
+                    }
+                c.SetOutput(0, y);
+                c.SetOutput(1, Tensor.Vector(mean));
+                c.SetOutput(2, Tensor.Vector(reportedVariance));
+                c.SetOutput(3, Tensor.Vector(mean));
+                c.SetOutput(4, Tensor.Vector(variance));
+                c.SetOutput(5, Tensor.Zeros(DType.Float32, new TensorShape(0)));
+            });
+        }
+    }
+}
