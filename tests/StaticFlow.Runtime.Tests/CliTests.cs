@@ -2,8 +2,22 @@ using StaticFlow.Cli;
 
 namespace StaticFlow.Tests;
 
+/// <summary>Runs the tool in-process with captured output.</summary>
+internal static class CliRunner
+{
+    public static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter { NewLine = "\n" };
+        var error = new StringWriter { NewLine = "\n" };
+        int code = CommandLineApp.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+}
+
 public class CliTests
 {
+    private static (int Code, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
+
     [Theory]
     [InlineData(TestData.HalfPlusTwoTf1, new[] { "classify_x_to_y", "regress_x2_to_y3", "regress_x_to_y", "regress_x_to_y2", "serving_default" })]
     [InlineData(TestData.HalfPlusTwoTf2, new[] { "__saved_model_init_op", "classify_x2_to_y3", "classify_x_to_y", "regress_x2_to_y3", "regress_x_to_y", "regress_x_to_y2", "serving_default" })]
@@ -68,24 +82,12 @@ public class CliTests
         Assert.Contains("no tensor named 'nope'", error);
     }
 
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter { NewLine = "\n" };
-        var error = new StringWriter { NewLine = "\n" };
-        int code = CommandLineApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 }
 
 public class CliRunTests
 {
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter { NewLine = "\n" };
-        var error = new StringWriter { NewLine = "\n" };
-        int code = CommandLineApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+
+    private static (int Code, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
 
     private static float[] Values(string json) =>
         [.. System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("outputs")[0].GetProperty("values").EnumerateArray()

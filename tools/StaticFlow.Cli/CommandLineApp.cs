@@ -16,6 +16,15 @@ public static class CommandLineApp
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 
+    /// <summary>Writes one indented JSON document built by <paramref name="write"/> to <paramref name="output"/>.</summary>
+    internal static void WriteJson(TextWriter output, Action<System.Text.Json.Utf8JsonWriter> write)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true }))
+            write(writer);
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
     /// <summary>Runs a verb, turning the runtime's typed errors into one line on stderr and exit code 1.</summary>
     internal static int Guarded(TextWriter error, Func<int> action)
     {

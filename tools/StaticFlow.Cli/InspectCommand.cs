@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using StaticFlow.Checkpoints;
 using StaticFlow.Tensors;
 
@@ -25,8 +24,7 @@ internal static class InspectCommand
 
             if (result.GetValue(json))
             {
-                using var stream = new MemoryStream();
-                using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+                CommandLineApp.WriteJson(output, writer =>
                 {
                     writer.WriteStartObject();
                     writer.WriteString("checkpoint", reader.Prefix);
@@ -49,8 +47,7 @@ internal static class InspectCommand
                         writer.WriteEndArray();
                     }
                     writer.WriteEndObject();
-                }
-                output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+                });
                 return 0;
             }
 

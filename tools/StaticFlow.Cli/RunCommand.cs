@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using StaticFlow.Devices;
 using StaticFlow.Execution;
 using StaticFlow.SavedModels;
@@ -40,8 +39,7 @@ internal static class RunCommand
                 foreach (var entry in bundle.Session.Placement.Entries) error.WriteLine(entry);
             var outputs = chosen.Run(feeds);
 
-            using var stream = new MemoryStream();
-            using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+            CommandLineApp.WriteJson(output, writer =>
             {
                 writer.WriteStartObject();
                 writer.WriteString("signature", chosen.Key);
@@ -49,8 +47,7 @@ internal static class RunCommand
                 foreach (var (key, value) in outputs.OrderBy(o => o.Key, StringComparer.Ordinal)) TensorFormatter.WriteJson(writer, key, value);
                 writer.WriteEndArray();
                 writer.WriteEndObject();
-            }
-            output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+            });
             return 0;
         }));
         return command;

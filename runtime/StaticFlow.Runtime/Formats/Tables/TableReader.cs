@@ -14,6 +14,9 @@ namespace StaticFlow.Formats.Tables;
 /// </remarks>
 public sealed class TableReader
 {
+    /// <summary>The largest index file read (1 GiB, some ten million tensors).</summary>
+    public const long MaxIndexBytes = 1L << 30;
+
     private readonly byte[][] _keys;
     private readonly byte[][] _values;
 
@@ -64,6 +67,10 @@ public sealed class TableReader
         byte[] file;
         try
         {
+            // An index holds one small entry per tensor; anything near 2 GiB is not one.
+            long length = new FileInfo(path).Length;
+            if (length > MaxIndexBytes)
+                throw new StaticFlowFormatException(path, $"{length} bytes is too large for a tensor bundle index (limit {MaxIndexBytes})");
             file = File.ReadAllBytes(path);
         }
         catch (FileNotFoundException e)
