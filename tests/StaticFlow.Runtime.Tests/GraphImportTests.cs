@@ -127,3 +127,51 @@ public class GraphImportTests
         Assert.Equal(20f, r[1].AsSpan<float>()[0]);
     }
 }
+
+public class ShapeInferenceTests
+{
+    private static readonly (string, Protos.AttrValue) F32 = ("T", Type(DType.Float32));
+
+    [Fact]
+    public void MatMulInnerDimensionMismatchFailsAtImportWithBothShapes()
+    {
+        var e = Assert.Throws<GraphException>(() => GraphImporter.Import(Graph(
+            Node("x", "Placeholder", null, ("dtype", Type(DType.Float32)), ("shape", Shape(-1, 5))),
+            Const("w", Tensor.Zeros(DType.Float32, new TensorShape(4, 10))),
+            Node("y", "MatMul", ["x", "w"], F32))));
+        Assert.Equal("y", e.NodeName);
+        Assert.Contains("[?,5]", e.Message);
+        Assert.Contains("[4,10]", e.Message);
+    }
+
+    [Fact]
+    public void BroadcastFailureFailsAtImport() =>
+        Assert.Contains("[2,3] and [4]", Assert.Throws<GraphException>(() => GraphImporter.Import(Graph(
+            Const("a", Tensor.Zeros(DType.Float32, new TensorShape(2, 3))), Const("b", Tensor.Zeros(DType.Float32, new TensorShape(4))),
+            Node("c", "AddV2", ["a", "b"], F32)))).Message);
+
+    [Fact]
+    public void ReshapeOfTheWrongSizeFailsAtImport() =>
+        Assert.Contains("cannot reshape [2,3]", Assert.Throws<GraphException>(() => GraphImporter.Import(Graph(
+            Const("a", Tensor.Zeros(DType.Float32, new TensorShape(2, 3))), Const("s", Tensor.Vector(4, -1)),
+            Node("r", "Reshape", ["a", "s"], F32)))).Message);
+
+    [Fact]
+    public void ShapesPropagateThroughADenseLayer()
+    {
+        var graph = GraphImporter.Import(Graph(
+            Node("x", "Placeholder", null, ("dtype", Type(DType.Float32)), ("shape", Shape(-1, 5))),
+            Const("w", Tensor.Zeros(DType.Float32, new TensorShape(5, 10))), Const("b", Tensor.Zeros(DType.Float32, new TensorShape(10))),
+            Node("mm", "MatMul", ["x", "w"], F32), Node("bias", "BiasAdd", ["mm", "b"], F32), Node("relu", "Relu", ["bias"], F32),
+            Const("flat", Tensor.Vector(-1)), Node("r", "Reshape", ["relu", "flat"], F32)));
+        Assert.Equal(new TensorShape(-1, 10), graph.Find("relu")!.OutputShapes[0]);
+        Assert.Equal(new TensorShape(-1), graph.Find("r")!.OutputShapes[0]);
+    }
+
+    [Fact]
+    public void TheRealTf1ModelsOutputShapeIsInferred()
+    {
+        var bundle = SavedModels.SavedModelBundle.Load(TestData.CopyModel(TestData.HalfPlusTwoTf1));
+        Assert.Equal(new TensorShape(-1, 1), bundle.Graph.Find("y")!.OutputShapes[0]);
+    }
+}

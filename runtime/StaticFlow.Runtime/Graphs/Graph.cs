@@ -44,6 +44,9 @@ public sealed class GraphNode
     /// <summary>Nodes that must run before this one.</summary>
     public IReadOnlyList<int> ControlInputs { get; }
 
+    /// <summary>Each output's statically known shape (-1 for unknown dimensions; unknown rank when nothing is known).</summary>
+    public IReadOnlyList<Tensors.TensorShape> OutputShapes { get; internal set; } = [];
+
     /// <summary>Expected dtype of each input (reference types reduced to their value type).</summary>
     public IReadOnlyList<DataType> InputTypes { get; }
 

@@ -90,7 +90,10 @@ public static class GraphImporter
                 throw new GraphException(def.Name, def.Op, $"has {inputs.Count} data inputs but the op expects {inputTypes[i].Length}");
             nodes[i] = new GraphNode(i, def, schemas[i], attrs[i], [.. inputs], [.. controls], inputTypes[i], outputTypes[i]);
         }
-        return new Graph(nodes, TopologicalOrder(nodes), library, graphDef);
+        int[] order = TopologicalOrder(nodes);
+        var shapes = ShapeInference.Infer(nodes, order);
+        foreach (var node in nodes) node.OutputShapes = shapes[node.Index];
+        return new Graph(nodes, order, library, graphDef);
     }
 
     private static IReadOnlyDictionary<string, AttrValue> CompleteAttrs(NodeDef def, OpDef op)
