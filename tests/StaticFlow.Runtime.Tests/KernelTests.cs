@@ -15,6 +15,8 @@ public class KernelTests
     [InlineData(6, 32, 1)]
     [InlineData(7, 33, 17)]
     [InlineData(13, 1, 300)]
+    [InlineData(1, 64, 50)]
+    [InlineData(1, 70, 9)]
     [InlineData(97, 65, 129)]
     [InlineData(200, 150, 260)]
     public void MatMulMatchesADoubleReferenceForOddShapesAndTransposes(int m, int n, int k)

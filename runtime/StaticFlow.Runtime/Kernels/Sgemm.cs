@@ -168,6 +168,7 @@ internal static unsafe class Sgemm
                                 float* aPanel = ap + (ir / MR) * kc * MR;
                                 float* cTile = c + (long)(ic + ir) * ldc + jr;
                                 if (mPart == MR && nPart == nr) MicroKernel(kc, aPanel, bPanel, cTile, ldc, nr);
+                                else if (mPart == 1 && nPart == nr) RowKernel(kc, aPanel, bPanel, cTile, nr);
                                 else
                                 {
                                     // Edge tile: compute a full tile into scratch, add back only the valid part.
@@ -260,6 +261,40 @@ internal static unsafe class Sgemm
                     float av = a[r];
                     for (int j = 0; j < nr; j++) c[(long)r * ldc + j] += av * b[j];
                 }
+        }
+    }
+
+    /// <summary>
+    /// C[1×nr] += Apanel row 0 · Bpanel: the one-row case (a batch of one), which the 6-row tile would compute
+    /// six times over. Four interleaved accumulator pairs hide the FMA latency.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowKernel(int kc, float* a, float* b, float* c, int nr)
+    {
+        if (nr == 32 && Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> s0 = default, s1 = default, t0 = default, t1 = default, u0 = default, u1 = default, v0 = default, v1 = default;
+            int p = 0;
+            for (; p + 4 <= kc; p += 4, a += 4 * MR, b += 4 * 32)
+            {
+                var a0 = Vector512.Create(a[0]); s0 = Vector512.FusedMultiplyAdd(a0, Vector512.Load(b), s0); s1 = Vector512.FusedMultiplyAdd(a0, Vector512.Load(b + 16), s1);
+                var a1 = Vector512.Create(a[MR]); t0 = Vector512.FusedMultiplyAdd(a1, Vector512.Load(b + 32), t0); t1 = Vector512.FusedMultiplyAdd(a1, Vector512.Load(b + 48), t1);
+                var a2 = Vector512.Create(a[2 * MR]); u0 = Vector512.FusedMultiplyAdd(a2, Vector512.Load(b + 64), u0); u1 = Vector512.FusedMultiplyAdd(a2, Vector512.Load(b + 80), u1);
+                var a3 = Vector512.Create(a[3 * MR]); v0 = Vector512.FusedMultiplyAdd(a3, Vector512.Load(b + 96), v0); v1 = Vector512.FusedMultiplyAdd(a3, Vector512.Load(b + 112), v1);
+            }
+            for (; p < kc; p++, a += MR, b += 32)
+            {
+                var a0 = Vector512.Create(a[0]);
+                s0 = Vector512.FusedMultiplyAdd(a0, Vector512.Load(b), s0);
+                s1 = Vector512.FusedMultiplyAdd(a0, Vector512.Load(b + 16), s1);
+            }
+            Store512(c, s0 + t0 + u0 + v0, s1 + t1 + u1 + v1);
+            return;
+        }
+        for (int p = 0; p < kc; p++, a += MR, b += nr)
+        {
+            float av = a[0];
+            for (int j = 0; j < nr; j++) c[j] += av * b[j];
         }
     }
 
