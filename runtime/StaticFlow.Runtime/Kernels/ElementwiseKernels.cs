@@ -415,41 +415,37 @@ internal sealed class SelectKernel(bool legacy) : IOpKernel
         Tensor condition = context.Input(0), t = context.Input(1), e = context.Input(2);
         if (t.DType != e.DType) throw context.Error($"t is {t.DType.Name()} but e is {e.DType.Name()}");
         long[] shape;
+        long[] cStrides;
         if (legacy)
         {
             if (!t.Shape.Equals(e.Shape)) throw context.Error($"t {t.Shape} and e {e.Shape} must have the same shape");
             shape = [.. t.Shape.Dims];
+            if (condition.Shape.Rank == 1 && t.Shape.Rank > 1)
+            {
+                // A vector condition picks whole rows along the first dimension.
+                if (condition.Shape[0] != t.Shape[0]) throw context.Error($"condition {condition.Shape} must match the first dimension of {t.Shape}");
+                cStrides = new long[shape.Length];
+                cStrides[0] = 1;
+            }
+            else if (condition.Shape.Rank == 0 || condition.Shape.Equals(t.Shape)) cStrides = Broadcast.Strides(condition.Shape.Dims, shape);
+            else throw context.Error($"condition {condition.Shape} must be a scalar, a vector over the first dimension, or of shape {t.Shape}");
         }
         else
         {
-            shape = Broadcast.Shape(t.Shape.Dims, e.Shape.Dims) is { } te ? Broadcast.Shape(condition.Shape.Dims, te)
-                ?? throw context.Error($"condition {condition.Shape} does not broadcast with {t.Shape} and {e.Shape}")
-                : throw context.Error($"t {t.Shape} and e {e.Shape} are incompatible for broadcasting");
+            long[] values = Broadcast.Shape(t.Shape.Dims, e.Shape.Dims) ?? throw context.Error($"t {t.Shape} and e {e.Shape} are incompatible for broadcasting");
+            shape = Broadcast.Shape(condition.Shape.Dims, values) ?? throw context.Error($"condition {condition.Shape} does not broadcast with {t.Shape} and {e.Shape}");
+            cStrides = Broadcast.Strides(condition.Shape.Dims, shape);
         }
-        var output = t.DType == DType.String ? null : Tensor.Uninitialized(t.DType, new TensorShape(shape));
-        long count = new TensorShape(shape).ElementCount;
-        long[] cStrides, tStrides = Broadcast.Strides(t.Shape.Dims, shape), eStrides = Broadcast.Strides(e.Shape.Dims, shape);
-        if (legacy && condition.Shape.Rank == 1 && t.Shape.Rank > 1)
-        {
-            if (condition.Shape[0] != t.Shape[0]) throw context.Error($"condition {condition.Shape} must match the first dimension of {t.Shape}");
-            cStrides = new long[shape.Length];
-            cStrides[0] = 1;
-        }
-        else if (legacy && condition.Shape.Rank != 0 && !condition.Shape.Equals(t.Shape))
-            throw context.Error($"condition {condition.Shape} must be a scalar, a vector over the first dimension, or of shape {t.Shape}");
-        else cStrides = Broadcast.Strides(condition.Shape.Dims, shape);
+        long[] tStrides = Broadcast.Strides(t.Shape.Dims, shape), eStrides = Broadcast.Strides(e.Shape.Dims, shape);
 
+        var output = Tensor.Zeros(t.DType, new TensorShape(shape));
         ReadOnlySpan<bool> c = condition.AsSpan<bool>();
         var index = new long[shape.Length];
         long ci = 0, ti = 0, ei = 0;
-        int elementSize = t.DType == DType.String ? 0 : t.DType.SizeOf();
-        var strings = t.DType == DType.String ? new byte[count][] : null;
-        for (long i = 0; i < count; i++)
+        for (long i = 0; i < output.ElementCount; i++)
         {
-            bool pick = c[(int)ci];
-            if (strings is not null) strings[i] = pick ? t.Strings[(int)ti] : e.Strings[(int)ei];
-            else (pick ? t.AsBytes().Slice((int)(ti * elementSize), elementSize) : e.AsBytes().Slice((int)(ei * elementSize), elementSize))
-                .CopyTo(output!.AsBytes().Slice((int)(i * elementSize), elementSize));
+            if (c[(int)ci]) ElementCopy.Copy(t, ti, output, i, 1);
+            else ElementCopy.Copy(e, ei, output, i, 1);
             for (int d = shape.Length - 1; d >= 0; d--)
             {
                 index[d]++;
@@ -459,6 +455,6 @@ internal sealed class SelectKernel(bool legacy) : IOpKernel
                 index[d] = 0;
             }
         }
-        context.SetOutput(0, strings is not null ? Tensor.FromStrings(strings, shape) : output!);
+        context.SetOutput(0, output);
     }
 }

@@ -44,7 +44,9 @@ internal static class MatMulKernels
 
             long[] batchA = [.. a.Shape.Dims[..^2]], batchB = [.. b.Shape.Dims[..^2]];
             long[] batch = Broadcast.Shape(batchA, batchB) ?? throw context.Error($"batch dimensions of {a.Shape} and {b.Shape} do not broadcast");
-            var output = Tensor.Zeros(a.DType, new TensorShape([.. batch, m, n]));
+            // The float GEMM writes every element itself; the generic loop accumulates into zeros.
+            var outputShape = new TensorShape([.. batch, m, n]);
+            var output = typeof(T) == typeof(float) ? Tensor.Uninitialized(a.DType, outputShape) : Tensor.Zeros(a.DType, outputShape);
             long batches = new TensorShape(batch).ElementCount;
             long[] sa = Broadcast.Strides(batchA, batch), sb = Broadcast.Strides(batchB, batch);
             ReadOnlySpan<T> x = a.AsSpan<T>(), y = b.AsSpan<T>();
