@@ -57,15 +57,21 @@ internal static unsafe class Sgemm
     public static void Multiply(int m, int n, int k, ReadOnlySpan<float> a, int lda, bool transA, ReadOnlySpan<float> b, int ldb, bool transB, Span<float> c, int ldc)
     {
         if (m == 0 || n == 0) return;
-        Multiply(m, a, lda, transA, Pack(k, n, b, ldb, transB), c, ldc);
+        // A one-off product packs B into this thread's scratch buffer: a fresh multi-megabyte array per call
+        // would cost more in page faults and GC than the packing itself.
+        int length = Math.Max(1, k * ((n + NR - 1) / NR * NR));
+        float[] scratch = t_bPack is { } existing && existing.Length >= length ? existing : (t_bPack = GC.AllocateUninitializedArray<float>(length, pinned: true));
+        Multiply(m, a, lda, transA, PackInto(k, n, b, ldb, transB, scratch), c, ldc);
     }
 
     /// <summary>Packs op(B)[k×n] for repeated products.</summary>
-    public static PackedMatrix Pack(int k, int n, ReadOnlySpan<float> b, int ldb, bool transB)
+    public static PackedMatrix Pack(int k, int n, ReadOnlySpan<float> b, int ldb, bool transB) =>
+        PackInto(k, n, b, ldb, transB, GC.AllocateUninitializedArray<float>(Math.Max(1, k * ((n + NR - 1) / NR * NR)), pinned: true));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static PackedMatrix PackInto(int k, int n, ReadOnlySpan<float> b, int ldb, bool transB, float[] data)
     {
         int nr = NR;
-        int padded = (n + nr - 1) / nr * nr;
-        var data = GC.AllocateUninitializedArray<float>(Math.Max(1, k * padded), pinned: true);
         var packed = new PackedMatrix(k, n, nr, data);
         fixed (float* pb = b)
         fixed (float* dst = data)
@@ -116,7 +122,7 @@ internal static unsafe class Sgemm
         fixed (float* pb = b.Data)
         {
             var job = new Job(pa, lda, transA, b, pb, pc, ldc);
-            int threads = (long)m * n * k >= ParallelThreshold ? Math.Min(Environment.ProcessorCount, MaxThreads) : 1;
+            int threads = (long)m * n * k >= ParallelThreshold ? Math.Min(Threads, MaxThreads) : 1;
             if (threads <= 1)
             {
                 job.Run(0, m, 0, n);
@@ -138,12 +144,19 @@ internal static unsafe class Sgemm
         }
     }
 
-    // Packing buffer for A, per thread, grown as needed: steady-state products allocate nothing.
+    /// <summary>How many cores a large product uses (all of them unless a benchmark says otherwise).</summary>
+    internal static int Threads { get; set; } = Environment.ProcessorCount;
+
+    // Packing buffers, per thread, grown as needed: steady-state products allocate nothing.
     [ThreadStatic] private static float[]? t_aPack;
+    [ThreadStatic] private static float[]? t_bPack;
 
     private readonly struct Job(float* a, int lda, bool transA, PackedMatrix b, float* packedB, float* c, int ldc)
     {
         /// <summary>Rows i0..i1 and columns j0..j1 of C (j0 a multiple of NR).</summary>
+        // Called a few times per product, these loops would otherwise run as instrumented tier-0 code for a
+        // long time, and its shared profile counters make threads slow each other down.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int i0, int i1, int j0, int j1)
         {
             int nr = b.NR;
@@ -185,6 +198,7 @@ internal static unsafe class Sgemm
         }
 
         /// <summary>Packs rows ic..ic+mc, columns pc..pc+kc of op(A) as MR-row panels: for each p, MR consecutive values.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PackA(int ic, int mc, int pc, int kc, float* dst)
         {
             for (int ir = 0; ir < mc; ir += MR, dst += kc * MR)
