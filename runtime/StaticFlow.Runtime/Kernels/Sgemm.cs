@@ -39,8 +39,8 @@ internal sealed class PackedMatrix
 /// Single-precision GEMM, C = op(A) · op(B), in the Goto/BLIS style: B is packed into KC x NR column panels and
 /// A into MC x KC row panels so the micro-kernel streams both from cache, and an MR x NR register tile of
 /// accumulators is updated with fused multiply-adds (Vector512 where the CPU has it, else Vector256, else a
-/// scalar loop). Large products are split across cores by rows of C (or by columns when C has few rows), each
-/// core packing only its own part of A and sharing the packed B.
+/// scalar loop). Large products are split across cores by rows or by columns of C, whichever leaves each core
+/// the smaller operand to read whole.
 /// </summary>
 internal static unsafe class Sgemm
 {
@@ -128,8 +128,9 @@ internal static unsafe class Sgemm
                 job.Run(0, m, 0, n);
                 return;
             }
-            // Rows when there are enough for every core (each packs only its rows of A); otherwise columns.
-            bool byRows = m >= threads * MR * 2;
+            // Each core reads all of the matrix the split does not divide: split rows (sharing all of B) only
+            // when A is the larger of the two, else split columns (sharing all of A).
+            bool byRows = m >= threads * MR * 2 && m >= n;
             int unit = byRows ? MR : b.NR, extent = byRows ? m : n;
             int units = (extent + unit - 1) / unit;
             threads = Math.Min(threads, units);
