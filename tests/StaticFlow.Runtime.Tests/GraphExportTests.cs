@@ -1,0 +1,44 @@
+using StaticFlow.Formats.Text;
+using StaticFlow.Protos;
+using StaticFlow.SavedModels;
+using StaticFlow.Visualization;
+
+namespace StaticFlow.Tests;
+
+public class GraphExportTests
+{
+    private static GraphDef RealGraph() => SavedModelDirectory.Open(TestData.CopyModel(TestData.HalfPlusTwoTf1)).GetMetaGraph().GraphDef;
+
+    [Fact]
+    public void DotHasEveryNodeEveryEdgeAndScopesAsClusters()
+    {
+        var graph = RealGraph();
+        string dot = GraphExport.Export(graph, GraphFormat.Dot);
+        Assert.StartsWith("digraph G {", dot);
+        foreach (var node in graph.Node) Assert.Contains($"\"{node.Name}\" [label=", dot);
+        int edges = graph.Node.Sum(n => n.Input.Count);
+        Assert.Equal(edges, dot.Split('\n').Count(l => l.Contains(" -> ", StringComparison.Ordinal)));
+        Assert.Contains("subgraph \"cluster_save\"", dot);
+        Assert.Contains("[style=dashed]", dot); // the saver's control edges
+        Assert.Equal(dot.Count(c => c == '{'), dot.Count(c => c == '}'));
+    }
+
+    [Fact]
+    public void PbtxtAndJsonRoundTrip()
+    {
+        var graph = RealGraph();
+        Assert.Equal(graph, TextFormat.Parse<GraphDef>(GraphExport.Export(graph, GraphFormat.Pbtxt)));
+        var json = System.Text.Json.JsonDocument.Parse(GraphExport.Export(graph, GraphFormat.Json)).RootElement;
+        Assert.Equal(graph.Node.Count, json.GetProperty("nodes").GetArrayLength());
+        Assert.Equal("tf_example", json.GetProperty("nodes").EnumerateArray().First(n => n.GetProperty("op").GetString() == "Placeholder").GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public void TheToolExportsToAFile()
+    {
+        string target = Path.Combine(TempDirectory.Create(), "graph.dot");
+        var (code, _, error) = CliRunner.Run("graph", TestData.CopyModel(TestData.HalfPlusTwoTf2), "--format", "dot", "--output", target);
+        Assert.True(code == 0, error);
+        Assert.Contains("StatefulPartitionedCall", File.ReadAllText(target));
+    }
+}
