@@ -192,3 +192,39 @@ public class CorruptInputTests
         File.WriteAllBytes(prefix + ".index", stream.ToArray());
     }
 }
+
+public class CorruptModelLoadTests
+{
+    [Theory]
+    [InlineData(TestData.HalfPlusTwoTf1)]
+    [InlineData(TestData.HalfPlusTwoTf2)]
+    public void LoadingDamagedSavedModelsGivesOnlyTypedErrors(string model)
+    {
+        string dir = TestData.CopyModel(model);
+        string pb = Path.Combine(dir, "saved_model.pb");
+        byte[] original = File.ReadAllBytes(pb);
+        // STATICFLOW_FUZZ_TRIALS raises the count for a longer local hunt; CI runs the default.
+        int trials = int.TryParse(Environment.GetEnvironmentVariable("STATICFLOW_FUZZ_TRIALS"), out int t) ? t : 150;
+        var random = new Random(17 + trials);
+        int loaded = 0, rejected = 0;
+        for (int trial = 0; trial < trials; trial++)
+        {
+            byte[] damaged = (byte[])original.Clone();
+            for (int i = 0, flips = 1 + random.Next(4); i < flips; i++) damaged[random.Next(damaged.Length)] ^= (byte)(1 << random.Next(8));
+            File.WriteAllBytes(pb, damaged);
+            try
+            {
+                var bundle = SavedModelBundle.Load(dir);
+                if (bundle.Signatures.TryGetValue("serving_default", out var signature) && signature.Inputs.Count == 1 && signature.Inputs[0].DataType == Protos.DataType.DtFloat)
+                    signature.Run(new Dictionary<string, Tensor> { [signature.Inputs[0].Key] = Tensor.FromArray<float>([1], 1, 1) });
+                loaded++;
+            }
+            catch (Exception e) when (e is StaticFlowFormatException or Graphs.GraphException or NotSupportedException or KeyNotFoundException)
+            {
+                rejected++;
+            }
+        }
+        Assert.Equal(trials, loaded + rejected);
+        Assert.True(rejected > 0);
+    }
+}

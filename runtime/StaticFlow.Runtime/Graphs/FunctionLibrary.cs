@@ -27,7 +27,9 @@ public sealed class FunctionLibrary
     {
         _functions = new Dictionary<string, FunctionDef>(StringComparer.Ordinal);
         foreach (var function in library.Function)
-            if (!_functions.TryAdd(function.Signature.Name, function))
+            if (function.Signature is null || function.Signature.Name.Length == 0)
+                throw new GraphException(null, null, "the function library holds a function without a signature or name");
+            else if (!_functions.TryAdd(function.Signature.Name, function))
                 throw new GraphException(null, null, $"the function library defines '{function.Signature.Name}' twice");
         Catalog = catalog.With(_functions.Values.Select(f => f.Signature));
     }
@@ -86,7 +88,10 @@ public sealed class FunctionLibrary
             });
         }
 
-        var bodyByName = function.NodeDef.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        var bodyByName = new Dictionary<string, NodeDef>(StringComparer.Ordinal);
+        foreach (var node in function.NodeDef)
+            if (!bodyByName.TryAdd(node.Name, node) || argNames.Contains(node.Name))
+                throw new GraphException(node.Name, node.Op, "duplicate node name");
         foreach (var node in function.NodeDef)
         {
             var copy = node.Clone();

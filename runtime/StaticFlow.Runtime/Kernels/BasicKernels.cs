@@ -13,7 +13,8 @@ internal static class BasicKernels
             // Decode once, when the plan is built; every run shares the tensor.
             Tensor value;
             try { value = TensorProtos.FromProto(node.Attr("value").Tensor ?? throw new FormatException("no tensor"), $"node '{node.Name}'"); }
-            catch (Exception e) when (e is FormatException or NotSupportedException) { throw new KernelNotFoundException(node.Name, node.Op, e.Message); }
+            catch (FormatException e) { throw new GraphException(node.Name, node.Op, e.Message, e); }
+            catch (NotSupportedException e) { throw new KernelNotFoundException(node.Name, node.Op, e.Message); }
             if (value.DType.ToProto() != node.OutputTypes[0])
                 throw new GraphException(node.Name, node.Op, $"value is {value.DType.Name()} but dtype is {GraphImporter.DTypeName(node.OutputTypes[0])}");
             return new DelegateKernel(c => c.SetOutput(0, value));

@@ -9,8 +9,8 @@ internal static class FunctionKernels
 {
     public static void Register(Action<string, Func<GraphNode, IOpKernel>> add)
     {
-        add("PartitionedCall", node => Call(node.Attr("f").Func.Name));
-        add("StatefulPartitionedCall", node => Call(node.Attr("f").Func.Name));
+        add("PartitionedCall", node => Call(KernelHelpers.FuncAttr(node, "f")));
+        add("StatefulPartitionedCall", node => Call(KernelHelpers.FuncAttr(node, "f")));
         add("If", IfKernel);
         add("StatelessIf", IfKernel);
         add("While", WhileKernel);
@@ -26,7 +26,7 @@ internal static class FunctionKernels
 
     private static IOpKernel IfKernel(GraphNode node)
     {
-        string thenBranch = node.Attr("then_branch").Func.Name, elseBranch = node.Attr("else_branch").Func.Name;
+        string thenBranch = KernelHelpers.FuncAttr(node, "then_branch"), elseBranch = KernelHelpers.FuncAttr(node, "else_branch");
         return new DelegateKernel(c =>
         {
             string branch = Truth(c.Input(0)) ? thenBranch : elseBranch;
@@ -37,7 +37,7 @@ internal static class FunctionKernels
 
     private static IOpKernel WhileKernel(GraphNode node)
     {
-        string cond = node.Attr("cond").Func.Name, body = node.Attr("body").Func.Name;
+        string cond = KernelHelpers.FuncAttr(node, "cond"), body = KernelHelpers.FuncAttr(node, "body");
         return new DelegateKernel(c =>
         {
             Value[] state = Inputs(c, 0);

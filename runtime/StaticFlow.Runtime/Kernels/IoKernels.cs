@@ -28,7 +28,7 @@ internal static class IoKernels
         }));
         add("RestoreV2", node =>
         {
-            var dtypes = node.Attr("dtypes").List.Type.ToArray();
+            var dtypes = KernelHelpers.TypeListAttr(node, "dtypes").ToArray();
             return new DelegateKernel(c =>
             {
                 string prefix = ScalarString(c, 0);

@@ -28,7 +28,15 @@ public sealed class KernelRegistry
     {
         if (!_factories.TryGetValue(node.Op, out var factory))
             throw new KernelNotFoundException(node.Name, node.Op, $"no kernel for op '{node.Op}' on CPU");
-        return factory(node);
+        try
+        {
+            return factory(node);
+        }
+        catch (Exception e) when (e is not GraphException and (FormatException or ArgumentException or InvalidOperationException or NotSupportedException or OverflowException))
+        {
+            // A factory reads attrs, which come from the file: any fault in them is the node's.
+            throw new GraphException(node.Name, node.Op, e.Message, e);
+        }
     }
 
     private static KernelRegistry Build()

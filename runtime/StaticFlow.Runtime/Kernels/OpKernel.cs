@@ -129,6 +129,17 @@ public static class KernelHelpers
     /// <summary>A string attr (UTF-8).</summary>
     public static string StringAttr(GraphNode node, string name) => node.Attr(name).S.ToStringUtf8();
 
+    /// <summary>The function named by a func attr.</summary>
+    /// <exception cref="GraphException">The attr is not a function.</exception>
+    public static string FuncAttr(GraphNode node, string name) =>
+        node.Attr(name).Func?.Name is { Length: > 0 } function ? function : throw new GraphException(node.Name, node.Op, $"attr '{name}' does not name a function");
+
+    /// <summary>A list(type) attr (empty when unset).</summary>
+    public static IReadOnlyList<Protos.DataType> TypeListAttr(GraphNode node, string name) => [.. node.Attr(name).List?.Type ?? []];
+
+    /// <summary>A list(shape) attr (empty when unset).</summary>
+    public static IReadOnlyList<Protos.TensorShapeProto> ShapeListAttr(GraphNode node, string name) => [.. node.Attr(name).List?.Shape ?? []];
+
     /// <summary>A list(int) attr.</summary>
     public static long[] IntListAttr(GraphNode node, string name) => [.. node.Attr(name).List?.I ?? []];
 

@@ -26,7 +26,7 @@ internal static class ParseExampleKernels
         });
         add("ParseExampleV2", node =>
         {
-            if (KernelHelpers.IntAttr(node, "num_sparse") != 0 || node.Attr("ragged_value_types").List.Type.Count != 0)
+            if (KernelHelpers.IntAttr(node, "num_sparse") != 0 || KernelHelpers.TypeListAttr(node, "ragged_value_types").Count != 0)
                 throw new KernelNotFoundException(node.Name, node.Op, "sparse and ragged features are not supported yet");
             var spec = DenseSpec(node);
             return new DelegateKernel(c =>
@@ -41,9 +41,9 @@ internal static class ParseExampleKernels
 
     private static (DType[] Types, TensorShape[] Shapes) DenseSpec(GraphNode node)
     {
-        var types = node.Attr("Tdense").List.Type.Select(t => DTypes.IsSupported(t) ? (DType)(int)t
+        var types = KernelHelpers.TypeListAttr(node, "Tdense").Select(t => DTypes.IsSupported(t) ? (DType)(int)t
             : throw new KernelNotFoundException(node.Name, node.Op, $"no kernel for dense dtype {GraphImporter.DTypeName(t)}")).ToArray();
-        var shapes = node.Attr("dense_shapes").List.Shape.Select(TensorShape.FromProto).ToArray();
+        var shapes = KernelHelpers.ShapeListAttr(node, "dense_shapes").Select(TensorShape.FromProto).ToArray();
         if (shapes.Length != types.Length) throw new GraphException(node.Name, node.Op, "Tdense and dense_shapes differ in length");
         foreach (var s in shapes)
             if (!s.IsFullyDefined) throw new KernelNotFoundException(node.Name, node.Op, $"variable-length dense feature shape {s} is not supported yet");

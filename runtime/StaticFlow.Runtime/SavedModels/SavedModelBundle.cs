@@ -97,8 +97,13 @@ public sealed class SavedModelBundle
         // Asset tensors are fed with the absolute paths of their files, as TensorFlow does for the init op.
         var feeds = new Dictionary<string, Tensor>();
         foreach (var asset in MetaGraph.AssetFileDef)
-            if (asset.TensorInfo?.Name is { Length: > 0 } tensor && Graph.Find(TensorName.Parse(tensor).Node) is not null)
-                feeds[tensor] = Tensor.Scalar(Path.Combine(Directory.AssetsDirectory, asset.Filename));
+        {
+            if (asset.TensorInfo?.Name is not { Length: > 0 } tensor) continue;
+            TensorName name;
+            try { name = TensorName.Parse(tensor); }
+            catch (FormatException e) { throw new GraphException(null, null, $"{Directory.Path}: asset '{asset.Filename}' names tensor '{tensor}': {e.Message}", e); }
+            if (Graph.Find(name.Node) is not null) feeds[tensor] = Tensor.Scalar(Path.Combine(Directory.AssetsDirectory, asset.Filename));
+        }
         Session.Run(feeds, [], [initOp.Split(':')[0]]);
     }
 }
@@ -113,8 +118,8 @@ public sealed class Signature
         _bundle = bundle;
         Key = key;
         MethodName = def.MethodName;
-        Inputs = def.Inputs.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => Spec(i.Key, i.Value)).ToArray();
-        Outputs = def.Outputs.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => Spec(i.Key, i.Value)).ToArray();
+        Inputs = def.Inputs.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => Spec(key, i.Key, i.Value)).ToArray();
+        Outputs = def.Outputs.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => Spec(key, i.Key, i.Value)).ToArray();
     }
 
     /// <summary>The signature key.</summary>
@@ -163,6 +168,15 @@ public sealed class Signature
         return true;
     }
 
-    private static TensorSpec Spec(string key, TensorInfo info) =>
-        new(key, info.Name, info.Dtype, TensorShape.FromProto(info.TensorShape ?? new TensorShapeProto { UnknownRank = true }));
+    private static TensorSpec Spec(string signature, string key, TensorInfo info)
+    {
+        try
+        {
+            return new(key, info.Name, info.Dtype, TensorShape.FromProto(info.TensorShape ?? new TensorShapeProto { UnknownRank = true }));
+        }
+        catch (FormatException e)
+        {
+            throw new GraphException(null, null, $"signature '{signature}', tensor '{key}': {e.Message}", e);
+        }
+    }
 }

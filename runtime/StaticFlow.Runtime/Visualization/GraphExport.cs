@@ -106,7 +106,7 @@ public static class GraphExport
             foreach (var function in graph.Library?.Function ?? [])
             {
                 writer.WriteStartObject();
-                writer.WriteString("name", function.Signature.Name);
+                writer.WriteString("name", function.Signature?.Name ?? "");
                 writer.WriteNumber("nodes", function.NodeDef.Count);
                 writer.WriteEndObject();
             }
