@@ -54,6 +54,19 @@ public class PlacementTests
         Assert.Equal([6f, 8f], result[0].ToArray<float>());
     }
 
+    [Fact]
+    public void EdgesBetweenCpuDevicesAreCounted()
+    {
+        var first = Node("first", "Identity", ["x"], ("T", Type(DType.Float32)));
+        first.Device = "/CPU:0";
+        var second = Node("second", "Neg", ["first"], ("T", Type(DType.Float32)));
+        second.Device = "/CPU:1";
+        var options = new SessionOptions { Placement = new PlacementOptions { AllowSoftPlacement = false, Devices = new DeviceRegistry(cpuCount: 2) } };
+        var session = new GraphSession(GraphImporter.Import(Graph(Placeholder("x", DType.Float32), first, second)), options);
+        Assert.Equal(new PlanStatistics(Steps: 2, FoldedNodes: 0, FusedNodes: 0, CrossDeviceEdges: 1), session.Explain(["x"], ["second"]));
+        Assert.Equal([-2f], session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.Vector(2f) }, ["second"])[0].ToArray<float>());
+    }
+
     [Theory]
     [InlineData("/job:localhost/replica:0/task:0/device:GPU:0", "localhost", 0, 0, "GPU", 0)]
     [InlineData("/GPU:1", null, null, null, "GPU", 1)]

@@ -7,6 +7,13 @@ using StaticFlow.Tensors;
 
 namespace StaticFlow.Execution;
 
+/// <summary>What a compiled plan does (see <see cref="GraphSession.Explain"/>).</summary>
+/// <param name="Steps">Kernel invocations per run.</param>
+/// <param name="FoldedNodes">Nodes computed once, when the plan was built.</param>
+/// <param name="FusedNodes">Nodes absorbed into another node's step (MatMul+BiasAdd+Relu).</param>
+/// <param name="CrossDeviceEdges">Data edges whose producer and consumer sit on different devices.</param>
+public sealed record PlanStatistics(int Steps, int FoldedNodes, int FusedNodes, int CrossDeviceEdges);
+
 /// <summary>Options of a <see cref="GraphSession"/>.</summary>
 public sealed record SessionOptions
 {
@@ -51,6 +58,16 @@ public sealed class GraphSession
 
     internal KernelRegistry Kernels => Options.Kernels;
 
+    /// <summary>
+    /// What the plan for these feeds, fetches and targets does: steps run per call, nodes folded into constants
+    /// when the plan was built, nodes fused into other steps, and data edges between different devices.
+    /// </summary>
+    public PlanStatistics Explain(IEnumerable<string>? feeds, IReadOnlyList<string> fetches, IReadOnlyList<string>? targets = null)
+    {
+        var plan = GetPlan([.. (feeds ?? []).Select(Graph.ResolveTensor)], [.. fetches.Select(Graph.ResolveTensor)], ResolveTargets(targets ?? []));
+        return new PlanStatistics(plan.Steps.Count, plan.FoldedNodes, plan.FusedNodes, plan.CrossDeviceEdges);
+    }
+
     /// <summary>Runs the graph and returns the fetched tensors in order.</summary>
     /// <param name="feeds">Tensors by name (<c>x:0</c>) that replace their producers.</param>
     /// <param name="fetches">Tensors to return.</param>
@@ -64,7 +81,7 @@ public sealed class GraphSession
         targets ??= [];
         var feedEdges = feeds.Keys.Select(Graph.ResolveTensor).ToArray();
         var fetchEdges = fetches.Select(Graph.ResolveTensor).ToArray();
-        var targetNodes = targets.Select(t => (Graph.Find(t.TrimStart('^')) ?? throw new FeedException($"The graph has no node '{t}' to run as a target.")).Index).ToArray();
+        var targetNodes = ResolveTargets(targets);
         var feedValues = new Value[feedEdges.Length];
         int k = 0;
         foreach (var (name, tensor) in feeds)
@@ -73,9 +90,7 @@ public sealed class GraphSession
             feedValues[k++] = tensor;
         }
 
-        string key = string.Join("\u0001", feedEdges.Select(e => $"{e.Node}:{e.Output}")) + "\u0002" +
-                     string.Join("\u0001", fetchEdges.Select(e => $"{e.Node}:{e.Output}")) + "\u0002" + string.Join("\u0001", targetNodes);
-        var plan = _plans.GetOrAdd(key, _ => new Lazy<ExecutionPlan>(() => ExecutionPlan.Build(this, Graph, Placement, feedEdges, fetchEdges, targetNodes))).Value;
+        var plan = GetPlan(feedEdges, fetchEdges, targetNodes);
         var frame = new RunFrame(this, [], [], cancellation);
         var results = Execute(plan, feedValues, frame);
         var tensors = new Tensor[results.Length];
@@ -83,6 +98,16 @@ public sealed class GraphSession
             tensors[i] = results[i].Tensor ?? results[i].Variable?.Read() ?? throw new FeedException($"Fetch '{fetches[i]}' produced no value.");
         return tensors;
     }
+
+    private ExecutionPlan GetPlan(Edge[] feeds, Edge[] fetches, int[] targets)
+    {
+        string key = string.Join("\u0001", feeds.Select(e => $"{e.Node}:{e.Output}")) + "\u0002" +
+                     string.Join("\u0001", fetches.Select(e => $"{e.Node}:{e.Output}")) + "\u0002" + string.Join("\u0001", targets);
+        return _plans.GetOrAdd(key, _ => new Lazy<ExecutionPlan>(() => ExecutionPlan.Build(this, Graph, Placement, feeds, fetches, targets))).Value;
+    }
+
+    private int[] ResolveTargets(IReadOnlyList<string> targets) =>
+        [.. targets.Select(t => (Graph.Find(t.TrimStart('^')) ?? throw new FeedException($"The graph has no node '{t}' to run as a target.")).Index)];
 
     /// <summary>Runs the library function <paramref name="name"/> on <paramref name="args"/> and returns its results.</summary>
     public Value[] CallFunction(string name, Value[] args, CancellationToken cancellation = default)
