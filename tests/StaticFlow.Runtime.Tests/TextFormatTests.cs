@@ -68,3 +68,25 @@ public class TextFormatTests
         Assert.Throws<FormatException>(() => TextFormat.Parse<AttrValue>(deep));
     }
 }
+
+public class TextFormatFuzzTests
+{
+    [Fact]
+    public void DamagedTextGivesOnlyFormatErrors()
+    {
+        string text = Formats.Text.TextFormat.Print(SavedModels.SavedModelDirectory.Open(TestData.CopyModel(TestData.HalfPlusTwoTf1)).Model);
+        int trials = int.TryParse(Environment.GetEnvironmentVariable("STATICFLOW_FUZZ_TRIALS"), out int t) ? t : 200;
+        var random = new Random(23 + trials);
+        const string alphabet = "{}<>[]:,;\"'\\#\n 0123456789abcxyz-.eE_";
+        int rejected = 0;
+        for (int trial = 0; trial < trials; trial++)
+        {
+            char[] damaged = text.ToCharArray();
+            for (int i = 0, edits = 1 + random.Next(5); i < edits; i++) damaged[random.Next(damaged.Length)] = alphabet[random.Next(alphabet.Length)];
+            string candidate = trial % 4 == 3 ? new string(damaged, 0, random.Next(damaged.Length)) : new string(damaged);
+            try { Formats.Text.TextFormat.Parse<SavedModel>(candidate); }
+            catch (FormatException) { rejected++; }
+        }
+        Assert.True(rejected > trials / 4, $"only {rejected} of {trials} damaged texts were rejected");
+    }
+}
