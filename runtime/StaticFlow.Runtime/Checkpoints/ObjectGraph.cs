@@ -1,4 +1,3 @@
-using System.Text;
 using StaticFlow.Protos;
 
 namespace StaticFlow.Checkpoints;
@@ -97,6 +96,4 @@ public static class ObjectGraph
         }
         return graph;
     }
-
-    internal static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
 }

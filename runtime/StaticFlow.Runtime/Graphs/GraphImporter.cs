@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using StaticFlow.Ops;
 using StaticFlow.Protos;
 
@@ -147,5 +146,4 @@ public static class GraphImporter
     internal static string DTypeName(DataType type) =>
         TypesReflection.Descriptor.EnumTypes[0].FindValueByNumber((int)type)?.Name ?? $"dtype {(int)type}";
 
-    internal static ByteString Utf8(string s) => ByteString.CopyFromUtf8(s);
 }

@@ -12,8 +12,6 @@ namespace StaticFlow.Kernels;
 /// </summary>
 internal sealed class FusedMatMulKernel(GraphNode matMul, IOpKernel inner, GraphNode biasAdd, bool relu) : IOpKernel, IConstantInputAware
 {
-    public GraphNode MatMul => matMul;
-
     public void OnConstantInput(int index, Tensor value)
     {
         if (index < 2 && inner is IConstantInputAware aware) aware.OnConstantInput(index, value);
