@@ -145,5 +145,4 @@ public static class GraphImporter
 
     internal static string DTypeName(DataType type) =>
         TypesReflection.Descriptor.EnumTypes[0].FindValueByNumber((int)type)?.Name ?? $"dtype {(int)type}";
-
 }
