@@ -67,7 +67,7 @@ internal static class ShowCommand
     private static void PrintTensorInfo(TextWriter output, string kind, string name, TensorInfo info, string indent)
     {
         output.WriteLine($"{indent}{kind}['{name}'] tensor_info:");
-        output.WriteLine($"{indent}    dtype: {DTypeName(info.Dtype)}");
+        output.WriteLine($"{indent}    dtype: {Tensors.DTypes.ProtoName(info.Dtype)}");
         output.WriteLine($"{indent}    shape: {ShapeText(info.TensorShape)}");
         string location = info.EncodingCase switch
         {
@@ -78,10 +78,6 @@ internal static class ShowCommand
         };
         output.WriteLine($"{indent}    {location}");
     }
-
-    /// <summary>TensorFlow's enum name, as saved_model_cli prints it (DT_FLOAT).</summary>
-    private static string DTypeName(DataType dtype) =>
-        TypesReflection.Descriptor.EnumTypes[0].FindValueByNumber((int)dtype)?.Name ?? $"<unknown dtype {(int)dtype}>";
 
     /// <summary>Python's tuple notation of saved_model_cli: (-1, 1), () for a scalar, unknown_rank.</summary>
     private static string ShapeText(TensorShapeProto? shape)

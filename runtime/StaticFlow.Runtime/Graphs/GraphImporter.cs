@@ -143,6 +143,5 @@ public static class GraphImporter
         return types;
     }
 
-    internal static string DTypeName(DataType type) =>
-        TypesReflection.Descriptor.EnumTypes[0].FindValueByNumber((int)type)?.Name ?? $"dtype {(int)type}";
+    internal static string DTypeName(DataType type) => Tensors.DTypes.ProtoName(type);
 }

@@ -102,6 +102,10 @@ public static class DTypes
         typeof(T) == typeof(BFloat16) ? DType.BFloat16 :
         throw new NotSupportedException($"{typeof(T)} is not a tensor element type.");
 
+    /// <summary>TensorFlow's enum name of a <see cref="DataType"/> (<c>DT_FLOAT</c>), as saved_model_cli and error messages print it.</summary>
+    public static string ProtoName(DataType dataType) =>
+        TypesReflection.Descriptor.EnumTypes[0].FindValueByNumber((int)dataType)?.Name ?? $"dtype {(int)dataType}";
+
     internal static string DescribeProto(DataType dataType) =>
         Enum.IsDefined(dataType) ? $"{dataType} ({(int)dataType})" : $"unknown ({(int)dataType})";
 }
