@@ -52,3 +52,28 @@ public class SavedModelRunTests
         Assert.Contains("has shape [?,1], got [3]", Assert.Throws<FeedException>(() => signature.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.Vector(1f, 2f, 3f) })).Message);
     }
 }
+
+public class SaverGraphTests
+{
+    [Theory]
+    [InlineData(TestData.HalfPlusTwoTf1)]
+    [InlineData(TestData.HalfPlusTwoTf2)]
+    [InlineData(TestData.HalfPlusThree)]
+    public void TheModelsOwnSaverGraphWritesACheckpointThatReadsBack(string model)
+    {
+        // Run TensorFlow's own save subgraph (SaveV2; for TF2 also ShardedFilename, StringJoin,
+        // StaticRegexFullMatch and MergeV2Checkpoints), as tf.train.Saver.save would.
+        var bundle = SavedModelBundle.Load(TestData.CopyModel(model));
+        var saver = bundle.MetaGraph.SaverDef;
+        string prefix = Path.Combine(TempDirectory.Create(), "saved", "model.ckpt");
+        Directory.CreateDirectory(Path.GetDirectoryName(prefix)!);
+        var written = bundle.Session.Run(new Dictionary<string, Tensor> { [saver.FilenameTensorName] = Tensor.Scalar(prefix) }, [saver.SaveTensorName]);
+        Assert.Equal(prefix, System.Text.Encoding.UTF8.GetString(written[0].Strings[0]));
+
+        using var original = Checkpoints.CheckpointReader.Open(bundle.Directory.VariablesPrefix);
+        using var saved = Checkpoints.CheckpointReader.Open(prefix);
+        var names = original.ListVariables().Select(v => v.Name).Where(n => n != Checkpoints.ObjectGraph.ObjectGraphKey).ToList();
+        foreach (string name in names) Assert.True(original.Read(name).ContentEquals(saved.Read(name)), name);
+        Assert.Empty(Directory.GetDirectories(Path.GetDirectoryName(prefix)!));
+    }
+}
