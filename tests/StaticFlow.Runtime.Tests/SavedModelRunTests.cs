@@ -43,6 +43,27 @@ public class SavedModelRunTests
         Assert.Equal([2.5f, 3f, 4.5f], outputs["outputs"].ToArray<float>());
     }
 
+    [Theory]
+    [InlineData(TestData.HalfPlusTwoTf1)]
+    [InlineData(TestData.HalfPlusTwoTf2)]
+    public void EveryOtherSignatureComputesItsFormula(string model)
+    {
+        // y2 = a*x + c, y3 = a*x2 + c, with a = 0.5 and c = 3 (testdata README); classify scores are y.
+        var bundle = SavedModelBundle.Load(TestData.CopyModel(model));
+        byte[] Example(float x, float x2) => new Example { Features = new Features { Feature =
+        {
+            ["x"] = new Feature { FloatList = new FloatList { Value = { x } } },
+            ["x2"] = new Feature { FloatList = new FloatList { Value = { x2 } } },
+        } } }.ToByteArray();
+        var examples = Tensor.FromStrings([Example(1, 4), Example(2, 6)], 2);
+        Assert.Equal([3.5f, 4f], bundle.GetSignature("regress_x_to_y2").Run(new Dictionary<string, Tensor> { ["inputs"] = examples })["outputs"].ToArray<float>());
+        Assert.Equal([2.5f, 3f], bundle.GetSignature("classify_x_to_y").Run(new Dictionary<string, Tensor> { ["inputs"] = examples })["scores"].ToArray<float>());
+        var x2 = bundle.GetSignature("regress_x2_to_y3").Inputs[0];
+        Tensor x2Value = x2.Shape.Rank == 2 ? Tensor.FromArray<float>([4], 1, 1) : Tensor.FromArray<float>([4], 1);
+        var y3 = bundle.GetSignature("regress_x2_to_y3").Run(new Dictionary<string, Tensor> { [x2.Key] = x2Value });
+        Assert.Equal([5f], y3.Values.Single().ToArray<float>());
+    }
+
     [Fact]
     public void WrongFeedsAreNamed()
     {
