@@ -51,13 +51,28 @@ internal static class TestData
     }
 }
 
-/// <summary>Temporary folders under the system temp directory, one per test.</summary>
+/// <summary>Temporary folders under one root per test run, deleted when the test process exits.</summary>
 internal static class TempDirectory
 {
+    private static readonly string Root = CreateRoot();
+
     public static string Create()
     {
-        string path = Path.Combine(Path.GetTempPath(), "staticflow-tests", Guid.NewGuid().ToString("N"));
+        string path = Path.Combine(Root, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(path);
         return path;
+    }
+
+    private static string CreateRoot()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "staticflow-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(root, recursive: true); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        };
+        return root;
     }
 }
