@@ -101,10 +101,7 @@ internal sealed class ExecutionPlan
                 continue;
             }
 
-            var release = new List<int>();
-            foreach (int slot in inputSlots)
-                if (--uses[slot] == 0 && !pinned.Contains(slot) && !constants.ContainsKey(slot)) release.Add(slot);
-            steps.Add(new PlanStep(node, kernel, inputSlots, slotBase[n], outputFed, [.. release.Distinct()], device));
+            steps.Add(new PlanStep(node, kernel, inputSlots, slotBase[n], outputFed, LastUses(inputSlots, uses, pinned, constants), device));
         }
         return new ExecutionPlan
         {
@@ -170,11 +167,18 @@ internal sealed class ExecutionPlan
         int[] inputSlots = [slotOf(fusion.MatMul.Inputs[0]), slotOf(fusion.MatMul.Inputs[1]), slotOf(fusion.BiasAdd.Inputs[1])];
         for (int i = 0; i < inputSlots.Length; i++)
             if (constants.TryGetValue(inputSlots[i], out var constant) && constant.Tensor is { } tensor) kernel.OnConstantInput(i, tensor);
+        var last = fusion.Last;
+        return new PlanStep(last, kernel, inputSlots, slotBase[last.Index], [fed.Contains(new Edge(last.Index, 0))],
+            LastUses(inputSlots, uses, pinned, constants), placement.DeviceOf[last.Index]);
+    }
+
+    /// <summary>Counts a step's reads and returns the slots it reads for the last time (fetches and constants stay).</summary>
+    private static int[] LastUses(int[] inputSlots, int[] uses, HashSet<int> pinned, Dictionary<int, Value> constants)
+    {
         var release = new List<int>();
         foreach (int slot in inputSlots)
             if (--uses[slot] == 0 && !pinned.Contains(slot) && !constants.ContainsKey(slot)) release.Add(slot);
-        var last = fusion.Last;
-        return new PlanStep(last, kernel, inputSlots, slotBase[last.Index], [fed.Contains(new Edge(last.Index, 0))], [.. release.Distinct()], placement.DeviceOf[last.Index]);
+        return [.. release.Distinct()];
     }
 
     // Pure nodes whose inputs are all known ahead of time compute once, at plan time.
