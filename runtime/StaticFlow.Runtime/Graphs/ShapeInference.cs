@@ -1,3 +1,4 @@
+using StaticFlow.Ops;
 using StaticFlow.Protos;
 using StaticFlow.Tensors;
 
@@ -82,34 +83,19 @@ internal static class ShapeInference
     }
 
     /// <summary>Broadcasting with unknown dimensions: a known 1 takes the other side; two different known sizes (neither 1) fail.</summary>
-    internal static TensorShape BroadcastPartial(GraphNode node, TensorShape a, TensorShape b)
-    {
-        if (a.IsUnknownRank || b.IsUnknownRank) return TensorShape.UnknownRank;
-        int rank = Math.Max(a.Rank, b.Rank);
-        var dims = new long[rank];
-        for (int i = 0; i < rank; i++)
-        {
-            long da = i < rank - a.Rank ? 1 : a[i - (rank - a.Rank)];
-            long db = i < rank - b.Rank ? 1 : b[i - (rank - b.Rank)];
-            if (da == 1) dims[i] = db;
-            else if (db == 1) dims[i] = da;
-            else if (da == -1 || db == -1) dims[i] = Math.Max(da, db) > 1 ? Math.Max(da, db) : -1;
-            else if (da == db) dims[i] = da;
-            else throw new GraphException(node.Name, node.Op, $"shapes {a} and {b} are incompatible for broadcasting");
-        }
-        return new TensorShape(dims);
-    }
+    internal static TensorShape BroadcastPartial(GraphNode node, TensorShape a, TensorShape b) =>
+        ShapeRules.TryBroadcast(Dims(a), Dims(b), out long[]? dims)
+            ? FromDims(dims)
+            : throw new GraphException(node.Name, node.Op, $"shapes {a} and {b} are incompatible for broadcasting");
 
-    private static TensorShape? MatMul(GraphNode node, TensorShape a, TensorShape b)
-    {
-        if (a.IsUnknownRank || b.IsUnknownRank) return new TensorShape(-1, -1);
-        if (a.Rank != 2 || b.Rank != 2) throw new GraphException(node.Name, node.Op, $"MatMul needs two matrices, got {a} and {b}");
-        bool ta = node.Attr("transpose_a").B, tb = node.Attr("transpose_b").B;
-        long m = ta ? a[1] : a[0], ka = ta ? a[0] : a[1], kb = tb ? b[1] : b[0], n = tb ? b[0] : b[1];
-        if (ka >= 0 && kb >= 0 && ka != kb)
-            throw new GraphException(node.Name, node.Op, $"inner dimensions differ: {a}{(ta ? "ᵀ" : "")} · {b}{(tb ? "ᵀ" : "")} ({ka} vs {kb})");
-        return new TensorShape(m, n);
-    }
+    private static TensorShape? MatMul(GraphNode node, TensorShape a, TensorShape b) =>
+        ShapeRules.TryMatMul(Dims(a), Dims(b), node.Attr("transpose_a").B, node.Attr("transpose_b").B, out long[]? dims, out string? problem)
+            ? FromDims(dims)
+            : throw new GraphException(node.Name, node.Op, problem!);
+
+    private static long[]? Dims(TensorShape shape) => shape.IsUnknownRank ? null : shape.Dims.ToArray();
+
+    private static TensorShape FromDims(long[]? dims) => dims is null ? TensorShape.UnknownRank : new TensorShape(dims);
 
     private static TensorShape? Reshape(GraphNode node, TensorShape input, Tensor? shape)
     {

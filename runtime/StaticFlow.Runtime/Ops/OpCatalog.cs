@@ -15,7 +15,7 @@ public sealed class OpCatalog
     private OpCatalog(IReadOnlyDictionary<string, OpDef> ops) => _ops = ops;
 
     /// <summary>The standard catalogue.</summary>
-    public static OpCatalog Standard { get; } = new(StandardOps.Create().ToFrozenDictionary(o => o.Name, StringComparer.Ordinal));
+    public static OpCatalog Standard { get; } = new(StandardOps.Create().Select(OpSpecParser.ToOpDef).ToFrozenDictionary(o => o.Name, StringComparer.Ordinal));
 
     /// <summary>Every op name, sorted.</summary>
     public IEnumerable<string> Names => _ops.Keys.Order(StringComparer.Ordinal);

@@ -5,72 +5,33 @@ using StaticFlow.Protos;
 namespace StaticFlow.Ops;
 
 /// <summary>
-/// Builds <see cref="OpDef"/>s from compact signatures in the style of TensorFlow's <c>REGISTER_OP</c>:
-/// inputs <c>"a: T, b: T"</c>, outputs <c>"product: T"</c>, attrs <c>"transpose_a: bool = false; T: type"</c>.
-/// An argument's type is a fixed dtype (<c>float</c>), a type attr (<c>T</c>), a count times a type
-/// (<c>N * T</c>), a list(type) attr (<c>Tout</c>), or a reference (<c>Ref(T)</c>).
+/// Turns the shared <see cref="OpSchema"/> signatures into TensorFlow <see cref="OpDef"/>s, parsing each attr's
+/// default into an <see cref="AttrValue"/>.
 /// </summary>
 internal static class OpSpecParser
 {
-    public static OpDef Parse(string name, string inputs, string outputs, string attrs, bool stateful)
+    public static OpDef ToOpDef(OpSchema schema)
     {
-        var op = new OpDef { Name = name, IsStateful = stateful };
-        foreach (string attr in SplitTrim(attrs, ';')) op.Attr.Add(ParseAttr(name, attr));
-        foreach (string input in SplitTrim(inputs, ',')) op.InputArg.Add(ParseArg(op, input));
-        foreach (string output in SplitTrim(outputs, ',')) op.OutputArg.Add(ParseArg(op, output));
+        var op = new OpDef { Name = schema.Name, IsStateful = schema.IsStateful };
+        foreach (var attr in schema.Attrs)
+        {
+            var def = new OpDef.Types.AttrDef { Name = attr.Name, Type = attr.Type };
+            if (attr.Minimum is { } minimum) { def.HasMinimum = true; def.Minimum = minimum; }
+            if (attr.DefaultText is { } text) def.DefaultValue = ParseValue(schema.Name, attr.Type, text);
+            op.Attr.Add(def);
+        }
+        foreach (var input in schema.Inputs) op.InputArg.Add(ToArgDef(schema, input));
+        foreach (var output in schema.Outputs) op.OutputArg.Add(ToArgDef(schema, output));
         return op;
     }
 
-    private static OpDef.Types.ArgDef ParseArg(OpDef op, string spec)
+    private static OpDef.Types.ArgDef ToArgDef(OpSchema op, ArgSchema arg)
     {
-        int colon = spec.IndexOf(':');
-        if (colon < 0) throw new FormatException($"Op {op.Name}: argument '{spec}' has no type.");
-        var arg = new OpDef.Types.ArgDef { Name = spec[..colon].Trim() };
-        string type = spec[(colon + 1)..].Trim();
-        if (type.StartsWith("Ref(", StringComparison.Ordinal) && type.EndsWith(')'))
-        {
-            arg.IsRef = true;
-            type = type[4..^1].Trim();
-        }
-        int star = type.IndexOf('*');
-        if (star >= 0)
-        {
-            arg.NumberAttr = type[..star].Trim();
-            type = type[(star + 1)..].Trim();
-        }
-        if (op.Attr.FirstOrDefault(a => a.Name == type) is { } attr)
-        {
-            if (attr.Type == "type") arg.TypeAttr = type;
-            else if (attr.Type == "list(type)") arg.TypeListAttr = type;
-            else throw new FormatException($"Op {op.Name}: argument '{arg.Name}' names attr '{type}' of type {attr.Type}.");
-        }
-        else arg.Type = ParseDType(type, op.Name);
-        return arg;
-    }
-
-    private static OpDef.Types.AttrDef ParseAttr(string op, string spec)
-    {
-        int colon = spec.IndexOf(':');
-        var attr = new OpDef.Types.AttrDef { Name = spec[..colon].Trim() };
-        string rest = spec[(colon + 1)..].Trim();
-        string? defaultText = null;
-        int equals = rest.IndexOf('=');
-        int minimum = rest.IndexOf(">=", StringComparison.Ordinal);
-        if (equals >= 0 && (minimum < 0 || equals != minimum + 1))
-        {
-            defaultText = rest[(equals + 1)..].Trim();
-            rest = rest[..equals].Trim();
-        }
-        minimum = rest.IndexOf(">=", StringComparison.Ordinal);
-        if (minimum >= 0)
-        {
-            attr.HasMinimum = true;
-            attr.Minimum = long.Parse(rest[(minimum + 2)..].Trim(), CultureInfo.InvariantCulture);
-            rest = rest[..minimum].Trim();
-        }
-        attr.Type = rest;
-        if (defaultText is not null) attr.DefaultValue = ParseValue(op, attr.Type, defaultText);
-        return attr;
+        var def = new OpDef.Types.ArgDef { Name = arg.Name, IsRef = arg.IsRef, NumberAttr = arg.NumberAttr ?? "" };
+        if (arg.TypeAttr is { } typeAttr) def.TypeAttr = typeAttr;
+        else if (arg.TypeListAttr is { } listAttr) def.TypeListAttr = listAttr;
+        else def.Type = ParseDType(arg.FixedType!, op.Name);
+        return def;
     }
 
     private static AttrValue ParseValue(string op, string type, string text)

@@ -1,4 +1,6 @@
-using StaticFlow.Protos;
+// Shared source: compiled into the runtime and, as a linked file, into the generator and analyzers, so the
+// graphs they build and the kernels that run them agree on every op's name, arguments, attrs and defaults.
+using System.Collections.Generic;
 
 namespace StaticFlow.Ops;
 
@@ -11,11 +13,12 @@ internal static class StandardOps
     private const string Binary = "x: T, y: T";
     private const string Unary = "x: T";
 
-    public static IEnumerable<OpDef> Create()
+    /// <summary>Every op's schema, in declaration order.</summary>
+    public static List<OpSchema> Create()
     {
-        var ops = new List<OpDef>();
+        var ops = new List<OpSchema>();
         void Op(string name, string inputs, string outputs, string attrs = "", bool stateful = false) =>
-            ops.Add(OpSpecParser.Parse(name, inputs, outputs, attrs, stateful));
+            ops.Add(OpSchema.Parse(name, inputs, outputs, attrs, stateful));
 
         // Sources, identities and control.
         Op("Const", "", "output: dtype", "value: tensor; dtype: type");

@@ -1,0 +1,161 @@
+// Shared source: compiled into the runtime and linked into the generator and analyzers (netstandard2.0),
+// so it uses only APIs both have.
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace StaticFlow.Ops;
+
+/// <summary>
+/// One op's signature in the style of TensorFlow's <c>REGISTER_OP</c>: inputs <c>"a: T, b: T"</c>, outputs
+/// <c>"product: T"</c>, attrs <c>"transpose_a: bool = false; T: type"</c>. An argument's type is a fixed dtype
+/// (<c>float</c>), a type attr (<c>T</c>), a count times a type (<c>N * T</c>), a list(type) attr (<c>Tout</c>),
+/// or a reference (<c>Ref(T)</c>). The runtime turns it into an <c>OpDef</c>; the generator builds nodes from it.
+/// </summary>
+internal sealed class OpSchema
+{
+    private OpSchema(string name, bool isStateful, IReadOnlyList<AttrSchema> attrs, IReadOnlyList<ArgSchema> inputs, IReadOnlyList<ArgSchema> outputs)
+    {
+        Name = name;
+        IsStateful = isStateful;
+        Attrs = attrs;
+        Inputs = inputs;
+        Outputs = outputs;
+    }
+
+    public string Name { get; }
+    public bool IsStateful { get; }
+    public IReadOnlyList<AttrSchema> Attrs { get; }
+    public IReadOnlyList<ArgSchema> Inputs { get; }
+    public IReadOnlyList<ArgSchema> Outputs { get; }
+
+    public AttrSchema? FindAttr(string name)
+    {
+        foreach (var attr in Attrs)
+            if (attr.Name == name) return attr;
+        return null;
+    }
+
+    public static OpSchema Parse(string name, string inputs, string outputs, string attrs, bool stateful)
+    {
+        var attrList = new List<AttrSchema>();
+        foreach (string attr in SplitTrim(attrs, ';')) attrList.Add(ParseAttr(name, attr));
+        var inputList = new List<ArgSchema>();
+        foreach (string input in SplitTrim(inputs, ',')) inputList.Add(ParseArg(name, attrList, input));
+        var outputList = new List<ArgSchema>();
+        foreach (string output in SplitTrim(outputs, ',')) outputList.Add(ParseArg(name, attrList, output));
+        return new OpSchema(name, stateful, attrList, inputList, outputList);
+    }
+
+    private static ArgSchema ParseArg(string op, List<AttrSchema> attrs, string spec)
+    {
+        int colon = spec.IndexOf(':');
+        if (colon < 0) throw new FormatException($"Op {op}: argument '{spec}' has no type.");
+        string name = spec.Substring(0, colon).Trim();
+        string type = spec.Substring(colon + 1).Trim();
+        bool isRef = false;
+        if (type.StartsWith("Ref(", StringComparison.Ordinal) && type.EndsWith(")", StringComparison.Ordinal))
+        {
+            isRef = true;
+            type = type.Substring(4, type.Length - 5).Trim();
+        }
+        string? numberAttr = null;
+        int star = type.IndexOf('*');
+        if (star >= 0)
+        {
+            numberAttr = type.Substring(0, star).Trim();
+            type = type.Substring(star + 1).Trim();
+        }
+        AttrSchema? attr = attrs.Find(a => a.Name == type);
+        if (attr is null)
+        {
+            if (!DTypeNames.IsKnown(type)) throw new FormatException($"Op {op}: unknown type '{type}'.");
+            return new ArgSchema(name, type, null, null, numberAttr, isRef);
+        }
+        if (attr.Type == "type") return new ArgSchema(name, null, type, null, numberAttr, isRef);
+        if (attr.Type == "list(type)") return new ArgSchema(name, null, null, type, numberAttr, isRef);
+        throw new FormatException($"Op {op}: argument '{name}' names attr '{type}' of type {attr.Type}.");
+    }
+
+    private static AttrSchema ParseAttr(string op, string spec)
+    {
+        int colon = spec.IndexOf(':');
+        if (colon < 0) throw new FormatException($"Op {op}: attr '{spec}' has no type.");
+        string name = spec.Substring(0, colon).Trim();
+        string rest = spec.Substring(colon + 1).Trim();
+        string? defaultText = null;
+        int equals = rest.IndexOf('=');
+        int minimumAt = rest.IndexOf(">=", StringComparison.Ordinal);
+        if (equals >= 0 && (minimumAt < 0 || equals != minimumAt + 1))
+        {
+            defaultText = rest.Substring(equals + 1).Trim();
+            rest = rest.Substring(0, equals).Trim();
+        }
+        long? minimum = null;
+        minimumAt = rest.IndexOf(">=", StringComparison.Ordinal);
+        if (minimumAt >= 0)
+        {
+            minimum = long.Parse(rest.Substring(minimumAt + 2).Trim(), CultureInfo.InvariantCulture);
+            rest = rest.Substring(0, minimumAt).Trim();
+        }
+        return new AttrSchema(name, rest, defaultText, minimum);
+    }
+
+    internal static IEnumerable<string> SplitTrim(string text, char separator)
+    {
+        foreach (string part in text.Split(separator))
+        {
+            string trimmed = part.Trim();
+            if (trimmed.Length > 0) yield return trimmed;
+        }
+    }
+}
+
+/// <summary>An input or output argument of an <see cref="OpSchema"/>. Exactly one of the three type sources is set.</summary>
+internal sealed class ArgSchema(string name, string? fixedType, string? typeAttr, string? typeListAttr, string? numberAttr, bool isRef)
+{
+    public string Name { get; } = name;
+    /// <summary>A fixed dtype name such as <c>float</c> or <c>resource</c>.</summary>
+    public string? FixedType { get; } = fixedType;
+    /// <summary>The <c>type</c> attr that gives this argument's dtype.</summary>
+    public string? TypeAttr { get; } = typeAttr;
+    /// <summary>The <c>list(type)</c> attr that gives the dtypes of this list argument.</summary>
+    public string? TypeListAttr { get; } = typeListAttr;
+    /// <summary>The <c>int</c> attr that counts the tensors of this list argument.</summary>
+    public string? NumberAttr { get; } = numberAttr;
+    public bool IsRef { get; } = isRef;
+    public bool IsList => NumberAttr is not null || TypeListAttr is not null;
+}
+
+/// <summary>An attr of an <see cref="OpSchema"/>: its name, type (<c>int</c>, <c>list(type)</c>, ...) and default as written.</summary>
+internal sealed class AttrSchema(string name, string type, string? defaultText, long? minimum)
+{
+    public string Name { get; } = name;
+    public string Type { get; } = type;
+    public string? DefaultText { get; } = defaultText;
+    public long? Minimum { get; } = minimum;
+}
+
+/// <summary>TensorFlow's dtype names as they appear in op signatures and in <c>DataType</c> (<c>DT_FLOAT</c> is 1).</summary>
+internal static class DTypeNames
+{
+    private static readonly string[] s_byEnum =
+    [
+        "", "float", "double", "int32", "uint8", "int16", "int8", "string", "complex64", "int64", "bool",
+        "qint8", "quint8", "qint32", "bfloat16", "qint16", "quint16", "uint16", "complex128", "half", "resource",
+        "variant", "uint32", "uint64",
+    ];
+
+    public static bool IsKnown(string name) => EnumValue(name) > 0;
+
+    /// <summary>The <c>DataType</c> enum value of <paramref name="name"/>, or 0 when unknown.</summary>
+    public static int EnumValue(string name)
+    {
+        for (int i = 1; i < s_byEnum.Length; i++)
+            if (s_byEnum[i] == name) return i;
+        return 0;
+    }
+
+    /// <summary>The name of <c>DataType</c> value <paramref name="value"/>, or null.</summary>
+    public static string? Name(int value) => value > 0 && value < s_byEnum.Length ? s_byEnum[value] : null;
+}
