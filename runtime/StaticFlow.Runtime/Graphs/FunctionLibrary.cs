@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using StaticFlow.Ops;
+using StaticFlow.Operations;
 using StaticFlow.Protos;
 
 namespace StaticFlow.Graphs;

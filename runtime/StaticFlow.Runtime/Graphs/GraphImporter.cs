@@ -1,4 +1,4 @@
-using StaticFlow.Ops;
+using StaticFlow.Operations;
 using StaticFlow.Protos;
 
 namespace StaticFlow.Graphs;

@@ -1,6 +1,6 @@
 using StaticFlow.Execution;
 using StaticFlow.Graphs;
-using StaticFlow.Ops;
+using StaticFlow.Operations;
 using StaticFlow.Protos;
 using StaticFlow.Tensors;
 
@@ -149,7 +149,7 @@ public sealed class Signature
                 throw new FeedException($"signature '{Key}' needs input '{spec.Key}' ({spec.DTypeName} {spec.Shape})");
             if (tensor.DType.ToProto() != spec.DataType)
                 throw new FeedException($"signature '{Key}' input '{spec.Key}' is {spec.DTypeName}, got {tensor.DType.Name()}");
-            if (!Compatible(spec.Shape, tensor.Shape))
+            if (!spec.Shape.IsCompatibleWith(tensor.Shape))
                 throw new FeedException($"signature '{Key}' input '{spec.Key}' has shape {spec.Shape}, got {tensor.Shape}");
             feeds[spec.TensorName] = tensor;
         }
@@ -157,15 +157,6 @@ public sealed class Signature
         var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         for (int i = 0; i < Outputs.Count; i++) outputs[Outputs[i].Key] = results[i];
         return outputs;
-    }
-
-    private static bool Compatible(TensorShape expected, TensorShape actual)
-    {
-        if (expected.IsUnknownRank) return true;
-        if (expected.Rank != actual.Rank) return false;
-        for (int i = 0; i < expected.Rank; i++)
-            if (expected[i] >= 0 && expected[i] != actual[i]) return false;
-        return true;
     }
 
     private static TensorSpec Spec(string signature, string key, TensorInfo info)

@@ -42,6 +42,19 @@ public sealed class TensorShape : IEquatable<TensorShape>
     /// <summary>Dimension <paramref name="axis"/>.</summary>
     public long this[int axis] => _dims[axis];
 
+    /// <summary>
+    /// True when a tensor of the fully known shape <paramref name="actual"/> fits this partially known shape: same
+    /// rank (unless this rank is unknown) and equal dimensions wherever this one is known.
+    /// </summary>
+    public bool IsCompatibleWith(TensorShape actual)
+    {
+        if (IsUnknownRank) return true;
+        if (Rank != actual.Rank) return false;
+        for (int i = 0; i < Rank; i++)
+            if (_dims[i] >= 0 && _dims[i] != actual[i]) return false;
+        return true;
+    }
+
     /// <summary>True when the rank and every dimension are known.</summary>
     public bool IsFullyDefined => !IsUnknownRank && Array.TrueForAll(_dims, d => d >= 0);
 

@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using StaticFlow.Protos;
 
-namespace StaticFlow.Ops;
+namespace StaticFlow.Operations;
 
 /// <summary>
 /// The op schemas StaticFlow knows: TensorFlow's <see cref="OpDef"/>s (inputs, outputs, attrs with defaults),
@@ -14,8 +14,12 @@ public sealed class OpCatalog
 
     private OpCatalog(IReadOnlyDictionary<string, OpDef> ops) => _ops = ops;
 
+    /// <summary>The standard ops' schemas by name, as the generator reads them.</summary>
+    internal static FrozenDictionary<string, OpSchema> StandardSchemas { get; } =
+        StandardOps.Create().ToFrozenDictionary(o => o.Name, StringComparer.Ordinal);
+
     /// <summary>The standard catalogue.</summary>
-    public static OpCatalog Standard { get; } = new(StandardOps.Create().Select(OpSpecParser.ToOpDef).ToFrozenDictionary(o => o.Name, StringComparer.Ordinal));
+    public static OpCatalog Standard { get; } = new(StandardSchemas.Values.Select(OpSpecParser.ToOpDef).ToFrozenDictionary(o => o.Name, StringComparer.Ordinal));
 
     /// <summary>Every op name, sorted.</summary>
     public IEnumerable<string> Names => _ops.Keys.Order(StringComparer.Ordinal);

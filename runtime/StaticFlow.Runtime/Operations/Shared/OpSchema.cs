@@ -4,7 +4,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 
-namespace StaticFlow.Ops;
+namespace StaticFlow.Operations;
 
 /// <summary>
 /// One op's signature in the style of TensorFlow's <c>REGISTER_OP</c>: inputs <c>"a: T, b: T"</c>, outputs
@@ -34,6 +34,36 @@ internal sealed class OpSchema
         foreach (var attr in Attrs)
             if (attr.Name == name) return attr;
         return null;
+    }
+
+    /// <summary>
+    /// The attrs a node of this op gets from its arguments, by TensorFlow's rules: a type attr from the dtype of the
+    /// input that names it, a list(type) attr from the dtypes of its list, a number attr from the list's length; a
+    /// type attr that no input fixes comes from the dtype wanted for the output that names it (Cast's <c>DstT</c>).
+    /// Values are a dtype name (type), a string array (list(type)) or a long (number).
+    /// </summary>
+    /// <param name="inputDTypes">For each input argument, the dtypes of the tensors given to it.</param>
+    /// <param name="outputDTypes">For each output argument, the wanted dtype, or null where not known.</param>
+    public Dictionary<string, object> InferAttrs(IReadOnlyList<IReadOnlyList<string>> inputDTypes, IReadOnlyList<string?>? outputDTypes)
+    {
+        var attrs = new Dictionary<string, object>(StringComparer.Ordinal);
+        for (int i = 0; i < Inputs.Count && i < inputDTypes.Count; i++)
+        {
+            ArgSchema arg = Inputs[i];
+            IReadOnlyList<string> types = inputDTypes[i];
+            if (arg.NumberAttr is { } number) attrs[number] = (long)types.Count;
+            if (arg.TypeAttr is { } typeAttr && types.Count > 0 && !attrs.ContainsKey(typeAttr)) attrs[typeAttr] = types[0];
+            if (arg.TypeListAttr is { } listAttr)
+            {
+                var list = new string[types.Count];
+                for (int t = 0; t < list.Length; t++) list[t] = types[t];
+                attrs[listAttr] = list;
+            }
+        }
+        for (int o = 0; outputDTypes is not null && o < Outputs.Count && o < outputDTypes.Count; o++)
+            if (Outputs[o].TypeAttr is { } typeAttr && outputDTypes[o] is { } dtype && !attrs.ContainsKey(typeAttr))
+                attrs[typeAttr] = dtype;
+        return attrs;
     }
 
     public static OpSchema Parse(string name, string inputs, string outputs, string attrs, bool stateful)

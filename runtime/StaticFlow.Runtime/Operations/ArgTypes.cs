@@ -1,6 +1,6 @@
 using StaticFlow.Protos;
 
-namespace StaticFlow.Ops;
+namespace StaticFlow.Operations;
 
 /// <summary>Expands an op's argument definitions into the dtypes of each tensor, given a node's attrs.</summary>
 public static class ArgTypes

@@ -2,7 +2,7 @@
 // graphs they build and the kernels that run them agree on every op's name, arguments, attrs and defaults.
 using System.Collections.Generic;
 
-namespace StaticFlow.Ops;
+namespace StaticFlow.Operations;
 
 /// <summary>
 /// The op signatures StaticFlow implements, written as TensorFlow registers them (same argument names,

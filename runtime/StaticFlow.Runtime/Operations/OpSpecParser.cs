@@ -2,7 +2,7 @@ using System.Globalization;
 using Google.Protobuf;
 using StaticFlow.Protos;
 
-namespace StaticFlow.Ops;
+namespace StaticFlow.Operations;
 
 /// <summary>
 /// Turns the shared <see cref="OpSchema"/> signatures into TensorFlow <see cref="OpDef"/>s, parsing each attr's

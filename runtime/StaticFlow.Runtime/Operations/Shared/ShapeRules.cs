@@ -3,7 +3,7 @@
 using System.Collections.Generic;
 using System.Text;
 
-namespace StaticFlow.Ops;
+namespace StaticFlow.Operations;
 
 /// <summary>
 /// Static shape rules of TensorFlow's shape functions on partially known shapes: a null shape has unknown rank,

@@ -1,0 +1,244 @@
+using Google.Protobuf;
+using StaticFlow.Checkpoints;
+using StaticFlow.Execution;
+using StaticFlow.Graphs;
+using StaticFlow.IO;
+using StaticFlow.Protos;
+using StaticFlow.SavedModels;
+using StaticFlow.Summaries;
+using StaticFlow.Tensors;
+
+namespace StaticFlow;
+
+/// <summary>A tensor a graph function takes or returns: its name, graph tensor, dtype and static shape (null: unknown rank).</summary>
+public sealed record GraphTensorInfo(string Name, string TensorName, DType DType, long[]? Shape)
+{
+    /// <summary>The static shape.</summary>
+    public TensorShape StaticShape => Shape is null ? TensorShape.UnknownRank : new TensorShape(Shape);
+}
+
+/// <summary>A module variable: its name (the <c>VarHandleOp</c>'s shared_name and checkpoint key), dtype, shape and initializer.</summary>
+public sealed record GraphVariableInfo(string Name, DType DType, long[] Shape, Init Init, bool Trainable);
+
+/// <summary>A graph function of a module: its inputs and outputs in the module graph and its signature key, if exported.</summary>
+public sealed record GraphFunctionInfo(string Name, string? SignatureKey, GraphTensorInfo[] Inputs, GraphTensorInfo[] Outputs, string[] WrittenVariables);
+
+/// <summary>
+/// What the generator computed at compile time for one <see cref="GraphModuleAttribute"/> class: the serialized
+/// module graph, its variables and functions. Generated code holds one per module type.
+/// </summary>
+public sealed class GraphModuleDefinition
+{
+    private readonly byte[] _graphDef;
+    private Graph? _graph;
+
+    /// <summary>Creates the definition (called by generated code).</summary>
+    public GraphModuleDefinition(string name, byte[] graphDef, GraphVariableInfo[] variables, GraphFunctionInfo[] functions)
+    {
+        Name = name;
+        _graphDef = graphDef;
+        Variables = variables;
+        Functions = functions;
+    }
+
+    /// <summary>The module's type name.</summary>
+    public string Name { get; }
+
+    /// <summary>The variables, in declaration order.</summary>
+    public IReadOnlyList<GraphVariableInfo> Variables { get; }
+
+    /// <summary>The graph functions, in declaration order.</summary>
+    public IReadOnlyList<GraphFunctionInfo> Functions { get; }
+
+    /// <summary>The serialized GraphDef, exactly as the generator wrote it.</summary>
+    public ReadOnlySpan<byte> GraphDefBytes => _graphDef;
+
+    /// <summary>A fresh copy of the module graph.</summary>
+    public GraphDef ToGraphDef() => GraphDef.Parser.ParseFrom(_graphDef);
+
+    /// <summary>The imported, validated graph (imported once).</summary>
+    public Graph Graph => _graph ??= GraphImporter.Import(ToGraphDef());
+
+    /// <summary>The function named <paramref name="name"/>.</summary>
+    public GraphFunctionInfo Function(string name) =>
+        Functions.FirstOrDefault(f => f.Name == name) ?? throw new FeedException($"Module {Name} has no graph function '{name}'.");
+}
+
+/// <summary>The members generated for every graph module, through which the runtime saves, restores and exports it.</summary>
+public interface IGraphModule
+{
+    /// <summary>The module's compile-time definition.</summary>
+    GraphModuleDefinition Definition { get; }
+
+    /// <summary>The current values of the module's variables, by name.</summary>
+    IReadOnlyDictionary<string, Tensor> GetVariables();
+
+    /// <summary>Replaces the module's variables with <paramref name="values"/> (every variable, checked for dtype and shape).</summary>
+    void SetVariables(IReadOnlyDictionary<string, Tensor> values);
+}
+
+/// <summary>
+/// Runs a module's graph functions through one compiled <see cref="GraphSession"/>: the module's variable values
+/// are handed to the session's resource variables (by reference, no copy) before each call, and variables the
+/// function assigns are handed back after it.
+/// </summary>
+public sealed class GraphModuleSession
+{
+    private readonly GraphModuleDefinition _definition;
+
+    /// <summary>Creates a session over <paramref name="definition"/>'s graph.</summary>
+    public GraphModuleSession(GraphModuleDefinition definition, SessionOptions? options = null)
+    {
+        _definition = definition;
+        Session = new GraphSession(definition.Graph, options);
+    }
+
+    /// <summary>The underlying session (placement report, plan statistics).</summary>
+    public GraphSession Session { get; }
+
+    /// <summary>Calls graph function <paramref name="function"/> of <paramref name="module"/> with <paramref name="inputs"/> in parameter order.</summary>
+    /// <exception cref="FeedException">An input of the wrong count, dtype or shape, naming the function and input.</exception>
+    public IReadOnlyList<Tensor> Call(IGraphModule module, string function, params Tensor[] inputs)
+    {
+        GraphFunctionInfo info = _definition.Function(function);
+        if (inputs.Length != info.Inputs.Length)
+            throw new FeedException($"{_definition.Name}.{function} takes {info.Inputs.Length} inputs, got {inputs.Length}.");
+        var feeds = new Dictionary<string, Tensor>(inputs.Length, StringComparer.Ordinal);
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            GraphTensorInfo spec = info.Inputs[i];
+            Tensor input = inputs[i] ?? throw new FeedException($"{_definition.Name}.{function}: input '{spec.Name}' is null.");
+            if (input.DType != spec.DType)
+                throw new FeedException($"{_definition.Name}.{function}: input '{spec.Name}' must be {spec.DType.Name()}, got {input.DType.Name()}.");
+            if (!spec.StaticShape.IsCompatibleWith(input.Shape))
+                throw new FeedException($"{_definition.Name}.{function}: input '{spec.Name}' must have shape {spec.StaticShape}, got {input.Shape}.");
+            feeds[spec.TensorName] = input;
+        }
+
+        IReadOnlyDictionary<string, Tensor> variables = module.GetVariables();
+        foreach (var variable in _definition.Variables)
+            Session.Resources.GetOrCreate("", variable.Name).Assign(variables[variable.Name]);
+        var outputs = Session.Run(feeds, [.. info.Outputs.Select(o => o.TensorName)]);
+        if (info.WrittenVariables.Length > 0)
+        {
+            var updated = new Dictionary<string, Tensor>(variables, StringComparer.Ordinal);
+            foreach (string name in info.WrittenVariables) updated[name] = Session.Resources.GetOrCreate("", name).Read();
+            module.SetVariables(updated);
+        }
+        return outputs;
+    }
+}
+
+/// <summary>Checkpoints, SavedModel export and TensorBoard graphs for every generated graph module.</summary>
+public static class GraphModules
+{
+    /// <summary>Saves the module's variables as a TensorFlow checkpoint at <paramref name="prefix"/> (atomically) and returns the prefix.</summary>
+    /// <param name="module">The module.</param>
+    /// <param name="prefix">The checkpoint prefix, such as <c>ckpt/model-1</c>.</param>
+    /// <param name="style">Object-based keys (<c>tf.train.Checkpoint</c>, the default) or name-based keys (TF1 <c>Saver</c>).</param>
+    public static string SaveCheckpoint(this IGraphModule module, string prefix, CheckpointKeyStyle style = CheckpointKeyStyle.ObjectBased)
+    {
+        Checkpoint.Save(prefix, module.GetVariables(), style);
+        return prefix;
+    }
+
+    /// <summary>
+    /// Restores every variable from the checkpoint at <paramref name="path"/> (a prefix, or a directory with a
+    /// <c>checkpoint</c> state file). Name-based and object-based checkpoints both work.
+    /// </summary>
+    /// <exception cref="StaticFlowFormatException">A variable is missing or has another dtype or shape, naming the variable and file.</exception>
+    public static void RestoreCheckpoint(this IGraphModule module, string path)
+    {
+        using var reader = CheckpointReader.Open(path);
+        var values = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var variable in module.Definition.Variables)
+        {
+            if (!reader.Contains(variable.Name))
+                throw new StaticFlowFormatException(reader.Prefix, $"the checkpoint has no variable '{variable.Name}' of module {module.Definition.Name}");
+            Tensor value = reader.Read(variable.Name);
+            if (value.DType != variable.DType || !value.Shape.Equals(new TensorShape(variable.Shape)))
+                throw new StaticFlowFormatException(reader.Prefix,
+                    $"variable '{variable.Name}' is {value.DType.Name()}{value.Shape} in the checkpoint but {variable.DType.Name()}{new TensorShape(variable.Shape)} in module {module.Definition.Name}");
+            values[variable.Name] = value;
+        }
+        module.SetVariables(values);
+    }
+
+    /// <summary>
+    /// Exports the module as a SavedModel (tag <c>serve</c>, one signature per function with a signature key, the
+    /// saver subgraph, variables and fingerprint) and returns the directory written.
+    /// </summary>
+    public static string ExportSavedModel(this IGraphModule module, string directory, SavedModelExportOptions? options = null)
+    {
+        GraphModuleDefinition definition = module.Definition;
+        var signatures = definition.Functions
+            .Where(f => f.SignatureKey is not null)
+            .Select(f => new SignatureSpec(f.SignatureKey!, [.. f.Inputs.Select(Spec)], [.. f.Outputs.Select(Spec)]))
+            .ToList();
+        return SavedModelExporter.Export(directory, definition.ToGraphDef(), module.GetVariables(), signatures, options);
+    }
+
+    /// <summary>Writes the module graph into an event file in <paramref name="logdir"/> for TensorBoard's GRAPHS tab and returns the file's path.</summary>
+    public static string WriteGraph(this IGraphModule module, string logdir)
+    {
+        using var writer = new SummaryWriter(logdir);
+        writer.AddGraph(module.Definition.ToGraphDef());
+        return writer.FilePath;
+    }
+
+    /// <summary>Checks and converts one variable for generated <c>SetVariables</c> methods.</summary>
+    public static Tensor<T> Variable<T>(IGraphModule module, IReadOnlyDictionary<string, Tensor> values, string name) where T : unmanaged
+    {
+        GraphVariableInfo info = module.Definition.Variables.First(v => v.Name == name);
+        if (!values.TryGetValue(name, out Tensor? value))
+            throw new ArgumentException($"No value for variable '{name}' of module {module.Definition.Name}.", nameof(values));
+        if (value.DType != info.DType || !value.Shape.Equals(new TensorShape(info.Shape)))
+            throw new ArgumentException($"Variable '{name}' of module {module.Definition.Name} is {info.DType.Name()}{new TensorShape(info.Shape)}, got {value.DType.Name()}{value.Shape}.", nameof(values));
+        return new Tensor<T>(value);
+    }
+
+    private static TensorSpec Spec(GraphTensorInfo info) => new(info.Name, info.TensorName, info.DType.ToProto(), info.StaticShape);
+}
+
+/// <summary>First values of module variables (<see cref="Init"/>), reproducible from a seed.</summary>
+public static class Initializers
+{
+    /// <summary>A tensor of <paramref name="shape"/> made by <paramref name="init"/> from <paramref name="seed"/> (the variable's own seed).</summary>
+    public static Tensor<T> Create<T>(Init init, long[] shape, int seed) where T : unmanaged
+    {
+        var dtype = DTypes.Of<T>();
+        var values = new double[new TensorShape(shape).ElementCount];
+        var random = new Random(seed);
+        switch (init)
+        {
+            case Init.Zeros: break;
+            case Init.Ones: Array.Fill(values, 1.0); break;
+            case Init.GlorotUniform:
+                var (fanIn, fanOut) = Fans(shape);
+                double limit = Math.Sqrt(6.0 / Math.Max(1.0, fanIn + fanOut));
+                for (int i = 0; i < values.Length; i++) values[i] = (random.NextDouble() * 2 - 1) * limit;
+                break;
+            case Init.RandomNormal:
+                for (int i = 0; i < values.Length; i++)
+                    values[i] = 0.05 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+                break;
+            default: throw new ArgumentOutOfRangeException(nameof(init), init, "unknown initializer");
+        }
+        return new Tensor<T>(Tensor.FromArray<double>(values, shape).Cast(dtype));
+    }
+
+    /// <summary>Keras' fans: a matrix [in, out]; a convolution kernel [..., in, out] times its receptive field.</summary>
+    private static (double In, double Out) Fans(long[] shape) => shape.Length switch
+    {
+        0 => (1, 1),
+        1 => (shape[0], shape[0]),
+        _ => (shape[^2] * Receptive(shape), shape[^1] * Receptive(shape)),
+    };
+
+    private static double Receptive(long[] shape)
+    {
+        double size = 1;
+        for (int i = 0; i < shape.Length - 2; i++) size *= shape[i];
+        return size;
+    }
+}

@@ -1,0 +1,287 @@
+using StaticFlow.Protos;
+using StaticFlow.Tensors;
+
+namespace StaticFlow;
+
+/// <summary>
+/// TensorFlow ops on typed tensors. Each method is marked with the op it is (<see cref="OpMethodAttribute"/>):
+/// called directly it runs eagerly on the runtime's kernels; inside a graph function the generator lowers it to that
+/// op, with the same attrs. Array arguments such as reduction axes become <c>Const</c> inputs in graphs.
+/// </summary>
+public static class Ops
+{
+    private static Tensor<TOut> One<TOut>(string op, Tensor[][] inputs, params (string, AttrValue)[] attrs) where TOut : unmanaged =>
+        new(EagerExecutor.Execute(op, inputs, attrs, [DTypes.Of<TOut>()])[0]);
+
+    private static Tensor[] In(Tensor tensor) => [tensor];
+
+    private static Tensor[] In(ReadOnlySpan<int> values) => [Tensor.FromArray(values, values.Length)];
+
+    private static Tensor[] In(int value) => [Tensor.Scalar(value)];
+
+    private static Tensor[] In<T>(Tensor<T>[] values) where T : unmanaged => [.. values.Select(v => v.Untyped)];
+
+    /// <summary>Returns x + y elementwise, with broadcasting (TensorFlow's long-standing <c>Add</c>, which every 1.x and 2.x loads).</summary>
+    [OpMethod("Add")]
+    public static Tensor<T> Add<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("Add", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x - y elementwise, with broadcasting.</summary>
+    [OpMethod("Sub")]
+    public static Tensor<T> Sub<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("Sub", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x * y elementwise, with broadcasting.</summary>
+    [OpMethod("Mul")]
+    public static Tensor<T> Mul<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("Mul", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x / y elementwise, with broadcasting (<c>RealDiv</c>).</summary>
+    [OpMethod("RealDiv")]
+    public static Tensor<T> Div<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("RealDiv", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x / y, or 0 where y is 0.</summary>
+    [OpMethod("DivNoNan")]
+    public static Tensor<T> DivNoNan<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("DivNoNan", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns floor(x / y) elementwise.</summary>
+    [OpMethod("FloorDiv")]
+    public static Tensor<T> FloorDiv<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("FloorDiv", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns the remainder of floor division, with the sign of y.</summary>
+    [OpMethod("FloorMod")]
+    public static Tensor<T> FloorMod<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("FloorMod", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns max(x, y) elementwise.</summary>
+    [OpMethod("Maximum")]
+    public static Tensor<T> Maximum<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("Maximum", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns min(x, y) elementwise.</summary>
+    [OpMethod("Minimum")]
+    public static Tensor<T> Minimum<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("Minimum", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x to the power y elementwise.</summary>
+    [OpMethod("Pow")]
+    public static Tensor<T> Pow<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("Pow", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns (x - y)² elementwise.</summary>
+    [OpMethod("SquaredDifference")]
+    public static Tensor<T> SquaredDifference<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("SquaredDifference", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x == y elementwise, with broadcasting.</summary>
+    [OpMethod("Equal")]
+    public static Tensor<bool> Equal<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<bool>("Equal", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x != y elementwise, with broadcasting.</summary>
+    [OpMethod("NotEqual")]
+    public static Tensor<bool> NotEqual<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<bool>("NotEqual", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x &lt; y elementwise, with broadcasting.</summary>
+    [OpMethod("Less")]
+    public static Tensor<bool> Less<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<bool>("Less", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x &lt;= y elementwise, with broadcasting.</summary>
+    [OpMethod("LessEqual")]
+    public static Tensor<bool> LessEqual<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<bool>("LessEqual", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x &gt; y elementwise, with broadcasting.</summary>
+    [OpMethod("Greater")]
+    public static Tensor<bool> Greater<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<bool>("Greater", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x &gt;= y elementwise, with broadcasting.</summary>
+    [OpMethod("GreaterEqual")]
+    public static Tensor<bool> GreaterEqual<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<bool>("GreaterEqual", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x AND y elementwise.</summary>
+    [OpMethod("LogicalAnd")]
+    public static Tensor<bool> LogicalAnd(Tensor<bool> x, Tensor<bool> y) => One<bool>("LogicalAnd", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x OR y elementwise.</summary>
+    [OpMethod("LogicalOr")]
+    public static Tensor<bool> LogicalOr(Tensor<bool> x, Tensor<bool> y) => One<bool>("LogicalOr", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns NOT x elementwise.</summary>
+    [OpMethod("LogicalNot")]
+    public static Tensor<bool> LogicalNot(Tensor<bool> x) => One<bool>("LogicalNot", [In(x.Untyped)]);
+
+    /// <summary>Returns where x is NaN.</summary>
+    [OpMethod("IsNan")]
+    public static Tensor<bool> IsNan<T>(Tensor<T> x) where T : unmanaged => One<bool>("IsNan", [In(x.Untyped)]);
+
+    /// <summary>Returns -x, elementwise.</summary>
+    [OpMethod("Neg")]
+    public static Tensor<T> Neg<T>(Tensor<T> x) where T : unmanaged => One<T>("Neg", [In(x.Untyped)]);
+
+    /// <summary>Returns |x|, elementwise.</summary>
+    [OpMethod("Abs")]
+    public static Tensor<T> Abs<T>(Tensor<T> x) where T : unmanaged => One<T>("Abs", [In(x.Untyped)]);
+
+    /// <summary>Returns e^x, elementwise.</summary>
+    [OpMethod("Exp")]
+    public static Tensor<T> Exp<T>(Tensor<T> x) where T : unmanaged => One<T>("Exp", [In(x.Untyped)]);
+
+    /// <summary>Returns the natural logarithm of x, elementwise.</summary>
+    [OpMethod("Log")]
+    public static Tensor<T> Log<T>(Tensor<T> x) where T : unmanaged => One<T>("Log", [In(x.Untyped)]);
+
+    /// <summary>Returns the square root of x, elementwise.</summary>
+    [OpMethod("Sqrt")]
+    public static Tensor<T> Sqrt<T>(Tensor<T> x) where T : unmanaged => One<T>("Sqrt", [In(x.Untyped)]);
+
+    /// <summary>Returns 1 / sqrt(x), elementwise.</summary>
+    [OpMethod("Rsqrt")]
+    public static Tensor<T> Rsqrt<T>(Tensor<T> x) where T : unmanaged => One<T>("Rsqrt", [In(x.Untyped)]);
+
+    /// <summary>Returns x², elementwise.</summary>
+    [OpMethod("Square")]
+    public static Tensor<T> Square<T>(Tensor<T> x) where T : unmanaged => One<T>("Square", [In(x.Untyped)]);
+
+    /// <summary>Returns tanh(x), elementwise.</summary>
+    [OpMethod("Tanh")]
+    public static Tensor<T> Tanh<T>(Tensor<T> x) where T : unmanaged => One<T>("Tanh", [In(x.Untyped)]);
+
+    /// <summary>Returns 1 / (1 + e^-x), elementwise.</summary>
+    [OpMethod("Sigmoid")]
+    public static Tensor<T> Sigmoid<T>(Tensor<T> x) where T : unmanaged => One<T>("Sigmoid", [In(x.Untyped)]);
+
+    /// <summary>Returns the error function of x, elementwise.</summary>
+    [OpMethod("Erf")]
+    public static Tensor<T> Erf<T>(Tensor<T> x) where T : unmanaged => One<T>("Erf", [In(x.Untyped)]);
+
+    /// <summary>Returns x itself (a named point in the graph), elementwise.</summary>
+    [OpMethod("Identity")]
+    public static Tensor<T> Identity<T>(Tensor<T> x) where T : unmanaged => One<T>("Identity", [In(x.Untyped)]);
+
+    /// <summary>Returns x, marked as a constant for differentiation, elementwise.</summary>
+    [OpMethod("StopGradient")]
+    public static Tensor<T> StopGradient<T>(Tensor<T> x) where T : unmanaged => One<T>("StopGradient", [In(x.Untyped)]);
+
+    /// <summary>Returns zeros of x's shape, elementwise.</summary>
+    [OpMethod("ZerosLike")]
+    public static Tensor<T> ZerosLike<T>(Tensor<T> x) where T : unmanaged => One<T>("ZerosLike", [In(x.Untyped)]);
+
+    /// <summary>Returns ones of x's shape, elementwise.</summary>
+    [OpMethod("OnesLike")]
+    public static Tensor<T> OnesLike<T>(Tensor<T> x) where T : unmanaged => One<T>("OnesLike", [In(x.Untyped)]);
+
+    /// <summary>Returns max(features, 0), elementwise.</summary>
+    [OpMethod("Relu")]
+    public static Tensor<T> Relu<T>(Tensor<T> features) where T : unmanaged => One<T>("Relu", [In(features.Untyped)]);
+
+    /// <summary>Returns min(max(features, 0), 6), elementwise.</summary>
+    [OpMethod("Relu6")]
+    public static Tensor<T> Relu6<T>(Tensor<T> features) where T : unmanaged => One<T>("Relu6", [In(features.Untyped)]);
+
+    /// <summary>Returns the exponential linear unit, elementwise.</summary>
+    [OpMethod("Elu")]
+    public static Tensor<T> Elu<T>(Tensor<T> features) where T : unmanaged => One<T>("Elu", [In(features.Untyped)]);
+
+    /// <summary>Returns the scaled exponential linear unit, elementwise.</summary>
+    [OpMethod("Selu")]
+    public static Tensor<T> Selu<T>(Tensor<T> features) where T : unmanaged => One<T>("Selu", [In(features.Untyped)]);
+
+    /// <summary>Returns log(e^features + 1), elementwise.</summary>
+    [OpMethod("Softplus")]
+    public static Tensor<T> Softplus<T>(Tensor<T> features) where T : unmanaged => One<T>("Softplus", [In(features.Untyped)]);
+
+    /// <summary>Returns features where positive, alpha * features elsewhere.</summary>
+    [OpMethod("LeakyRelu")]
+    public static Tensor<T> LeakyRelu<T>(Tensor<T> features, float alpha = 0.2f) where T : unmanaged =>
+        One<T>("LeakyRelu", [In(features.Untyped)], ("alpha", AttrValues.Of(alpha)));
+
+    /// <summary>Returns the softmax of logits over the last axis.</summary>
+    [OpMethod("Softmax")]
+    public static Tensor<T> Softmax<T>(Tensor<T> logits) where T : unmanaged => One<T>("Softmax", [In(logits.Untyped)]);
+
+    /// <summary>Returns the log-softmax of logits over the last axis.</summary>
+    [OpMethod("LogSoftmax")]
+    public static Tensor<T> LogSoftmax<T>(Tensor<T> logits) where T : unmanaged => One<T>("LogSoftmax", [In(logits.Untyped)]);
+
+    /// <summary>Returns the matrix product a · b, either operand optionally transposed.</summary>
+    [OpMethod("MatMul")]
+    public static Tensor<T> MatMul<T>(Tensor<T> a, Tensor<T> b, bool transposeA = false, bool transposeB = false) where T : unmanaged =>
+        One<T>("MatMul", [In(a.Untyped), In(b.Untyped)], ("transpose_a", AttrValues.Of(transposeA)), ("transpose_b", AttrValues.Of(transposeB)));
+
+    /// <summary>Returns the batched matrix product of x and y, with broadcasting over the batch dimensions.</summary>
+    [OpMethod("BatchMatMulV2")]
+    public static Tensor<T> BatchMatMul<T>(Tensor<T> x, Tensor<T> y, bool adjX = false, bool adjY = false) where T : unmanaged =>
+        One<T>("BatchMatMulV2", [In(x.Untyped), In(y.Untyped)], ("adj_x", AttrValues.Of(adjX)), ("adj_y", AttrValues.Of(adjY)));
+
+    /// <summary>Adds the vector bias to the last dimension of value.</summary>
+    [OpMethod("BiasAdd")]
+    public static Tensor<T> BiasAdd<T>(Tensor<T> value, Tensor<T> bias) where T : unmanaged => One<T>("BiasAdd", [In(value.Untyped), In(bias.Untyped)]);
+
+    /// <summary>Returns the sum of input over the axes <paramref name="axis"/> (negative axes count from the end).</summary>
+    [OpMethod("Sum")]
+    public static Tensor<T> Sum<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged =>
+        One<T>("Sum", [In(input.Untyped), In(axis)], ("keep_dims", AttrValues.Of(keepDims)));
+
+    /// <summary>Returns the mean of input over the axes <paramref name="axis"/> (negative axes count from the end).</summary>
+    [OpMethod("Mean")]
+    public static Tensor<T> Mean<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged =>
+        One<T>("Mean", [In(input.Untyped), In(axis)], ("keep_dims", AttrValues.Of(keepDims)));
+
+    /// <summary>Returns the maximum of input over the axes <paramref name="axis"/> (negative axes count from the end).</summary>
+    [OpMethod("Max")]
+    public static Tensor<T> Max<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged =>
+        One<T>("Max", [In(input.Untyped), In(axis)], ("keep_dims", AttrValues.Of(keepDims)));
+
+    /// <summary>Returns the minimum of input over the axes <paramref name="axis"/> (negative axes count from the end).</summary>
+    [OpMethod("Min")]
+    public static Tensor<T> Min<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged =>
+        One<T>("Min", [In(input.Untyped), In(axis)], ("keep_dims", AttrValues.Of(keepDims)));
+
+    /// <summary>Returns the product of input over the axes <paramref name="axis"/> (negative axes count from the end).</summary>
+    [OpMethod("Prod")]
+    public static Tensor<T> Prod<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged =>
+        One<T>("Prod", [In(input.Untyped), In(axis)], ("keep_dims", AttrValues.Of(keepDims)));
+
+    /// <summary>Returns the index of the largest value along <paramref name="dimension"/>.</summary>
+    [OpMethod("ArgMax")]
+    public static Tensor<long> ArgMax<T>(Tensor<T> input, int dimension) where T : unmanaged => One<long>("ArgMax", [In(input.Untyped), In(dimension)]);
+
+    /// <summary>Returns the index of the smallest value along <paramref name="dimension"/>.</summary>
+    [OpMethod("ArgMin")]
+    public static Tensor<long> ArgMin<T>(Tensor<T> input, int dimension) where T : unmanaged => One<long>("ArgMin", [In(input.Untyped), In(dimension)]);
+
+    /// <summary>Returns tensor with a new shape of the same element count; one dimension may be -1.</summary>
+    [OpMethod("Reshape")]
+    public static Tensor<T> Reshape<T>(Tensor<T> tensor, int[] shape) where T : unmanaged => One<T>("Reshape", [In(tensor.Untyped), In(shape)]);
+
+    /// <summary>Returns x with its dimensions permuted by <paramref name="perm"/>.</summary>
+    [OpMethod("Transpose")]
+    public static Tensor<T> Transpose<T>(Tensor<T> x, int[] perm) where T : unmanaged => One<T>("Transpose", [In(x.Untyped), In(perm)]);
+
+    /// <summary>Returns input with a dimension of size 1 inserted at <paramref name="dim"/>.</summary>
+    [OpMethod("ExpandDims")]
+    public static Tensor<T> ExpandDims<T>(Tensor<T> input, int dim) where T : unmanaged => One<T>("ExpandDims", [In(input.Untyped), In(dim)]);
+
+    /// <summary>Returns input without the size-1 dimensions <paramref name="squeezeDims"/> (all of them when empty).</summary>
+    [OpMethod("Squeeze")]
+    public static Tensor<T> Squeeze<T>(Tensor<T> input, int[]? squeezeDims = null) where T : unmanaged =>
+        One<T>("Squeeze", [In(input.Untyped)], ("squeeze_dims", AttrValues.Of(squeezeDims ?? [])));
+
+    /// <summary>Returns the tensors joined along <paramref name="axis"/> (<c>ConcatV2</c>).</summary>
+    [OpMethod("ConcatV2")]
+    public static Tensor<T> Concat<T>(Tensor<T>[] values, int axis) where T : unmanaged => One<T>("ConcatV2", [In(values), In(axis)]);
+
+    /// <summary>Returns the tensors stacked along a new dimension <paramref name="axis"/> (<c>Pack</c>).</summary>
+    [OpMethod("Pack")]
+    public static Tensor<T> Stack<T>(Tensor<T>[] values, int axis = 0) where T : unmanaged =>
+        One<T>("Pack", [In(values)], ("axis", AttrValues.Of(axis)));
+
+    /// <summary>Returns t where condition holds and e elsewhere, with broadcasting (<c>SelectV2</c>).</summary>
+    [OpMethod("SelectV2")]
+    public static Tensor<T> Select<T>(Tensor<bool> condition, Tensor<T> t, Tensor<T> e) where T : unmanaged =>
+        One<T>("SelectV2", [In(condition.Untyped), In(t.Untyped), In(e.Untyped)]);
+
+    /// <summary>Returns x converted to <typeparamref name="TTo"/>.</summary>
+    [OpMethod("Cast")]
+    public static Tensor<TTo> Cast<TFrom, TTo>(Tensor<TFrom> x) where TFrom : unmanaged where TTo : unmanaged => One<TTo>("Cast", [In(x.Untyped)]);
+
+    /// <summary>Returns the slices of <paramref name="params"/> at <paramref name="indices"/> along <paramref name="axis"/>.</summary>
+    [OpMethod("GatherV2")]
+    public static Tensor<T> Gather<T>(Tensor<T> @params, Tensor<int> indices, int axis = 0) where T : unmanaged =>
+        One<T>("GatherV2", [In(@params.Untyped), In(indices.Untyped), In(axis)]);
+
+    /// <summary>Returns input repeated <paramref name="multiples"/> times along each dimension.</summary>
+    [OpMethod("Tile")]
+    public static Tensor<T> Tile<T>(Tensor<T> input, int[] multiples) where T : unmanaged => One<T>("Tile", [In(input.Untyped), In(multiples)]);
+}

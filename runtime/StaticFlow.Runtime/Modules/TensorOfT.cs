@@ -1,0 +1,58 @@
+using StaticFlow.Tensors;
+
+namespace StaticFlow;
+
+/// <summary>
+/// A tensor with a static element type, the value type of graph functions. It wraps an untyped
+/// <see cref="Tensor"/> without copying; its operators run eagerly and are lowered to graph ops by the generator
+/// (<c>+</c> is <c>Add</c>, <c>-</c> <c>Sub</c>, <c>*</c> <c>Mul</c>, <c>/</c> <c>RealDiv</c>, unary <c>-</c>
+/// <c>Neg</c>, <c>&lt;</c> <c>Less</c> and so on), with TensorFlow's broadcasting.
+/// </summary>
+/// <typeparam name="T">The element type: float, double, Half, BFloat16, sbyte, byte, short, ushort, int, uint, long, ulong or bool.</typeparam>
+public sealed class Tensor<T> where T : unmanaged
+{
+    /// <summary>Wraps <paramref name="tensor"/>, which must hold elements of type <typeparamref name="T"/>.</summary>
+    public Tensor(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.DType != DTypes.Of<T>())
+            throw new ArgumentException($"A {tensor.DType.Name()} tensor cannot be viewed as Tensor<{typeof(T).Name}>.", nameof(tensor));
+        Untyped = tensor;
+    }
+
+    /// <summary>The untyped tensor (same storage).</summary>
+    public Tensor Untyped { get; }
+
+    /// <summary>The shape.</summary>
+    public TensorShape Shape => Untyped.Shape;
+
+    /// <summary>The elements in row-major order (no copy).</summary>
+    public ReadOnlySpan<T> Span => Untyped.AsSpan<T>();
+
+    /// <summary>A tensor of <paramref name="dims"/> holding a copy of <paramref name="values"/> (row-major).</summary>
+    public static Tensor<T> From(ReadOnlySpan<T> values, params long[] dims) => new(Tensor.FromArray(values, dims));
+
+    /// <summary>A scalar.</summary>
+    public static Tensor<T> Scalar(T value) => new(Tensor.Scalar(value));
+
+    /// <summary>A copy of the elements.</summary>
+    public T[] ToArray() => Untyped.ToArray<T>();
+
+    /// <summary>A scalar tensor, so that <c>x * 2f</c> reads naturally.</summary>
+    public static implicit operator Tensor<T>(T value) => Scalar(value);
+
+#pragma warning disable CS1591 // The operators are documented on the class.
+    public static Tensor<T> operator +(Tensor<T> x, Tensor<T> y) => Ops.Add(x, y);
+    public static Tensor<T> operator -(Tensor<T> x, Tensor<T> y) => Ops.Sub(x, y);
+    public static Tensor<T> operator *(Tensor<T> x, Tensor<T> y) => Ops.Mul(x, y);
+    public static Tensor<T> operator /(Tensor<T> x, Tensor<T> y) => Ops.Div(x, y);
+    public static Tensor<T> operator -(Tensor<T> x) => Ops.Neg(x);
+    public static Tensor<bool> operator <(Tensor<T> x, Tensor<T> y) => Ops.Less(x, y);
+    public static Tensor<bool> operator >(Tensor<T> x, Tensor<T> y) => Ops.Greater(x, y);
+    public static Tensor<bool> operator <=(Tensor<T> x, Tensor<T> y) => Ops.LessEqual(x, y);
+    public static Tensor<bool> operator >=(Tensor<T> x, Tensor<T> y) => Ops.GreaterEqual(x, y);
+#pragma warning restore CS1591
+
+    /// <summary>The dtype, shape and values, as TensorFlow prints a tensor.</summary>
+    public override string ToString() => TensorFormatter.ToText(Untyped);
+}

@@ -1,0 +1,163 @@
+using Google.Protobuf;
+using StaticFlow.Checkpoints;
+using StaticFlow.Graphs;
+using StaticFlow.Operations;
+using StaticFlow.Protos;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.SavedModels;
+
+/// <summary>One signature of an exported SavedModel: named inputs and outputs bound to graph tensors.</summary>
+/// <param name="Key">The signature key, such as <c>serving_default</c>.</param>
+/// <param name="Inputs">Input specs; <see cref="TensorSpec.Key"/> is the name callers feed.</param>
+/// <param name="Outputs">Output specs.</param>
+/// <param name="MethodName">TensorFlow Serving's method name.</param>
+public sealed record SignatureSpec(string Key, IReadOnlyList<TensorSpec> Inputs, IReadOnlyList<TensorSpec> Outputs, string MethodName = SavedModelExporter.PredictMethodName);
+
+/// <summary>How <see cref="SavedModelExporter"/> writes a SavedModel.</summary>
+public sealed record SavedModelExportOptions
+{
+    /// <summary>Remove every node's device (TensorFlow's <c>clear_devices</c>), so the model loads anywhere unchanged.</summary>
+    public bool ClearDevices { get; init; }
+
+    /// <summary>Write into the next numbered version below the directory (<c>dir/1</c>, <c>dir/2</c>, ...) as TensorFlow Serving expects.</summary>
+    public bool Versioned { get; init; }
+
+    /// <summary>Replace an existing SavedModel at the path.</summary>
+    public bool Overwrite { get; init; }
+
+    /// <summary>Write <c>saved_model.pbtxt</c> instead of the binary file.</summary>
+    public bool AsText { get; init; }
+}
+
+/// <summary>
+/// Writes a graph of resource variables as a SavedModel the way TensorFlow 1.x's <c>SavedModelBuilder</c> does with
+/// <c>use_resource=True</c>: one MetaGraphDef tagged <c>serve</c>, a saver subgraph (<c>save/Const</c>,
+/// <c>save/SaveV2</c>, <c>save/restore_all</c>) with its <c>saver_def</c>, a <c>signature_def</c> per signature, the
+/// ops it uses in <c>stripped_op_list</c>, name-keyed variables in the tensor bundle and <c>fingerprint.pb</c>. Both
+/// TensorFlow's loaders (C++ <c>LoadSavedModel</c>, Python's v1 loader) and TensorFlow Serving accept this layout.
+/// </summary>
+public static class SavedModelExporter
+{
+    /// <summary>TensorFlow Serving's predict method name.</summary>
+    public const string PredictMethodName = "tensorflow/serving/predict";
+
+    /// <summary>Exports and returns the directory written.</summary>
+    /// <param name="directory">The SavedModel directory, or with <see cref="SavedModelExportOptions.Versioned"/> its base.</param>
+    /// <param name="graph">The graph; each variable is a <c>VarHandleOp</c> whose <c>shared_name</c> is its name.</param>
+    /// <param name="variables">The variables' values by name.</param>
+    /// <param name="signatures">The signatures.</param>
+    /// <param name="options">Options.</param>
+    public static string Export(string directory, GraphDef graph, IReadOnlyDictionary<string, Tensor> variables,
+        IReadOnlyList<SignatureSpec> signatures, SavedModelExportOptions? options = null)
+    {
+        options ??= new SavedModelExportOptions();
+        string target = options.Versioned ? ServingVersions.Next(directory) : directory;
+        GraphDef exported = graph.Clone();
+        if (options.ClearDevices) ClearDevices(exported);
+        SaverDef saver = AddSaver(exported, variables);
+        exported.Versions ??= new VersionDef { Producer = GraphVersions.Producer };
+
+        var metaGraph = new MetaGraphDef
+        {
+            MetaInfoDef = new MetaGraphDef.Types.MetaInfoDef { Tags = { SavedModelDirectory.ServeTag }, StrippedOpList = UsedOps(exported) },
+            GraphDef = exported,
+            SaverDef = saver,
+        };
+        foreach (var signature in signatures)
+        {
+            if (metaGraph.SignatureDef.ContainsKey(signature.Key))
+                throw new ArgumentException($"Signature '{signature.Key}' is given twice.", nameof(signatures));
+            var def = new SignatureDef { MethodName = signature.MethodName };
+            foreach (var input in signature.Inputs) def.Inputs[input.Key] = TensorInfoOf(input);
+            foreach (var output in signature.Outputs) def.Outputs[output.Key] = TensorInfoOf(output);
+            metaGraph.SignatureDef[signature.Key] = def;
+        }
+        var model = new SavedModel { SavedModelSchemaVersion = 1, MetaGraphs = { metaGraph } };
+        SavedModelWriter.Write(target, model, variables, CheckpointKeyStyle.NameBased,
+            new SavedModelWriteOptions { Overwrite = options.Overwrite, AsText = options.AsText });
+        return target;
+    }
+
+    private static TensorInfo TensorInfoOf(TensorSpec spec) =>
+        new() { Name = spec.TensorName, Dtype = spec.DataType, TensorShape = spec.Shape.ToProto() };
+
+    private static void ClearDevices(GraphDef graph)
+    {
+        foreach (var node in graph.Node) node.Device = "";
+        foreach (var function in graph.Library?.Function ?? [])
+            foreach (var node in function.NodeDef) node.Device = "";
+    }
+
+    private static OpList UsedOps(GraphDef graph)
+    {
+        var names = new SortedSet<string>(graph.Node.Select(n => n.Op), StringComparer.Ordinal);
+        foreach (var function in graph.Library?.Function ?? []) names.UnionWith(function.NodeDef.Select(n => n.Op));
+        var list = new OpList();
+        foreach (string name in names)
+            if (OpCatalog.Standard.Find(name) is { } op) list.Op.Add(op);
+        return list;
+    }
+
+    /// <summary>Adds TensorFlow 1.x's saver subgraph for the resource variables and returns its <c>saver_def</c>.</summary>
+    private static SaverDef AddSaver(GraphDef graph, IReadOnlyDictionary<string, Tensor> values)
+    {
+        var handles = graph.Node.Where(n => n.Op == "VarHandleOp")
+            .Select(n => (Node: n, Name: n.Attr.TryGetValue("shared_name", out var s) && s.S.Length > 0 ? s.S.ToStringUtf8() : n.Name))
+            .OrderBy(v => v.Name, StringComparer.Ordinal)
+            .ToList();
+        foreach (var (node, name) in handles)
+            if (!values.ContainsKey(name)) throw new ArgumentException($"No value is given for variable '{name}' (node '{node.Name}').", nameof(values));
+        if (graph.Node.Any(n => n.Name.StartsWith("save/", StringComparison.Ordinal)))
+            throw new ArgumentException("The graph already has a 'save/' scope; a saver cannot be added.", nameof(graph));
+
+        static AttrValue Type(DataType t) => new() { Type = t };
+        static AttrValue Strings(IEnumerable<string> items) =>
+            new() { Tensor = Tensor.FromStrings([.. items.Select(System.Text.Encoding.UTF8.GetBytes)], items.LongCount()).ToProto() };
+        NodeDef Node(string name, string op, IEnumerable<string> inputs, params (string Key, AttrValue Value)[] attrs)
+        {
+            var node = new NodeDef { Name = name, Op = op, Input = { inputs } };
+            foreach (var (key, value) in attrs) node.Attr[key] = value;
+            graph.Node.Add(node);
+            return node;
+        }
+
+        var dtypes = handles.Select(h => h.Node.Attr["dtype"].Type).ToList();
+        var typeList = new AttrValue { List = new AttrValue.Types.ListValue { Type = { dtypes } } };
+        string[] names = [.. handles.Select(h => h.Name)];
+        Node("save/filename/input", "Const", [], ("dtype", Type(DataType.DtString)), ("value", new AttrValue { Tensor = Tensor.Scalar("model").ToProto() }));
+        Node("save/filename", "PlaceholderWithDefault", ["save/filename/input"], ("dtype", Type(DataType.DtString)), ("shape", new AttrValue { Shape = new TensorShapeProto() }));
+        Node("save/Const", "PlaceholderWithDefault", ["save/filename"], ("dtype", Type(DataType.DtString)), ("shape", new AttrValue { Shape = new TensorShapeProto() }));
+        Node("save/SaveV2/tensor_names", "Const", [], ("dtype", Type(DataType.DtString)), ("value", Strings(names)));
+        Node("save/SaveV2/shape_and_slices", "Const", [], ("dtype", Type(DataType.DtString)), ("value", Strings(names.Select(_ => ""))));
+        var reads = new List<string>();
+        for (int i = 0; i < handles.Count; i++)
+        {
+            string read = $"save/ReadVariableOp_{i}";
+            Node(read, "ReadVariableOp", [handles[i].Node.Name], ("dtype", Type(dtypes[i])));
+            reads.Add(read);
+        }
+        Node("save/SaveV2", "SaveV2", ["save/Const", "save/SaveV2/tensor_names", "save/SaveV2/shape_and_slices", .. reads], ("dtypes", typeList));
+        Node("save/control_dependency", "Identity", ["save/Const", "^save/SaveV2"], ("T", Type(DataType.DtString)));
+        Node("save/RestoreV2/tensor_names", "Const", [], ("dtype", Type(DataType.DtString)), ("value", Strings(names)));
+        Node("save/RestoreV2/shape_and_slices", "Const", [], ("dtype", Type(DataType.DtString)), ("value", Strings(names.Select(_ => ""))));
+        Node("save/RestoreV2", "RestoreV2", ["save/Const", "save/RestoreV2/tensor_names", "save/RestoreV2/shape_and_slices"], ("dtypes", typeList));
+        var assigns = new List<string>();
+        for (int i = 0; i < handles.Count; i++)
+        {
+            Node($"save/Identity_{i}", "Identity", [$"save/RestoreV2:{i}"], ("T", Type(dtypes[i])));
+            Node($"save/AssignVariableOp_{i}", "AssignVariableOp", [handles[i].Node.Name, $"save/Identity_{i}"], ("dtype", Type(dtypes[i])), ("validate_shape", new AttrValue { B = false }));
+            assigns.Add($"^save/AssignVariableOp_{i}");
+        }
+        Node("save/restore_all", "NoOp", assigns);
+        return new SaverDef
+        {
+            FilenameTensorName = "save/Const:0",
+            SaveTensorName = "save/control_dependency:0",
+            RestoreOpName = "save/restore_all",
+            MaxToKeep = 5,
+            KeepCheckpointEveryNHours = 10000,
+            Version = SaverDef.Types.CheckpointFormatVersion.V2,
+        };
+    }
+}
