@@ -1,0 +1,499 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using StaticFlow.Operations;
+
+namespace StaticFlow.Generator.Lowering;
+
+internal sealed partial class FunctionLowering
+{
+    /// <summary>Lowers an expression to a tensor or a C# constant; null (with a diagnostic) when it cannot be.</summary>
+    private Value? Lower(ExpressionSyntax expression)
+    {
+        var constant = _model.GetConstantValue(expression);
+        if (constant.HasValue)
+        {
+            switch (constant.Value)
+            {
+                case bool flag: return Value.Const(flag);
+                case float or double or decimal: return Value.Const(Convert.ToDouble(constant.Value, CultureInfo.InvariantCulture));
+                case int or long or short or byte or sbyte or ushort or uint: return Value.Const(Convert.ToInt64(constant.Value, CultureInfo.InvariantCulture));
+                case string: Fail(GraphDiagnostics.UnsupportedConstruct, expression, "A string", "graph functions compute on numeric tensors"); return null;
+                default: Fail(GraphDiagnostics.UnsupportedConstruct, expression, $"The constant '{expression}'", "only numeric and bool constants exist in graphs"); return null;
+            }
+        }
+        switch (expression)
+        {
+            case ParenthesizedExpressionSyntax parenthesized:
+                return Lower(parenthesized.Expression);
+            case IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax }:
+                return LowerName(expression);
+            case BinaryExpressionSyntax binary:
+                return LowerBinary(binary);
+            case PrefixUnaryExpressionSyntax unary when unary.IsKind(SyntaxKind.UnaryMinusExpression):
+            {
+                Value? operand = Lower(unary.Operand);
+                if (operand is null) return null;
+                if (!operand.IsTensor) return FoldConstants("Neg", operand, operand, unary);
+                return AddOp("Neg", new[] { new[] { operand } }, new List<AttrModel>(), new[] { operand.DType }, unary);
+            }
+            case PrefixUnaryExpressionSyntax unary when unary.IsKind(SyntaxKind.UnaryPlusExpression):
+                return Lower(unary.Operand);
+            case ConditionalExpressionSyntax conditional:
+                return LowerConditional(conditional);
+            case InvocationExpressionSyntax invocation:
+                return LowerInvocation(invocation);
+            case CastExpressionSyntax cast:
+                Fail(GraphDiagnostics.UnsupportedConstruct, cast, $"The cast '{cast}'", "use Ops.Cast for tensors");
+                return null;
+            case LiteralExpressionSyntax or InterpolatedStringExpressionSyntax:
+                Fail(GraphDiagnostics.UnsupportedConstruct, expression, "A string", "graph functions compute on numeric tensors");
+                return null;
+            case BaseObjectCreationExpressionSyntax:
+                Fail(GraphDiagnostics.UnsupportedConstruct, expression, $"Object creation '{expression}'", "a graph holds tensors, not objects; use Ops or a constant");
+                return null;
+            case AwaitExpressionSyntax:
+                Fail(GraphDiagnostics.UnsupportedConstruct, expression, "'await'", "a graph runs synchronously");
+                return null;
+            case QueryExpressionSyntax:
+                Fail(GraphDiagnostics.UnsupportedConstruct, expression, "A LINQ query", "use Ops reductions on tensors");
+                return null;
+            case LambdaExpressionSyntax or AnonymousMethodExpressionSyntax:
+                Fail(GraphDiagnostics.UnsupportedConstruct, expression, "A lambda", "declare another [GraphFunction] instead");
+                return null;
+            case ElementAccessExpressionSyntax:
+                Fail(GraphDiagnostics.UnsupportedConstruct, expression, $"Indexing '{expression}'", "use Ops.Gather or Ops.Reshape");
+                return null;
+            default:
+                Fail(GraphDiagnostics.UnsupportedConstruct, expression, $"'{expression}' ({expression.Kind()})", "graphs have no equivalent");
+                return null;
+        }
+    }
+
+    /// <summary>Lowers <paramref name="expression"/> to a tensor of <paramref name="dtype"/>, materializing a C# constant as a Const node.</summary>
+    private Value? LowerTensor(ExpressionSyntax expression, string dtype)
+    {
+        Value? value = Lower(expression);
+        if (value is null) return null;
+        if (value.Elements is not null) { Fail(GraphDiagnostics.UnsupportedConstruct, expression, $"The tuple '{expression}'", "deconstruct it first: var (a, b) = ..."); return null; }
+        return Materialize(value, dtype);
+    }
+
+    private Value Materialize(Value value, string dtype)
+    {
+        if (value.IsTensor) return value;
+        string text = value.Constant switch
+        {
+            bool flag => flag ? "1" : "0",
+            long integer => dtype is "float" or "double" or "half" or "bfloat16" ? ((double)integer).ToString("R", CultureInfo.InvariantCulture) : integer.ToString(CultureInfo.InvariantCulture),
+            double real => dtype is "float" or "double" or "half" or "bfloat16" ? real.ToString("R", CultureInfo.InvariantCulture) : ((long)real).ToString(CultureInfo.InvariantCulture),
+            _ => "0",
+        };
+        return AddConst(dtype, Array.Empty<long>(), new[] { text });
+    }
+
+    private Value AddConst(string dtype, long[] dims, IReadOnlyList<string> values)
+    {
+        string node = _graph.UniqueName(Scope, "Const");
+        AddRawNode(node, "Const", Array.Empty<string>(), new[] { Attrs.Type("dtype", dtype), Attrs.Tensor("value", dtype, dims, values) });
+        string reference = _graph.OutputReference(node, 0);
+        if (dtype is "int32" or "int64") _constantInts[reference] = values.Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        return Value.Tensor(reference, dtype, dims);
+    }
+
+    private Value? LowerName(ExpressionSyntax expression)
+    {
+        ISymbol? symbol = _model.GetSymbolInfo(expression).Symbol;
+        switch (symbol)
+        {
+            case ILocalSymbol or IParameterSymbol when _locals.TryGetValue(symbol, out var value):
+                return value;
+            case IFieldSymbol field when _module.Variables.TryGetValue(field.Name, out var variable) && TypeRules.HasAttribute(field, TypeRules.VariableAttribute):
+                return ReadVariable(variable, expression);
+            case IFieldSymbol field:
+                Fail(GraphDiagnostics.UnsupportedConstruct, expression, $"Field '{field.Name}'", "a graph reads only [Variable] fields and constants");
+                return null;
+            case IPropertySymbol property:
+                Fail(GraphDiagnostics.UnsupportedConstruct, expression, $"Property '{property.Name}'", "a graph reads only [Variable] fields, parameters, locals and constants");
+                return null;
+            default:
+                Fail(GraphDiagnostics.UnsupportedConstruct, expression, $"'{expression}'", "it is not a tensor, variable or constant");
+                return null;
+        }
+    }
+
+    private Value ReadVariable(VariableModel variable, SyntaxNode at)
+    {
+        if (_assignedVariables.TryGetValue(variable.Name, out var assigned)) return assigned;
+        string node = _graph.UniqueName(Scope, "ReadVariableOp");
+        AddRawNode(node, "ReadVariableOp", new[] { VariableHandle(variable.Name) }, new[] { Attrs.Type("dtype", variable.DType) });
+        return Value.Tensor(_graph.OutputReference(node, 0), variable.DType, variable.Shape.ToArray());
+    }
+
+    /// <summary>The resource handle of a variable: its VarHandleOp in the module graph, a captured argument in a library function.</summary>
+    private string VariableHandle(string variable)
+    {
+        if (!_isLibrary) return variable;
+        if (!_captures.Contains(variable)) _captures.Add(variable);
+        return CaptureArgName(variable);
+    }
+
+    private static readonly Dictionary<string, string> BinaryOps = new(StringComparer.Ordinal)
+    {
+        ["op_Addition"] = "Add", ["op_Subtraction"] = "Sub", ["op_Multiply"] = "Mul", ["op_Division"] = "RealDiv",
+        ["op_LessThan"] = "Less", ["op_GreaterThan"] = "Greater", ["op_LessThanOrEqual"] = "LessEqual", ["op_GreaterThanOrEqual"] = "GreaterEqual",
+    };
+
+    private Value? LowerBinary(BinaryExpressionSyntax binary)
+    {
+        var method = _model.GetSymbolInfo(binary).Symbol as IMethodSymbol;
+        if (method is not null && TypeRules.TensorElement(method.ContainingType) is { } element && BinaryOps.TryGetValue(method.Name, out string? op))
+        {
+            string dtype = TypeRules.DTypeOf(element) ?? "float";
+            Value? left = LowerTensor(binary.Left, dtype), right = LowerTensor(binary.Right, dtype);
+            if (left is null || right is null) return null;
+            string outputType = op is "Less" or "Greater" or "LessEqual" or "GreaterEqual" ? "bool" : dtype;
+            return AddOp(op, new[] { new[] { left }, new[] { right } }, new List<AttrModel>(), new[] { outputType }, binary);
+        }
+        Value? a = Lower(binary.Left);
+        if (a is null) return null;
+        Value? b = Lower(binary.Right);
+        if (b is null) return null;
+        if (!a.IsTensor && !b.IsTensor)
+        {
+            string? folded = binary.Kind() switch
+            {
+                SyntaxKind.AddExpression => "Add", SyntaxKind.SubtractExpression => "Sub", SyntaxKind.MultiplyExpression => "Mul",
+                SyntaxKind.DivideExpression => "Div", SyntaxKind.ModuloExpression => "Mod",
+                SyntaxKind.LessThanExpression => "Less", SyntaxKind.GreaterThanExpression => "Greater",
+                SyntaxKind.LessThanOrEqualExpression => "LessEqual", SyntaxKind.GreaterThanOrEqualExpression => "GreaterEqual",
+                SyntaxKind.EqualsExpression => "Equal", SyntaxKind.NotEqualsExpression => "NotEqual",
+                _ => null,
+            };
+            if (folded is not null) return FoldConstants(folded, a, b, binary);
+        }
+        Fail(GraphDiagnostics.UnsupportedConstruct, binary, $"The operator '{binary.OperatorToken.Text}' here", "tensors support + - * / < > <= >=; use Ops for the others");
+        return null;
+    }
+
+    /// <summary>Folds C# arithmetic on constants that are not compile-time constants to C# (loop counters).</summary>
+    private Value? FoldConstants(string op, Value a, Value b, SyntaxNode at)
+    {
+        if (a.Constant is long x && b.Constant is long y)
+        {
+            switch (op)
+            {
+                case "Add": return Value.Const(x + y);
+                case "Sub": return Value.Const(x - y);
+                case "Mul": return Value.Const(x * y);
+                case "Div" when y != 0: return Value.Const(x / y);
+                case "Mod" when y != 0: return Value.Const(x % y);
+                case "Neg": return Value.Const(-x);
+                case "Less": return Value.Const(x < y);
+                case "Greater": return Value.Const(x > y);
+                case "LessEqual": return Value.Const(x <= y);
+                case "GreaterEqual": return Value.Const(x >= y);
+                case "Equal": return Value.Const(x == y);
+                case "NotEqual": return Value.Const(x != y);
+            }
+        }
+        else if (a.Constant is long or double && b.Constant is long or double)
+        {
+            double p = Convert.ToDouble(a.Constant, CultureInfo.InvariantCulture), q = Convert.ToDouble(b.Constant, CultureInfo.InvariantCulture);
+            switch (op)
+            {
+                case "Add": return Value.Const(p + q);
+                case "Sub": return Value.Const(p - q);
+                case "Mul": return Value.Const(p * q);
+                case "Div": return Value.Const(p / q);
+                case "Neg": return Value.Const(-p);
+                case "Less": return Value.Const(p < q);
+                case "Greater": return Value.Const(p > q);
+            }
+        }
+        Fail(GraphDiagnostics.UnsupportedConstruct, at, $"'{at}'", "this arithmetic on constants cannot be folded at compile time");
+        return null;
+    }
+
+    private Value? LowerConditional(ConditionalExpressionSyntax conditional)
+    {
+        Value? condition = Lower(conditional.Condition);
+        if (condition is null) return null;
+        if (!condition.IsTensor)
+        {
+            if (condition.Constant is bool taken) return Lower(taken ? conditional.WhenTrue : conditional.WhenFalse);
+            Fail(GraphDiagnostics.UnsupportedConstruct, conditional.Condition, $"The condition '{conditional.Condition}'", "a condition is a Tensor<bool> or a constant bool");
+            return null;
+        }
+        var type = _model.GetTypeInfo(conditional).Type;
+        if (TypeRules.TensorElement(type) is not { } element || TypeRules.DTypeOf(element) is not { } dtype)
+        {
+            Fail(GraphDiagnostics.UnsupportedConstruct, conditional, $"'{conditional}'", "both branches of a tensor ?: must be tensors");
+            return null;
+        }
+        Value? whenTrue = LowerTensor(conditional.WhenTrue, dtype), whenFalse = LowerTensor(conditional.WhenFalse, dtype);
+        if (whenTrue is null || whenFalse is null) return null;
+        return AddOp("SelectV2", new[] { new[] { condition }, new[] { whenTrue }, new[] { whenFalse } }, new List<AttrModel>(), new[] { dtype }, conditional);
+    }
+
+    private Value? LowerInvocation(InvocationExpressionSyntax invocation)
+    {
+        var info = _model.GetSymbolInfo(invocation);
+        var method = info.Symbol as IMethodSymbol ?? info.CandidateSymbols.OfType<IMethodSymbol>().FirstOrDefault();
+        if (method is null)
+        {
+            Fail(GraphDiagnostics.NotAnOp, invocation, invocation.Expression.ToString(), "");
+            return null;
+        }
+        if (TypeRules.FindAttribute(method, TypeRules.OpMethodAttribute) is { } opAttribute && info.Symbol is not null)
+            return LowerOpCall(invocation, method, opAttribute);
+        if (_module.FindFunction(method) is { } callee && SymbolEqualityComparer.Default.Equals(method.ContainingType, _info.Method.ContainingType))
+            return LowerGraphCall(invocation, callee);
+        if (TypeRules.HasAttribute(method, TypeRules.GraphFunctionAttribute))
+        {
+            Fail(GraphDiagnostics.InvalidGraphFunction, invocation, method.Name, "a graph function can call only graph functions of its own module");
+            return null;
+        }
+        if (method.ContainingType?.ToDisplayString() == "System.Linq.Enumerable")
+        {
+            Fail(GraphDiagnostics.UnsupportedConstruct, invocation, "LINQ", "use Ops reductions on tensors");
+            return null;
+        }
+        string? replacement = null;
+        string container = method.ContainingType?.ToDisplayString() ?? "";
+        if ((container is "System.Math" or "System.MathF") && FindOpsMethod(method.Name) is not null) replacement = method.Name;
+        else if (container is "System.Math" or "System.MathF" && method.Name is "Max" or "Min" && FindOpsMethod(method.Name + "imum") is not null) replacement = method.Name + "imum";
+        _failed = true;
+        _module.ReportNotAnOp(invocation.GetLocation(), invocation.Expression.ToString(), replacement);
+        return null;
+    }
+
+    private IMethodSymbol? FindOpsMethod(string name) =>
+        _module.Compilation.GetTypeByMetadataName("StaticFlow.Ops")?.GetMembers(name).OfType<IMethodSymbol>()
+            .FirstOrDefault(m => TypeRules.HasAttribute(m, TypeRules.OpMethodAttribute));
+
+    /// <summary>The argument expressions for each parameter of <paramref name="method"/> (several for a params array; none when omitted).</summary>
+    private static List<ExpressionSyntax>[] BindArguments(InvocationExpressionSyntax invocation, IMethodSymbol method)
+    {
+        var bound = new List<ExpressionSyntax>[method.Parameters.Length];
+        for (int i = 0; i < bound.Length; i++) bound[i] = new List<ExpressionSyntax>();
+        int position = 0;
+        foreach (var argument in invocation.ArgumentList.Arguments)
+        {
+            int index = argument.NameColon is { } named
+                ? method.Parameters.IndexOf(method.Parameters.FirstOrDefault(p => p.Name == named.Name.Identifier.ValueText)!)
+                : Math.Min(position++, method.Parameters.Length - 1);
+            if (index >= 0) bound[index].Add(argument.Expression);
+        }
+        return bound;
+    }
+
+    private Value? LowerOpCall(InvocationExpressionSyntax invocation, IMethodSymbol method, AttributeData attribute)
+    {
+        string opName = attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].Value as string ?? "" : "";
+        string display = method.ContainingType.Name + "." + method.Name;
+        if (!ModuleLowering.Schemas.TryGetValue(opName, out var schema))
+        {
+            Fail(GraphDiagnostics.UnknownOp, invocation, opName, display);
+            return null;
+        }
+        var arguments = BindArguments(invocation, method);
+        var inputs = new List<Value[]>();
+        var attrs = new List<AttrModel>();
+        int inputIndex = 0;
+        for (int p = 0; p < method.Parameters.Length; p++)
+        {
+            var parameter = method.Parameters[p];
+            var given = arguments[p];
+            SyntaxNode at = given.Count > 0 ? given[0] : invocation;
+            if (schema.FindAttr(TypeRules.SnakeCase(parameter.Name)) is { } attrSchema && attrSchema.Type is not ("type" or "list(type)"))
+            {
+                if (given.Count == 0) continue;
+                if (!TryAttrValue(given[0], attrSchema, out AttrModel? attr)) { Fail(GraphDiagnostics.AttrNotConstant, given[0], given[0].ToString(), attrSchema.Name, opName); return null; }
+                attrs.Add(attr!);
+                continue;
+            }
+            if (inputIndex >= schema.Inputs.Count)
+            {
+                Fail(GraphDiagnostics.UnknownAttr, given.Count > 0 ? given[0] : invocation, parameter.Name, display, opName, $" (its attrs are {string.Join(", ", schema.Attrs.Select(a => a.Name))})");
+                return null;
+            }
+            var argSchema = schema.Inputs[inputIndex++];
+            Value[]? input = LowerInputArgument(parameter, given, argSchema, opName, at);
+            if (input is null) return null;
+            inputs.Add(input);
+        }
+        if (inputIndex < schema.Inputs.Count)
+        {
+            Fail(GraphDiagnostics.UnknownAttr, invocation, schema.Inputs[inputIndex].Name, display, opName, $": input '{schema.Inputs[inputIndex].Name}' of the op has no parameter");
+            return null;
+        }
+        string?[] outputTypes = TypeRules.TensorElement(method.ReturnType) is { } element ? new[] { TypeRules.DTypeOf(element) } : Array.Empty<string?>();
+        return AddOp(opName, inputs, attrs, outputTypes, invocation, baseName: opName);
+    }
+
+    private Value[]? LowerInputArgument(IParameterSymbol parameter, List<ExpressionSyntax> given, ArgSchema argSchema, string opName, SyntaxNode at)
+    {
+        ITypeSymbol type = parameter.Type;
+        if (TypeRules.TensorElement(type) is { } element)
+        {
+            if (given.Count != 1) { Fail(GraphDiagnostics.UnsupportedConstruct, at, $"The argument for '{parameter.Name}'", "pass one tensor"); return null; }
+            Value? value = LowerTensor(given[0], TypeRules.DTypeOf(element) ?? "float");
+            return value is null ? null : new[] { value };
+        }
+        if (type is IArrayTypeSymbol { ElementType: var itemType } && TypeRules.TensorElement(itemType) is { } listElement)
+        {
+            var items = given.Count == 1 && !parameter.IsParams || given.Count == 1 && IsCollection(given[0]) ? CollectionItems(given[0]) : given;
+            if (items is null) { Fail(GraphDiagnostics.UnsupportedConstruct, at, $"The argument for '{parameter.Name}'", "write the tensors in place, as [a, b] or new[] { a, b }"); return null; }
+            var values = new List<Value>();
+            foreach (var item in items)
+            {
+                Value? value = LowerTensor(item, TypeRules.DTypeOf(listElement) ?? "float");
+                if (value is null) return null;
+                values.Add(value);
+            }
+            return values.ToArray();
+        }
+        // Numbers and number arrays are constant inputs (axes, shapes, permutations).
+        string dtype = (type is IArrayTypeSymbol array ? array.ElementType : type).SpecialType == SpecialType.System_Int64 ? "int64" : "int32";
+        if (type.SpecialType is SpecialType.System_Int32 or SpecialType.System_Int64)
+        {
+            long number;
+            if (given.Count == 0 && parameter.HasExplicitDefaultValue) number = Convert.ToInt64(parameter.ExplicitDefaultValue, CultureInfo.InvariantCulture);
+            else if (given.Count != 1 || !TryConstantLong(given[0], out number)) { Fail(GraphDiagnostics.AttrNotConstant, at, given.FirstOrDefault()?.ToString() ?? parameter.Name, argSchema.Name, opName); return null; }
+            return new[] { AddConst(dtype, Array.Empty<long>(), new[] { number.ToString(CultureInfo.InvariantCulture) }) };
+        }
+        if (type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_Int32 or SpecialType.System_Int64 })
+        {
+            var numbers = given.Count == 1 ? ConstantLongs(given[0]) : null;
+            if (numbers is null) { Fail(GraphDiagnostics.AttrNotConstant, at, given.FirstOrDefault()?.ToString() ?? parameter.Name, argSchema.Name, opName); return null; }
+            return new[] { AddConst(dtype, new long[] { numbers.Length }, numbers.Select(n => n.ToString(CultureInfo.InvariantCulture)).ToArray()) };
+        }
+        Fail(GraphDiagnostics.UnknownAttr, at, parameter.Name, parameter.ContainingSymbol.Name, opName, $": a parameter of type {type.ToDisplayString()} cannot feed input '{argSchema.Name}'");
+        return null;
+    }
+
+    private static bool IsCollection(ExpressionSyntax expression) =>
+        expression is CollectionExpressionSyntax or ImplicitArrayCreationExpressionSyntax or ArrayCreationExpressionSyntax;
+
+    private static IReadOnlyList<ExpressionSyntax>? CollectionItems(ExpressionSyntax expression) => expression switch
+    {
+        CollectionExpressionSyntax collection when collection.Elements.All(e => e is ExpressionElementSyntax) =>
+            collection.Elements.Cast<ExpressionElementSyntax>().Select(e => e.Expression).ToList(),
+        ImplicitArrayCreationExpressionSyntax implicitArray => implicitArray.Initializer.Expressions.ToList(),
+        ArrayCreationExpressionSyntax { Initializer: { } initializer } => initializer.Expressions.ToList(),
+        _ => null,
+    };
+
+    private long[]? ConstantLongs(ExpressionSyntax expression)
+    {
+        var items = CollectionItems(expression);
+        if (items is null) return null;
+        var numbers = new long[items.Count];
+        for (int i = 0; i < numbers.Length; i++)
+            if (!TryConstantLong(items[i], out numbers[i])) return null;
+        return numbers;
+    }
+
+    private bool TryAttrValue(ExpressionSyntax expression, AttrSchema attr, out AttrModel? model)
+    {
+        model = null;
+        object? constant = _model.GetConstantValue(expression).Value;
+        switch (attr.Type)
+        {
+            case "bool" when constant is bool flag: model = Attrs.Bool(attr.Name, flag); return true;
+            case "int" when TryConstantLong(expression, out long number): model = Attrs.Int(attr.Name, number); return true;
+            case "float" when constant is float or double or int or long: model = Attrs.Float(attr.Name, Convert.ToDouble(constant, CultureInfo.InvariantCulture)); return true;
+            case "string" when constant is string text: model = Attrs.String(attr.Name, text); return true;
+            case "list(int)":
+                if (_model.GetConstantValue(expression).HasValue && constant is null) { model = Attrs.EmptyList(attr.Name); return true; }
+                if (ConstantLongs(expression) is { } numbers) { model = Attrs.IntList(attr.Name, numbers); return true; }
+                return false;
+            default: return false;
+        }
+    }
+
+    private Value? LowerGraphCall(InvocationExpressionSyntax invocation, ModuleLowering.FunctionInfo callee)
+    {
+        FunctionDefModel? function = _module.LibraryFunction(callee, invocation.GetLocation());
+        if (function is null) { _failed = true; return null; }
+        var arguments = BindArguments(invocation, callee.Method);
+        var inputs = new List<string>();
+        var inputTypes = new List<string>();
+        for (int i = 0; i < callee.Parameters.Count; i++)
+        {
+            if (arguments[i].Count != 1) { Fail(GraphDiagnostics.UnsupportedConstruct, invocation, $"The call '{invocation}'", "pass every tensor argument"); return null; }
+            Value? value = LowerTensor(arguments[i][0], callee.Parameters[i].DType);
+            if (value is null) return null;
+            inputs.Add(value.Reference!);
+            inputTypes.Add(value.DType);
+        }
+        foreach (string variable in function.CapturedVariables)
+        {
+            inputs.Add(VariableHandle(variable));
+            inputTypes.Add("resource");
+        }
+        foreach (string written in function.WrittenVariables)
+        {
+            _written.Add(written);
+            _assignedVariables.Remove(written);
+        }
+        string op = function.IsStateful ? "StatefulPartitionedCall" : "PartitionedCall";
+        string node = _graph.UniqueName(Scope, op);
+        var schema = ModuleLowering.Schemas[op];
+        var attrs = Attrs.Complete(schema, new[]
+        {
+            Attrs.TypeList("Tin", inputTypes), Attrs.TypeList("Tout", function.OutputArgs.Select(a => a.DType)), Attrs.Func("f", function.Name),
+        });
+        _graph.Add(new NodeModel(node, op, inputs.ToEquatable(), Device, attrs), schema);
+        if (function.WrittenVariables.Count > 0) _stateNodes.Add(node);
+        var outputs = function.OutputArgs.Select((arg, i) => Value.Tensor(_graph.OutputReference(node, i), arg.DType, null)).ToList();
+        return callee.ReturnsTuple ? Value.Tuple(outputs) : outputs[0];
+    }
+
+    /// <summary>Adds a node with the schema's attrs completed, without inference (placeholders, reads, identities).</summary>
+    private void AddRawNode(string name, string op, IEnumerable<string> inputs, IEnumerable<AttrModel> attrs)
+    {
+        var schema = ModuleLowering.Schemas[op];
+        _graph.Add(new NodeModel(name, op, inputs.ToEquatable(), Device, Attrs.Complete(schema, attrs)), schema);
+    }
+
+    /// <summary>
+    /// Adds an op node: infers its type attrs from the inputs and wanted outputs, completes defaults, checks static
+    /// shapes (SF0006 with both shapes) and returns its first output.
+    /// </summary>
+    private Value? AddOp(string op, IReadOnlyList<Value[]> inputs, List<AttrModel> attrs, string?[] outputTypes, SyntaxNode at, string? baseName = null)
+    {
+        var schema = ModuleLowering.Schemas[op];
+        var inferred = schema.InferAttrs(inputs.Select(i => (IReadOnlyList<string>)i.Select(v => v.DType).ToList()).ToList(), outputTypes);
+        var all = new List<AttrModel>(attrs);
+        foreach (var pair in inferred)
+        {
+            if (all.Any(a => a.Name == pair.Key)) continue;
+            all.Add(pair.Value switch
+            {
+                string dtype => Attrs.Type(pair.Key, dtype),
+                string[] dtypes => Attrs.TypeList(pair.Key, dtypes),
+                long count => Attrs.Int(pair.Key, count),
+                _ => throw new InvalidOperationException(),
+            });
+        }
+        var completed = Attrs.TryComplete(schema, all, out string? missing);
+        if (completed is null)
+        {
+            Fail(GraphDiagnostics.UnknownAttr, at, missing!, op, op, ": the op needs this attr and nothing sets it");
+            return null;
+        }
+        long[]? shape = InferShape(op, inputs, completed.Value, at, out bool shapesFit);
+        if (!shapesFit) return null;
+        string node = _graph.UniqueName(Scope, baseName ?? op);
+        _graph.Add(new NodeModel(node, op, inputs.SelectMany(i => i.Select(v => v.Reference!)).ToEquatable(), Device, completed.Value), schema);
+        string outputType = schema.Outputs.Count == 0 ? "" : schema.Outputs[0].FixedType
+            ?? (schema.Outputs[0].TypeAttr is { } typeAttr ? completed.Value.First(a => a.Name == typeAttr).Text : "");
+        return Value.Tensor(_graph.OutputReference(node, 0), outputType, shape);
+    }
+}

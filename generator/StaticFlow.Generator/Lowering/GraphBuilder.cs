@@ -1,0 +1,105 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using StaticFlow.Operations;
+
+namespace StaticFlow.Generator.Lowering;
+
+/// <summary>A value during lowering: a graph tensor (with dtype and static shape) or a C# constant not yet in the graph.</summary>
+internal sealed class Value
+{
+    private Value(string? reference, string dtype, long[]? shape, object? constant)
+    {
+        Reference = reference;
+        DType = dtype;
+        Shape = shape;
+        Constant = constant;
+    }
+
+    /// <summary>The tensor reference (<c>node</c>, <c>node:1</c>, or in a function body <c>node:arg:0</c>), or null for a constant.</summary>
+    public string? Reference { get; }
+
+    /// <summary>TensorFlow dtype name of a tensor.</summary>
+    public string DType { get; }
+
+    /// <summary>Static shape (null: unknown rank; -1: unknown dimension).</summary>
+    public long[]? Shape { get; }
+
+    /// <summary>A C# constant (double, long or bool) for a value not yet materialized.</summary>
+    public object? Constant { get; }
+
+    public bool IsTensor => Reference is not null;
+
+    public static Value Tensor(string reference, string dtype, long[]? shape) => new(reference, dtype, shape, null);
+
+    public static Value Const(object constant) => new(null, "", Array.Empty<long>(), constant);
+
+    /// <summary>The values of a tuple (a graph function call with several outputs), else null.</summary>
+    public IReadOnlyList<Value>? Elements { get; private set; }
+
+    public static Value Tuple(IReadOnlyList<Value> elements) => new(null, "", null, null) { Elements = elements };
+}
+
+/// <summary>
+/// Collects the nodes of one graph (the module graph or one library function's body): unique TensorFlow-style
+/// names (<c>MatMul</c>, <c>MatMul_1</c>), and output references in the form the graph kind uses.
+/// </summary>
+internal sealed class GraphBuilder(bool isFunctionBody, ISet<string>? reservedNames = null)
+{
+    private readonly HashSet<string> _used = reservedNames is null ? new(StringComparer.Ordinal) : new(reservedNames, StringComparer.Ordinal);
+    private readonly Dictionary<string, (OpSchema? Schema, NodeModel Node)> _nodes = new(StringComparer.Ordinal);
+
+    public List<NodeModel> Nodes { get; } = new();
+
+    public bool IsFunctionBody { get; } = isFunctionBody;
+
+    /// <summary>Reserves a name (function arguments, variables) so nodes do not take it.</summary>
+    public void Reserve(string name) => _used.Add(name);
+
+    /// <summary>A name not used yet: <c>scope + baseName</c>, then <c>_1</c>, <c>_2</c>, ... as TensorFlow numbers them.</summary>
+    public string UniqueName(string scope, string baseName)
+    {
+        string name = scope + baseName;
+        if (_used.Add(name)) return name;
+        for (int i = 1; ; i++)
+        {
+            string candidate = name + "_" + i.ToString(CultureInfo.InvariantCulture);
+            if (_used.Add(candidate)) return candidate;
+        }
+    }
+
+    public void Add(NodeModel node, OpSchema? schema)
+    {
+        Nodes.Add(node);
+        _nodes[node.Name] = (schema, node);
+    }
+
+    /// <summary>
+    /// The reference to output <paramref name="index"/> of <paramref name="node"/>: <c>node</c> or <c>node:i</c> in a
+    /// GraphDef; <c>node:output_arg:k</c> in a FunctionDef body, as TensorFlow's function format names outputs.
+    /// </summary>
+    public string OutputReference(string node, int index)
+    {
+        if (!IsFunctionBody) return index == 0 ? node : node + ":" + index.ToString(CultureInfo.InvariantCulture);
+        var (schema, model) = _nodes[node];
+        if (schema is null) return node + ":output:" + index.ToString(CultureInfo.InvariantCulture);
+        int remaining = index;
+        foreach (var arg in schema.Outputs)
+        {
+            int count = ArgCount(arg, model);
+            if (remaining < count) return node + ":" + arg.Name + ":" + remaining.ToString(CultureInfo.InvariantCulture);
+            remaining -= count;
+        }
+        throw new InvalidOperationException($"Node {node} has no output {index}.");
+    }
+
+    private static int ArgCount(ArgSchema arg, NodeModel node)
+    {
+        foreach (var attr in node.Attrs)
+        {
+            if (attr.Name == arg.NumberAttr) return (int)attr.Number;
+            if (attr.Name == arg.TypeListAttr) return attr.Items.Count;
+        }
+        return 1;
+    }
+}
