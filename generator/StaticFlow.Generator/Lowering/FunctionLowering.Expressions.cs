@@ -48,8 +48,25 @@ internal sealed partial class FunctionLowering
             case InvocationExpressionSyntax invocation:
                 return LowerInvocation(invocation);
             case CastExpressionSyntax cast:
-                Fail(GraphDiagnostics.UnsupportedConstruct, cast, $"The cast '{cast}'", "use Ops.Cast for tensors");
+            {
+                // Casts of constants (loop counters among them) fold; tensors convert with Ops.Cast.
+                Value? operand = Lower(cast.Expression);
+                if (operand is null) return null;
+                var target = _model.GetTypeInfo(cast.Type).Type;
+                if (!operand.IsTensor && operand.Constant is long or double)
+                {
+                    switch (target?.SpecialType)
+                    {
+                        case SpecialType.System_Single or SpecialType.System_Double or SpecialType.System_Decimal:
+                            return Value.Const(Convert.ToDouble(operand.Constant, CultureInfo.InvariantCulture));
+                        case SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_Int16 or SpecialType.System_Byte or SpecialType.System_SByte
+                            or SpecialType.System_UInt16 or SpecialType.System_UInt32:
+                            return Value.Const(operand.Constant is double real ? (long)real : (long)operand.Constant);
+                    }
+                }
+                Fail(GraphDiagnostics.UnsupportedConstruct, cast, $"The cast '{cast}'", "only numeric constants are cast; use Ops.Cast for tensors");
                 return null;
+            }
             case LiteralExpressionSyntax or InterpolatedStringExpressionSyntax:
                 Fail(GraphDiagnostics.UnsupportedConstruct, expression, "A string", "graph functions compute on numeric tensors");
                 return null;

@@ -53,6 +53,24 @@ public sealed class Tensor<T> where T : unmanaged
     public static Tensor<bool> operator >=(Tensor<T> x, Tensor<T> y) => Ops.GreaterEqual(x, y);
 #pragma warning restore CS1591
 
+    /// <summary>
+    /// The truth of a scalar <c>Tensor&lt;bool&gt;</c>, so that <c>if (Ops.Sum(x, [0]) &gt; 1f)</c> and <c>?:</c> read
+    /// naturally. Graph functions lower them to <c>SelectV2</c>; like TensorFlow, a tensor of several elements has no
+    /// single truth value.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The tensor is not a scalar of bool.</exception>
+    public static bool operator true(Tensor<T> x) => Truth(x);
+
+    /// <summary>The negation of <see cref="op_True"/>.</summary>
+    public static bool operator false(Tensor<T> x) => !Truth(x);
+
+    private static bool Truth(Tensor<T> x)
+    {
+        if (x.Untyped.DType != DType.Bool || x.Untyped.ElementCount != 1)
+            throw new InvalidOperationException($"The truth value of a {x.Untyped.DType.Name()}{x.Shape} tensor is ambiguous; a condition must be a scalar Tensor<bool>.");
+        return x.Untyped.AsSpan<bool>()[0];
+    }
+
     /// <summary>The dtype, shape and values, as TensorFlow prints a tensor.</summary>
     public override string ToString() => TensorFormatter.ToText(Untyped);
 }

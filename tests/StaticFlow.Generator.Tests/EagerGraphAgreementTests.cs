@@ -1,0 +1,80 @@
+using System.Reflection;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.Generator.Tests;
+
+/// <summary>A graph function called directly (eager kernels) and through its compiled graph gives the same results.</summary>
+public class EagerGraphAgreementTests
+{
+    private static readonly Lazy<Assembly> s_everything = new(() => GeneratorHost.Build(Sources.Everything));
+
+    private static IGraphModule Create(int seed)
+    {
+        var module = (IGraphModule)Activator.CreateInstance(s_everything.Value.GetType("Models.Everything")!)!;
+        module.GetType().GetMethod("InitializeVariables")!.Invoke(module, [seed]);
+        return module;
+    }
+
+    private static Tensor<float> Call(IGraphModule module, string method, params object[] arguments) =>
+        (Tensor<float>)module.GetType().GetMethod(method)!.Invoke(module, arguments)!;
+
+    [Fact]
+    public void ForwardAgreesOnRandomInputs()
+    {
+        var random = new Random(7);
+        for (int trial = 0; trial < 12; trial++)
+        {
+            var module = Create(trial);
+            int rows = 1 + random.Next(5);
+            float scale = trial % 3 == 0 ? 10f : 1f;
+            var input = Tensor<float>.From([.. Enumerable.Range(0, rows * 4).Select(_ => (float)(random.NextDouble() * 2 - 1) * scale)], rows, 4);
+            var eager = Call(module, "Forward", input);
+            var graph = Call(module, "ForwardGraph", input);
+            Assert.Equal(eager.Shape, graph.Shape);
+            Assert.Equal(new TensorShape(rows, 3), graph.Shape);
+            float[] e = eager.ToArray(), g = graph.ToArray();
+            for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - g[i]) <= 1e-5f * Math.Max(1f, Math.Abs(e[i])), $"trial {trial}, element {i}: eager {e[i]}, graph {g[i]}");
+        }
+    }
+
+    [Fact]
+    public void VariableWritesAgreeAndReachTheModule()
+    {
+        var eager = Create(1);
+        var graph = Create(1);
+        foreach (float amount in new[] { 1f, 0.5f, -3f })
+        {
+            var delta = Tensor<float>.From([amount], 1);
+            Assert.Equal(Call(eager, "Accumulate", delta).ToArray(), Call(graph, "AccumulateGraph", delta).ToArray());
+        }
+        Assert.Equal(new[] { -4.5f }, eager.GetVariables()["total"].ToArray<float>());
+        Assert.Equal(new[] { -4.5f }, graph.GetVariables()["total"].ToArray<float>());
+    }
+
+    [Fact]
+    public void CalledGraphFunctionsBecomeLibraryFunctions()
+    {
+        var definition = Create(0).Definition;
+        var graph = definition.ToGraphDef();
+        var stats = Assert.Single(graph.Library.Function);
+        Assert.Equal("Everything_Stats", stats.Signature.Name);
+        Assert.Equal(["v", "b_handle"], stats.Signature.InputArg.Select(a => a.Name));
+        Assert.Contains(graph.Node, n => n.Op == "StatefulPartitionedCall" && n.Attr["f"].Func.Name == "Everything_Stats" && n.Name.StartsWith("Forward/layer/", StringComparison.Ordinal));
+        // The for loop is unrolled: its three multiplications plus the sigmoid's scaling.
+        Assert.Equal(4, graph.Node.Count(n => n.Op == "Mul" && n.Name.StartsWith("Forward/layer/", StringComparison.Ordinal)));
+        Assert.DoesNotContain(graph.Node, n => n.Op is "While" or "StatelessWhile");
+        Assert.Contains(graph.Node, n => n.Op == "SelectV2" && n.Name.StartsWith("Forward/", StringComparison.Ordinal));
+        Assert.All(graph.Node.Where(n => n.Op == "AssignVariableOp"), n => Assert.StartsWith("Accumulate/", n.Name));
+    }
+
+    [Fact]
+    public void WrongInputsGiveTypedErrorsNamingTheFunction()
+    {
+        var module = Create(0);
+        var wrongShape = Tensor<float>.From([1f, 2f, 3f], 1, 3);
+        var error = Assert.Throws<TargetInvocationException>(() => Call(module, "ForwardGraph", wrongShape));
+        var feed = Assert.IsType<StaticFlow.Graphs.FeedException>(error.InnerException);
+        Assert.Contains("Everything.Forward", feed.Message);
+        Assert.Contains("[?,4]", feed.Message);
+    }
+}

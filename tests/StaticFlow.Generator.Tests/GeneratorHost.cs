@@ -1,0 +1,56 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using System.Runtime.Loader;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using StaticFlow.Analyzers;
+
+namespace StaticFlow.Generator.Tests;
+
+/// <summary>Compiles sources with the real C# compiler and the real generator, and loads what they build.</summary>
+internal static class GeneratorHost
+{
+    private static readonly Lazy<ImmutableArray<MetadataReference>> s_references = new(() =>
+    {
+        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator).ToList();
+        paths.Add(typeof(Ops).Assembly.Location);
+        paths.Add(typeof(Google.Protobuf.ByteString).Assembly.Location);
+        return [.. paths.Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
+    });
+
+    public static ImmutableArray<MetadataReference> References => s_references.Value;
+
+    public static CSharpParseOptions ParseOptions { get; } = new(LanguageVersion.Latest);
+
+    public static CSharpCompilation Compile(params string[] sources) =>
+        CSharpCompilation.Create("GraphModels",
+            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Source{i}.cs")),
+            References,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+
+    /// <summary>Runs the generator; returns the driver (for step tracking), the output compilation and the generated sources.</summary>
+    public static (GeneratorDriver Driver, Compilation Output, ImmutableArray<GeneratedSourceResult> Generated) Run(CSharpCompilation compilation, GeneratorDriver? driver = null)
+    {
+        driver ??= CSharpGeneratorDriver.Create([new GraphModuleGenerator().AsSourceGenerator()], parseOptions: ParseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
+        return (driver, output, driver.GetRunResult().Results.Single().GeneratedSources);
+    }
+
+    /// <summary>The analyzer's diagnostics for <paramref name="compilation"/>.</summary>
+    public static ImmutableArray<Diagnostic> Analyze(Compilation compilation) =>
+        compilation.WithAnalyzers([new GraphModuleAnalyzer()]).GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
+
+    /// <summary>Generates, compiles and loads <paramref name="sources"/>; fails the test on any compiler error.</summary>
+    public static Assembly Build(params string[] sources)
+    {
+        var (_, output, generated) = Run(Compile(sources));
+        Assert.NotEmpty(generated);
+        using var stream = new MemoryStream();
+        var result = output.Emit(stream);
+        Assert.True(result.Success, string.Join(Environment.NewLine, result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+        stream.Position = 0;
+        return new AssemblyLoadContext("graph-models", isCollectible: true).LoadFromStream(stream);
+    }
+}

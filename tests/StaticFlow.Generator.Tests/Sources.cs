@@ -1,0 +1,74 @@
+namespace StaticFlow.Generator.Tests;
+
+/// <summary>Graph modules used by several tests.</summary>
+internal static class Sources
+{
+    public const string Regressor = """
+        using StaticFlow;
+
+        namespace Models;
+
+        [GraphModule]
+        public partial class Regressor
+        {
+            [Variable(5, 10, Init = Init.GlorotUniform)] Tensor<float> w1;
+            [Variable(10)] Tensor<float> b1;
+            [Variable(10, 1, Init = Init.GlorotUniform)] Tensor<float> w2;
+            [Variable(1)] Tensor<float> b2;
+
+            [GraphFunction(Signature = "serving_default"), Device("/GPU:0")]
+            public Tensor<float> Predict([Shape(-1, 5)] Tensor<float> x)
+            {
+                using var scope = GraphScope.Name("dense1");
+                var h = Ops.Relu(Ops.MatMul(x, w1) + b1);
+                return Ops.MatMul(h, w2) + b2;
+            }
+        }
+        """;
+
+    /// <summary>Nearly every construct the lowering knows, for eager-versus-graph agreement.</summary>
+    public const string Everything = """
+        using StaticFlow;
+
+        namespace Models;
+
+        [GraphModule]
+        public partial class Everything
+        {
+            [Variable(4, 3, Init = Init.GlorotUniform)] Tensor<float> w;
+            [Variable(3, Init = Init.RandomNormal)] Tensor<float> b;
+            [Variable(1)] Tensor<float> total;
+
+            [GraphFunction(Signature = "serving_default")]
+            public Tensor<float> Forward([Shape(-1, 4)] Tensor<float> x)
+            {
+                using var scope = GraphScope.Name("layer");
+                var h = Ops.MatMul(x, w) + b;
+                var gated = Ops.Select(h > 0f, Ops.Tanh(h), Ops.Sigmoid(h) * 0.5f);
+                Tensor<float> acc = gated;
+                for (int i = 1; i <= 3; i++)
+                    acc = acc + gated * (float)i;
+                var centered = acc - Ops.Mean(acc, [1], keepDims: true);
+                var (squares, magnitudes) = Stats(centered);
+                Tensor<float> picked;
+                if (Ops.Sum(squares, [0, 1]) > 1f) picked = squares;
+                else picked = magnitudes;
+                var joined = Ops.Concat([centered, -centered], 1);
+                var column = Ops.ExpandDims(Ops.Mean(Ops.Transpose(joined, [1, 0]), [0]), 1);
+                var signed = Ops.Max(x, [0, 1]) > 100f ? Ops.Abs(column) : -column;
+                return Ops.Softmax(picked) + signed + Ops.Relu6(h) / Ops.Exp(Ops.Square(h));
+            }
+
+            [GraphFunction]
+            public (Tensor<float> Squares, Tensor<float> Magnitudes) Stats(Tensor<float> v) => (Ops.Square(v), Ops.Abs(v) + b);
+
+            [GraphFunction]
+            public Tensor<float> Accumulate([Shape(1)] Tensor<float> amount)
+            {
+                total = total + amount;
+                total += amount * 2f;
+                return total * 1f;
+            }
+        }
+        """;
+}
