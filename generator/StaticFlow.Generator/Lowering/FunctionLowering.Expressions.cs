@@ -128,7 +128,7 @@ internal sealed partial class FunctionLowering
         switch (symbol)
         {
             case ILocalSymbol or IParameterSymbol when _locals.TryGetValue(symbol, out var value):
-                return value;
+                return ReferenceEquals(value, Value.Error) ? null : value;
             case IFieldSymbol field when _module.Variables.TryGetValue(field.Name, out var variable) && TypeRules.HasAttribute(field, TypeRules.VariableAttribute):
                 return ReadVariable(variable, expression);
             case IFieldSymbol field:

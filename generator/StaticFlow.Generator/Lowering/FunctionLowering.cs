@@ -300,7 +300,7 @@ internal sealed partial class FunctionLowering
             if (_model.GetDeclaredSymbol(variable) is not ILocalSymbol local) continue;
             if (!IsGraphType(local.Type)) { Fail(GraphDiagnostics.UnsupportedConstruct, variable, $"Local '{local.Name}' of type {local.Type.ToDisplayString()}", "graph locals are tensors or numeric constants"); continue; }
             if (variable.Initializer is null) continue; // assigned later; C# checks definite assignment
-            if (LowerFor(local.Type, variable.Initializer.Value) is { } value) _locals[local] = value;
+            _locals[local] = LowerFor(local.Type, variable.Initializer.Value) ?? Value.Error;
         }
     }
 
@@ -366,6 +366,8 @@ internal sealed partial class FunctionLowering
             if (Lower(assignment.Right) is not { Elements: { } elements } || elements.Count != designation.Variables.Count)
             {
                 if (!_failed) Fail(GraphDiagnostics.UnsupportedConstruct, assignment.Right, $"'{assignment.Right}'", "deconstruct only a call to a graph function that returns a tuple");
+                foreach (var designated in designation.Variables.OfType<SingleVariableDesignationSyntax>())
+                    if (_model.GetDeclaredSymbol(designated) is ILocalSymbol poisoned) _locals[poisoned] = Value.Error;
                 return;
             }
             for (int i = 0; i < elements.Count; i++)
@@ -391,7 +393,7 @@ internal sealed partial class FunctionLowering
             case ILocalSymbol local when binaryOp is null || _locals.ContainsKey(local):
             {
                 Value? value = binaryOp is null ? LowerFor(local.Type, assignment.Right) : LowerCompound(assignment, local.Type, binaryOp, _locals[local]);
-                if (value is not null) _locals[local] = value;
+                _locals[local] = value ?? Value.Error;
                 return;
             }
             case IFieldSymbol field when SymbolEqualityComparer.Default.Equals(field.ContainingType, _info.Method.ContainingType) && _module.Variables.TryGetValue(field.Name, out var variable)

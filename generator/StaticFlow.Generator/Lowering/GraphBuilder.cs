@@ -34,6 +34,9 @@ internal sealed class Value
 
     public static Value Const(object constant) => new(null, "", Array.Empty<long>(), constant);
 
+    /// <summary>The value of a local whose lowering failed (already reported): its uses report nothing more.</summary>
+    public static Value Error { get; } = new(null, "", null, null);
+
     /// <summary>The values of a tuple (a graph function call with several outputs), else null.</summary>
     public IReadOnlyList<Value>? Elements { get; private set; }
 
