@@ -298,7 +298,14 @@ internal sealed partial class FunctionLowering
         foreach (var variable in declaration.Declaration.Variables)
         {
             if (_model.GetDeclaredSymbol(variable) is not ILocalSymbol local) continue;
-            if (!IsGraphType(local.Type)) { Fail(GraphDiagnostics.UnsupportedConstruct, variable, $"Local '{local.Name}' of type {local.Type.ToDisplayString()}", "graph locals are tensors or numeric constants"); continue; }
+            if (!IsGraphType(local.Type))
+            {
+                // The initializer's own problem (an object creation, a string) is the more precise report.
+                if (variable.Initializer is null || Lower(variable.Initializer.Value) is not null)
+                    Fail(GraphDiagnostics.UnsupportedConstruct, variable, $"Local '{local.Name}' of type {local.Type.ToDisplayString()}", "graph locals are tensors or numeric constants");
+                _locals[local] = Value.Error;
+                continue;
+            }
             if (variable.Initializer is null) continue; // assigned later; C# checks definite assignment
             _locals[local] = LowerFor(local.Type, variable.Initializer.Value) ?? Value.Error;
         }

@@ -1,0 +1,149 @@
+using Microsoft.CodeAnalysis.CSharp.Testing;
+using Microsoft.CodeAnalysis.Testing;
+using StaticFlow.Analyzers;
+
+namespace StaticFlow.Generator.Tests;
+
+/// <summary>Each diagnostic fires at its exact span (the markup <c>{|ID:...|}</c>), and valid modules get none.</summary>
+public class AnalyzerTests
+{
+    internal static ReferenceAssemblies NoReferenceAssemblies { get; } = new("net10.0");
+
+    private static Task Verify(string body, string members = "", string extra = "")
+    {
+        string source = $$"""
+            using System;
+            using System.Linq;
+            using StaticFlow;
+
+            namespace Models;
+
+            [GraphModule]
+            public partial class Model
+            {
+                [Variable(5, 10)] Tensor<float> w;
+                [Variable(10)] Tensor<float> b;
+            {{members}}
+                [GraphFunction]
+                public Tensor<float> Run([Shape(-1, 5)] Tensor<float> x)
+                {
+            {{body}}
+                }
+            }
+            {{extra}}
+            """;
+        var test = new CSharpAnalyzerTest<GraphModuleAnalyzer, DefaultVerifier>
+        {
+            TestCode = source,
+            ReferenceAssemblies = NoReferenceAssemblies,
+        };
+        test.TestState.AdditionalReferences.AddRange(GeneratorHost.References);
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task ValidCodeHasNoDiagnostics() => Verify("        var h = Ops.Relu(Ops.MatMul(x, w) + b);\n        return h * 2f;");
+
+    [Fact]
+    public async Task ValidSampleModulesHaveNoDiagnostics()
+    {
+        foreach (string source in new[] { Sources.Regressor, Sources.Everything })
+            Assert.Empty(GeneratorHost.Analyze(GeneratorHost.Compile(source)));
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public Task TryIsUnsupported() => Verify("        var h = x;\n        {|SF0001:try { h = x * 2f; } finally { }|}\n        return h;");
+
+    [Fact]
+    public Task LockIsUnsupported() => Verify("        {|SF0001:lock (this) { }|}\n        return x;");
+
+    [Fact]
+    public Task ObjectCreationIsUnsupported() => Verify("        var r = {|SF0001:new Random()|};\n        return x;");
+
+    [Fact]
+    public Task StringsAreUnsupported() => Verify("        var s = {|SF0001:\"hello\"|};\n        return x;");
+
+    [Fact]
+    public Task LinqIsUnsupported() => Verify("        var n = {|SF0001:new[] { 1, 2 }.Sum()|};\n        return x;");
+
+    [Fact]
+    public Task MathCallsAreNotOps() => Verify("        var e = {|SF0002:Math.Exp(2.0)|};\n        return x;");
+
+    [Fact]
+    public Task UnknownOpIsReported() => Verify(
+        "        return {|SF0003:Custom.Mystery(x)|};",
+        extra: "public static class Custom { [OpMethod(\"NoSuchOp\")] public static Tensor<float> Mystery(Tensor<float> x) => x; }");
+
+    [Fact]
+    public Task ParameterThatIsNeitherInputNorAttr() => Verify(
+        "        return Custom.Relu(x, {|SF0004:3|});",
+        extra: "public static class Custom { [OpMethod(\"Relu\")] public static Tensor<float> Relu(Tensor<float> features, int bogus) => features; }");
+
+    [Fact]
+    public Task ElementTypeWithoutDType() => Verify("        return x;", members: "    [Variable(2)] Tensor<decimal> {|SF0005:d|};");
+
+    [Fact]
+    public Task BroadcastMismatchNamesBothShapes() => Verify("        var bad = {|SF0006:x + w|};\n        return x;");
+
+    [Fact]
+    public Task MatMulMismatchNamesBothShapes() => Verify("        return {|SF0006:Ops.MatMul(w, w)|};");
+
+    [Fact]
+    public Task WhileLoopCannotBeLowered() => Verify("        var h = x;\n        {|SF0007:while (true) { h = h * 2f; }|}\n        return h;");
+
+    [Fact]
+    public Task ForLoopWithoutConstantBoundCannotBeUnrolled() => Verify(
+        "        var h = x;\n        {|SF0007:for (int i = 0; i < steps; i++) h = h * 2f;|}\n        return h;",
+        members: "    int steps = 3;");
+
+    [Fact]
+    public Task RecursionIsReported() => Verify(
+        "        return x;",
+        members: """
+                [GraphFunction] public Tensor<float> A(Tensor<float> v) => {|SF0008:B(v)|};
+                [GraphFunction] public Tensor<float> B(Tensor<float> v) => {|SF0008:A(v)|};
+            """);
+
+    [Fact]
+    public Task ModuleMustBePartial()
+    {
+        var test = new CSharpAnalyzerTest<GraphModuleAnalyzer, DefaultVerifier>
+        {
+            TestCode = "using StaticFlow;\n[GraphModule]\npublic class {|SF0009:Plain|}\n{\n}\n",
+            ReferenceAssemblies = NoReferenceAssemblies,
+        };
+        test.TestState.AdditionalReferences.AddRange(GeneratorHost.References);
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task VariableNeedsAShape() => Verify("        return x;", members: "    [{|SF0010:Variable|}] Tensor<float> shapeless;");
+
+    [Fact]
+    public Task InvalidDeviceString() => Verify(
+        "        return x;",
+        members: "    [GraphFunction, {|SF0011:Device(\"GPU0\")|}] public Tensor<float> Placed(Tensor<float> v) => v;");
+
+    [Fact]
+    public Task InvalidDeviceScope() => Verify("        using var d = GraphScope.Device({|SF0011:\"/GPU:zero\"|});\n        return x;");
+
+    [Fact]
+    public Task DuplicateSignature() => Verify(
+        "        return x;",
+        members: """
+                [GraphFunction(Signature = "serving_default")] public Tensor<float> First(Tensor<float> v) => v;
+                [{|SF0012:GraphFunction(Signature = "serving_default")|}] public Tensor<float> Second(Tensor<float> v) => v;
+            """);
+
+    [Fact]
+    public Task WriteToStateThatIsNotAVariable() => Verify("        {|SF0013:cache|} = x;\n        return x;", members: "    Tensor<float>? cache;");
+
+    [Fact]
+    public Task GraphFunctionParametersAreTensors() => Verify(
+        "        return x;",
+        members: "    [GraphFunction] public Tensor<float> Scale(Tensor<float> v, int {|SF0014:times|}) => v;");
+
+    [Fact]
+    public Task AttrsMustBeConstants() => Verify("        return Ops.MatMul(x, w, transposeA: {|SF0015:flag|});", members: "    bool flag;");
+}
