@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using StaticFlow.SavedModels;
+using StaticFlow.Tensors;
+using StaticFlow.Tests;
+
+namespace StaticFlow.Generator.Tests;
+
+/// <summary>
+/// The NuGet package as a user gets it: packed with <c>dotnet pack</c>, referenced from a local folder by a fresh
+/// project outside this repository, built by the real SDK (generator and analyzers running from the package).
+/// </summary>
+public class PackageTests
+{
+    private static readonly Lazy<(string Feed, string Version)> s_package = new(Pack);
+
+    private static (string Feed, string Version) Pack()
+    {
+        string feed = TempDirectory.Create();
+        // A version of its own per run, so no NuGet cache ever serves an older build of the package.
+        string version = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+        var (code, output) = Dotnet(TestData.RepositoryRoot, "pack", "runtime/StaticFlow.Runtime/StaticFlow.Runtime.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
+        Assert.True(code == 0, output);
+        return (feed, version);
+    }
+
+    private static (int Code, string Output) Dotnet(string directory, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output + error.Result);
+    }
+
+    /// <summary>A new project folder that references the packed StaticFlow, with <paramref name="program"/> as its code.</summary>
+    private static string CreateProject(string program)
+    {
+        var (feed, version) = s_package.Value;
+        string directory = TempDirectory.Create();
+        string packages = Path.Combine(directory, "packages");
+        string globalPackages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } custom
+            ? custom
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        File.WriteAllText(Path.Combine(directory, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <RestorePackagesPath>{packages}</RestorePackagesPath>
+                <RestoreAdditionalProjectFallbackFolders>{globalPackages}</RestoreAdditionalProjectFallbackFolders>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="StaticFlow" Version="{version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="local" value="{feed}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" protocolVersion="3" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(directory, "Program.cs"), program);
+        return directory;
+    }
+
+    private const string Consumer = """
+        using StaticFlow;
+        using StaticFlow.SavedModels;
+        using StaticFlow.Tensors;
+
+        var model = new Scorer();
+        model.InitializeVariables(seed: 4);
+        var x = Tensor<float>.From([1f, 2f, 3f, -1f, 0f, 4f], 2, 3);
+        var eager = model.Score(x);
+        var graph = model.ScoreGraph(x);
+        string exported = model.ExportSavedModel(args[0]);
+        var loaded = SavedModelBundle.Load(exported).GetSignature("serving_default")
+            .Run(new Dictionary<string, Tensor> { ["x"] = x.Untyped })["output_0"];
+        Console.WriteLine($"eager {string.Join(" ", eager.ToArray())}");
+        Console.WriteLine($"graph {string.Join(" ", graph.ToArray())}");
+        Console.WriteLine($"loaded {string.Join(" ", loaded.ToArray<float>())}");
+
+        [GraphModule]
+        public partial class Scorer
+        {
+            [Variable(3, 2, Init = Init.GlorotUniform)] Tensor<float> w;
+
+            [GraphFunction(Signature = "serving_default")]
+            public Tensor<float> Score([Shape(-1, 3)] Tensor<float> x) => Ops.Sigmoid(Ops.MatMul(x, w));
+        }
+        """;
+
+    [Fact]
+    public void AFreshProjectBuildsGraphFunctionsFromThePackageAndRunsThem()
+    {
+        string project = CreateProject(Consumer);
+        string export = Path.Combine(TempDirectory.Create(), "scorer");
+        var (code, output) = Dotnet(project, "run", "-c", "Release", "--", export);
+        Assert.True(code == 0, output);
+        string Line(string label) => output.Split('\n').Single(l => l.StartsWith(label + " ", StringComparison.Ordinal)).Substring(label.Length + 1).Trim();
+        Assert.Equal(Line("eager"), Line("graph"));
+        Assert.Equal(Line("eager"), Line("loaded"));
+
+        // The export loads in this process too, and predicts the same.
+        var x = Tensor.FromArray<float>([1f, 2f, 3f, -1f, 0f, 4f], 2, 3);
+        var prediction = SavedModelBundle.Load(export).GetSignature().Run(new Dictionary<string, Tensor> { ["x"] = x })["output_0"];
+        Assert.Equal(Line("eager"), string.Join(" ", prediction.ToArray<float>()));
+    }
+
+    [Fact]
+    public void ARealBuildReportsDiagnosticsAtTheirSpans()
+    {
+        string program = """
+            using StaticFlow;
+
+            [GraphModule]
+            public class Broken
+            {
+                [Variable(3, 2)] Tensor<float> w;
+
+                [GraphFunction]
+                public Tensor<float> Run([Shape(-1, 3)] Tensor<float> x)
+                {
+                    var y = x + w;
+                    return y;
+                }
+            }
+            """;
+        var (code, output) = Dotnet(CreateProject(program), "build", "-c", "Release");
+        Assert.NotEqual(0, code);
+        Assert.Contains("Program.cs(4,14): error SF0009: Graph module 'Broken' must be declared partial", output);
+        Assert.Contains("Program.cs(11,17): error SF0006: Add: shapes [?,3] and [3,2] cannot be broadcast together", output);
+    }
+}
