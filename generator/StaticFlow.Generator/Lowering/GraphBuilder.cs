@@ -51,6 +51,7 @@ internal sealed class GraphBuilder(bool isFunctionBody, ISet<string>? reservedNa
 {
     private readonly HashSet<string> _used = reservedNames is null ? new(StringComparer.Ordinal) : new(reservedNames, StringComparer.Ordinal);
     private readonly Dictionary<string, (OpSchema? Schema, NodeModel Node)> _nodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _nextSuffix = new(StringComparer.Ordinal);
 
     public List<NodeModel> Nodes { get; } = new();
 
@@ -64,10 +65,16 @@ internal sealed class GraphBuilder(bool isFunctionBody, ISet<string>? reservedNa
     {
         string name = scope + baseName;
         if (_used.Add(name)) return name;
-        for (int i = 1; ; i++)
+        // Resume numbering where this name left off, so n uses of one op cost O(n), not O(n²).
+        _nextSuffix.TryGetValue(name, out int i);
+        while (true)
         {
-            string candidate = name + "_" + i.ToString(CultureInfo.InvariantCulture);
-            if (_used.Add(candidate)) return candidate;
+            string candidate = name + "_" + (++i).ToString(CultureInfo.InvariantCulture);
+            if (_used.Add(candidate))
+            {
+                _nextSuffix[name] = i;
+                return candidate;
+            }
         }
     }
 

@@ -28,6 +28,14 @@ public sealed record SavedModelExportOptions
 
     /// <summary>Write <c>saved_model.pbtxt</c> instead of the binary file.</summary>
     public bool AsText { get; init; }
+
+    /// <summary>
+    /// Leave out attrs that TensorFlow added in 2.x releases while they hold their default value (MatMul's
+    /// <c>grad_a</c>, VarHandleOp's <c>debug_name</c>, ...), so TensorFlow 1.15 and early 2.x binaries, which reject
+    /// attrs they do not know, load the model; newer ones fill the defaults back in. Every other attr is written,
+    /// defaults included. On by default.
+    /// </summary>
+    public bool PortableAttrs { get; init; } = true;
 }
 
 /// <summary>
@@ -56,6 +64,7 @@ public static class SavedModelExporter
         GraphDef exported = graph.Clone();
         if (options.ClearDevices) ClearDevices(exported);
         SaverDef saver = AddSaver(exported, variables);
+        if (options.PortableAttrs) RemoveNewDefaultAttrs(exported);
         exported.Versions ??= new VersionDef { Producer = GraphVersions.Producer };
 
         var metaGraph = new MetaGraphDef
@@ -87,6 +96,19 @@ public static class SavedModelExporter
         foreach (var node in graph.Node) node.Device = "";
         foreach (var function in graph.Library?.Function ?? [])
             foreach (var node in function.NodeDef) node.Device = "";
+    }
+
+    private static void RemoveNewDefaultAttrs(GraphDef graph)
+    {
+        foreach (var node in graph.Node.Concat(graph.Library?.Function.SelectMany(f => f.NodeDef) ?? []))
+        {
+            if (!OpCatalog.StandardSchemas.TryGetValue(node.Op, out var schema) || OpCatalog.Standard.Find(node.Op) is not { } op) continue;
+            foreach (var attr in schema.Attrs)
+            {
+                if (!attr.AddedInTf2 || !node.Attr.TryGetValue(attr.Name, out var value)) continue;
+                if (op.Attr.First(a => a.Name == attr.Name).DefaultValue is { } defaultValue && defaultValue.Equals(value)) node.Attr.Remove(attr.Name);
+            }
+        }
     }
 
     private static OpList UsedOps(GraphDef graph)

@@ -113,6 +113,8 @@ internal sealed class OpSchema
         if (colon < 0) throw new FormatException($"Op {op}: attr '{spec}' has no type.");
         string name = spec.Substring(0, colon).Trim();
         string rest = spec.Substring(colon + 1).Trim();
+        bool addedInTf2 = rest.EndsWith("@tf2", StringComparison.Ordinal);
+        if (addedInTf2) rest = rest.Substring(0, rest.Length - 4).Trim();
         string? defaultText = null;
         int equals = rest.IndexOf('=');
         int minimumAt = rest.IndexOf(">=", StringComparison.Ordinal);
@@ -128,7 +130,7 @@ internal sealed class OpSchema
             minimum = long.Parse(rest.Substring(minimumAt + 2).Trim(), CultureInfo.InvariantCulture);
             rest = rest.Substring(0, minimumAt).Trim();
         }
-        return new AttrSchema(name, rest, defaultText, minimum);
+        return new AttrSchema(name, rest, defaultText, minimum, addedInTf2);
     }
 
     internal static IEnumerable<string> SplitTrim(string text, char separator)
@@ -158,8 +160,11 @@ internal sealed class ArgSchema(string name, string? fixedType, string? typeAttr
 }
 
 /// <summary>An attr of an <see cref="OpSchema"/>: its name, type (<c>int</c>, <c>list(type)</c>, ...) and default as written.</summary>
-internal sealed class AttrSchema(string name, string type, string? defaultText, long? minimum)
+internal sealed class AttrSchema(string name, string type, string? defaultText, long? minimum, bool addedInTf2 = false)
 {
+    /// <summary>The attr first appeared in a TensorFlow 2.x release (older binaries reject it).</summary>
+    public bool AddedInTf2 { get; } = addedInTf2;
+
     public string Name { get; } = name;
     public string Type { get; } = type;
     public string? DefaultText { get; } = defaultText;

@@ -6,7 +6,9 @@ namespace StaticFlow.Operations;
 
 /// <summary>
 /// The op signatures StaticFlow implements, written as TensorFlow registers them (same argument names,
-/// attrs and defaults), so graphs move between the two unchanged.
+/// attrs and defaults), so graphs move between the two unchanged. An attr marked <c>@tf2</c> was added in a
+/// TensorFlow 2.x release; exports leave it out while it holds its default, so older TensorFlow binaries (which
+/// reject attrs they do not know) still load the graph.
 /// </summary>
 internal static class StandardOps
 {
@@ -32,8 +34,8 @@ internal static class StandardOps
         Op("_Retval", "input: T", "", "T: type; index: int >= 0", stateful: true);
 
         // Matrix products.
-        Op("MatMul", "a: T, b: T", "product: T", "transpose_a: bool = false; transpose_b: bool = false; T: type; grad_a: bool = false; grad_b: bool = false");
-        Op("BatchMatMulV2", "x: T, y: T", "output: T", "T: type; adj_x: bool = false; adj_y: bool = false; grad_x: bool = false; grad_y: bool = false");
+        Op("MatMul", "a: T, b: T", "product: T", "transpose_a: bool = false; transpose_b: bool = false; T: type; grad_a: bool = false @tf2; grad_b: bool = false @tf2");
+        Op("BatchMatMulV2", "x: T, y: T", "output: T", "T: type; adj_x: bool = false; adj_y: bool = false; grad_x: bool = false @tf2; grad_y: bool = false @tf2");
         Op("BiasAdd", "value: T, bias: T", "output: T", "T: type; data_format: string = \"NHWC\"");
 
         // Elementwise binary ops, with broadcasting.
@@ -102,7 +104,7 @@ internal static class StandardOps
         Op("AvgPool", "value: T", "output: T", "ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; data_format: string = \"NHWC\"; T: type");
         Op("FusedBatchNormV3", "x: T, scale: U, offset: U, mean: U, variance: U",
             "y: T, batch_mean: U, batch_variance: U, reserve_space_1: U, reserve_space_2: U, reserve_space_3: U",
-            "T: type; U: type; epsilon: float = 0.0001; exponential_avg_factor: float = 1; data_format: string = \"NHWC\"; is_training: bool = true");
+            "T: type; U: type; epsilon: float = 0.0001; exponential_avg_factor: float = 1 @tf2; data_format: string = \"NHWC\"; is_training: bool = true");
 
         // Variables: TF1 reference variables and TF2 resource variables.
         Op("VariableV2", "", "ref: Ref(dtype)", "shape: shape; dtype: type; container: string = \"\"; shared_name: string = \"\"", stateful: true);
@@ -110,9 +112,9 @@ internal static class StandardOps
         Op("AssignAdd", "ref: Ref(T), value: T", "output_ref: Ref(T)", "T: type; use_locking: bool = false");
         Op("AssignSub", "ref: Ref(T), value: T", "output_ref: Ref(T)", "T: type; use_locking: bool = false");
         Op("VarHandleOp", "", "resource: resource",
-            "container: string = \"\"; shared_name: string = \"\"; debug_name: string = \"\"; dtype: type; shape: shape; allowed_devices: list(string) = []", stateful: true);
+            "container: string = \"\"; shared_name: string = \"\"; debug_name: string = \"\" @tf2; dtype: type; shape: shape; allowed_devices: list(string) = [] @tf2", stateful: true);
         Op("ReadVariableOp", "resource: resource", "value: dtype", "dtype: type", stateful: true);
-        Op("AssignVariableOp", "resource: resource, value: dtype", "", "dtype: type; validate_shape: bool = false", stateful: true);
+        Op("AssignVariableOp", "resource: resource, value: dtype", "", "dtype: type; validate_shape: bool = false @tf2", stateful: true);
         Op("AssignAddVariableOp", "resource: resource, value: dtype", "", "dtype: type", stateful: true);
         Op("AssignSubVariableOp", "resource: resource, value: dtype", "", "dtype: type", stateful: true);
         Op("VarIsInitializedOp", "resource: resource", "is_initialized: bool", "", stateful: true);
