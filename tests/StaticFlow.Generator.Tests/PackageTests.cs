@@ -142,4 +142,26 @@ public class PackageTests
         Assert.Contains("Program.cs(4,14): error SF0009: Graph module 'Broken' must be declared partial", output);
         Assert.Contains("Program.cs(11,17): error SF0006: Add: shapes [?,3] and [3,2] cannot be broadcast together", output);
     }
+
+    [Fact]
+    public void TheQuickStartPublishesWithNativeAotAndRuns()
+    {
+        string output = TempDirectory.Create();
+        var (code, log) = Dotnet(TestData.RepositoryRoot, "publish", "samples/QuickStart/QuickStart.csproj", "-c", "Release", "-r", "linux-x64", "-o", output);
+        Assert.True(code == 0, log);
+        // No trim or AOT warning from StaticFlow's own code (IL2xxx trimming, IL3xxx AOT).
+        Assert.DoesNotMatch(@"warning IL[23]\d{3}", log);
+
+        string files = TempDirectory.Create();
+        var run = new ProcessStartInfo(Path.Combine(output, "QuickStart")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        run.ArgumentList.Add(files);
+        using var process = Process.Start(run)!;
+        string printed = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, printed);
+        Assert.EndsWith("Done.", printed.TrimEnd());
+        // The native executable's export loads in this (JIT) process.
+        var signature = SavedModelBundle.Load(Path.Combine(files, "regressor", "1")).GetSignature();
+        Assert.Equal("x", Assert.Single(signature.Inputs).Key);
+    }
 }
