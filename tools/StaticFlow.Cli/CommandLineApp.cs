@@ -15,6 +15,7 @@ public static class CommandLineApp
         root.Subcommands.Add(RunCommand.Create(output, error));
         root.Subcommands.Add(TensorBoardCommand.Create(output, error));
         root.Subcommands.Add(GraphCommand.Create(output, error));
+        root.Subcommands.Add(ViewCommand.Create(output, error));
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 

@@ -5,16 +5,16 @@ using StaticFlow.Visualization;
 
 namespace StaticFlow.Cli;
 
-/// <summary><c>graph PATH --format dot|pbtxt|json [--output FILE]</c>: export a model's graph.</summary>
+/// <summary><c>graph PATH --format dot|svg|pbtxt|json [--output FILE]</c>: export a model's graph.</summary>
 internal static class GraphCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
         var path = new Argument<string>("PATH") { Description = "A SavedModel directory, or a GraphDef file (.pb, .pbtxt)." };
-        var format = new Option<GraphFormat>("--format") { Description = "dot (Graphviz), pbtxt or json.", DefaultValueFactory = _ => GraphFormat.Dot };
+        var format = new Option<GraphFormat>("--format") { Description = "dot (Graphviz), svg, pbtxt or json.", DefaultValueFactory = _ => GraphFormat.Dot };
         var file = new Option<string?>("--output") { Description = "Write to this file instead of standard output." };
         var tagSet = new Option<string>("--tag_set") { Description = "Comma-separated tags of the SavedModel meta graph.", DefaultValueFactory = _ => "serve" };
-        var command = new Command("graph", "Export a model's graph as Graphviz dot, text proto or JSON.") { path, format, file, tagSet };
+        var command = new Command("graph", "Export a model's graph as Graphviz dot, SVG, text proto or JSON.") { path, format, file, tagSet };
         command.SetAction(result => CommandLineApp.Guarded(error, () =>
         {
             string source = result.GetValue(path)!;

@@ -36,7 +36,8 @@ internal static class ShapeInference
             var result = new TensorShape[node.OutputTypes.Count];
             Array.Fill(result, TensorShape.UnknownRank);
             if (result.Length > 0)
-                result[0] = Infer(node, In, ConstInput) ?? TensorShape.UnknownRank;
+                result[0] = (node.Op == "ReadVariableOp" && node.Inputs.Count == 1 ? VariableShape(nodes[node.Inputs[0].Node]) : null)
+                    ?? Infer(node, In, ConstInput) ?? TensorShape.UnknownRank;
             // TF1 graphs often carry TensorFlow's own inference in _output_shapes: use it where ours knows nothing.
             if (node.Attrs.TryGetValue("_output_shapes", out var recorded) && recorded.List?.Shape.Count == result.Length)
                 for (int i = 0; i < result.Length; i++)
@@ -45,6 +46,10 @@ internal static class ShapeInference
         }
         return shapes;
     }
+
+    /// <summary>The declared shape of the variable a resource handle refers to (what TensorFlow keeps as handle data).</summary>
+    private static TensorShape? VariableShape(GraphNode handle) =>
+        handle.Op == "VarHandleOp" && handle.Attrs.TryGetValue("shape", out var shape) && shape.Shape is { } s ? SafeShape(s) : null;
 
     private static TensorShape? Infer(GraphNode node, Func<int, TensorShape> input, Func<int, Tensor?> constant)
     {

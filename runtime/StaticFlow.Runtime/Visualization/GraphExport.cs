@@ -15,6 +15,8 @@ public enum GraphFormat
     Pbtxt,
     /// <summary>Nodes and edges as JSON, for scripts.</summary>
     Json,
+    /// <summary>A static SVG drawing (layered layout), see <see cref="SvgExport"/>.</summary>
+    Svg,
 }
 
 /// <summary>Writes a GraphDef for people who prefer Graphviz or scripts to the viewer.</summary>
@@ -26,6 +28,7 @@ public static class GraphExport
         GraphFormat.Dot => ToDot(graph),
         GraphFormat.Pbtxt => TextFormat.Print(graph),
         GraphFormat.Json => ToJson(graph),
+        GraphFormat.Svg => SvgExport.Export(graph),
         _ => throw new ArgumentOutOfRangeException(nameof(format)),
     };
 
