@@ -57,10 +57,10 @@ public class ViewerBrowserTests(BrowserFixture browser, ITestOutputHelper log)
             string function = graph.Node.First(n => n.Name == call).Attr["f"].Func.Name;
             int before = await VisibleAsync(page);
             await page.Locator($".node[data-id='{call}']").DblClickAsync();
-            await page.WaitForSelectorAsync($".cluster.function[data-id='f:{call}']");
+            await page.WaitForSelectorAsync($".cluster.function[data-id='f:{call}#{function}']");
             int bodyNodes = graph.Library.Function.Single(f => f.Signature.Name == function).NodeDef.Count;
             Assert.True(await VisibleAsync(page) >= before + bodyNodes, "the function's body is drawn");
-            var bodyNode = page.Locator($".node.body[data-id^='f:{call}/']").Filter(new LocatorFilterOptions { HasNotText = "return:" }).Last;
+            var bodyNode = page.Locator($".node.body[data-id^='f:{call}#{function}/']").Filter(new LocatorFilterOptions { HasNotText = "return:" }).Last;
             await bodyNode.ClickAsync();
             Assert.Equal("Function node", await page.InnerTextAsync("#details h3"));
 
@@ -182,6 +182,24 @@ public class ViewerBrowserTests(BrowserFixture browser, ITestOutputHelper log)
     }
 
     [Fact]
+    public async Task ControlFlowOpensBothBranches()
+    {
+        string file = Path.Combine(TempDirectory.Create(), "branches.pbtxt");
+        File.WriteAllText(file, LargeGraphs.IfGraphText);
+        string html = Path.Combine(TempDirectory.Create(), "branches.html");
+        Assert.Equal(0, CommandLineApp.Run(["view", file, "--output", html], new StringWriter(), new StringWriter()));
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(new Uri(html).AbsoluteUri);
+        await page.WaitForSelectorAsync("body[data-ready='1']");
+        await page.Locator(".node[data-id='choose']").DblClickAsync();
+        await page.WaitForSelectorAsync(".cluster.function[data-id='f:choose#then_fn']");
+        await page.WaitForSelectorAsync(".cluster.function[data-id='f:choose#else_fn']");
+        Assert.Equal(1, await page.Locator(".node.body[data-op='Neg']").CountAsync());
+        Assert.Equal(1, await page.Locator(".node.body[data-op='Abs']").CountAsync());
+        await BrowserFixture.ScreenshotAsync(page, "if-branches-open");
+    }
+
+    [Fact]
     public async Task TenThousandNodesOpenAndAScopeExpands()
     {
         string file = Path.Combine(TempDirectory.Create(), "large.pb");
@@ -205,9 +223,36 @@ public class ViewerBrowserTests(BrowserFixture browser, ITestOutputHelper log)
     }
 }
 
-/// <summary>Generated graphs for the viewer's scale tests.</summary>
+/// <summary>Generated graphs for the viewer's tests.</summary>
 internal static class LargeGraphs
 {
+    /// <summary>An If whose branches are two library functions, in GraphDef text format.</summary>
+    public const string IfGraphText = """
+        node { name: "x" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } }
+        node { name: "c" op: "Placeholder" attr { key: "dtype" value { type: DT_BOOL } } }
+        node {
+          name: "choose" op: "If" input: "c" input: "x"
+          attr { key: "Tcond" value { type: DT_BOOL } }
+          attr { key: "Tin" value { list { type: DT_FLOAT } } }
+          attr { key: "Tout" value { list { type: DT_FLOAT } } }
+          attr { key: "then_branch" value { func { name: "then_fn" } } }
+          attr { key: "else_branch" value { func { name: "else_fn" } } }
+        }
+        library {
+          function {
+            signature { name: "then_fn" input_arg { name: "v" type: DT_FLOAT } output_arg { name: "out" type: DT_FLOAT } }
+            node_def { name: "neg" op: "Neg" input: "v" attr { key: "T" value { type: DT_FLOAT } } }
+            ret { key: "out" value: "neg:y:0" }
+          }
+          function {
+            signature { name: "else_fn" input_arg { name: "v" type: DT_FLOAT } output_arg { name: "out" type: DT_FLOAT } }
+            node_def { name: "abs" op: "Abs" input: "v" attr { key: "T" value { type: DT_FLOAT } } }
+            ret { key: "out" value: "abs:y:0" }
+          }
+        }
+        versions { producer: 27 }
+        """;
+
     /// <summary><paramref name="blocks"/> scopes of <paramref name="nodesPerBlock"/> chained nodes, each block fed by the one before.</summary>
     public static StaticFlow.Protos.GraphDef Chains(int blocks, int nodesPerBlock)
     {

@@ -129,7 +129,13 @@ public static class ViewerDocument
         {
             json.WriteStartObject();
             WriteNodeCore(json, node);
-            if (CalledFunction(node, functions) is { } called) json.WriteString("function", called);
+            if (CalledFunctions(node, functions) is { Count: > 0 } called)
+            {
+                json.WriteString("function", called[0]);
+                json.WriteStartArray("functions");
+                foreach (string name in called) json.WriteStringValue(name);
+                json.WriteEndArray();
+            }
             if (inferred?.GetValueOrDefault(node.Name) is { } graphNode)
             {
                 json.WriteStartArray("outputs");
@@ -213,13 +219,18 @@ public static class ViewerDocument
         json.WriteEndObject();
     }
 
-    /// <summary>The library function a call node runs (<c>f</c>, branches of If, body of While, or an op named after a function).</summary>
-    private static string? CalledFunction(NodeDef node, IReadOnlyDictionary<string, FunctionDef> functions)
+    /// <summary>
+    /// The library functions a node runs: an op named after a function, a call's <c>f</c>, both branches of an
+    /// If, the condition and body of a While.
+    /// </summary>
+    private static List<string> CalledFunctions(NodeDef node, IReadOnlyDictionary<string, FunctionDef> functions)
     {
-        if (functions.ContainsKey(node.Op)) return node.Op;
-        foreach (string attr in new[] { "f", "then_branch", "body" })
-            if (node.Attr.TryGetValue(attr, out var value) && value.Func is { } func && functions.ContainsKey(func.Name)) return func.Name;
-        return null;
+        var called = new List<string>();
+        if (functions.ContainsKey(node.Op)) called.Add(node.Op);
+        foreach (string attr in new[] { "f", "then_branch", "else_branch", "cond", "body" })
+            if (node.Attr.TryGetValue(attr, out var value) && value.Func is { } func && functions.ContainsKey(func.Name) && !called.Contains(func.Name))
+                called.Add(func.Name);
+        return called;
     }
 
     private static void WriteVariable(Utf8JsonWriter json, NodeDef node, CheckpointReader reader)

@@ -6,6 +6,7 @@ import dagre from "@dagrejs/dagre";
 const SVG = "http://www.w3.org/2000/svg";
 const NODE_H = 28;
 const COMPOUND_LIMIT = 120;
+const functionClusterId = (call, fn) => `f:${call}#${fn}`;
 const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
   "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"];
 const DIFF_COLOURS = { added: "#59a14f", removed: "#e15759", changed: "#f28e2b", same: "#c8ccd2" };
@@ -98,6 +99,9 @@ class GraphView {
     this.diff = null;
     this.transform = { x: 20, y: 20, k: 1 };
     this.svg = el("svg:svg", { class: "canvas", "data-pane": label });
+    this.svg.append(el("svg:defs", {}, el("svg:marker", { id: `arrow-${label.replace(/[^A-Za-z0-9_-]/g, "_")}`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse" },
+      el("svg:path", { d: "M0,0L10,5L0,10z", fill: "#7b8490" }))));
+    this.arrowId = `arrow-${label.replace(/[^A-Za-z0-9_-]/g, "_")}`;
     this.viewport = el("svg:g", { class: "viewport" });
     this.svg.append(this.viewport);
     container.append(this.svg);
@@ -147,18 +151,22 @@ class GraphView {
       }
     }
     // Expanded function calls show the function's body inside a cluster of their own.
+    // Control flow calls several: If its two branches, While its condition and body.
     for (const call of this.expandedCalls) {
       const node = this.model.nodes.get(call);
-      const fn = node && this.model.functions[node.function];
-      if (!fn || !items.has(call)) continue;
-      const clusterId = "f:" + call;
-      clusters.set(clusterId, { id: clusterId, function: node.function, parent: node.scope || null });
-      for (const body of fn.nodes) {
-        const id = clusterId + "/" + body.name;
-        items.set(id, { id, kind: "body", node: body, parent: clusterId, call });
+      if (!node || !items.has(call)) continue;
+      for (const name of node.functions || [node.function]) {
+        const fn = this.model.functions[name];
+        if (!fn) continue;
+        const clusterId = functionClusterId(call, name);
+        clusters.set(clusterId, { id: clusterId, function: name, call, parent: node.scope || null });
+        for (const body of fn.nodes) {
+          const id = clusterId + "/" + body.name;
+          items.set(id, { id, kind: "body", node: body, parent: clusterId, call, function: name });
+        }
+        for (const body of fn.nodes)
+          for (const input of body.inputs || []) addEdge(clusterId + "/" + inputSource(input), clusterId + "/" + body.name, input.startsWith("^"));
       }
-      for (const body of fn.nodes)
-        for (const input of body.inputs || []) addEdge(clusterId + "/" + inputSource(input), clusterId + "/" + body.name, input.startsWith("^"));
     }
     for (const node of this.model.nodes.values()) {
       const to = this.representative(node);
@@ -173,7 +181,9 @@ class GraphView {
   labelOf(item) {
     if (item.kind === "group") return `${item.group.name.split("/").pop()} (${item.group.total})`;
     const name = item.node.name.split("/").pop();
-    return item.kind === "call" ? `${name}: ${item.node.function}` : name;
+    if (item.kind !== "call") return name;
+    // One function: name it; control flow (several): name the op.
+    return `${name}: ${(item.node.functions || []).length > 1 ? item.node.op : item.node.function}`;
   }
 
   layout() {
@@ -281,14 +291,14 @@ class GraphView {
       const element = el("svg:g", { class: cluster.function ? "cluster function" : "cluster", "data-id": cluster.id, transform: `translate(${box.x - box.width / 2},${box.y - box.height / 2})` },
         el("svg:rect", { width: box.width, height: box.height, rx: 8 }),
         el("svg:text", { x: 10, y: 16, class: "cluster-title" }, `− ${title}`));
-      element.addEventListener("dblclick", (e) => { e.stopPropagation(); cluster.function ? this.toggleCall(cluster.id.slice(2)) : this.toggle(cluster.id); });
+      element.addEventListener("dblclick", (e) => { e.stopPropagation(); cluster.function ? this.toggleCall(cluster.call) : this.toggle(cluster.id); });
       element.addEventListener("click", (e) => { e.stopPropagation(); if (cluster.group) this.select(cluster.id); });
       clusterLayer.append(element);
     }
     for (const edge of this.edges.values()) {
       const points = g.edge(edge.from, edge.to).points;
       const d = "M" + points.map((p) => `${p.x},${p.y}`).join("L");
-      edgeLayer.append(el("svg:path", { d, class: edge.control ? "edge control" : "edge", "data-from": edge.from, "data-to": edge.to, "stroke-width": Math.min(4, 1 + Math.log2(edge.count)) }));
+      edgeLayer.append(el("svg:path", { d, class: edge.control ? "edge control" : "edge", "data-from": edge.from, "data-to": edge.to, "stroke-width": Math.min(4, 1 + Math.log2(edge.count)), "marker-end": `url(#${this.arrowId})` }));
     }
     for (const item of this.items.values()) {
       const box = g.node(item.id);
@@ -332,7 +342,8 @@ class GraphView {
     if (opening) this.expandedCalls.add(name);
     else this.expandedCalls.delete(name);
     const ms = this.app.relayout(this);
-    this.centerOn(opening ? "f:" + name : name);
+    const node = this.model.nodes.get(name);
+    this.centerOn(opening && node ? functionClusterId(name, (node.functions || [node.function])[0]) : name);
     return ms;
   }
 
@@ -543,7 +554,7 @@ class App {
     }
     const node = item.node;
     const rows = [["op", node.op], ["device", node.device || "(none)"]];
-    if (item.kind === "body") rows.push(["function", view.model.nodes.get(item.call)?.function]);
+    if (item.kind === "body") rows.push(["function", item.function]);
     const attrs = Object.entries(node.attrs || {});
     const outputs = node.outputs || [];
     const section = [
