@@ -5,7 +5,11 @@ using StaticFlow.Kernels;
 namespace StaticFlow.Execution;
 
 /// <summary>One node's work in a plan: its kernel and where its inputs and outputs live.</summary>
-internal sealed record PlanStep(GraphNode Node, IOpKernel Kernel, int[] InputSlots, int OutputSlot, bool[] OutputFed, int[] ReleaseAfter, Device Device);
+internal sealed record PlanStep(GraphNode Node, IOpKernel Kernel, int[] InputSlots, int OutputSlot, bool[] OutputFed, int[] ReleaseAfter, Device Device)
+{
+    /// <summary>The slots of <see cref="ReleaseAfter"/> whose storage goes back to the plan's <see cref="BufferPool"/>.</summary>
+    public int[] RecycleAfter { get; init; } = [];
+}
 
 /// <summary>
 /// A compiled run: the nodes that the fetches and targets need, in dependency order, with kernels bound, each
@@ -22,6 +26,16 @@ internal sealed class ExecutionPlan
     public required int FoldedNodes { get; init; }
     public required int CrossDeviceEdges { get; init; }
     public required int FusedNodes { get; init; }
+
+    /// <summary>Storage of intermediate products reused from run to run.</summary>
+    public BufferPool Buffers { get; } = new();
+
+    /// <summary>Ops whose kernels only read their inputs (the output is new storage), so an input may be recycled after them.</summary>
+    private static readonly HashSet<string> ReadOnlyConsumers = new(StringComparer.Ordinal)
+    {
+        "MatMul", "BatchMatMulV2", "BiasAdd", "Add", "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum", "Relu", "Relu6",
+        "Elu", "Selu", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Exp", "Log", "Sqrt", "Rsqrt", "Square", "Neg", "Abs",
+    };
 
     public static ExecutionPlan Build(GraphSession session, Graph graph, Placement placement, Edge[] feeds, Edge[] fetches, int[] targets)
     {
@@ -103,6 +117,7 @@ internal sealed class ExecutionPlan
 
             steps.Add(new PlanStep(node, kernel, inputSlots, slotBase[n], outputFed, LastUses(inputSlots, uses, pinned, constants), device));
         }
+        MarkRecyclable(steps, pinned, feedSlots);
         return new ExecutionPlan
         {
             Steps = steps, SlotCount = slots, Constants = constants, FeedSlots = feedSlots, FetchSlots = fetchSlots,
@@ -170,6 +185,26 @@ internal sealed class ExecutionPlan
         var last = fusion.Last;
         return new PlanStep(last, kernel, inputSlots, slotBase[last.Index], [fed.Contains(new Edge(last.Index, 0))],
             LastUses(inputSlots, uses, pinned, constants), placement.DeviceOf[last.Index]);
+    }
+
+    /// <summary>
+    /// Recycling is safe for an output that a product step made in storage of its own (MatMul, or the fused
+    /// MatMul+BiasAdd+Relu) when every step reading it only reads (no view, identity or variable keeps it) and it is
+    /// neither fetched nor fed: after its last read nothing can reference the storage.
+    /// </summary>
+    private static void MarkRecyclable(List<PlanStep> steps, HashSet<int> pinned, int[] feedSlots)
+    {
+        var fresh = new HashSet<int>(steps.Where(s => s.Kernel is FusedMatMulKernel || s.Node.Op is "MatMul" or "BatchMatMulV2").Select(s => s.OutputSlot));
+        var onlyRead = new Dictionary<int, bool>();
+        foreach (var step in steps)
+        {
+            bool reads = step.Kernel is FusedMatMulKernel || ReadOnlyConsumers.Contains(step.Node.Op);
+            foreach (int slot in step.InputSlots) onlyRead[slot] = onlyRead.GetValueOrDefault(slot, true) && reads;
+        }
+        fresh.RemoveWhere(slot => pinned.Contains(slot) || feedSlots.Contains(slot) || !onlyRead.GetValueOrDefault(slot, false));
+        for (int i = 0; i < steps.Count; i++)
+            if (steps[i].ReleaseAfter.Any(fresh.Contains))
+                steps[i] = steps[i] with { RecycleAfter = [.. steps[i].ReleaseAfter.Where(fresh.Contains)] };
     }
 
     /// <summary>Counts a step's reads and returns the slots it reads for the last time (fetches and constants stay).</summary>

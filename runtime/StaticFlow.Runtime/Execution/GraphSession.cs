@@ -139,20 +139,31 @@ public sealed class GraphSession
         foreach (var (slot, value) in plan.Constants) slots[slot] = value;
         for (int i = 0; i < feedValues.Length; i++) slots[plan.FeedSlots[i]] = feedValues[i];
 
-        foreach (var step in plan.Steps)
+        var callerBuffers = frame.Buffers;
+        frame.Buffers = plan.Buffers;
+        try
         {
-            frame.Cancellation.ThrowIfCancellationRequested();
-            var inputs = new Value[step.InputSlots.Length];
-            for (int i = 0; i < inputs.Length; i++) inputs[i] = slots[step.InputSlots[i]];
-            var outputs = new Value[step.OutputFed.Length];
-            Invoke(step.Kernel, new KernelContext(step.Node, inputs, outputs, frame));
-            for (int i = 0; i < outputs.Length; i++)
+            foreach (var step in plan.Steps)
             {
-                if (step.OutputFed[i]) continue;
-                if (outputs[i].IsEmpty) throw new GraphException(step.Node.Name, step.Node.Op, $"the kernel produced no output {i}");
-                slots[step.OutputSlot + i] = outputs[i];
+                frame.Cancellation.ThrowIfCancellationRequested();
+                var inputs = new Value[step.InputSlots.Length];
+                for (int i = 0; i < inputs.Length; i++) inputs[i] = slots[step.InputSlots[i]];
+                var outputs = new Value[step.OutputFed.Length];
+                Invoke(step.Kernel, new KernelContext(step.Node, inputs, outputs, frame));
+                for (int i = 0; i < outputs.Length; i++)
+                {
+                    if (step.OutputFed[i]) continue;
+                    if (outputs[i].IsEmpty) throw new GraphException(step.Node.Name, step.Node.Op, $"the kernel produced no output {i}");
+                    slots[step.OutputSlot + i] = outputs[i];
+                }
+                foreach (int slot in step.RecycleAfter)
+                    if (slots[slot].Tensor?.Storage is { } storage) plan.Buffers.Return(storage);
+                foreach (int slot in step.ReleaseAfter) slots[slot] = default;
             }
-            foreach (int slot in step.ReleaseAfter) slots[slot] = default;
+        }
+        finally
+        {
+            frame.Buffers = callerBuffers;
         }
         var results = new Value[plan.FetchSlots.Length];
         for (int i = 0; i < results.Length; i++) results[i] = slots[plan.FetchSlots[i]];

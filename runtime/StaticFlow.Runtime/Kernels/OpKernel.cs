@@ -106,6 +106,9 @@ public sealed class RunFrame
 
     /// <summary>Cancels the run.</summary>
     public CancellationToken Cancellation { get; }
+
+    /// <summary>Buffers of earlier runs of the executing plan that outputs may reuse.</summary>
+    internal BufferPool? Buffers { get; set; }
 }
 
 /// <summary>Small helpers shared by kernels.</summary>

@@ -4,20 +4,24 @@ using System.Runtime.Intrinsics;
 namespace StaticFlow.Kernels;
 
 /// <summary>
-/// B of a product packed for <see cref="Sgemm"/>: for each block of <see cref="Sgemm.KC"/> rows, NR-column
+/// B of a product packed for <see cref="Sgemm"/>: for each block of <see cref="Kc"/> rows, NR-column
 /// panels laid out row by row (zero-padded). Packing once and reusing is what makes a constant weight matrix
 /// cheap: inference never repacks it.
 /// </summary>
 internal sealed class PackedMatrix
 {
-    internal PackedMatrix(int k, int n, int nr, float[] data)
+    internal PackedMatrix(int k, int n, int nr, int kc, float[] data)
     {
         K = k;
         N = n;
         NR = nr;
+        Kc = kc;
         Data = data;
         PaddedN = (n + nr - 1) / nr * nr;
     }
+
+    /// <summary>Rows per block: K split into equal blocks of at most <see cref="Sgemm.KC"/>, so no block is a short tail.</summary>
+    internal int Kc { get; }
 
     /// <summary>Rows (the inner dimension of the product).</summary>
     public int K { get; }
@@ -64,6 +68,18 @@ internal static unsafe class Sgemm
         Multiply(m, a, lda, transA, PackInto(k, n, b, ldb, transB, scratch), c, ldc);
     }
 
+    /// <summary>
+    /// The block height for k rows: k in equal blocks of at most KC (784 is 4 × 196, not 3 × 256 + 16: a 16-row
+    /// tail block would load and store every C tile for only 16 multiply-adds), a multiple of 4 for the row kernel.
+    /// </summary>
+    internal static int BlockRows(int k)
+    {
+        if (k <= KC) return Math.Max(1, k);
+        int blocks = (k + KC - 1) / KC;
+        int rows = (k + blocks - 1) / blocks;
+        return Math.Min(KC, (rows + 3) / 4 * 4);
+    }
+
     /// <summary>Packs op(B)[k×n] for repeated products.</summary>
     public static PackedMatrix Pack(int k, int n, ReadOnlySpan<float> b, int ldb, bool transB) =>
         PackInto(k, n, b, ldb, transB, GC.AllocateUninitializedArray<float>(Math.Max(1, k * ((n + NR - 1) / NR * NR)), pinned: true));
@@ -72,13 +88,13 @@ internal static unsafe class Sgemm
     private static PackedMatrix PackInto(int k, int n, ReadOnlySpan<float> b, int ldb, bool transB, float[] data)
     {
         int nr = NR;
-        var packed = new PackedMatrix(k, n, nr, data);
+        var packed = new PackedMatrix(k, n, nr, BlockRows(k), data);
         fixed (float* pb = b)
         fixed (float* dst = data)
         {
-            for (int pc = 0; pc < k; pc += KC)
+            for (int pc = 0; pc < k; pc += packed.Kc)
             {
-                int kc = Math.Min(KC, k - pc);
+                int kc = Math.Min(packed.Kc, k - pc);
                 for (int jr = 0; jr < n; jr += nr)
                 {
                     float* panel = dst + packed.PanelOffset(pc, kc, jr);
@@ -134,16 +150,21 @@ internal static unsafe class Sgemm
             int unit = byRows ? MR : b.NR, extent = byRows ? m : n;
             int units = (extent + unit - 1) / unit;
             threads = Math.Min(threads, units);
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            void Part(int t)
             {
                 int start = (int)((long)units * t / threads) * unit;
                 int end = Math.Min(extent, (int)((long)units * (t + 1) / threads) * unit);
                 if (start >= end) return;
                 if (byRows) job.Run(start, end, 0, n);
                 else job.Run(0, m, start, end);
-            });
+            }
+            if (UseWorkerTeam) WorkerTeam.Shared.Run(threads, Part);
+            else Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Part);
         }
     }
+
+    /// <summary>Split products over <see cref="WorkerTeam"/> (spinning workers) rather than the thread pool; benchmarks compare both.</summary>
+    internal static bool UseWorkerTeam { get; set; } = true;
 
     /// <summary>How many cores a large product uses (all of them unless a benchmark says otherwise).</summary>
     internal static int Threads { get; set; } = Environment.ProcessorCount;
@@ -163,15 +184,20 @@ internal static unsafe class Sgemm
             int nr = b.NR;
             float[] aPack = t_aPack is { Length: >= KC * (MC + MR) } existing ? existing : (t_aPack = GC.AllocateUninitializedArray<float>(KC * (MC + MR), pinned: true));
             float* tile = stackalloc float[MR * 32];
+            // A row-major A is read in place: its rows are already contiguous along k, so the micro-kernel broadcasts
+            // from six row pointers. Only a transposed A, and the partial panel of fewer than MR rows, are packed.
+            bool direct = !transA;
             fixed (float* ap = aPack)
             {
-                for (int pc = 0; pc < b.K; pc += KC)
+                for (int pc = 0; pc < b.K; pc += b.Kc)
                 {
-                    int kc = Math.Min(KC, b.K - pc);
+                    int kc = Math.Min(b.Kc, b.K - pc);
                     for (int ic = i0; ic < i1; ic += MC)
                     {
                         int mc = Math.Min(MC, i1 - ic);
-                        PackA(ic, mc, pc, kc, ap);
+                        int fullRows = mc / MR * MR;
+                        if (!direct) PackA(ic, mc, pc, kc, ap);
+                        else if (fullRows < mc) PackA(ic + fullRows, mc - fullRows, pc, kc, ap + (fullRows / MR) * kc * MR);
                         for (int jr = j0; jr < j1; jr += nr)
                         {
                             int nPart = Math.Min(nr, j1 - jr);
@@ -179,15 +205,17 @@ internal static unsafe class Sgemm
                             for (int ir = 0; ir < mc; ir += MR)
                             {
                                 int mPart = Math.Min(MR, mc - ir);
-                                float* aPanel = ap + (ir / MR) * kc * MR;
+                                bool inPlace = direct && mPart == MR;
+                                float* aPanel = inPlace ? a + (long)(ic + ir) * lda + pc : ap + (ir / MR) * kc * MR;
+                                int rowStride = inPlace ? lda : 1, step = inPlace ? 1 : MR;
                                 float* cTile = c + (long)(ic + ir) * ldc + jr;
-                                if (mPart == MR && nPart == nr) MicroKernel(kc, aPanel, bPanel, cTile, ldc, nr);
+                                if (mPart == MR && nPart == nr) MicroKernel(kc, aPanel, rowStride, step, bPanel, cTile, ldc, nr);
                                 else if (mPart == 1 && nPart == nr) RowKernel(kc, aPanel, bPanel, cTile, nr);
                                 else
                                 {
                                     // Edge tile: compute a full tile into scratch, add back only the valid part.
                                     new Span<float>(tile, MR * nr).Clear();
-                                    MicroKernel(kc, aPanel, bPanel, tile, nr, nr);
+                                    MicroKernel(kc, aPanel, rowStride, step, bPanel, tile, nr, nr);
                                     for (int r = 0; r < mPart; r++)
                                         for (int col = 0; col < nPart; col++) cTile[(long)r * ldc + col] += tile[r * nr + col];
                                 }
@@ -228,24 +256,29 @@ internal static unsafe class Sgemm
         }
     }
 
-    /// <summary>C[MR×nr] += Apanel[kc×MR] · Bpanel[kc×nr], with the tile held in registers.</summary>
+    /// <summary>
+    /// C[MR×nr] += A[MR×kc] · Bpanel[kc×nr], with the tile held in registers. A's element (r, p) is at
+    /// a[r·rowStride + p·step]: a packed panel has rowStride 1 and step MR, a row-major A rowStride lda and step 1.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MicroKernel(int kc, float* a, float* b, float* c, int ldc, int nr)
+    private static void MicroKernel(int kc, float* a, int rowStride, int step, float* b, float* c, int ldc, int nr)
     {
+        float* r0 = a, r1 = a + rowStride, r2 = a + 2 * rowStride, r3 = a + 3 * rowStride, r4 = a + 4 * rowStride, r5 = a + 5 * rowStride;
         if (nr == 32 && Vector512.IsHardwareAccelerated)
         {
             Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
                              c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-            for (int p = 0; p < kc; p++, a += MR, b += 32)
+            for (int p = 0; p < kc; p++, b += 32)
             {
+                long o = (long)p * step;
                 var b0 = Vector512.Load(b);
                 var b1 = Vector512.Load(b + 16);
-                var a0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(a0, b0, c00); c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
-                var a1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(a1, b0, c10); c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
-                var a2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(a2, b0, c20); c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
-                var a3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(a3, b0, c30); c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
-                var a4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(a4, b0, c40); c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
-                var a5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(a5, b0, c50); c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                var a0 = Vector512.Create(r0[o]); c00 = Vector512.FusedMultiplyAdd(a0, b0, c00); c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(r1[o]); c10 = Vector512.FusedMultiplyAdd(a1, b0, c10); c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(r2[o]); c20 = Vector512.FusedMultiplyAdd(a2, b0, c20); c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector512.Create(r3[o]); c30 = Vector512.FusedMultiplyAdd(a3, b0, c30); c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector512.Create(r4[o]); c40 = Vector512.FusedMultiplyAdd(a4, b0, c40); c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector512.Create(r5[o]); c50 = Vector512.FusedMultiplyAdd(a5, b0, c50); c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
             }
             Store512(c, c00, c01); Store512(c + ldc, c10, c11); Store512(c + 2 * ldc, c20, c21);
             Store512(c + 3 * ldc, c30, c31); Store512(c + 4 * ldc, c40, c41); Store512(c + 5 * ldc, c50, c51);
@@ -254,26 +287,27 @@ internal static unsafe class Sgemm
         {
             Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
                              c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-            for (int p = 0; p < kc; p++, a += MR, b += 16)
+            for (int p = 0; p < kc; p++, b += 16)
             {
+                long o = (long)p * step;
                 var b0 = Vector256.Load(b);
                 var b1 = Vector256.Load(b + 8);
-                var a0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(a0, b0, c00); c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
-                var a1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(a1, b0, c10); c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
-                var a2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(a2, b0, c20); c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
-                var a3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(a3, b0, c30); c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
-                var a4 = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(a4, b0, c40); c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
-                var a5 = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(a5, b0, c50); c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
+                var a0 = Vector256.Create(r0[o]); c00 = Vector256.FusedMultiplyAdd(a0, b0, c00); c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector256.Create(r1[o]); c10 = Vector256.FusedMultiplyAdd(a1, b0, c10); c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector256.Create(r2[o]); c20 = Vector256.FusedMultiplyAdd(a2, b0, c20); c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector256.Create(r3[o]); c30 = Vector256.FusedMultiplyAdd(a3, b0, c30); c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector256.Create(r4[o]); c40 = Vector256.FusedMultiplyAdd(a4, b0, c40); c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector256.Create(r5[o]); c50 = Vector256.FusedMultiplyAdd(a5, b0, c50); c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
             }
             Store256(c, c00, c01); Store256(c + ldc, c10, c11); Store256(c + 2 * ldc, c20, c21);
             Store256(c + 3 * ldc, c30, c31); Store256(c + 4 * ldc, c40, c41); Store256(c + 5 * ldc, c50, c51);
         }
         else
         {
-            for (int p = 0; p < kc; p++, a += MR, b += nr)
+            for (int p = 0; p < kc; p++, b += nr)
                 for (int r = 0; r < MR; r++)
                 {
-                    float av = a[r];
+                    float av = a[(long)r * rowStride + (long)p * step];
                     for (int j = 0; j < nr; j++) c[(long)r * ldc + j] += av * b[j];
                 }
         }

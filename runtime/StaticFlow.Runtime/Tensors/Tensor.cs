@@ -53,6 +53,17 @@ public sealed class Tensor
         return new Tensor(dtype, shape, new byte[CheckedCount(shape, dtype.SizeOf()) * dtype.SizeOf()], null);
     }
 
+    /// <summary>The numeric storage itself (null for strings), for the executor's buffer reuse.</summary>
+    internal byte[]? Storage => _bytes;
+
+    /// <summary>Allocates storage for <paramref name="shape"/> without clearing it, reusing a buffer of <paramref name="pool"/> when one fits.</summary>
+    internal static Tensor Uninitialized(DType dtype, TensorShape shape, Execution.BufferPool? pool)
+    {
+        if (pool is null || dtype == DType.String) return Uninitialized(dtype, shape);
+        long bytes = CheckedCount(shape, dtype.SizeOf()) * dtype.SizeOf();
+        return pool.Rent((int)bytes) is { } buffer ? new Tensor(dtype, shape, buffer, null) : Uninitialized(dtype, shape);
+    }
+
     /// <summary>Allocates storage for <paramref name="shape"/> without clearing it; the caller fills it.</summary>
     internal static Tensor Uninitialized(DType dtype, TensorShape shape)
     {
