@@ -1,6 +1,8 @@
+extern alias analyzers;
+
 using Microsoft.CodeAnalysis.CSharp.Testing;
 using Microsoft.CodeAnalysis.Testing;
-using StaticFlow.Analyzers;
+using analyzers::StaticFlow.Analyzers;
 
 namespace StaticFlow.Generator.Tests;
 

@@ -1,6 +1,9 @@
+extern alias analyzers;
+
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp.Testing;
 using Microsoft.CodeAnalysis.Testing;
+using analyzers::StaticFlow.Analyzers;
 using StaticFlow.Analyzers;
 
 namespace StaticFlow.Generator.Tests;

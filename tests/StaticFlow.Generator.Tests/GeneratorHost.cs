@@ -1,10 +1,12 @@
+extern alias analyzers;
+
 using System.Collections.Immutable;
 using System.Reflection;
 using System.Runtime.Loader;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
-using StaticFlow.Analyzers;
+using analyzers::StaticFlow.Analyzers;
 
 namespace StaticFlow.Generator.Tests;
 

@@ -1,13 +1,13 @@
-using System;
 using System.Globalization;
 using System.Text;
 
 namespace StaticFlow.Generator.Lowering;
 
 /// <summary>
-/// TensorFlow device strings at compile time: <c>/GPU:0</c>, <c>/device:CPU:0</c>,
-/// <c>/job:localhost/replica:0/task:0/device:GPU:1</c>, <c>/cpu:*</c>. Valid ones are written canonically
-/// (<c>/device:GPU:0</c>), as TensorFlow stores them in NodeDef.device; the runtime's DeviceSpec reads them.
+/// TensorFlow device strings at compile time, by the runtime's own rules (<c>StaticFlow.Devices.DeviceSpec</c>,
+/// which the generator cannot reference; <c>SharedRulesTests</c> checks the two agree): <c>/GPU:0</c>,
+/// <c>/device:CPU:0</c>, <c>/job:localhost/replica:0/task:0/device:GPU:1</c>, <c>/cpu:*</c>. Valid strings are
+/// written in DeviceSpec's canonical form (<c>/device:GPU:0</c>) into NodeDef.device.
 /// </summary>
 internal static class DeviceNames
 {
@@ -17,55 +17,53 @@ internal static class DeviceNames
         problem = null;
         if (text.Length == 0) return "";
         if (text[0] != '/') { problem = "it must start with '/'"; return null; }
-        var result = new StringBuilder();
-        bool hasDevice = false;
+        string? job = null, replica = null, task = null, type = null, id = null;
         foreach (string part in text.Substring(1).Split('/'))
         {
-            int colon = part.IndexOf(':');
-            if (colon <= 0 || colon == part.Length - 1) { problem = $"'{part}' is not 'name:value'"; return null; }
-            string key = part.Substring(0, colon);
-            string value = part.Substring(colon + 1);
-            switch (key.ToLowerInvariant())
+            string[] fields = part.Split(':');
+            switch (fields[0].ToLowerInvariant())
             {
-                case "job":
-                    result.Append("/job:").Append(value);
+                case "job" when fields.Length == 2 && fields[1].Length > 0:
+                    job = fields[1];
                     break;
-                case "replica":
-                case "task":
-                    if (!IsIndex(value)) { problem = $"{key} '{value}' is not a number"; return null; }
-                    result.Append('/').Append(key.ToLowerInvariant()).Append(':').Append(value);
+                case "replica" when fields.Length == 2 && IsNumber(fields[1]):
+                    replica = fields[1];
                     break;
-                case "device":
-                    int second = value.IndexOf(':');
-                    if (second <= 0) { problem = $"device '{value}' is not 'TYPE:index'"; return null; }
-                    if (!AppendDevice(result, value.Substring(0, second), value.Substring(second + 1), out problem)) return null;
-                    hasDevice = true;
+                case "task" when fields.Length == 2 && IsNumber(fields[1]):
+                    task = fields[1];
+                    break;
+                case "device" when fields.Length is 2 or 3:
+                    type = fields[1].ToUpperInvariant();
+                    if (type.Length == 0) { problem = "the device type is empty"; return null; }
+                    id = null;
+                    if (fields.Length == 3 && !TryId(fields[2], out id)) { problem = $"device index '{fields[2]}' is neither a number nor '*'"; return null; }
+                    break;
+                case "cpu" or "gpu" or "tpu" when fields.Length == 2:
+                    type = fields[0].ToUpperInvariant();
+                    if (!TryId(fields[1], out id)) { problem = $"device index '{fields[1]}' is neither a number nor '*'"; return null; }
                     break;
                 default:
-                    if (hasDevice || !AppendDevice(result, key, value, out problem))
-                    {
-                        problem ??= $"'{key}' is not job, replica, task, device or a device type";
-                        return null;
-                    }
-                    hasDevice = true;
-                    break;
+                    problem = $"'{part}' is not job:NAME, replica:N, task:N, device:TYPE:N or CPU/GPU/TPU:N";
+                    return null;
             }
         }
-        return result.ToString();
+        var canonical = new StringBuilder();
+        if (job is not null) canonical.Append("/job:").Append(job);
+        if (replica is not null) canonical.Append("/replica:").Append(int.Parse(replica, CultureInfo.InvariantCulture));
+        if (task is not null) canonical.Append("/task:").Append(int.Parse(task, CultureInfo.InvariantCulture));
+        if (type is not null) canonical.Append("/device:").Append(type).Append(':').Append(id ?? "*");
+        return canonical.ToString();
     }
 
-    private static bool AppendDevice(StringBuilder result, string type, string index, out string? problem)
+    private static bool IsNumber(string text) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out _);
+
+    /// <summary>A device index: a number (written without leading zeros) or '*' (any, written as no index).</summary>
+    private static bool TryId(string text, out string? id)
     {
-        problem = null;
-        foreach (char c in type)
-        {
-            if (!char.IsLetterOrDigit(c) && c != '_') { problem = $"device type '{type}' has the character '{c}'"; return false; }
-        }
-        if (index != "*" && !IsIndex(index)) { problem = $"device index '{index}' is neither a number nor '*'"; return false; }
-        result.Append("/device:").Append(type.ToUpperInvariant()).Append(':').Append(index);
+        id = null;
+        if (text == "*") return true;
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value)) return false;
+        id = value.ToString(CultureInfo.InvariantCulture);
         return true;
     }
-
-    private static bool IsIndex(string text) =>
-        text.Length > 0 && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out _);
 }

@@ -307,7 +307,7 @@ internal sealed partial class FunctionLowering
                 continue;
             }
             if (variable.Initializer is null) continue; // assigned later; C# checks definite assignment
-            _locals[local] = LowerFor(local.Type, variable.Initializer.Value) ?? Value.Error;
+            _locals[local] = LowerAs(local.Type, variable.Initializer.Value) ?? Value.Error;
         }
     }
 
@@ -316,7 +316,7 @@ internal sealed partial class FunctionLowering
         || type is INamedTypeSymbol { IsTupleType: true };
 
     /// <summary>Lowers <paramref name="expression"/> for a target of <paramref name="type"/>: a tensor target materializes constants.</summary>
-    private Value? LowerFor(ITypeSymbol type, ExpressionSyntax expression) =>
+    private Value? LowerAs(ITypeSymbol type, ExpressionSyntax expression) =>
         TypeRules.TensorElement(type) is { } element && TypeRules.DTypeOf(element) is { } dtype ? LowerTensor(expression, dtype) : Lower(expression);
 
     private bool TryOpenScope(ExpressionSyntax expression)
@@ -399,7 +399,7 @@ internal sealed partial class FunctionLowering
         {
             case ILocalSymbol local when binaryOp is null || _locals.ContainsKey(local):
             {
-                Value? value = binaryOp is null ? LowerFor(local.Type, assignment.Right) : LowerCompound(assignment, local.Type, binaryOp, _locals[local]);
+                Value? value = binaryOp is null ? LowerAs(local.Type, assignment.Right) : LowerCompound(assignment, local.Type, binaryOp, _locals[local]);
                 _locals[local] = value ?? Value.Error;
                 return;
             }
@@ -407,7 +407,7 @@ internal sealed partial class FunctionLowering
                                          && TypeRules.HasAttribute(field, TypeRules.VariableAttribute):
             {
                 if (_selectDepth > 0) { Fail(GraphDiagnostics.UnsupportedConstruct, assignment, $"A write to variable '{field.Name}' under a tensor condition", "write the variable after the if, from a local"); return; }
-                Value? value = binaryOp is null ? LowerFor(field.Type, assignment.Right) : LowerCompound(assignment, field.Type, binaryOp, ReadVariable(variable, assignment.Left));
+                Value? value = binaryOp is null ? LowerAs(field.Type, assignment.Right) : LowerCompound(assignment, field.Type, binaryOp, ReadVariable(variable, assignment.Left));
                 if (value is null) return;
                 string node = _graph.UniqueName(Scope, "AssignVariableOp");
                 AddRawNode(node, "AssignVariableOp", new[] { VariableHandle(variable.Name), value.Reference! }, new[] { Attrs.Type("dtype", variable.DType) });
@@ -496,16 +496,8 @@ internal sealed partial class FunctionLowering
             Fail(GraphDiagnostics.LoopNotLowerable, statement.ForKeyword.Parent!, why!);
             return;
         }
-        long iterations = 0;
-        for (long i = start; holds!(i); i += step)
-        {
-            if (++iterations > MaxUnrolledIterations)
-            {
-                Fail(GraphDiagnostics.LoopNotLowerable, statement, $"it runs more than {MaxUnrolledIterations:N0} times, too many to unroll");
-                return;
-            }
-        }
-        for (long i = start; holds(i) && !_failed; i += step)
+        // TryReadCountedLoop has checked that the loop ends within MaxUnrolledIterations.
+        for (long i = start; holds!(i) && !_failed; i += step)
         {
             _locals[counter!] = Value.Const(i);
             LowerNested(statement.Statement);

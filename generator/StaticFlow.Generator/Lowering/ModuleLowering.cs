@@ -155,9 +155,7 @@ internal sealed class ModuleLowering
         return function;
     }
 
-    /// <summary>Whether <paramref name="method"/> is being lowered as a module-graph entry (for recursion through the entry itself).</summary>
-    internal bool IsOnLibraryStack(IMethodSymbol method) => _libraryStack.Contains(method, SymbolEqualityComparer.Default);
-
+    /// <summary>Entries count as being lowered too, so recursion through an entry function is caught.</summary>
     internal void PushEntry(IMethodSymbol method) => _libraryStack.Push(method);
 
     internal void PopEntry() => _libraryStack.Pop();
