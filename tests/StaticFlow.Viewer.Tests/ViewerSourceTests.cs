@@ -48,6 +48,17 @@ public class ViewerSourceTests
     }
 
     [Fact]
+    public void TheGraphVerbReadsWhatTheViewerReads()
+    {
+        var regressor = new QuickStart.Regressor();
+        string logdir = TempDirectory.Create();
+        regressor.WriteGraph(logdir);
+        var output = new StringWriter();
+        Assert.Equal(0, CommandLineApp.Run(["graph", logdir, "--format", "json"], output, new StringWriter()));
+        Assert.Contains("\"name\": \"Predict/dense1/MatMul\"", output.ToString());
+    }
+
+    [Fact]
     public void UnknownPathsGiveATypedError()
     {
         string empty = TempDirectory.Create();

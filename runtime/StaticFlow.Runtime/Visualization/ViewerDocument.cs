@@ -20,8 +20,8 @@ public sealed record ViewerSource(string Label, GraphDef Graph, IReadOnlyDiction
 {
     /// <summary>
     /// Reads <paramref name="path"/>: a SavedModel directory (or a TensorFlow Serving base directory), a GraphDef
-    /// file (<c>.pb</c>, <c>.pbtxt</c>), a TensorBoard log directory (the newest graph in its event files), or a
-    /// checkpoint (a prefix, its <c>.index</c>, or a directory with a <c>checkpoint</c> file: its variables as nodes).
+    /// file (binary or text), a TensorBoard log directory (the newest graph in its event files), or a checkpoint
+    /// (a prefix, its <c>.index</c> or data file, or a directory with a <c>checkpoint</c> file: its variables as nodes).
     /// </summary>
     /// <exception cref="StaticFlowFormatException">The path is none of these, or is damaged.</exception>
     public static ViewerSource Load(string path, string[]? tags = null)
@@ -57,8 +57,9 @@ public sealed record ViewerSource(string Label, GraphDef Graph, IReadOnlyDiction
                 throw new StaticFlowFormatException(path, "no event file in this log directory holds a graph");
             }
         }
-        string lower = path.ToLowerInvariant();
-        if (File.Exists(path) && (lower.EndsWith(".pb", StringComparison.Ordinal) || lower.EndsWith(".pbtxt", StringComparison.Ordinal)))
+        // Any other file is a GraphDef (binary or text), unless it is part of a checkpoint bundle.
+        string name = System.IO.Path.GetFileName(path);
+        if (File.Exists(path) && !name.EndsWith(".index", StringComparison.Ordinal) && !name.Contains(".data-", StringComparison.Ordinal))
             return new ViewerSource(label, GraphDefFile.Read(path), new Dictionary<string, SignatureDef>(), null);
         if (!File.Exists(path) && !Directory.Exists(path) && !File.Exists(path + ".index"))
             throw new StaticFlowFormatException(path, "not a SavedModel, GraphDef file, log directory or checkpoint (nothing is there)");
