@@ -5,7 +5,7 @@ using StaticFlow.Kernels;
 namespace StaticFlow.Benchmarks;
 
 /// <summary>
-/// Where the MLP's time goes at batch 64: the three products alone (weights packed once, as the plan does)
+/// Where the MLP's time goes: the three products alone (weights packed once, as the plan does)
 /// against the whole graph run (products plus bias, relu, allocation and the executor), on the same weights.
 /// </summary>
 [SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 3, iterationCount: 10)]
@@ -13,7 +13,9 @@ namespace StaticFlow.Benchmarks;
 public class MlpBreakdownBenchmarks
 {
     private static readonly int[] Widths = [784, 512, 512, 10];
-    private const int Batch = 64;
+    /// <summary>Rows per run.</summary>
+    [Params(1, 64)]
+    public int Batch { get; set; }
     private DenseModels _models = null!;
     private PackedMatrix[] _weights = null!;
     private float[][] _activations = null!;
@@ -24,7 +26,7 @@ public class MlpBreakdownBenchmarks
     public int Threads { get; set; }
 
     /// <summary>Spinning worker team (true) or the .NET thread pool (false) for the split products.</summary>
-    [Params(false, true)]
+    [Params(true)]
     public bool Team { get; set; }
 
     [GlobalSetup]
