@@ -22,7 +22,7 @@ public class MlpBreakdownBenchmarks
     private Dictionary<string, Tensors.Tensor> _feeds = null!;
 
     /// <summary>Cores the products may use.</summary>
-    [Params(2)]
+    [Params(1, 2)]
     public int Threads { get; set; }
 
     /// <summary>Spinning worker team (true) or the .NET thread pool (false) for the split products.</summary>
