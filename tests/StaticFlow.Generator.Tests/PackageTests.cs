@@ -118,29 +118,85 @@ public class PackageTests
         Assert.Equal(Line("eager"), string.Join(" ", prediction.ToArray<float>()));
     }
 
-    [Fact]
-    public void ARealBuildReportsDiagnosticsAtTheirSpans()
+    /// <summary>Every diagnostic once, each span marked as in the analyzer tests: <c>{|SF0001:...|}</c>.</summary>
+    private const string BrokenProgram = """
+        using System;
+        using StaticFlow;
+
+        [GraphModule]
+        public class {|SF0009:NotPartial|}
+        {
+        }
+
+        [GraphModule]
+        public partial class Broken
+        {
+            [Variable(5, 10)] Tensor<float> w = null!;
+            [Variable(10)] Tensor<float> b = null!;
+            [Variable(2)] Tensor<decimal> {|SF0005:d|} = null!;
+            [{|SF0010:Variable|}] Tensor<float> shapeless = null!;
+            Tensor<float>? cache;
+            bool flag = false;
+
+            [GraphFunction] public Tensor<float> TryIt(Tensor<float> x) { var h = x; {|SF0001:try { h = x * 2f; } finally { }|} return h; }
+            [GraphFunction] public Tensor<float> MathIt(Tensor<float> x) { var e = {|SF0002:Math.Exp(2.0)|}; return x; }
+            [GraphFunction] public Tensor<float> Unknown(Tensor<float> x) => {|SF0003:Custom.Mystery(x)|};
+            [GraphFunction] public Tensor<float> Extra(Tensor<float> x) => Custom.Relu(x, {|SF0004:3|});
+            [GraphFunction] public Tensor<float> Shapes([Shape(-1, 5)] Tensor<float> x) => {|SF0006:x + w|};
+            [GraphFunction] public Tensor<float> Loop(Tensor<float> x) { var h = x; {|SF0007:while (true) { h = h * 2f; }|} return h; }
+            [GraphFunction] public Tensor<float> A(Tensor<float> v) => {|SF0008:B(v)|};
+            [GraphFunction] public Tensor<float> B(Tensor<float> v) => {|SF0008:A(v)|};
+            [GraphFunction, {|SF0011:Device("GPU0")|}] public Tensor<float> Placed(Tensor<float> v) => v;
+            [GraphFunction(Signature = "s")] public Tensor<float> First(Tensor<float> v) => v;
+            [{|SF0012:GraphFunction(Signature = "s")|}] public Tensor<float> Second(Tensor<float> v) => v;
+            [GraphFunction] public Tensor<float> Write(Tensor<float> x) { {|SF0013:cache|} = x; return x; }
+            [GraphFunction] public Tensor<float> Scale(Tensor<float> v, int {|SF0014:times|}) => v;
+            [GraphFunction] public Tensor<float> Attr([Shape(-1, 5)] Tensor<float> x) => Ops.MatMul(x, w, transposeA: {|SF0015:flag|});
+        }
+
+        public static class Custom
+        {
+            [OpMethod("NoSuchOp")] public static Tensor<float> Mystery(Tensor<float> x) => x;
+            [OpMethod("Relu")] public static Tensor<float> Relu(Tensor<float> features, int bogus) => features;
+        }
+        """;
+
+    /// <summary>The source without markup, and each marked diagnostic's id with the 1-based line and column of its span.</summary>
+    private static (string Source, List<(string Id, int Line, int Column)> Expected) Unmark(string marked)
     {
-        string program = """
-            using StaticFlow;
-
-            [GraphModule]
-            public class Broken
+        var text = new System.Text.StringBuilder();
+        var expected = new List<(string, int, int)>();
+        int line = 1, column = 1;
+        for (int i = 0; i < marked.Length; i++)
+        {
+            if (marked[i] == '{' && i + 1 < marked.Length && marked[i + 1] == '|')
             {
-                [Variable(3, 2)] Tensor<float> w;
-
-                [GraphFunction]
-                public Tensor<float> Run([Shape(-1, 3)] Tensor<float> x)
-                {
-                    var y = x + w;
-                    return y;
-                }
+                int colon = marked.IndexOf(':', i);
+                expected.Add((marked[(i + 2)..colon], line, column));
+                i = colon;
+                continue;
             }
-            """;
-        var (code, output) = Dotnet(CreateProject(program), "build", "-c", "Release");
+            if (marked[i] == '|' && i + 1 < marked.Length && marked[i + 1] == '}') { i++; continue; }
+            text.Append(marked[i]);
+            if (marked[i] == '\n') { line++; column = 1; }
+            else column++;
+        }
+        return (text.ToString(), expected);
+    }
+
+    [Fact]
+    public void ARealBuildReportsEveryDiagnosticAtItsSpan()
+    {
+        var (source, expected) = Unmark(BrokenProgram);
+        Assert.Equal(16, expected.Count);
+        var (code, output) = Dotnet(CreateProject(source), "build", "-c", "Release");
         Assert.NotEqual(0, code);
-        Assert.Contains("Program.cs(4,14): error SF0009: Graph module 'Broken' must be declared partial", output);
-        Assert.Contains("Program.cs(11,17): error SF0006: Add: shapes [?,3] and [3,2] cannot be broadcast together", output);
+        foreach (var (id, line, column) in expected)
+            Assert.True(output.Contains($"Program.cs({line},{column}): error {id}", StringComparison.Ordinal), $"{id} at {line},{column} missing from:\n{output}");
+        // Nothing else of ours fires: every StaticFlow diagnostic in the log is one of the marked ones.
+        var reported = System.Text.RegularExpressions.Regex.Matches(output, @"Program\.cs\((\d+),(\d+)\): error (SF\d{4})")
+            .Select(m => (m.Groups[3].Value, int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value))).Distinct();
+        Assert.All(reported, r => Assert.Contains(r, expected));
     }
 
     [Fact]
