@@ -37,6 +37,33 @@ public class EagerGraphAgreementTests
         }
     }
 
+    [Theory]
+    [InlineData(1f, 10f)]
+    [InlineData(3f, 3f)]
+    [InlineData(0.5f, 1000f)]
+    [InlineData(7f, 7.5f)]
+    public void WhileLoopsAgree(float start, float limit)
+    {
+        var module = Create(0);
+        var a = Tensor<float>.From([start], 1);
+        var b = Tensor<float>.From([limit], 1);
+        Assert.Equal(Call(module, "Doubling", a, b).ToArray(), Call(module, "DoublingGraph", a, b).ToArray());
+    }
+
+    [Fact]
+    public void WhileLoopsBecomeStatelessWhileWithLibraryFunctions()
+    {
+        var graph = Create(0).Definition.ToGraphDef();
+        var loop = Assert.Single(graph.Node, n => n.Op == "StatelessWhile");
+        Assert.Equal("Everything_Doubling_while_cond", loop.Attr["cond"].Func.Name);
+        Assert.Equal("Everything_Doubling_while_body", loop.Attr["body"].Func.Name);
+        // The state: every tensor the loop mentions, in order of first mention: value (still the start
+        // placeholder's tensor when the loop begins), limit, and steps (the constant 0).
+        Assert.Equal(["Doubling/start", "Doubling/limit", "Doubling/Const"], loop.Input);
+        var body = graph.Library.Function.Single(f => f.Signature.Name == "Everything_Doubling_while_body");
+        Assert.Contains(body.NodeDef, n => n.Op == "SelectV2");
+    }
+
     [Fact]
     public void VariableWritesAgreeAndReachTheModule()
     {
@@ -56,13 +83,13 @@ public class EagerGraphAgreementTests
     {
         var definition = Create(0).Definition;
         var graph = definition.ToGraphDef();
-        var stats = Assert.Single(graph.Library.Function);
+        var stats = Assert.Single(graph.Library.Function, f => f.Signature.Name == "Everything_Stats");
         Assert.Equal("Everything_Stats", stats.Signature.Name);
         Assert.Equal(["v", "b_handle"], stats.Signature.InputArg.Select(a => a.Name));
         Assert.Contains(graph.Node, n => n.Op == "StatefulPartitionedCall" && n.Attr["f"].Func.Name == "Everything_Stats" && n.Name.StartsWith("Forward/layer/", StringComparison.Ordinal));
         // The for loop is unrolled: its three multiplications plus the sigmoid's scaling.
         Assert.Equal(4, graph.Node.Count(n => n.Op == "Mul" && n.Name.StartsWith("Forward/layer/", StringComparison.Ordinal)));
-        Assert.DoesNotContain(graph.Node, n => n.Op is "While" or "StatelessWhile");
+        Assert.DoesNotContain(graph.Node, n => n.Op is "While" or "StatelessWhile" && n.Name.StartsWith("Forward/", StringComparison.Ordinal));
         Assert.Contains(graph.Node, n => n.Op == "SelectV2" && n.Name.StartsWith("Forward/", StringComparison.Ordinal));
         Assert.All(graph.Node.Where(n => n.Op == "AssignVariableOp"), n => Assert.StartsWith("Accumulate/", n.Name));
     }

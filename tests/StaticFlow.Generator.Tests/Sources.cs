@@ -63,6 +63,20 @@ internal static class Sources
             public (Tensor<float> Squares, Tensor<float> Magnitudes) Stats(Tensor<float> v) => (Ops.Square(v), Ops.Abs(v) + b);
 
             [GraphFunction]
+            public Tensor<float> Doubling([Shape(1)] Tensor<float> start, [Shape(1)] Tensor<float> limit)
+            {
+                Tensor<float> value = start;
+                Tensor<float> steps = 0f;
+                while (Ops.Sum(value, [0]) < Ops.Sum(limit, [0]))
+                {
+                    value = value * 2f;
+                    if (Ops.Sum(value, [0]) > 100f) value = value - 1f;
+                    steps = steps + 1f;
+                }
+                return value + steps;
+            }
+
+            [GraphFunction]
             public Tensor<float> Accumulate([Shape(1)] Tensor<float> amount)
             {
                 total = total + amount;

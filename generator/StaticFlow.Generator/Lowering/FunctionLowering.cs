@@ -240,8 +240,11 @@ internal sealed partial class FunctionLowering
             case ForStatementSyntax forStatement:
                 LowerFor(forStatement);
                 break;
-            case WhileStatementSyntax or DoStatementSyntax or ForEachStatementSyntax:
-                Fail(GraphDiagnostics.LoopNotLowerable, statement, $"{Describe(statement)} has no constant bound; write a for loop with constant bounds, which is unrolled");
+            case WhileStatementSyntax whileStatement:
+                LowerWhile(whileStatement);
+                break;
+            case DoStatementSyntax or ForEachStatementSyntax:
+                Fail(GraphDiagnostics.LoopNotLowerable, statement, $"{Describe(statement)} has no graph form; write a for loop with constant bounds (unrolled) or a while loop on a Tensor<bool> condition (StatelessWhile)");
                 break;
             case EmptyStatementSyntax:
                 break;

@@ -155,6 +155,19 @@ internal sealed class ModuleLowering
         return function;
     }
 
+    private readonly HashSet<string> _libraryNames = new(StringComparer.Ordinal);
+
+    /// <summary>Adds a function made by the lowering itself (a while loop's condition or body) to the library.</summary>
+    internal void AddLibraryFunction(FunctionDefModel function) => _libraryOrder.Add(function);
+
+    /// <summary>A library function name not used yet: <paramref name="baseName"/>, then <c>_1</c>, <c>_2</c>, ...</summary>
+    internal string UniqueLibraryName(string baseName)
+    {
+        string name = baseName;
+        for (int i = 1; !_libraryNames.Add(name); i++) name = baseName + "_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return name;
+    }
+
     /// <summary>Entries count as being lowered too, so recursion through an entry function is caught.</summary>
     internal void PushEntry(IMethodSymbol method) => _libraryStack.Push(method);
 

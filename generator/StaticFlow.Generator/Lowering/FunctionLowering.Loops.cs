@@ -1,0 +1,121 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace StaticFlow.Generator.Lowering;
+
+internal sealed partial class FunctionLowering
+{
+    /// <summary>
+    /// <c>while (tensorCondition) { ... }</c> becomes a <c>StatelessWhile</c>: the loop's state is every tensor local or
+    /// parameter the loop mentions (in order of first mention), carried through a condition function and a body
+    /// function added to the library; after the loop each of them is the While's matching output.
+    /// </summary>
+    private void LowerWhile(WhileStatementSyntax loop)
+    {
+        if (_model.GetConstantValue(loop.Condition).HasValue)
+        {
+            Fail(GraphDiagnostics.LoopNotLowerable, loop, $"the condition '{loop.Condition}' is a constant, so the loop never runs or never ends");
+            return;
+        }
+        var carried = new List<ISymbol>();
+        foreach (var name in loop.DescendantNodes().OfType<IdentifierNameSyntax>())
+        {
+            if (_model.GetSymbolInfo(name).Symbol is { } symbol and (ILocalSymbol or IParameterSymbol)
+                && _locals.TryGetValue(symbol, out var value) && value.IsTensor && !carried.Contains(symbol, SymbolEqualityComparer.Default))
+                carried.Add(symbol);
+        }
+        if (carried.Count == 0)
+        {
+            Fail(GraphDiagnostics.LoopNotLowerable, loop, "the loop reads no tensor local or parameter, so its condition cannot change");
+            return;
+        }
+        if (_selectDepth > 0)
+        {
+            Fail(GraphDiagnostics.UnsupportedConstruct, loop, "A while loop under a tensor condition", "move the loop out of the if");
+            return;
+        }
+
+        string baseName = _module.UniqueLibraryName($"{_info.Method.ContainingType.Name}_{_info.Method.Name}_while");
+        var cond = LowerLoopFunction(baseName + "_cond", carried, loop.Condition, null);
+        var body = LowerLoopFunction(baseName + "_body", carried, null, loop.Statement);
+        if (cond is null || body is null) { _failed = true; return; }
+        _module.AddLibraryFunction(cond);
+        _module.AddLibraryFunction(body);
+
+        var values = carried.Select(s => _locals[s]).ToList();
+        var schema = ModuleLowering.Schemas["StatelessWhile"];
+        var attrs = Attrs.Complete(schema, new[]
+        {
+            Attrs.TypeList("T", values.Select(v => v.DType)), Attrs.Func("cond", cond.Name), Attrs.Func("body", body.Name),
+        });
+        string node = _graph.UniqueName(Scope, "while");
+        _graph.Add(new NodeModel(node, "StatelessWhile", values.Select(v => v.Reference!).ToEquatable(), Device, attrs), schema);
+        for (int i = 0; i < carried.Count; i++)
+            _locals[carried[i]] = Value.Tensor(_graph.OutputReference(node, i), values[i].DType, null);
+    }
+
+    /// <summary>
+    /// Lowers a while loop's condition (one bool output) or body (the carried values after one iteration) as a
+    /// library function whose arguments are the carried values. Constants of the enclosing function stay visible.
+    /// </summary>
+    private FunctionDefModel? LowerLoopFunction(string name, List<ISymbol> carried, ExpressionSyntax? condition, StatementSyntax? body)
+    {
+        var graph = new GraphBuilder(isFunctionBody: true);
+        var inner = new FunctionLowering(_module, _info, graph, "", isLibrary: true);
+        foreach (var pair in _locals)
+            if (!pair.Value.IsTensor && pair.Value.Constant is not null) inner._locals[pair.Key] = pair.Value;
+        var inputs = new List<ArgModel>();
+        for (int i = 0; i < carried.Count; i++)
+        {
+            string arg = "loop_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "_" + carried[i].Name;
+            graph.Reserve(arg);
+            inputs.Add(new ArgModel(arg, _locals[carried[i]].DType));
+            inner._locals[carried[i]] = Value.Tensor(arg, _locals[carried[i]].DType, null);
+        }
+
+        var results = new List<(string Name, Value Value)>();
+        if (condition is not null)
+        {
+            Value? test = inner.Lower(condition);
+            if (test is null) return null;
+            if (!test.IsTensor || test.DType != "bool")
+            {
+                inner.Fail(GraphDiagnostics.UnsupportedConstruct, condition, $"The condition '{condition}'", "a while condition is a scalar Tensor<bool>");
+                return null;
+            }
+            results.Add(("output", test));
+        }
+        else
+        {
+            inner.LowerNested(body!);
+            if (inner._failed) return null;
+            for (int i = 0; i < carried.Count; i++) results.Add((inputs[i].Name + "_next", inner.Materialize(inner._locals[carried[i]], inputs[i].DType)));
+        }
+        if (inner._failed) return null;
+        if (inner._captures.Count > 0 || inner._written.Count > 0)
+        {
+            Fail(GraphDiagnostics.LoopNotLowerable, (SyntaxNode?)condition ?? body!, "a while loop cannot read or write module variables yet; read them into locals before the loop");
+            return null;
+        }
+        if (inner._stateNodes.Count > 0)
+        {
+            Fail(GraphDiagnostics.LoopNotLowerable, (SyntaxNode?)condition ?? body!, "a while loop cannot call graph functions that write variables");
+            return null;
+        }
+
+        var outputs = new List<ArgModel>();
+        var returns = new List<string>();
+        foreach (var (output, value) in results)
+        {
+            string node = graph.UniqueName("", "Identity");
+            inner.AddRawNode(node, "Identity", new[] { value.Reference! }, new[] { Attrs.Type("T", value.DType) });
+            outputs.Add(new ArgModel(output, value.DType));
+            returns.Add(output + "=" + graph.OutputReference(node, 0));
+        }
+        return new FunctionDefModel(name, inputs.ToEquatable(), outputs.ToEquatable(), graph.Nodes.ToEquatable(), returns.ToEquatable(),
+            IsStateful: false, EquatableArray<string>.Empty, EquatableArray<string>.Empty);
+    }
+}
