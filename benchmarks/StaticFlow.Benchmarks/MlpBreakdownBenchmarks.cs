@@ -5,8 +5,9 @@ using StaticFlow.Kernels;
 namespace StaticFlow.Benchmarks;
 
 /// <summary>
-/// Where the MLP's time goes: the three products alone (weights packed once, as the plan does)
-/// against the whole graph run (products plus bias, relu, allocation and the executor), on the same weights.
+/// Where the MLP's time goes: the three products alone (weights packed once, as the plan does) against the whole
+/// graph run (products plus bias, relu, allocation and the executor), at batch 1 and 64, on one or two cores, with
+/// the products split by the worker team or by the .NET thread pool.
 /// </summary>
 [SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 3, iterationCount: 10)]
 [MemoryDiagnoser]
@@ -26,7 +27,7 @@ public class MlpBreakdownBenchmarks
     public int Threads { get; set; }
 
     /// <summary>Spinning worker team (true) or the .NET thread pool (false) for the split products.</summary>
-    [Params(true)]
+    [Params(false, true)]
     public bool Team { get; set; }
 
     [GlobalSetup]
