@@ -64,6 +64,12 @@ public class ViewerBrowserTests(BrowserFixture browser, ITestOutputHelper log)
             await bodyNode.ClickAsync();
             Assert.Equal("Function node", await page.InnerTextAsync("#details h3"));
 
+            // A call inside the opened body opens too, nested in its cluster.
+            var inner = graph.Library.Function.Single(f => f.Signature.Name == function).NodeDef.First(n => n.Op is "StatefulPartitionedCall" or "PartitionedCall");
+            string innerId = $"f:{call}#{function}/{inner.Name}";
+            await page.Locator($".node[data-id='{innerId}']").DblClickAsync();
+            await page.WaitForSelectorAsync($".cluster.function[data-id='f:{innerId}#{inner.Attr["f"].Func.Name}']");
+
             // Signatures are entry points.
             Assert.True(await page.Locator("[data-signature='serving_default']").CountAsync() == 1);
             await BrowserFixture.ScreenshotAsync(page, "tf2-half-plus-two-function");

@@ -130,13 +130,7 @@ public static class ViewerDocument
         {
             json.WriteStartObject();
             WriteNodeCore(json, node);
-            if (CalledFunctions(node, functions) is { Count: > 0 } called)
-            {
-                json.WriteString("function", called[0]);
-                json.WriteStartArray("functions");
-                foreach (string name in called) json.WriteStringValue(name);
-                json.WriteEndArray();
-            }
+            WriteCalledFunctions(json, node, functions);
             if (inferred?.GetValueOrDefault(node.Name) is { } graphNode)
             {
                 json.WriteStartArray("outputs");
@@ -175,6 +169,7 @@ public static class ViewerDocument
             {
                 json.WriteStartObject();
                 WriteNodeCore(json, node);
+                WriteCalledFunctions(json, node, functions);
                 json.WriteEndObject();
             }
             foreach (var (key, value) in function.Ret.OrderBy(r => r.Key, StringComparer.Ordinal))
@@ -218,6 +213,15 @@ public static class ViewerDocument
         foreach (var (name, value) in node.Attr.OrderBy(a => a.Key, StringComparer.Ordinal))
             if (!name.StartsWith("_output_shapes", StringComparison.Ordinal)) json.WriteString(name, AttrText(value));
         json.WriteEndObject();
+    }
+
+    private static void WriteCalledFunctions(Utf8JsonWriter json, NodeDef node, IReadOnlyDictionary<string, FunctionDef> functions)
+    {
+        if (CalledFunctions(node, functions) is not { Count: > 0 } called) return;
+        json.WriteString("function", called[0]);
+        json.WriteStartArray("functions");
+        foreach (string name in called) json.WriteStringValue(name);
+        json.WriteEndArray();
     }
 
     /// <summary>
@@ -293,7 +297,7 @@ public static class ViewerDocument
     {
         string text = value.ValueCase switch
         {
-            AttrValue.ValueOneofCase.S => "\"" + value.S.ToStringUtf8() + "\"",
+            AttrValue.ValueOneofCase.S => BytesText(value.S.Span),
             AttrValue.ValueOneofCase.I => value.I.ToString(CultureInfo.InvariantCulture),
             AttrValue.ValueOneofCase.F => value.F.ToString("G7", CultureInfo.InvariantCulture),
             AttrValue.ValueOneofCase.B => value.B ? "true" : "false",
@@ -303,7 +307,7 @@ public static class ViewerDocument
             AttrValue.ValueOneofCase.Func => value.Func.Name,
             AttrValue.ValueOneofCase.Placeholder => "$" + value.Placeholder,
             AttrValue.ValueOneofCase.List => "[" + string.Join(", ",
-                value.List.S.Select(s => "\"" + s.ToStringUtf8() + "\"")
+                value.List.S.Select(s => BytesText(s.Span))
                     .Concat(value.List.I.Select(i => i.ToString(CultureInfo.InvariantCulture)))
                     .Concat(value.List.F.Select(f => f.ToString("G7", CultureInfo.InvariantCulture)))
                     .Concat(value.List.B.Select(b => b ? "true" : "false"))
@@ -313,6 +317,20 @@ public static class ViewerDocument
             _ => "",
         };
         return text.Length > MaxAttrText ? text[..MaxAttrText] + "..." : text;
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>A string attr as quoted text, or its size when it is binary (a serialized ConfigProto, for example).</summary>
+    private static string BytesText(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            string text = StrictUtf8.GetString(bytes);
+            if (!text.Any(c => char.IsControl(c) && c is not ('\n' or '\t'))) return "\"" + text + "\"";
+        }
+        catch (DecoderFallbackException) { }
+        return $"<{bytes.Length} bytes>";
     }
 
     private static string TensorText(TensorProto proto)

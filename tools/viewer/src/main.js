@@ -151,22 +151,30 @@ class GraphView {
       }
     }
     // Expanded function calls show the function's body inside a cluster of their own.
-    // Control flow calls several: If its two branches, While its condition and body.
-    for (const call of this.expandedCalls) {
-      const node = this.model.nodes.get(call);
-      if (!node || !items.has(call)) continue;
+    // Control flow calls several: If its two branches, While its condition and body. A call inside an opened
+    // function body opens the same way, nested in its cluster.
+    const openCall = (callId, node, parent) => {
       for (const name of node.functions || [node.function]) {
         const fn = this.model.functions[name];
         if (!fn) continue;
-        const clusterId = functionClusterId(call, name);
-        clusters.set(clusterId, { id: clusterId, function: name, call, parent: node.scope || null });
+        const clusterId = functionClusterId(callId, name);
+        clusters.set(clusterId, { id: clusterId, function: name, call: callId, parent });
+        const added = [];
         for (const body of fn.nodes) {
           const id = clusterId + "/" + body.name;
-          items.set(id, { id, kind: "body", node: body, parent: clusterId, call, function: name });
+          const item = { id, kind: "body", node: body, parent: clusterId, call: callId, function: name };
+          items.set(id, item);
+          added.push(item);
         }
         for (const body of fn.nodes)
           for (const input of body.inputs || []) addEdge(clusterId + "/" + inputSource(input), clusterId + "/" + body.name, input.startsWith("^"));
+        for (const item of added)
+          if (this.expandedCalls.has(item.id) && (item.node.functions || item.node.function)) openCall(item.id, item.node, item.parent);
       }
+    };
+    for (const call of this.expandedCalls) {
+      const node = this.model.nodes.get(call);
+      if (node && items.has(call)) openCall(call, node, node.scope || null);
     }
     for (const node of this.model.nodes.values()) {
       const to = this.representative(node);
@@ -181,7 +189,7 @@ class GraphView {
   labelOf(item) {
     if (item.kind === "group") return `${item.group.name.split("/").pop()} (${item.group.total})`;
     const name = item.node.name.split("/").pop();
-    if (item.kind !== "call") return name;
+    if (item.kind !== "call" && !item.node.function) return name;
     // One function: name it; control flow (several): name the op.
     return `${name}: ${(item.node.functions || []).length > 1 ? item.node.op : item.node.function}`;
   }
@@ -317,7 +325,7 @@ class GraphView {
       element.addEventListener("dblclick", (e) => {
         e.stopPropagation();
         if (item.kind === "group") this.toggle(item.id);
-        else if (item.kind === "call") this.toggleCall(item.id);
+        else if (item.kind === "call" || item.node?.function) this.toggleCall(item.id);
       });
       nodeLayer.append(element);
       this.elements.set(item.id, element);
@@ -342,7 +350,7 @@ class GraphView {
     if (opening) this.expandedCalls.add(name);
     else this.expandedCalls.delete(name);
     const ms = this.app.relayout(this);
-    const node = this.model.nodes.get(name);
+    const node = this.model.nodes.get(name) || this.items.get(name)?.node;
     this.centerOn(opening && node ? functionClusterId(name, (node.functions || [node.function])[0]) : name);
     return ms;
   }
@@ -578,6 +586,9 @@ class App {
         el("button", { id: "show-upstream", on: { click: () => view.showLineage(false) } }, "highlight inputs"),
         el("button", { id: "show-downstream", on: { click: () => view.showLineage(true) } }, "highlight outputs"),
         item.kind === "call" ? el("button", { id: "toggle-function", on: { click: () => view.toggleCall(node.name) } }, view.expandedCalls.has(node.name) ? "Close function" : "Open function") : null));
+    } else if (node.function) {
+      section.push(el("div", { class: "actions" },
+        el("button", { id: "toggle-function", on: { click: () => view.toggleCall(id) } }, view.expandedCalls.has(id) ? "Close function" : "Open function")));
     }
     this.details.replaceChildren(...section);
   }
