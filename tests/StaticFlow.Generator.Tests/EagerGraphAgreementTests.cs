@@ -95,6 +95,20 @@ public class EagerGraphAgreementTests
     }
 
     [Fact]
+    public void ExportedModuleWithLibraryFunctionsAndLoopsLoadsAndAgrees()
+    {
+        var module = Create(4);
+        string directory = module.ExportSavedModel(Path.Combine(StaticFlow.Tests.TempDirectory.Create(), "everything"));
+        var signature = StaticFlow.SavedModels.SavedModelBundle.Load(directory).GetSignature();
+        var input = Tensor<float>.From([0.5f, -1f, 2f, 0.25f, 3f, -0.5f, 1f, 1f], 2, 4);
+        var loaded = signature.Run(new Dictionary<string, Tensor> { ["x"] = input.Untyped })["output_0"];
+        float[] eager = Call(module, "Forward", input).ToArray(), graph = loaded.ToArray<float>();
+        for (int i = 0; i < eager.Length; i++) Assert.True(Math.Abs(eager[i] - graph[i]) <= 1e-5f * Math.Max(1f, Math.Abs(eager[i])), $"element {i}: {eager[i]} vs {graph[i]}");
+        var library = StaticFlow.SavedModels.SavedModelDirectory.Open(directory).GetMetaGraph("serve").GraphDef.Library.Function.Select(f => f.Signature.Name);
+        Assert.Equal(["Everything_Doubling_while_body", "Everything_Doubling_while_cond", "Everything_Stats"], library.Order());
+    }
+
+    [Fact]
     public void WrongInputsGiveTypedErrorsNamingTheFunction()
     {
         var module = Create(0);
