@@ -113,6 +113,17 @@ public class BufferReuseTests
         }));
         Assert.Equal("part 3 failed", error.Message);
 
+        // A failure on the calling thread's own part waits for the workers' parts before it is reported.
+        int finished = 0;
+        var own = Assert.Throws<InvalidOperationException>(() => WorkerTeam.Shared.Run(2, part =>
+        {
+            if (part == 0) throw new InvalidOperationException("part 0 failed");
+            Thread.Sleep(20);
+            Interlocked.Increment(ref finished);
+        }));
+        Assert.Equal("part 0 failed", own.Message);
+        Assert.Equal(Environment.ProcessorCount > 1 ? 1 : 0, Volatile.Read(ref finished));
+
         // The team still works after a failure, and from several callers at once.
         Parallel.For(0, 8, _ =>
         {

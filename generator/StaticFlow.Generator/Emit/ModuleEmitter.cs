@@ -35,7 +35,6 @@ internal static class ModuleEmitter
             foreach (string ret in function.Returns) code.AppendLine("//   return " + ret);
         }
         code.AppendLine("#nullable enable");
-        code.AppendLine("#pragma warning disable CS1591");
         if (module.Namespace is not null) code.AppendLine($"namespace {module.Namespace}").AppendLine("{");
 
         code.AppendLine($"partial class {module.ClassName} : {Rt}IGraphModule");

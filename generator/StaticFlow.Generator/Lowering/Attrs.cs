@@ -29,11 +29,11 @@ internal static class Attrs
 
     /// <summary>
     /// <paramref name="given"/> plus every other attr of <paramref name="schema"/> at its default, sorted by name as
-    /// TensorFlow serializes attr maps. Returns null when an attr without a default is missing (its name in
-    /// <paramref name="missing"/>).
+    /// TensorFlow serializes attr maps; for nodes the lowering builds itself, which set every attr without a default.
     /// </summary>
     public static EquatableArray<AttrModel> Complete(OpSchema schema, IEnumerable<AttrModel> given) => TryComplete(schema, given, out _)!.Value;
 
+    /// <summary>As <see cref="Complete"/>, but null when an attr without a default is missing (its name in <paramref name="missing"/>).</summary>
     public static EquatableArray<AttrModel>? TryComplete(OpSchema schema, IEnumerable<AttrModel> given, out string? missing)
     {
         missing = null;

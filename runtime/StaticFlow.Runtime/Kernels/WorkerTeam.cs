@@ -48,9 +48,17 @@ internal sealed class WorkerTeam
             Volatile.Write(ref _pending, helpers);
             Interlocked.Increment(ref _generation);
             for (int w = 0; w < helpers; w++) _workers[w].Wake();
-            job(0);
-            // Parts beyond the workers (more parts than cores) run here too.
-            for (int i = helpers + 1; i < parts; i++) job(i);
+            try
+            {
+                job(0);
+                // Parts beyond the workers (more parts than cores) run here too.
+                for (int i = helpers + 1; i < parts; i++) job(i);
+            }
+            catch (Exception e)
+            {
+                // Recorded, not thrown yet: the workers must finish this job before the team takes another.
+                _failure = ExceptionDispatchInfo.Capture(e);
+            }
             var spin = new SpinWait();
             while (Volatile.Read(ref _pending) > 0) spin.SpinOnce(sleep1Threshold: -1);
             _job = null;
