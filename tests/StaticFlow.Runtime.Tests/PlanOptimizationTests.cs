@@ -45,6 +45,34 @@ public class PlanOptimizationTests
     }
 
     [Fact]
+    public void FusedLayerWithWeightsFedAtRunTimeAddsTheBiasInTheProduct()
+    {
+        const int batch = 7, inputs = 300, outputs = 41;
+        var random = new Random(11);
+        float[] w = [.. Enumerable.Range(0, inputs * outputs).Select(_ => random.NextSingle() - 0.5f)];
+        float[] b = [.. Enumerable.Range(0, outputs).Select(_ => random.NextSingle() - 0.5f)];
+        float[] x = [.. Enumerable.Range(0, batch * inputs).Select(_ => random.NextSingle() - 0.5f)];
+        var session = new GraphSession(GraphImporter.Import(Graph(
+            Placeholder("x", DType.Float32), Placeholder("w", DType.Float32), Const("b", Tensor.Vector(b)),
+            Node("mm", "MatMul", ["x", "w"], F32), Node("bias", "BiasAdd", ["mm", "b"], F32), Node("relu", "Relu", ["bias"], F32))));
+        var feeds = new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray<float>(x, batch, inputs), ["w"] = Tensor.FromArray<float>(w, inputs, outputs) };
+        float[] fused = session.Run(feeds, ["relu"])[0].ToArray<float>();
+        Assert.Equal(2, session.Explain(["x", "w"], ["relu"]).FusedNodes);
+        for (int i = 0; i < batch; i++)
+            for (int j = 0; j < outputs; j++)
+            {
+                double sum = b[j];
+                for (int p = 0; p < inputs; p++) sum += (double)x[i * inputs + p] * w[p * outputs + j];
+                Assert.True(Math.Abs(Math.Max(0, sum) - fused[i * outputs + j]) < 1e-4, $"[{i},{j}] {fused[i * outputs + j]} vs {Math.Max(0, sum)}");
+            }
+        // A bias that does not fit the product is reported by the BiasAdd node.
+        var badSession = new GraphSession(GraphImporter.Import(Graph(
+            Placeholder("x", DType.Float32), Placeholder("w", DType.Float32), Const("b", Tensor.Vector(1f, 2f)),
+            Node("mm", "MatMul", ["x", "w"], F32), Node("bias", "BiasAdd", ["mm", "b"], F32), Node("relu", "Relu", ["bias"], F32))));
+        Assert.Equal("bias", Assert.Throws<GraphException>(() => badSession.Run(feeds, ["relu"])).NodeName);
+    }
+
+    [Fact]
     public void ABiasFedAtRunTimeIsNotFoldedIntoThePlan()
     {
         var session = new GraphSession(GraphImporter.Import(Graph(

@@ -35,23 +35,29 @@ public class SgemmTests
         for (int j = 0; j < Math.Min(n, packed.NR); j++) Assert.Equal(b[j], packed.Data[packed.PanelOffset(0, Math.Min(packed.Kc, k), 0) + j]);
     }
 
+    // Shapes that reach every path: the one-row kernel, edge tiles in both directions, K in one block and in
+    // several (the first stores, the last adds the bias), k = 0, one core and two.
     [Theory]
-    [InlineData(1, 512, 784, 1)]
-    [InlineData(1, 517, 300, 2)]
-    [InlineData(5, 64, 129, 2)]
-    [InlineData(64, 512, 784, 2)]
-    [InlineData(97, 45, 1000, 1)]
-    public void PrepackedProductsMatchADoubleReference(int m, int n, int k, int threads)
+    [InlineData(1, 512, 784, 1, false, false)]
+    [InlineData(1, 517, 300, 2, true, true)]
+    [InlineData(5, 64, 129, 2, true, false)]
+    [InlineData(64, 512, 784, 2, true, true)]
+    [InlineData(97, 45, 1000, 1, false, true)]
+    [InlineData(13, 70, 600, 2, true, true)]
+    [InlineData(7, 33, 0, 1, true, true)]
+    public void PrepackedProductsMatchADoubleReference(int m, int n, int k, int threads, bool withBias, bool relu)
     {
         var random = new Random(m * 31 + n);
         float[] a = [.. Enumerable.Range(0, m * k).Select(_ => random.NextSingle() - 0.5f)];
         float[] b = [.. Enumerable.Range(0, k * n).Select(_ => random.NextSingle() - 0.5f)];
-        float[] c = new float[m * n];
+        float[] bias = withBias ? [.. Enumerable.Range(0, n).Select(_ => random.NextSingle() - 0.5f)] : [];
+        // C starts as garbage: the product must not depend on what was there.
+        float[] c = [.. Enumerable.Range(0, m * n).Select(_ => float.NaN)];
         int saved = Sgemm.Threads;
         try
         {
             Sgemm.Threads = threads;
-            Sgemm.Multiply(m, a, k, false, Sgemm.Pack(k, n, b, n, false), c, n);
+            Sgemm.Multiply(m, a, k, false, Sgemm.Pack(k, n, b, n, false), c, n, bias, relu);
         }
         finally
         {
@@ -60,9 +66,25 @@ public class SgemmTests
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
             {
-                double expected = 0;
+                double expected = withBias ? bias[j] : 0;
                 for (int p = 0; p < k; p++) expected += (double)a[i * k + p] * b[p * n + j];
-                Assert.True(Math.Abs(c[i * n + j] - expected) < 1e-4 * Math.Sqrt(k), $"C[{i},{j}] = {c[i * n + j]}, expected {expected}");
+                if (relu) expected = Math.Max(expected, 0);
+                Assert.True(Math.Abs(c[i * n + j] - expected) < 1e-4 * Math.Sqrt(k + 1), $"C[{i},{j}] = {c[i * n + j]}, expected {expected}");
             }
+    }
+
+    [Fact]
+    public void FusedReluKeepsNaNAndTheBiasMustFitTheColumns()
+    {
+        // One NaN in A poisons its row, as in TensorFlow, where Relu(NaN) is NaN.
+        const int m = 6, n = 32, k = 8;
+        float[] a = [.. Enumerable.Range(0, m * k).Select(i => i == 0 ? float.NaN : 1f)];
+        float[] b = [.. Enumerable.Range(0, k * n).Select(_ => -1f)];
+        float[] c = new float[m * n];
+        var packed = Sgemm.Pack(k, n, b, n, false);
+        Sgemm.Multiply(m, a, k, false, packed, c, n, new float[n], relu: true);
+        Assert.All(c.AsSpan(0, n).ToArray(), v => Assert.True(float.IsNaN(v)));
+        Assert.All(c.AsSpan(n).ToArray(), v => Assert.Equal(0f, v));
+        Assert.Throws<ArgumentException>(() => Sgemm.Multiply(m, a, k, false, packed, c, n, new float[n - 1], relu: false));
     }
 }

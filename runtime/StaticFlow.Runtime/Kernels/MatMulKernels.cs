@@ -20,7 +20,7 @@ internal static class MatMulKernels
         public IOpKernel Create<T>(GraphNode node) where T : unmanaged, INumber<T> => new MatMulKernel<T>(transA, transB, batched);
     }
 
-    private sealed class MatMulKernel<T>(bool transA, bool transB, bool batched) : IOpKernel, IConstantInputAware where T : unmanaged, INumber<T>
+    private sealed class MatMulKernel<T>(bool transA, bool transB, bool batched) : IOpKernel, IConstantInputAware, IFusableMatMul where T : unmanaged, INumber<T>
     {
         // A constant right-hand matrix (the weights) packed once, with the tensor it came from.
         private (Tensor Source, PackedMatrix Packed)? _packedB;
@@ -32,7 +32,11 @@ internal static class MatMulKernels
             _packedB = (value, Sgemm.Pack(k, n, value.AsSpan<float>(), transB ? k : n, transB));
         }
 
-        public void Compute(KernelContext context)
+        public void Compute(KernelContext context) => context.SetOutput(0, Multiply(context, default, relu: false));
+
+        public long Columns(Tensor b) => batched || typeof(T) != typeof(float) || b.Shape.Rank != 2 ? -1 : transB ? b.Shape[0] : b.Shape[1];
+
+        public Tensor Multiply(KernelContext context, ReadOnlySpan<float> bias, bool relu)
         {
             Tensor a = context.Input(0), b = context.Input(1);
             int ra = a.Shape.Rank, rb = b.Shape.Rank;
@@ -54,15 +58,15 @@ internal static class MatMulKernels
             if (_packedB is { } packed && ReferenceEquals(packed.Source, b))
             {
                 Sgemm.Multiply((int)m, System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(a.AsSpan<T>()), transA ? (int)m : (int)ka, transA,
-                    packed.Packed, output.AsSpan<float>(), (int)n);
-                context.SetOutput(0, output);
-                return;
+                    packed.Packed, output.AsSpan<float>(), (int)n, bias, relu);
+                return output;
             }
+            if (!bias.IsEmpty && (batches != 1 || typeof(T) != typeof(float))) throw new InvalidOperationException("A bias is fused only into a single float32 product.");
             var index = new long[batch.Length];
             long ia = 0, ib = 0;
             for (long t = 0; t < batches; t++)
             {
-                Multiply(x.Slice((int)(ia * m * ka), (int)(m * ka)), y.Slice((int)(ib * ka * n), (int)(ka * n)), z.Slice((int)(t * m * n), (int)(m * n)), (int)m, (int)n, (int)ka);
+                Multiply(x.Slice((int)(ia * m * ka), (int)(m * ka)), y.Slice((int)(ib * ka * n), (int)(ka * n)), z.Slice((int)(t * m * n), (int)(m * n)), (int)m, (int)n, (int)ka, bias, relu);
                 for (int d = batch.Length - 1; d >= 0; d--)
                 {
                     index[d]++; ia += sa[d]; ib += sb[d];
@@ -70,10 +74,10 @@ internal static class MatMulKernels
                     ia -= sa[d] * batch[d]; ib -= sb[d] * batch[d]; index[d] = 0;
                 }
             }
-            context.SetOutput(0, output);
+            return output;
         }
 
-        private void Multiply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k)
+        private void Multiply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, ReadOnlySpan<float> bias, bool relu)
         {
             int lda = transA ? m : k, ldb = transB ? k : n;
             if (typeof(T) == typeof(float))
@@ -81,7 +85,7 @@ internal static class MatMulKernels
                 Sgemm.Multiply(m, n, k,
                     System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(a), lda, transA,
                     System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(b), ldb, transB,
-                    System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(c), n);
+                    System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(c), n, bias, relu);
                 return;
             }
             for (int i = 0; i < m; i++)
@@ -92,4 +96,14 @@ internal static class MatMulKernels
                 }
         }
     }
+}
+
+/// <summary>A MatMul kernel that can add a bias and apply Relu as it stores its product (see <see cref="FusedMatMulKernel"/>).</summary>
+internal interface IFusableMatMul
+{
+    /// <summary>The product's column count for right-hand side <paramref name="b"/>, or -1 when this product cannot take a fused bias.</summary>
+    long Columns(Tensor b);
+
+    /// <summary>op(a) · op(b) + bias (then max(·, 0)) for the inputs of <paramref name="context"/>; the bias has <see cref="Columns"/> values.</summary>
+    Tensor Multiply(KernelContext context, ReadOnlySpan<float> bias, bool relu);
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -76,15 +77,19 @@ internal static unsafe class Sgemm
     /// <summary>Work (m·n·k) below which one thread does it all: the hand-off would cost more than it saves.</summary>
     private const long ParallelThreshold = 64L * 64 * 64;
 
-    /// <summary>C[m×n] = op(A)[m×k] · op(B)[k×n]; A, B and C are row-major with leading dimensions lda, ldb, ldc.</summary>
-    public static void Multiply(int m, int n, int k, ReadOnlySpan<float> a, int lda, bool transA, ReadOnlySpan<float> b, int ldb, bool transB, Span<float> c, int ldc)
+    /// <summary>
+    /// C[m×n] = op(A)[m×k] · op(B)[k×n] (+ bias, then max(·, 0) when <paramref name="relu"/>); A, B and C are row-major
+    /// with leading dimensions lda, ldb, ldc. <paramref name="bias"/> is empty or holds one value per column.
+    /// </summary>
+    public static void Multiply(int m, int n, int k, ReadOnlySpan<float> a, int lda, bool transA, ReadOnlySpan<float> b, int ldb, bool transB, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias = default, bool relu = false)
     {
         if (m == 0 || n == 0) return;
         // A one-off product packs B into this thread's scratch buffer: a fresh multi-megabyte array per call
         // would cost more in page faults and GC than the packing itself.
         int length = PackedMatrix.Length(k, n, NR);
         float[] scratch = t_bPack is { } existing && existing.Length >= length ? existing : (t_bPack = GC.AllocateUninitializedArray<float>(length, pinned: true));
-        Multiply(m, a, lda, transA, PackInto(k, n, b, ldb, transB, scratch), c, ldc);
+        Multiply(m, a, lda, transA, PackInto(k, n, b, ldb, transB, scratch), c, ldc, bias, relu);
     }
 
     /// <summary>
@@ -146,17 +151,35 @@ internal static unsafe class Sgemm
         return packed;
     }
 
-    /// <summary>C[m×n] = op(A)[m×k] · B, B packed by <see cref="Pack"/>.</summary>
-    public static void Multiply(int m, ReadOnlySpan<float> a, int lda, bool transA, PackedMatrix b, Span<float> c, int ldc)
+    /// <summary>
+    /// C[m×n] = op(A)[m×k] · B (+ bias, then max(·, 0) when <paramref name="relu"/>), B packed by <see cref="Pack"/>.
+    /// The bias and activation are applied to each register tile as the last block of K is stored (a fused
+    /// MatMul+BiasAdd+Relu makes no second pass over C), and the first block stores rather than accumulates, so C
+    /// needs no clearing.
+    /// </summary>
+    public static void Multiply(int m, ReadOnlySpan<float> a, int lda, bool transA, PackedMatrix b, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias = default, bool relu = false)
     {
         int n = b.N, k = b.K;
-        for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
-        if (m == 0 || n == 0 || k == 0) return;
+        if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"The bias has {bias.Length} values for {n} columns.", nameof(bias));
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                Span<float> row = c.Slice(i * ldc, n);
+                if (bias.IsEmpty) row.Clear();
+                else bias.CopyTo(row);
+                if (relu) TensorPrimitives.Max(row, 0f, row);
+            }
+            return;
+        }
         fixed (float* pa = a)
         fixed (float* pc = c)
         fixed (float* pb = b.Data)
+        fixed (float* pbias = bias)
         {
-            var job = new Job(pa, lda, transA, b, pb, pc, ldc);
+            var job = new Job(pa, lda, transA, b, pb, pc, ldc, bias.IsEmpty ? null : pbias, relu);
             int threads = (long)m * n * k >= ParallelThreshold ? Math.Min(Threads, MaxThreads) : 1;
             if (threads <= 1)
             {
@@ -192,7 +215,7 @@ internal static unsafe class Sgemm
     [ThreadStatic] private static float[]? t_aPack;
     [ThreadStatic] private static float[]? t_bPack;
 
-    private readonly struct Job(float* a, int lda, bool transA, PackedMatrix b, float* packedB, float* c, int ldc)
+    private readonly struct Job(float* a, int lda, bool transA, PackedMatrix b, float* packedB, float* c, int ldc, float* bias, bool relu)
     {
         /// <summary>Rows i0..i1 and columns j0..j1 of C (j0 a multiple of NR).</summary>
         // Called a few times per product, these loops would otherwise run as instrumented tier-0 code for a
@@ -211,6 +234,7 @@ internal static unsafe class Sgemm
                 for (int pc = 0; pc < b.K; pc += b.Kc)
                 {
                     int kc = Math.Min(b.Kc, b.K - pc);
+                    bool first = pc == 0, last = pc + kc == b.K;
                     for (int ic = i0; ic < i1; ic += MC)
                     {
                         int mc = Math.Min(MC, i1 - ic);
@@ -221,6 +245,7 @@ internal static unsafe class Sgemm
                         {
                             int nPart = Math.Min(nr, j1 - jr);
                             float* bPanel = packedB + b.PanelOffset(pc, kc, jr);
+                            var finish = new Finish(!first, last && bias != null ? bias + jr : null, last && relu);
                             for (int ir = 0; ir < mc; ir += MR)
                             {
                                 int mPart = Math.Min(MR, mc - ir);
@@ -228,15 +253,15 @@ internal static unsafe class Sgemm
                                 float* aPanel = inPlace ? a + (long)(ic + ir) * lda + pc : ap + (ir / MR) * kc * MR;
                                 int rowStride = inPlace ? lda : 1, step = inPlace ? 1 : MR;
                                 float* cTile = c + (long)(ic + ir) * ldc + jr;
-                                if (mPart == MR && nPart == nr) MicroKernel(kc, aPanel, rowStride, step, bPanel, cTile, ldc, nr);
-                                else if (mPart == 1 && nPart == nr) RowKernel(kc, aPanel, bPanel, cTile, nr);
+                                if (mPart == MR && nPart == nr) MicroKernel(kc, aPanel, rowStride, step, bPanel, cTile, ldc, nr, finish);
+                                else if (mPart == 1 && nPart == nr) RowKernel(kc, aPanel, bPanel, cTile, nr, finish);
                                 else
                                 {
-                                    // Edge tile: compute a full tile into scratch, add back only the valid part.
-                                    new Span<float>(tile, MR * nr).Clear();
-                                    MicroKernel(kc, aPanel, rowStride, step, bPanel, tile, nr, nr);
+                                    // Edge tile: compute a full tile into scratch, finish only the valid part.
+                                    MicroKernel(kc, aPanel, rowStride, step, bPanel, tile, nr, nr, default);
                                     for (int r = 0; r < mPart; r++)
-                                        for (int col = 0; col < nPart; col++) cTile[(long)r * ldc + col] += tile[r * nr + col];
+                                        for (int col = 0; col < nPart; col++)
+                                            cTile[(long)r * ldc + col] = finish.Apply(tile[r * nr + col], cTile[(long)r * ldc + col], col);
                                 }
                             }
                         }
@@ -280,7 +305,7 @@ internal static unsafe class Sgemm
     /// a[r·rowStride + p·step]: a packed panel has rowStride 1 and step MR, a row-major A rowStride lda and step 1.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MicroKernel(int kc, float* a, int rowStride, int step, float* b, float* c, int ldc, int nr)
+    private static void MicroKernel(int kc, float* a, int rowStride, int step, float* b, float* c, int ldc, int nr, Finish finish)
     {
         float* r0 = a, r1 = a + rowStride, r2 = a + 2 * rowStride, r3 = a + 3 * rowStride, r4 = a + 4 * rowStride, r5 = a + 5 * rowStride;
         if (nr == 32 && Vector512.IsHardwareAccelerated)
@@ -299,8 +324,8 @@ internal static unsafe class Sgemm
                 var a4 = Vector512.Create(r4[o]); c40 = Vector512.FusedMultiplyAdd(a4, b0, c40); c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
                 var a5 = Vector512.Create(r5[o]); c50 = Vector512.FusedMultiplyAdd(a5, b0, c50); c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
             }
-            Store512(c, c00, c01); Store512(c + ldc, c10, c11); Store512(c + 2 * ldc, c20, c21);
-            Store512(c + 3 * ldc, c30, c31); Store512(c + 4 * ldc, c40, c41); Store512(c + 5 * ldc, c50, c51);
+            Store512(c, c00, c01, finish); Store512(c + ldc, c10, c11, finish); Store512(c + 2 * ldc, c20, c21, finish);
+            Store512(c + 3 * ldc, c30, c31, finish); Store512(c + 4 * ldc, c40, c41, finish); Store512(c + 5 * ldc, c50, c51, finish);
         }
         else if (nr == 16 && Vector256.IsHardwareAccelerated)
         {
@@ -318,17 +343,21 @@ internal static unsafe class Sgemm
                 var a4 = Vector256.Create(r4[o]); c40 = Vector256.FusedMultiplyAdd(a4, b0, c40); c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
                 var a5 = Vector256.Create(r5[o]); c50 = Vector256.FusedMultiplyAdd(a5, b0, c50); c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
             }
-            Store256(c, c00, c01); Store256(c + ldc, c10, c11); Store256(c + 2 * ldc, c20, c21);
-            Store256(c + 3 * ldc, c30, c31); Store256(c + 4 * ldc, c40, c41); Store256(c + 5 * ldc, c50, c51);
+            Store256(c, c00, c01, finish); Store256(c + ldc, c10, c11, finish); Store256(c + 2 * ldc, c20, c21, finish);
+            Store256(c + 3 * ldc, c30, c31, finish); Store256(c + 4 * ldc, c40, c41, finish); Store256(c + 5 * ldc, c50, c51, finish);
         }
         else
         {
+            float* sums = stackalloc float[MR * nr];
+            new Span<float>(sums, MR * nr).Clear();
             for (int p = 0; p < kc; p++, b += nr)
                 for (int r = 0; r < MR; r++)
                 {
                     float av = a[(long)r * rowStride + (long)p * step];
-                    for (int j = 0; j < nr; j++) c[(long)r * ldc + j] += av * b[j];
+                    for (int j = 0; j < nr; j++) sums[r * nr + j] += av * b[j];
                 }
+            for (int r = 0; r < MR; r++)
+                for (int j = 0; j < nr; j++) c[(long)r * ldc + j] = finish.Apply(sums[r * nr + j], c[(long)r * ldc + j], j);
         }
     }
 
@@ -337,7 +366,7 @@ internal static unsafe class Sgemm
     /// six times over. Four interleaved accumulator pairs hide the FMA latency.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowKernel(int kc, float* a, float* b, float* c, int nr)
+    private static void RowKernel(int kc, float* a, float* b, float* c, int nr, Finish finish)
     {
         if (nr == 32 && Vector512.IsHardwareAccelerated)
         {
@@ -356,25 +385,58 @@ internal static unsafe class Sgemm
                 s0 = Vector512.FusedMultiplyAdd(a0, Vector512.Load(b), s0);
                 s1 = Vector512.FusedMultiplyAdd(a0, Vector512.Load(b + 16), s1);
             }
-            Store512(c, s0 + t0 + u0 + v0, s1 + t1 + u1 + v1);
+            Store512(c, s0 + t0 + u0 + v0, s1 + t1 + u1 + v1, finish);
             return;
         }
+        float* sums = stackalloc float[nr];
+        new Span<float>(sums, nr).Clear();
         for (int p = 0; p < kc; p++, a += MR, b += nr)
         {
             float av = a[0];
-            for (int j = 0; j < nr; j++) c[j] += av * b[j];
+            for (int j = 0; j < nr; j++) sums[j] += av * b[j];
+        }
+        for (int j = 0; j < nr; j++) c[j] = finish.Apply(sums[j], c[j], j);
+    }
+
+    /// <summary>
+    /// How a tile's sums reach C: added to what an earlier block of K left there or stored over it (the first
+    /// block), and on the last block plus the bias of each column, then max(·, 0).
+    /// </summary>
+    private readonly struct Finish(bool accumulate, float* bias, bool relu)
+    {
+        /// <summary>The value C takes for a sum in column <paramref name="column"/> of the tile.</summary>
+        public float Apply(float sum, float current, int column)
+        {
+            if (accumulate) sum += current;
+            if (bias != null) sum += bias[column];
+            // Math.Max keeps NaN, as TensorFlow's Relu does.
+            return relu ? Math.Max(sum, 0f) : sum;
+        }
+
+        public Vector512<float> Apply(Vector512<float> sum, float* c, int column)
+        {
+            if (accumulate) sum += Vector512.Load(c);
+            if (bias != null) sum += Vector512.Load(bias + column);
+            return relu ? Vector512.Max(sum, Vector512<float>.Zero) : sum;
+        }
+
+        public Vector256<float> Apply(Vector256<float> sum, float* c, int column)
+        {
+            if (accumulate) sum += Vector256.Load(c);
+            if (bias != null) sum += Vector256.Load(bias + column);
+            return relu ? Vector256.Max(sum, Vector256<float>.Zero) : sum;
         }
     }
 
-    private static void Store512(float* c, Vector512<float> lo, Vector512<float> hi)
+    private static void Store512(float* c, Vector512<float> lo, Vector512<float> hi, Finish finish)
     {
-        (Vector512.Load(c) + lo).Store(c);
-        (Vector512.Load(c + 16) + hi).Store(c + 16);
+        finish.Apply(lo, c, 0).Store(c);
+        finish.Apply(hi, c + 16, 16).Store(c + 16);
     }
 
-    private static void Store256(float* c, Vector256<float> lo, Vector256<float> hi)
+    private static void Store256(float* c, Vector256<float> lo, Vector256<float> hi, Finish finish)
     {
-        (Vector256.Load(c) + lo).Store(c);
-        (Vector256.Load(c + 8) + hi).Store(c + 8);
+        finish.Apply(lo, c, 0).Store(c);
+        finish.Apply(hi, c + 8, 8).Store(c + 8);
     }
 }
