@@ -63,5 +63,9 @@ public class MlpBreakdownBenchmarks
 
     /// <summary>The graph, through the session.</summary>
     [Benchmark]
-    public float Graph() => _models.Session.Run(_feeds, [_models.OutputName])[0].AsSpan<float>()[0];
+    public float Graph()
+    {
+        using var results = _models.Session.Run(_feeds, [_models.OutputName]);
+        return results[0].AsSpan<float>()[0];
+    }
 }

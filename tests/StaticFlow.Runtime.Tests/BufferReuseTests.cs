@@ -86,6 +86,58 @@ public class BufferReuseTests
     }
 
     [Fact]
+    public void DisposedResultsGiveTheirStorageToTheNextRun()
+    {
+        var (session, w1, w2) = TwoLayers();
+        float[] x1 = Input(1), x2 = Input(2);
+        var first = session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray<float>(x1, Batch, Width) }, ["y", "y"]);
+        AssertClose(Reference(x1, w1, w2), first[0].ToArray<float>());
+        byte[] storage = first[0].Storage!;
+        first.Dispose();
+        first.Dispose();
+        // Both fetches of y let go, with a clear error rather than another run's values; the shape stays.
+        Assert.Throws<ObjectDisposedException>(() => first[0].ToArray<float>());
+        Assert.Throws<ObjectDisposedException>(() => first[1].AsSpan<float>());
+        Assert.Equal(new TensorShape(Batch, Width), first[1].Shape);
+
+        // The next run of the same plan takes y's old storage (for h, whose storage y takes in turn): of its three
+        // large tensors only Tanh's output is new. Undisposed, h would be new too.
+        var feeds2 = new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray<float>(x2, Batch, Width) };
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        using var second = session.Run(feeds2, ["y", "y"]);
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 1.5 * Batch * Width * sizeof(float));
+        AssertClose(Reference(x2, w1, w2), second[0].ToArray<float>());
+        // While second is held, a further run cannot have its storage: it allocates h anew and second is intact.
+        before = GC.GetAllocatedBytesForCurrentThread();
+        using var third = session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray<float>(x1, Batch, Width) }, ["y", "y"]);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before >= 2 * Batch * Width * sizeof(float));
+        Assert.NotSame(second[0].Storage, third[0].Storage);
+        Assert.False(ReferenceEquals(storage, third[0].Storage) && ReferenceEquals(storage, second[0].Storage));
+        AssertClose(Reference(x2, w1, w2), second[0].ToArray<float>());
+        AssertClose(Reference(x1, w1, w2), third[0].ToArray<float>());
+    }
+
+    [Fact]
+    public void DisposingKeepsFetchesThatSomethingElseMayHold()
+    {
+        // h is read by an Identity (which hands out the same tensor), w1 is a constant and x a feed: none of them
+        // is the run's own product, so disposing the results leaves them usable.
+        var random = new Random(3);
+        var session = new GraphSession(GraphImporter.Import(Graph(
+            Placeholder("x", DType.Float32), Const("w1", Tensor.FromArray<float>([.. Enumerable.Range(0, Width * Width).Select(_ => random.NextSingle())], Width, Width)),
+            Node("h", "MatMul", ["x", "w1"], F32), Node("same", "Identity", ["h"], F32))));
+        var x = Tensor.FromArray<float>(Input(4), Batch, Width);
+        var results = session.Run(new Dictionary<string, Tensor> { ["x"] = x }, ["h", "same", "w1", "x"]);
+        float[] h = results[0].ToArray<float>();
+        results.Dispose();
+        Assert.Equal(h, results[0].ToArray<float>());
+        Assert.Equal(h, results[1].ToArray<float>());
+        Assert.Equal(Width * Width, results[2].ToArray<float>().Length);
+        Assert.Same(x, results[3]);
+        Assert.Equal(Batch * Width, x.ToArray<float>().Length);
+    }
+
+    [Fact]
     public void ConcurrentRunsOfOnePlanDoNotShareBuffers()
     {
         var (session, w1, w2) = TwoLayers();

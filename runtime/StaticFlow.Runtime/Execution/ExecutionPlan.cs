@@ -30,6 +30,12 @@ internal sealed class ExecutionPlan
     /// <summary>Storage of intermediate products reused from run to run.</summary>
     public BufferPool Buffers { get; } = new();
 
+    /// <summary>
+    /// For each fetch, whether its storage may go back to <see cref="Buffers"/> when the run's results are disposed:
+    /// the same rule as for recycled intermediates, except that the caller's Dispose marks the last read.
+    /// </summary>
+    public required bool[] ReturnableFetches { get; init; }
+
     /// <summary>Ops whose kernels only read their inputs (the output is new storage), so an input may be recycled after them.</summary>
     private static readonly HashSet<string> ReadOnlyConsumers = new(StringComparer.Ordinal)
     {
@@ -117,10 +123,12 @@ internal sealed class ExecutionPlan
 
             steps.Add(new PlanStep(node, kernel, inputSlots, slotBase[n], outputFed, LastUses(inputSlots, uses, pinned, constants), device));
         }
-        MarkRecyclable(steps, pinned, feedSlots);
+        var fresh = FreshProducts(steps, feedSlots);
+        MarkRecyclable(steps, fresh, pinned);
         return new ExecutionPlan
         {
             Steps = steps, SlotCount = slots, Constants = constants, FeedSlots = feedSlots, FetchSlots = fetchSlots,
+            ReturnableFetches = [.. fetchSlots.Select(fresh.Contains)],
             FoldedNodes = folded, CrossDeviceEdges = crossDevice, FusedNodes = fusedAway.Count,
         };
     }
@@ -188,11 +196,11 @@ internal sealed class ExecutionPlan
     }
 
     /// <summary>
-    /// Recycling is safe for an output that a product step made in storage of its own (MatMul, or the fused
-    /// MatMul+BiasAdd+Relu) when every step reading it only reads (no view, identity or variable keeps it) and it is
-    /// neither fetched nor fed: after its last read nothing can reference the storage.
+    /// Outputs that a product step made in storage of its own (MatMul, or the fused MatMul+BiasAdd+Relu), that are
+    /// not fed, and that every step reading them only reads (no view, identity or variable keeps them): once their
+    /// last reader is done, nothing else can reference the storage.
     /// </summary>
-    private static void MarkRecyclable(List<PlanStep> steps, HashSet<int> pinned, int[] feedSlots)
+    private static HashSet<int> FreshProducts(List<PlanStep> steps, int[] feedSlots)
     {
         var fresh = new HashSet<int>(steps.Where(s => s.Kernel is FusedMatMulKernel || s.Node.Op is "MatMul" or "BatchMatMulV2").Select(s => s.OutputSlot));
         var onlyRead = new Dictionary<int, bool>();
@@ -201,7 +209,14 @@ internal sealed class ExecutionPlan
             bool reads = step.Kernel is FusedMatMulKernel || ReadOnlyConsumers.Contains(step.Node.Op);
             foreach (int slot in step.InputSlots) onlyRead[slot] = onlyRead.GetValueOrDefault(slot, true) && reads;
         }
-        fresh.RemoveWhere(slot => pinned.Contains(slot) || feedSlots.Contains(slot) || !onlyRead.GetValueOrDefault(slot, false));
+        fresh.RemoveWhere(slot => feedSlots.Contains(slot) || !onlyRead.GetValueOrDefault(slot, true));
+        return fresh;
+    }
+
+    /// <summary>Fresh products that are not fetched go back to the pool after their last read in the run.</summary>
+    private static void MarkRecyclable(List<PlanStep> steps, HashSet<int> fresh, HashSet<int> pinned)
+    {
+        fresh = [.. fresh.Where(slot => !pinned.Contains(slot))];
         for (int i = 0; i < steps.Count; i++)
             if (steps[i].ReleaseAfter.Any(fresh.Contains))
                 steps[i] = steps[i] with { RecycleAfter = [.. steps[i].ReleaseAfter.Where(fresh.Contains)] };

@@ -68,14 +68,17 @@ public sealed class GraphSession
         return new PlanStatistics(plan.Steps.Count, plan.FoldedNodes, plan.FusedNodes, plan.CrossDeviceEdges);
     }
 
-    /// <summary>Runs the graph and returns the fetched tensors in order.</summary>
+    /// <summary>
+    /// Runs the graph and returns the fetched tensors in order. Disposing the results (optional) lets the next run
+    /// reuse the storage of fetched products instead of allocating it again.
+    /// </summary>
     /// <param name="feeds">Tensors by name (<c>x:0</c>) that replace their producers.</param>
     /// <param name="fetches">Tensors to return.</param>
     /// <param name="targets">Nodes to run for their effects (e.g. <c>save/restore_all</c>).</param>
     /// <param name="cancellation">Cancels between nodes.</param>
     /// <exception cref="FeedException">A name is unknown, or a feed's dtype or shape does not fit.</exception>
     /// <exception cref="GraphException">A node failed; the message names it.</exception>
-    public IReadOnlyList<Tensor> Run(IReadOnlyDictionary<string, Tensor>? feeds, IReadOnlyList<string> fetches, IReadOnlyList<string>? targets = null, CancellationToken cancellation = default)
+    public RunResults Run(IReadOnlyDictionary<string, Tensor>? feeds, IReadOnlyList<string> fetches, IReadOnlyList<string>? targets = null, CancellationToken cancellation = default)
     {
         feeds ??= new Dictionary<string, Tensor>();
         targets ??= [];
@@ -96,7 +99,7 @@ public sealed class GraphSession
         var tensors = new Tensor[results.Length];
         for (int i = 0; i < results.Length; i++)
             tensors[i] = results[i].Tensor ?? results[i].Variable?.Read() ?? throw new FeedException($"Fetch '{fetches[i]}' produced no value.");
-        return tensors;
+        return new RunResults(tensors, plan.ReturnableFetches, plan.Buffers);
     }
 
     private ExecutionPlan GetPlan(Edge[] feeds, Edge[] fetches, int[] targets)

@@ -16,8 +16,9 @@ public sealed class Tensor
     /// <summary>The largest tensor storage this runtime allocates (a single .NET array).</summary>
     public const long MaxStorageBytes = 0x7FFFFFC7;
 
-    private readonly byte[]? _bytes;
+    private byte[]? _bytes;
     private readonly byte[][]? _strings;
+    private bool _detached;
 
     private Tensor(DType dtype, TensorShape shape, byte[]? bytes, byte[][]? strings)
     {
@@ -53,8 +54,21 @@ public sealed class Tensor
         return new Tensor(dtype, shape, new byte[CheckedCount(shape, dtype.SizeOf()) * dtype.SizeOf()], null);
     }
 
-    /// <summary>The numeric storage itself (null for strings), for the executor's buffer reuse.</summary>
+    /// <summary>The numeric storage itself (null for strings, or once detached), for the executor's buffer reuse.</summary>
     internal byte[]? Storage => _bytes;
+
+    /// <summary>
+    /// Gives up the storage (it is going back to a buffer pool): from now on every access to the elements throws
+    /// <see cref="ObjectDisposedException"/> instead of showing another run's values.
+    /// </summary>
+    internal void DetachStorage()
+    {
+        _detached = true;
+        _bytes = null;
+    }
+
+    private ObjectDisposedException Detached() =>
+        new(nameof(Tensor), $"This {DType.Name()}{Shape} tensor was fetched by a run whose results were disposed; its storage went back to the session.");
 
     /// <summary>Allocates storage for <paramref name="shape"/> without clearing it, reusing a buffer of <paramref name="pool"/> when one fits.</summary>
     internal static Tensor Uninitialized(DType dtype, TensorShape shape, Execution.BufferPool? pool)
@@ -108,13 +122,13 @@ public sealed class Tensor
     public Span<T> AsSpan<T>() where T : unmanaged
     {
         if (_bytes is null || DTypes.Of<T>() != DType)
-            throw new InvalidOperationException($"A {DType.Name()} tensor cannot be viewed as {typeof(T).Name}.");
+            throw _detached ? Detached() : new InvalidOperationException($"A {DType.Name()} tensor cannot be viewed as {typeof(T).Name}.");
         return MemoryMarshal.Cast<byte, T>(_bytes.AsSpan());
     }
 
     /// <summary>The raw little-endian bytes of a numeric tensor, without copying.</summary>
     public Span<byte> AsBytes() =>
-        _bytes ?? throw new InvalidOperationException("A string tensor has no contiguous byte storage; use Strings.");
+        _bytes ?? throw (_detached ? Detached() : new InvalidOperationException("A string tensor has no contiguous byte storage; use Strings."));
 
     /// <summary>The elements of a string tensor.</summary>
     public ReadOnlySpan<byte[]> Strings =>
@@ -162,6 +176,7 @@ public sealed class Tensor
     /// <summary>True when dtype, shape and every element's bytes are equal.</summary>
     public bool ContentEquals(Tensor other)
     {
+        if (_detached || other._detached) throw Detached();
         if (DType != other.DType || !Shape.Equals(other.Shape)) return false;
         if (_strings is not null)
         {
@@ -195,9 +210,9 @@ public sealed class Tensor
         count <= MaxStorageBytes / Math.Max(dtype == DType.String ? 8 : dtype.SizeOf(), 1);
 
     /// <summary>The same elements under another shape of equal element count, sharing storage (Reshape, Squeeze, ExpandDims).</summary>
-    internal Tensor WithShape(TensorShape shape) => new(DType, shape, _bytes, _strings);
+    internal Tensor WithShape(TensorShape shape) => _detached ? throw Detached() : new(DType, shape, _bytes, _strings);
 
-    internal byte[]? RawBytes => _bytes;
+    internal byte[]? RawBytes => _detached ? throw Detached() : _bytes;
 
     internal byte[][]? RawStrings => _strings;
 
