@@ -45,6 +45,10 @@ public class SgemmTests
     [InlineData(97, 45, 1000, 1, false, true)]
     [InlineData(13, 70, 600, 2, true, true)]
     [InlineData(7, 33, 0, 1, true, true)]
+    [InlineData(7, 64, 300, 2, true, false)]   // a last single row read in place
+    [InlineData(1, 64, 5, 1, false, false)]    // K shorter than the row kernel's unrolling
+    [InlineData(200, 64, 100, 2, false, true)] // rows in MC-row chunks shared by two threads
+    [InlineData(2000, 40, 64, 2, true, false)] // many row chunks, edge columns
     public void PrepackedProductsMatchADoubleReference(int m, int n, int k, int threads, bool withBias, bool relu)
     {
         var random = new Random(m * 31 + n);

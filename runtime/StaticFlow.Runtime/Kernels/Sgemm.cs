@@ -66,6 +66,7 @@ internal sealed class PackedMatrix
 /// scalar loop). Large products are split across cores by rows or by columns of C, whichever leaves each core
 /// the smaller operand to read whole.
 /// </summary>
+[SkipLocalsInit] // the stack tiles are always written before they are read
 internal static unsafe class Sgemm
 {
     internal const int KC = 256;
@@ -191,17 +192,57 @@ internal static unsafe class Sgemm
             bool byRows = m >= threads * MR * 2 && m >= n;
             int unit = byRows ? MR : b.NR, extent = byRows ? m : n;
             int units = (extent + unit - 1) / unit;
-            threads = Math.Min(threads, units);
+            // The split is in chunks, each thread owning a contiguous run of them (the same columns of a weight
+            // matrix every time, so each core keeps its share in its own L2); a thread done with its own chunks
+            // takes the remaining chunks of the others, so a core that is late (a shared machine's vCPU is not
+            // always there) delays only the chunk it is in. Rows go in MC-row chunks, the unit of A's blocking.
+            int chunkUnits = byRows ? MC / MR : Math.Max(1, units / (threads * 4));
+            int chunks = (units + chunkUnits - 1) / chunkUnits;
+            threads = Math.Min(threads, chunks);
+            var next = new ChunkCounters(threads, chunks);
             void Part(int t)
             {
-                int start = (int)((long)units * t / threads) * unit;
-                int end = Math.Min(extent, (int)((long)units * (t + 1) / threads) * unit);
-                if (start >= end) return;
-                if (byRows) job.Run(start, end, 0, n);
-                else job.Run(0, m, start, end);
+                for (int v = 0; v < threads; v++)
+                {
+                    int owner = (t + v) % threads;
+                    for (int chunk = next.Claim(owner); chunk >= 0; chunk = next.Claim(owner))
+                    {
+                        int start = chunk * chunkUnits * unit, end = Math.Min(extent, (chunk + 1) * chunkUnits * unit);
+                        if (byRows) job.Run(start, end, 0, n);
+                        else job.Run(0, m, start, end);
+                    }
+                }
             }
             if (UseWorkerTeam) WorkerTeam.Shared.Run(threads, Part);
             else Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Part);
+        }
+    }
+
+    /// <summary>For each thread, the next unclaimed chunk of its own contiguous run (counters a cache line apart).</summary>
+    private sealed class ChunkCounters
+    {
+        private const int Stride = 16;
+        private readonly int[] _next;
+        private readonly int[] _end;
+
+        public ChunkCounters(int threads, int chunks)
+        {
+            _next = new int[threads * Stride];
+            _end = new int[threads];
+            for (int t = 0; t < threads; t++)
+            {
+                _next[t * Stride] = (int)((long)chunks * t / threads);
+                _end[t] = (int)((long)chunks * (t + 1) / threads);
+            }
+        }
+
+        /// <summary>Claims the next chunk of <paramref name="owner"/>'s run, or returns -1 when none is left.</summary>
+        public int Claim(int owner)
+        {
+            ref int next = ref _next[owner * Stride];
+            if (Volatile.Read(ref next) >= _end[owner]) return -1;
+            int chunk = Interlocked.Increment(ref next) - 1;
+            return chunk < _end[owner] ? chunk : -1;
         }
     }
 
@@ -227,7 +268,8 @@ internal static unsafe class Sgemm
             float[] aPack = t_aPack is { Length: >= KC * (MC + MR) } existing ? existing : (t_aPack = GC.AllocateUninitializedArray<float>(KC * (MC + MR), pinned: true));
             float* tile = stackalloc float[MR * 32];
             // A row-major A is read in place: its rows are already contiguous along k, so the micro-kernel broadcasts
-            // from six row pointers. Only a transposed A, and the partial panel of fewer than MR rows, are packed.
+            // from six row pointers. Only a transposed A, and a partial panel of fewer than MR rows, are packed; a
+            // single row (a batch of one) is read in place too unless an edge tile needs its zero-padded panel.
             bool direct = !transA;
             fixed (float* ap = aPack)
             {
@@ -239,8 +281,9 @@ internal static unsafe class Sgemm
                     {
                         int mc = Math.Min(MC, i1 - ic);
                         int fullRows = mc / MR * MR;
+                        bool packPartial = fullRows < mc && (mc - fullRows > 1 || (j1 - j0) % nr != 0);
                         if (!direct) PackA(ic, mc, pc, kc, ap);
-                        else if (fullRows < mc) PackA(ic + fullRows, mc - fullRows, pc, kc, ap + (fullRows / MR) * kc * MR);
+                        else if (packPartial) PackA(ic + fullRows, mc - fullRows, pc, kc, ap + (fullRows / MR) * kc * MR);
                         for (int jr = j0; jr < j1; jr += nr)
                         {
                             int nPart = Math.Min(nr, j1 - jr);
@@ -249,12 +292,12 @@ internal static unsafe class Sgemm
                             for (int ir = 0; ir < mc; ir += MR)
                             {
                                 int mPart = Math.Min(MR, mc - ir);
-                                bool inPlace = direct && mPart == MR;
+                                bool inPlace = direct && (mPart == MR || !packPartial);
                                 float* aPanel = inPlace ? a + (long)(ic + ir) * lda + pc : ap + (ir / MR) * kc * MR;
                                 int rowStride = inPlace ? lda : 1, step = inPlace ? 1 : MR;
                                 float* cTile = c + (long)(ic + ir) * ldc + jr;
                                 if (mPart == MR && nPart == nr) MicroKernel(kc, aPanel, rowStride, step, bPanel, cTile, ldc, nr, finish);
-                                else if (mPart == 1 && nPart == nr) RowKernel(kc, aPanel, bPanel, cTile, nr, finish);
+                                else if (mPart == 1 && nPart == nr) RowKernel(kc, aPanel, step, bPanel, cTile, nr, finish);
                                 else
                                 {
                                     // Edge tile: compute a full tile into scratch, finish only the valid part.
@@ -362,24 +405,25 @@ internal static unsafe class Sgemm
     }
 
     /// <summary>
-    /// C[1×nr] += Apanel row 0 · Bpanel: the one-row case (a batch of one), which the 6-row tile would compute
-    /// six times over. Four interleaved accumulator pairs hide the FMA latency.
+    /// C[1×nr] (+)= a · Bpanel for one row of A whose element p is at a[p·step] (a packed panel: step MR; the row
+    /// in place: step 1): the one-row case (a batch of one), which the 6-row tile would compute six times over.
+    /// Four interleaved accumulator pairs hide the FMA latency.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowKernel(int kc, float* a, float* b, float* c, int nr, Finish finish)
+    private static void RowKernel(int kc, float* a, int step, float* b, float* c, int nr, Finish finish)
     {
         if (nr == 32 && Vector512.IsHardwareAccelerated)
         {
             Vector512<float> s0 = default, s1 = default, t0 = default, t1 = default, u0 = default, u1 = default, v0 = default, v1 = default;
             int p = 0;
-            for (; p + 4 <= kc; p += 4, a += 4 * MR, b += 4 * 32)
+            for (; p + 4 <= kc; p += 4, a += 4 * step, b += 4 * 32)
             {
                 var a0 = Vector512.Create(a[0]); s0 = Vector512.FusedMultiplyAdd(a0, Vector512.Load(b), s0); s1 = Vector512.FusedMultiplyAdd(a0, Vector512.Load(b + 16), s1);
-                var a1 = Vector512.Create(a[MR]); t0 = Vector512.FusedMultiplyAdd(a1, Vector512.Load(b + 32), t0); t1 = Vector512.FusedMultiplyAdd(a1, Vector512.Load(b + 48), t1);
-                var a2 = Vector512.Create(a[2 * MR]); u0 = Vector512.FusedMultiplyAdd(a2, Vector512.Load(b + 64), u0); u1 = Vector512.FusedMultiplyAdd(a2, Vector512.Load(b + 80), u1);
-                var a3 = Vector512.Create(a[3 * MR]); v0 = Vector512.FusedMultiplyAdd(a3, Vector512.Load(b + 96), v0); v1 = Vector512.FusedMultiplyAdd(a3, Vector512.Load(b + 112), v1);
+                var a1 = Vector512.Create(a[step]); t0 = Vector512.FusedMultiplyAdd(a1, Vector512.Load(b + 32), t0); t1 = Vector512.FusedMultiplyAdd(a1, Vector512.Load(b + 48), t1);
+                var a2 = Vector512.Create(a[2 * step]); u0 = Vector512.FusedMultiplyAdd(a2, Vector512.Load(b + 64), u0); u1 = Vector512.FusedMultiplyAdd(a2, Vector512.Load(b + 80), u1);
+                var a3 = Vector512.Create(a[3 * step]); v0 = Vector512.FusedMultiplyAdd(a3, Vector512.Load(b + 96), v0); v1 = Vector512.FusedMultiplyAdd(a3, Vector512.Load(b + 112), v1);
             }
-            for (; p < kc; p++, a += MR, b += 32)
+            for (; p < kc; p++, a += step, b += 32)
             {
                 var a0 = Vector512.Create(a[0]);
                 s0 = Vector512.FusedMultiplyAdd(a0, Vector512.Load(b), s0);
@@ -390,7 +434,7 @@ internal static unsafe class Sgemm
         }
         float* sums = stackalloc float[nr];
         new Span<float>(sums, nr).Clear();
-        for (int p = 0; p < kc; p++, a += MR, b += nr)
+        for (int p = 0; p < kc; p++, a += step, b += nr)
         {
             float av = a[0];
             for (int j = 0; j < nr; j++) sums[j] += av * b[j];

@@ -8,6 +8,9 @@ namespace StaticFlow.Kernels;
 /// thread pool: after a job, workers spin for a short while before they sleep, so the next job of a graph (the
 /// next layer, microseconds later) starts on every core at once instead of waiting for the thread pool to wake a
 /// thread. One job runs at a time; a caller that finds the team busy runs its job on its own thread.
+/// A part that no worker has started by the time the caller is done with its own is taken back and run by the
+/// caller: on a shared machine a worker's core can be away for milliseconds, and waiting for it would cost more
+/// than the part itself (together with <see cref="Sgemm"/>'s chunk stealing, a late core only slows its own share).
 /// </summary>
 internal sealed class WorkerTeam
 {
@@ -17,10 +20,13 @@ internal sealed class WorkerTeam
     private readonly Worker[] _workers;
     private readonly Lock _gate = new();
     private Action<int>? _job;
-    private int _participants;
     private int _pending;
     private long _generation;
     private ExceptionDispatchInfo? _failure;
+
+    // Per worker and job: who runs its part. A worker claims it (Waiting -> Started) before running it; the caller
+    // takes back a part still Waiting (-> Revoked) and runs it itself. Exactly one of them wins.
+    private const int Waiting = 0, Started = 1, Revoked = 2;
 
     private WorkerTeam(int workers)
     {
@@ -44,8 +50,8 @@ internal sealed class WorkerTeam
             int helpers = Math.Min(parts - 1, _workers.Length);
             _job = job;
             _failure = null;
-            _participants = helpers;
             Volatile.Write(ref _pending, helpers);
+            for (int w = 0; w < _workers.Length; w++) Volatile.Write(ref _workers[w].State, w < helpers ? Waiting : Revoked);
             Interlocked.Increment(ref _generation);
             for (int w = 0; w < helpers; w++) _workers[w].Wake();
             try
@@ -53,11 +59,21 @@ internal sealed class WorkerTeam
                 job(0);
                 // Parts beyond the workers (more parts than cores) run here too.
                 for (int i = helpers + 1; i < parts; i++) job(i);
+                // Then every part whose worker has not started yet.
+                for (int w = 0; w < helpers; w++)
+                {
+                    if (Interlocked.CompareExchange(ref _workers[w].State, Revoked, Waiting) != Waiting) continue;
+                    Interlocked.Decrement(ref _pending);
+                    job(w + 1);
+                }
             }
             catch (Exception e)
             {
-                // Recorded, not thrown yet: the workers must finish this job before the team takes another.
+                // Recorded, not thrown yet: the workers must finish this job before the team takes another. Parts
+                // still waiting are taken back unrun (the job has failed).
                 _failure = ExceptionDispatchInfo.Capture(e);
+                for (int w = 0; w < helpers; w++)
+                    if (Interlocked.CompareExchange(ref _workers[w].State, Revoked, Waiting) == Waiting) Interlocked.Decrement(ref _pending);
             }
             var spin = new SpinWait();
             while (Volatile.Read(ref _pending) > 0) spin.SpinOnce(sleep1Threshold: -1);
@@ -76,6 +92,9 @@ internal sealed class WorkerTeam
         private readonly int _index;
         private readonly SemaphoreSlim _wake = new(0);
         private int _sleeping;
+
+        /// <summary>Waiting, Started or Revoked: who runs this worker's part of the current job.</summary>
+        public int State;
 
         public Worker(WorkerTeam team, int index)
         {
@@ -111,7 +130,8 @@ internal sealed class WorkerTeam
                     started = Stopwatch.GetTimestamp();
                 }
                 seen = Volatile.Read(ref _team._generation);
-                if (_index > _team._participants) continue;
+                // The caller may have taken the part back already (or this worker has no part in this job).
+                if (Interlocked.CompareExchange(ref State, Started, Waiting) != Waiting) continue;
                 try { _team._job!(_index); }
                 catch (Exception e) { _team._failure = ExceptionDispatchInfo.Capture(e); }
                 finally { Interlocked.Decrement(ref _team._pending); }
