@@ -195,8 +195,10 @@ internal static unsafe class Sgemm
             // The split is in chunks, each thread owning a contiguous run of them (the same columns of a weight
             // matrix every time, so each core keeps its share in its own L2); a thread done with its own chunks
             // takes the remaining chunks of the others, so a core that is late (a shared machine's vCPU is not
-            // always there) delays only the chunk it is in. Rows go in MC-row chunks, the unit of A's blocking.
-            int chunkUnits = byRows ? MC / MR : Math.Max(1, units / (threads * 4));
+            // always there) delays only the chunk it is in. Rows go in chunks of at most MC rows (the unit of A's
+            // blocking), at least two per thread so that mid-sized products split evenly (256 rows: 4 x 66, not
+            // 96 + 96 + 64 over two cores).
+            int chunkUnits = byRows ? Math.Min(MC / MR, (units + threads * 2 - 1) / (threads * 2)) : Math.Max(1, units / (threads * 4));
             int chunks = (units + chunkUnits - 1) / chunkUnits;
             threads = Math.Min(threads, chunks);
             var next = new ChunkCounters(threads, chunks);
