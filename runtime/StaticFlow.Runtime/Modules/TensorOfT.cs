@@ -41,17 +41,32 @@ public sealed class Tensor<T> where T : unmanaged
     /// <summary>A scalar tensor, so that <c>x * 2f</c> reads naturally.</summary>
     public static implicit operator Tensor<T>(T value) => Scalar(value);
 
-#pragma warning disable CS1591 // The operators are documented on the class.
+/// <summary>Elementwise x + y with broadcasting (<c>Add</c>).</summary>
     public static Tensor<T> operator +(Tensor<T> x, Tensor<T> y) => Ops.Add(x, y);
+
+    /// <summary>Elementwise x - y with broadcasting (<c>Sub</c>).</summary>
     public static Tensor<T> operator -(Tensor<T> x, Tensor<T> y) => Ops.Sub(x, y);
+
+    /// <summary>Elementwise x * y with broadcasting (<c>Mul</c>).</summary>
     public static Tensor<T> operator *(Tensor<T> x, Tensor<T> y) => Ops.Mul(x, y);
+
+    /// <summary>Elementwise x / y with broadcasting (<c>RealDiv</c>).</summary>
     public static Tensor<T> operator /(Tensor<T> x, Tensor<T> y) => Ops.Div(x, y);
+
+    /// <summary>Elementwise -x (<c>Neg</c>).</summary>
     public static Tensor<T> operator -(Tensor<T> x) => Ops.Neg(x);
+
+    /// <summary>Elementwise x &lt; y with broadcasting (<c>Less</c>).</summary>
     public static Tensor<bool> operator <(Tensor<T> x, Tensor<T> y) => Ops.Less(x, y);
+
+    /// <summary>Elementwise x &gt; y with broadcasting (<c>Greater</c>).</summary>
     public static Tensor<bool> operator >(Tensor<T> x, Tensor<T> y) => Ops.Greater(x, y);
+
+    /// <summary>Elementwise x &lt;= y with broadcasting (<c>LessEqual</c>).</summary>
     public static Tensor<bool> operator <=(Tensor<T> x, Tensor<T> y) => Ops.LessEqual(x, y);
+
+    /// <summary>Elementwise x &gt;= y with broadcasting (<c>GreaterEqual</c>).</summary>
     public static Tensor<bool> operator >=(Tensor<T> x, Tensor<T> y) => Ops.GreaterEqual(x, y);
-#pragma warning restore CS1591
 
     /// <summary>
     /// The truth of a scalar <c>Tensor&lt;bool&gt;</c>, so that <c>if (Ops.Sum(x, [0]) &gt; 1f)</c> and <c>?:</c> read
