@@ -62,7 +62,14 @@ public sealed class CheckpointReader : IDisposable
         if (File.Exists(path + ".index")) return path;
         if (Directory.Exists(path))
         {
-            if (CheckpointStateFile.LatestCheckpoint(path) is { } latest) return latest;
+            if (CheckpointStateFile.Read(path) is { ModelCheckpointPath.Length: > 0 } state)
+            {
+                string latest = CheckpointStateFile.Resolve(path, state.ModelCheckpointPath);
+                if (File.Exists(BundleFiles.IndexPath(latest))) return latest;
+                // Opening some other .index here would show the wrong checkpoint without a word.
+                throw new StaticFlowFormatException(Path.Combine(path, CheckpointStateFile.FileName),
+                    $"the state file names checkpoint '{state.ModelCheckpointPath}' as the latest, but {BundleFiles.IndexPath(latest)} does not exist; pass a checkpoint prefix to open another one");
+            }
             string savedModelVariables = Path.Combine(path, "variables", "variables");
             if (File.Exists(savedModelVariables + ".index")) return savedModelVariables;
             string[] indexes = Directory.GetFiles(path, "*.index");

@@ -41,8 +41,19 @@ public static class AtomicFile
     public static void WriteAllText(string path, string text) =>
         WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
 
-    internal static void TryDelete(string path)
+    /// <summary>Deletes a file, returning false instead of throwing when it cannot be deleted.</summary>
+    internal static bool TryDelete(string path)
     {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        try
+        {
+            if (!File.Exists(path)) return false;
+            File.Delete(path);
+            return true;
+        }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
     }
+
+    /// <summary>True for a name <see cref="TemporaryPathFor"/> made (a file being written, or left by a crash).</summary>
+    internal static bool IsTemporaryName(string fileName) => fileName.Contains(".tempstate", StringComparison.Ordinal);
 }

@@ -12,6 +12,20 @@ public static class BundleFiles
     public static string DataPath(string prefix, int shard, int shardCount) =>
         string.Create(CultureInfo.InvariantCulture, $"{prefix}.data-{shard:D5}-of-{shardCount:D5}");
 
+    /// <summary>
+    /// Parses the part of a data shard's file name after the prefix (<c>.data-00000-of-00001</c>) into its shard
+    /// and shard count.
+    /// </summary>
+    public static bool TryParseDataSuffix(string suffix, out int shard, out int shardCount)
+    {
+        shard = shardCount = 0;
+        // ".data-" + 5 digits + "-of-" + 5 digits, exactly as DataPath writes it.
+        if (suffix.Length != 20 || !suffix.StartsWith(".data-", StringComparison.Ordinal) || suffix.AsSpan(11, 4) is not "-of-")
+            return false;
+        return int.TryParse(suffix.AsSpan(6, 5), NumberStyles.None, CultureInfo.InvariantCulture, out shard)
+            && int.TryParse(suffix.AsSpan(15, 5), NumberStyles.None, CultureInfo.InvariantCulture, out shardCount);
+    }
+
     /// <summary>Every file of a bundle with <paramref name="shardCount"/> shards, index first.</summary>
     public static IEnumerable<string> AllPaths(string prefix, int shardCount)
     {

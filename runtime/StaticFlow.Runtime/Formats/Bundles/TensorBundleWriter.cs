@@ -10,15 +10,22 @@ using StaticFlow.Tensors;
 namespace StaticFlow.Formats.Bundles;
 
 /// <summary>
-/// Writes a single-shard TensorFlow tensor bundle (<c>PREFIX.index</c> + <c>PREFIX.data-00000-of-00001</c>)
-/// that TensorFlow's <c>BundleReader</c> reads. Files are written under temporary names and renamed only by
-/// <see cref="Finish"/>: data first, index last, so an interrupted save never leaves a readable index
-/// pointing at missing data.
+/// Writes a TensorFlow tensor bundle (<c>PREFIX.index</c> + <c>PREFIX.data-00000-of-00001</c>) that TensorFlow's
+/// <c>BundleReader</c> reads, crash-safe even over an existing bundle at the same prefix.
 /// </summary>
+/// <remarks>
+/// Files are written under temporary names and published only by <see cref="Finish"/>: data first, index last.
+/// The rename of the index is the single commit point. A reader finds the data through the index's shard count
+/// (<c>PREFIX.data-NNNNN-of-COUNT</c>), so when a bundle already lives at the prefix the new one is written with
+/// another shard count (two shards, the second empty, as a sharded <c>tf.compat.v1.train.Saver</c> writes, then
+/// one again): its data never replaces the files the old index points at. A crash at any moment leaves either
+/// the old bundle or the new one whole; the data files of the bundle that lost are deleted after the switch,
+/// and <see cref="DeleteStaleFiles"/> removes any that a crash left behind.
+/// </remarks>
 public sealed class TensorBundleWriter : IDisposable
 {
     private readonly SortedDictionary<byte[], BundleEntryProto> _entries = new(ByteOrder.Instance);
-    private readonly string _dataPath;
+    private readonly int _shardCount;
     private readonly string _dataTemp;
     private FileStream? _data;
     private long _offset;
@@ -38,8 +45,8 @@ public sealed class TensorBundleWriter : IDisposable
         _indexCompression = indexCompression;
         string? directory = Path.GetDirectoryName(Path.GetFullPath(prefix));
         if (directory is not null) Directory.CreateDirectory(directory);
-        _dataPath = BundleFiles.DataPath(prefix, 0, 1);
-        _dataTemp = AtomicFile.TemporaryPathFor(_dataPath);
+        _shardCount = ShardCountBesides(prefix);
+        _dataTemp = AtomicFile.TemporaryPathFor(BundleFiles.DataPath(prefix, 0, _shardCount));
         _data = new FileStream(_dataTemp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
     }
 
@@ -72,21 +79,29 @@ public sealed class TensorBundleWriter : IDisposable
         _entries.Add(key, entry);
     }
 
-    /// <summary>Flushes the data to disk and publishes the data shard, then the index.</summary>
+    /// <summary>The number of data shards this bundle is written with: 1, or 2 when replacing a one-shard bundle.</summary>
+    public int ShardCount => _shardCount;
+
+    /// <summary>
+    /// Flushes the data to disk, publishes the data shards under names the current index does not use, then
+    /// switches to the new bundle with one rename of the index, and deletes the replaced bundle's data.
+    /// </summary>
     public void Finish()
     {
         FileStream data = _data ?? throw new ObjectDisposedException(nameof(TensorBundleWriter));
         data.Flush(flushToDisk: true);
         data.Dispose();
         _data = null;
-        File.Move(_dataTemp, _dataPath, overwrite: true);
+        File.Move(_dataTemp, BundleFiles.DataPath(Prefix, 0, _shardCount), overwrite: true);
+        for (int shard = 1; shard < _shardCount; shard++)
+            AtomicFile.WriteAllBytes(BundleFiles.DataPath(Prefix, shard, _shardCount), []);
 
         AtomicFile.Write(BundleFiles.IndexPath(Prefix), stream =>
         {
             var table = new TableWriter(stream, compression: _indexCompression);
             var header = new BundleHeaderProto
             {
-                NumShards = 1,
+                NumShards = _shardCount,
                 Endianness = BundleHeaderProto.Types.Endianness.Little,
                 Version = new VersionDef { Producer = TensorBundleReader.FormatVersion },
             };
@@ -95,6 +110,51 @@ public sealed class TensorBundleWriter : IDisposable
             table.Finish();
         });
         _finished = true;
+        DeleteStaleFiles(Prefix);
+    }
+
+    /// <summary>
+    /// Deletes the files at <paramref name="prefix"/> that its index does not use: data shards of another shard
+    /// count and temporaries (<c>*.tempstate*</c>) that a crashed save left. Without a readable index, only
+    /// temporaries are deleted. Returns how many files were deleted.
+    /// </summary>
+    public static int DeleteStaleFiles(string prefix)
+    {
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(prefix));
+        if (directory is null || !Directory.Exists(directory)) return 0;
+        int? liveShards = ReadShardCount(prefix);
+        string stem = Path.GetFileName(prefix);
+        int deleted = 0;
+        foreach (string file in Directory.EnumerateFiles(directory, stem + ".*"))
+        {
+            string rest = Path.GetFileName(file)[stem.Length..];
+            bool stale = IsTemporary(rest)
+                || (liveShards is int count && BundleFiles.TryParseDataSuffix(rest, out _, out int fileShards) && fileShards != count);
+            if (stale && AtomicFile.TryDelete(file)) deleted++;
+        }
+        return deleted;
+    }
+
+    private static bool IsTemporary(string rest) =>
+        (rest.StartsWith(".index.", StringComparison.Ordinal) || rest.StartsWith(".data-", StringComparison.Ordinal))
+        && AtomicFile.IsTemporaryName(rest);
+
+    /// <summary>The shard count for a new bundle at <paramref name="prefix"/>: one the current index does not use.</summary>
+    private static int ShardCountBesides(string prefix) => ReadShardCount(prefix) == 1 ? 2 : 1;
+
+    /// <summary>The shard count the index at <paramref name="prefix"/> declares, or null when there is no readable index.</summary>
+    private static int? ReadShardCount(string prefix)
+    {
+        if (!File.Exists(BundleFiles.IndexPath(prefix))) return null;
+        try
+        {
+            using var reader = TensorBundleReader.Open(prefix);
+            return reader.Header.NumShards;
+        }
+        catch (Exception e) when (e is StaticFlowFormatException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Abandons an unfinished bundle, deleting its temporary files.</summary>
