@@ -22,6 +22,13 @@ public sealed record SessionOptions
 
     /// <summary>Kernels to run with.</summary>
     public KernelRegistry Kernels { get; init; } = KernelRegistry.Standard;
+
+    /// <summary>
+    /// The deepest nesting of function calls (calls, If/While branches) a run may reach; deeper is a
+    /// <see cref="GraphException"/> naming the function, so a function that calls itself fails instead of
+    /// overflowing the stack. Default 100 (Keras models nest a handful).
+    /// </summary>
+    public int MaxCallDepth { get; init; } = 100;
 }
 
 /// <summary>
@@ -113,7 +120,20 @@ public sealed class GraphSession
         [.. targets.Select(t => (Graph.Find(t.TrimStart('^')) ?? throw new FeedException($"The graph has no node '{t}' to run as a target.")).Index)];
 
     /// <summary>Runs the library function <paramref name="name"/> on <paramref name="args"/> and returns its results.</summary>
-    public Value[] CallFunction(string name, Value[] args, CancellationToken cancellation = default)
+    public Value[] CallFunction(string name, Value[] args, CancellationToken cancellation = default) =>
+        CallFunction(name, args, cancellation, callDepth: 1);
+
+    /// <summary>Runs <paramref name="name"/> for the kernel of <paramref name="caller"/>, one call deeper than its frame.</summary>
+    /// <exception cref="GraphException">The call would nest deeper than <see cref="SessionOptions.MaxCallDepth"/>.</exception>
+    internal Value[] CallFunction(string name, Value[] args, RunFrame frame, GraphNode caller)
+    {
+        if (frame.CallDepth >= Options.MaxCallDepth)
+            throw new GraphException(caller.Name, caller.Op,
+                $"calling function '{name}' would nest function calls {frame.CallDepth + 1} deep, past the limit of {Options.MaxCallDepth} (SessionOptions.MaxCallDepth); does the function call itself?");
+        return CallFunction(name, args, frame.Cancellation, frame.CallDepth + 1);
+    }
+
+    private Value[] CallFunction(string name, Value[] args, CancellationToken cancellation, int callDepth)
     {
         var (function, plan) = _functions.GetOrAdd(name, n => new Lazy<(FunctionGraph, ExecutionPlan)>(() =>
         {
@@ -124,7 +144,7 @@ public sealed class GraphSession
         })).Value;
         if (args.Length != function.ArgNodes.Count)
             throw new GraphException(null, name, $"function '{name}' takes {function.ArgNodes.Count} arguments, got {args.Length}");
-        var frame = new RunFrame(this, args, new Value[function.RetvalNodes.Count], cancellation);
+        var frame = new RunFrame(this, args, new Value[function.RetvalNodes.Count], cancellation, callDepth);
         Execute(plan, [], frame);
         return frame.Retvals;
     }

@@ -20,7 +20,7 @@ internal static class FunctionKernels
     /// <summary>A kernel that calls library function <paramref name="function"/> with the node's inputs.</summary>
     internal static IOpKernel Call(string function) => new DelegateKernel(c =>
     {
-        var results = c.Frame.Session.CallFunction(function, Inputs(c, 0), c.Frame.Cancellation);
+        var results = c.Frame.Session.CallFunction(function, Inputs(c, 0), c.Frame, c.Node);
         for (int i = 0; i < results.Length; i++) c.SetOutput(i, results[i]);
     });
 
@@ -30,7 +30,7 @@ internal static class FunctionKernels
         return new DelegateKernel(c =>
         {
             string branch = Truth(c.Input(0)) ? thenBranch : elseBranch;
-            var results = c.Frame.Session.CallFunction(branch, Inputs(c, 1), c.Frame.Cancellation);
+            var results = c.Frame.Session.CallFunction(branch, Inputs(c, 1), c.Frame, c.Node);
             for (int i = 0; i < results.Length; i++) c.SetOutput(i, results[i]);
         });
     }
@@ -44,10 +44,10 @@ internal static class FunctionKernels
             while (true)
             {
                 c.Frame.Cancellation.ThrowIfCancellationRequested();
-                var test = c.Frame.Session.CallFunction(cond, state, c.Frame.Cancellation);
+                var test = c.Frame.Session.CallFunction(cond, state, c.Frame, c.Node);
                 if (test.Length != 1 || test[0].Tensor is null) throw c.Error($"cond function '{cond}' must return one tensor");
                 if (!Truth(test[0].Tensor!)) break;
-                state = c.Frame.Session.CallFunction(body, state, c.Frame.Cancellation);
+                state = c.Frame.Session.CallFunction(body, state, c.Frame, c.Node);
             }
             for (int i = 0; i < state.Length; i++) c.SetOutput(i, state[i]);
         });

@@ -87,8 +87,9 @@ public sealed class KernelContext
 /// <summary>Per-run state: the session's services and, inside a function call, its arguments and results.</summary>
 public sealed class RunFrame
 {
-    internal RunFrame(GraphSession session, Value[] args, Value[] retvals, CancellationToken cancellation)
+    internal RunFrame(GraphSession session, Value[] args, Value[] retvals, CancellationToken cancellation, int callDepth = 0)
     {
+        CallDepth = callDepth;
         Session = session;
         Args = args;
         Retvals = retvals;
@@ -103,6 +104,9 @@ public sealed class RunFrame
 
     /// <summary>Function results (empty outside a function).</summary>
     public Value[] Retvals { get; }
+
+    /// <summary>How many function calls deep this frame runs (0 for the top-level graph).</summary>
+    public int CallDepth { get; }
 
     /// <summary>Cancels the run.</summary>
     public CancellationToken Cancellation { get; }

@@ -136,8 +136,11 @@ public sealed class Signature
 
     /// <summary>Runs the signature.</summary>
     /// <param name="inputs">One tensor per input key.</param>
+    /// <param name="cancellation">Checked between nodes and in every loop iteration; cancelling ends the run with
+    /// an <see cref="OperationCanceledException"/>. Pass a token from a <see cref="CancellationTokenSource"/> with a
+    /// timeout for a deadline.</param>
     /// <exception cref="FeedException">An input is unknown, missing, or of the wrong dtype or shape; the message names the signature and input.</exception>
-    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs)
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, CancellationToken cancellation = default)
     {
         foreach (string name in inputs.Keys)
             if (!Inputs.Any(i => i.Key == name))
@@ -153,7 +156,7 @@ public sealed class Signature
                 throw new FeedException($"signature '{Key}' input '{spec.Key}' has shape {spec.Shape}, got {tensor.Shape}");
             feeds[spec.TensorName] = tensor;
         }
-        var results = _bundle.Session.Run(feeds, [.. Outputs.Select(o => o.TensorName)]);
+        var results = _bundle.Session.Run(feeds, [.. Outputs.Select(o => o.TensorName)], cancellation: cancellation);
         var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         for (int i = 0; i < Outputs.Count; i++) outputs[Outputs[i].Key] = results[i];
         return outputs;

@@ -11,8 +11,11 @@ public sealed class TensorShape : IEquatable<TensorShape>
     private readonly long[] _dims;
 
     /// <summary>A shape with the given dimensions (-1 for unknown).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is below -1, or there are more than <see cref="MaxRank"/>.</exception>
     public TensorShape(params long[] dims)
     {
+        if (dims.Length > MaxRank)
+            throw new ArgumentOutOfRangeException(nameof(dims), dims.Length, $"A shape has at most {MaxRank} dimensions, as in TensorFlow.");
         foreach (long d in dims)
             if (d < -1) throw new ArgumentOutOfRangeException(nameof(dims), d, "A dimension is -1 (unknown) or non-negative.");
         _dims = (long[])dims.Clone();
@@ -89,12 +92,17 @@ public sealed class TensorShape : IEquatable<TensorShape>
         return true;
     }
 
+    /// <summary>The largest rank TensorFlow allows (<c>TensorShape::MaxDimensions()</c>); larger shapes are refused on read.</summary>
+    public const int MaxRank = 254;
+
     /// <summary>Reads a <see cref="TensorShapeProto"/>.</summary>
-    /// <exception cref="FormatException">A dimension is below -1.</exception>
+    /// <exception cref="FormatException">A dimension is below -1 or the rank is above <see cref="MaxRank"/>.</exception>
     public static TensorShape FromProto(TensorShapeProto? proto)
     {
         if (proto is null) return Scalar;
         if (proto.UnknownRank) return UnknownRank;
+        if (proto.Dim.Count > MaxRank)
+            throw new FormatException($"A shape has rank {proto.Dim.Count}; TensorFlow allows at most {MaxRank} dimensions.");
         var dims = new long[proto.Dim.Count];
         for (int i = 0; i < dims.Length; i++)
         {

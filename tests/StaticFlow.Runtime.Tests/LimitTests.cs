@@ -1,0 +1,107 @@
+using Google.Protobuf;
+using System.Diagnostics;
+using StaticFlow.Execution;
+using StaticFlow.Formats.Bundles;
+using StaticFlow.Graphs;
+using StaticFlow.Protos;
+using StaticFlow.Tensors;
+using static StaticFlow.Tests.G;
+
+namespace StaticFlow.Tests;
+
+/// <summary>Hostile graphs and files end in typed errors, never a stack overflow or a run that never ends.</summary>
+public class LimitTests
+{
+    private static OpDef Sig(string name, DataType input, DataType output) => new()
+    {
+        Name = name,
+        InputArg = { new OpDef.Types.ArgDef { Name = "a0", Type = input } },
+        OutputArg = { new OpDef.Types.ArgDef { Name = "out", Type = output } },
+    };
+
+    [Fact]
+    public void AFunctionThatCallsItselfIsAGraphErrorNotAStackOverflow()
+    {
+        var recurse = new FunctionDef
+        {
+            Signature = Sig("recurse", DataType.DtFloat, DataType.DtFloat),
+            NodeDef = { Node("again", "PartitionedCall", ["a0"], ("Tin", Types(DType.Float32)), ("Tout", Types(DType.Float32)), ("f", Func("recurse"))) },
+            Ret = { ["out"] = "again:output:0" },
+        };
+        var graph = Graph(Const("x", Tensor.Scalar(1f)),
+            Node("call", "PartitionedCall", ["x"], ("Tin", Types(DType.Float32)), ("Tout", Types(DType.Float32)), ("f", Func("recurse"))));
+        graph.Library = new FunctionDefLibrary { Function = { recurse } };
+
+        var session = new GraphSession(GraphImporter.Import(graph), new SessionOptions { MaxCallDepth = 40 });
+        var error = Assert.Throws<GraphException>(() => session.Run(null, ["call:0"]));
+        Assert.Equal("again", error.NodeName);
+        Assert.Contains("'recurse'", error.Message);
+        Assert.Contains("limit of 40", error.Message);
+
+        // The default limit is reached well before the stack of a test thread runs out.
+        Assert.Throws<GraphException>(() => new GraphSession(GraphImporter.Import(graph)).Run(null, ["call:0"]));
+    }
+
+    [Fact]
+    public void AWhileLoopThatNeverEndsStopsAtItsDeadline()
+    {
+        var always = new FunctionDef
+        {
+            Signature = Sig("always", DataType.DtFloat, DataType.DtBool),
+            NodeDef = { Const("yes", Tensor.Scalar(true)) },
+            Ret = { ["out"] = "yes:output:0" },
+        };
+        var same = new FunctionDef
+        {
+            Signature = Sig("same", DataType.DtFloat, DataType.DtFloat),
+            NodeDef = { Node("id", "Identity", ["a0"], ("T", Type(DType.Float32))) },
+            Ret = { ["out"] = "id:output:0" },
+        };
+        var graph = Graph(Const("x", Tensor.Scalar(1f)),
+            Node("loop", "StatelessWhile", ["x"], ("T", Types(DType.Float32)), ("cond", Func("always")), ("body", Func("same"))));
+        graph.Library = new FunctionDefLibrary { Function = { always, same } };
+        var session = new GraphSession(GraphImporter.Import(graph));
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var clock = Stopwatch.StartNew();
+        Assert.ThrowsAny<OperationCanceledException>(() => session.Run(null, ["loop:0"], cancellation: deadline.Token));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"cancellation took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void ABundleTensorOfRankAboveTensorFlowsLimitIsAFormatErrorNamingIt()
+    {
+        string prefix = Path.Combine(TempDirectory.Create(), "deep");
+        // Write a valid bundle, then rewrite its entry's shape with 200,000 dimensions of size 1.
+        using (var writer = new TensorBundleWriter(prefix, Formats.Tables.TableCompression.None))
+        {
+            writer.Add("t", Tensor.Scalar(1f));
+            writer.Finish();
+        }
+        var entry = new BundleEntryProto { Dtype = DataType.DtFloat, Shape = new TensorShapeProto(), Size = 4, Crc32C = 0 };
+        for (int i = 0; i < 200_000; i++) entry.Shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = 1 });
+        using (var stream = File.Create(BundleFiles.IndexPath(prefix)))
+        {
+            var table = new Formats.Tables.TableWriter(stream, compression: Formats.Tables.TableCompression.None);
+            table.Add([], new BundleHeaderProto { NumShards = 1, Version = new VersionDef { Producer = 1 } }.ToByteArray());
+            table.Add("t"u8.ToArray(), entry.ToByteArray());
+            table.Finish();
+        }
+
+        using var reader = TensorBundleReader.Open(prefix);
+        var error = Assert.Throws<IO.StaticFlowFormatException>(() => reader.Read("t"));
+        Assert.Contains("rank 200000", error.Message);
+        Assert.Contains(".index", error.Message);
+        Assert.Throws<IO.StaticFlowFormatException>(() => reader.List());
+    }
+
+    [Fact]
+    public void ShapesAboveRank254AreRefusedWhereverTheyAreMade()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TensorShape(new long[255]));
+        Assert.Equal(254, new TensorShape(Enumerable.Repeat(1L, 254).ToArray()).Rank);
+        var proto = new TensorShapeProto();
+        for (int i = 0; i < 255; i++) proto.Dim.Add(new TensorShapeProto.Types.Dim { Size = 1 });
+        Assert.Throws<FormatException>(() => TensorShape.FromProto(proto));
+    }
+}
