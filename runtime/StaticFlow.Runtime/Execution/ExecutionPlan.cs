@@ -111,7 +111,7 @@ internal sealed class ExecutionPlan
                 if (!fed.Contains(input) && placement.DeviceOf[input.Node] != device) crossDevice++;
             bool[] outputFed = [.. Enumerable.Range(0, node.OutputTypes.Count).Select(i => fed.Contains(new Edge(n, i)))];
 
-            if (CanFold(node, inputSlots, constants, fed, n))
+            if (CanFold(graph, node, inputSlots, constants, fed, n))
             {
                 var inputs = inputSlots.Select(s => constants[s]).ToArray();
                 var outputs = new Value[node.OutputTypes.Count];
@@ -232,9 +232,12 @@ internal sealed class ExecutionPlan
     }
 
     // Pure nodes whose inputs are all known ahead of time compute once, at plan time.
-    private static bool CanFold(GraphNode node, int[] inputSlots, Dictionary<int, Value> constants, HashSet<Edge> fed, int n)
+    private static bool CanFold(Graph graph, GraphNode node, int[] inputSlots, Dictionary<int, Value> constants, HashSet<Edge> fed, int n)
     {
         if (node.IsStateful || node.Op is "Placeholder" or "PlaceholderWithDefault") return false;
+        // Calls (If, While, PartitionedCall, a function by name) can run for as long as their functions do; folding
+        // them would run that work while the plan is built, outside any run's cancellation and deadline.
+        if (CallsFunctions(graph, node)) return false;
         if (node.ControlInputs.Count > 0 || node.OutputTypes.Count == 0) return false;
         for (int i = 0; i < node.OutputTypes.Count; i++)
             if (fed.Contains(new Edge(n, i))) return false;
@@ -242,4 +245,8 @@ internal sealed class ExecutionPlan
             if (!constants.TryGetValue(slot, out var value) || value.Tensor is null) return false;
         return true;
     }
+
+    private static bool CallsFunctions(Graph graph, GraphNode node) =>
+        graph.Library.Contains(node.Op) ||
+        node.Attrs.Values.Any(a => a.Func is not null || a.List?.Func.Count > 0);
 }
