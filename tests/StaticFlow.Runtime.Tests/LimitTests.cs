@@ -33,13 +33,13 @@ public class LimitTests
         graph.Library = new FunctionDefLibrary { Function = { recurse } };
 
         var session = new GraphSession(GraphImporter.Import(graph), new SessionOptions { MaxCallDepth = 40 });
-        var error = Assert.Throws<GraphException>(() => session.Run(null, ["call:0"]));
+        var error = Assert.Throws<ResourceLimitException>(() => session.Run(null, ["call:0"]));
         Assert.Equal("again", error.NodeName);
         Assert.Contains("'recurse'", error.Message);
         Assert.Contains("limit of 40", error.Message);
 
         // The default limit is reached well before the stack of a test thread runs out.
-        Assert.Throws<GraphException>(() => new GraphSession(GraphImporter.Import(graph)).Run(null, ["call:0"]));
+        Assert.Throws<ResourceLimitException>(() => new GraphSession(GraphImporter.Import(graph)).Run(null, ["call:0"]));
     }
 
     [Fact]
@@ -103,5 +103,46 @@ public class LimitTests
         var proto = new TensorShapeProto();
         for (int i = 0; i < 255; i++) proto.Dim.Add(new TensorShapeProto.Types.Dim { Size = 1 });
         Assert.Throws<FormatException>(() => TensorShape.FromProto(proto));
+    }
+
+    // A 237-byte graph of this form asked for gigabytes and crashed the process out of memory.
+    private static GraphSession FillSession(long rows, long columns, long memoryLimit) =>
+        new(GraphImporter.Import(Graph(
+            Const("dims", Tensor.Vector([rows, columns])),
+            Placeholder("value", DType.Float32),
+            Node("big", "Fill", ["dims", "value"], ("T", Type(DType.Float32)), ("index_type", Type(DType.Int64))))),
+            new SessionOptions { MemoryLimitBytes = memoryLimit });
+
+    private static Dictionary<string, Tensor> One => new() { ["value:0"] = Tensor.Scalar(1f) };
+
+    [Fact]
+    public void ATensorLargerThanTheMemoryLimitFailsBeforeAllocatingAndNamesTheNode()
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<ResourceLimitException>(() => FillSession(20_000, 20_000, 64L << 20).Run(One, ["big:0"]));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16L << 20, "the refused tensor must not have been allocated");
+        Assert.Equal("big", error.NodeName);
+        Assert.Contains("64 MiB", error.Message);
+        Assert.Contains("MemoryLimitBytes", error.Message);
+    }
+
+    [Fact]
+    public void TheMemoryLimitCountsWhatTheHeapAlreadyHolds()
+    {
+        // 32 MiB fits a 256 MiB limit on its own, but not with 256 MiB already held.
+        var session = FillSession(4096, 2048, 256L << 20);
+        Assert.Equal(4096 * 2048, session.Run(One, ["big:0"])[0].ElementCount);
+        var held = GC.AllocateUninitializedArray<byte>(256 << 20);
+        Assert.Throws<ResourceLimitException>(() => session.Run(One, ["big:0"]));
+        GC.KeepAlive(held);
+    }
+
+    [Fact]
+    public void UnderTheDefaultLimitAHugeTensorIsATypedErrorNotACrash()
+    {
+        // 40 GB: past both the default limit on a test machine and the largest single array.
+        var error = Assert.ThrowsAny<GraphException>(() => FillSession(100_000, 100_000, 0).Run(One, ["big:0"]));
+        Assert.Equal("big", error.NodeName);
+        Assert.Equal(4096 * 4096L, FillSession(4096, 4096, -1).Run(One, ["big:0"])[0].ElementCount);
     }
 }

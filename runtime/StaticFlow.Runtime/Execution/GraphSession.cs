@@ -25,10 +25,20 @@ public sealed record SessionOptions
 
     /// <summary>
     /// The deepest nesting of function calls (calls, If/While branches) a run may reach; deeper is a
-    /// <see cref="GraphException"/> naming the function, so a function that calls itself fails instead of
+    /// <see cref="ResourceLimitException"/> naming the function, so a function that calls itself fails instead of
     /// overflowing the stack. Default 100 (Keras models nest a handful).
     /// </summary>
     public int MaxCallDepth { get; init; } = 100;
+
+    /// <summary>
+    /// The most memory a run may bring the process's managed heap to: a tensor allocation that would go past it is a
+    /// <see cref="ResourceLimitException"/> naming the node, raised before allocating, and a single tensor larger
+    /// than the limit always fails. Default (0): three quarters of the memory the GC may use, so that a hostile or
+    /// mistaken graph fails cleanly instead of crashing the process out of memory. Negative: no limit.
+    /// </summary>
+    public long MemoryLimitBytes { get; init; }
+
+    internal long EffectiveMemoryLimit => MemoryLimitBytes switch { 0 => MemoryBudget.DefaultLimit, < 0 => 0, var bytes => bytes };
 }
 
 /// <summary>
@@ -100,6 +110,7 @@ public sealed class GraphSession
             feedValues[k++] = tensor;
         }
 
+        using var budget = MemoryBudget.Enter(Options.EffectiveMemoryLimit);
         var plan = GetPlan(feedEdges, fetchEdges, targetNodes);
         var frame = new RunFrame(this, [], [], cancellation);
         var results = Execute(plan, feedValues, frame);
@@ -120,15 +131,18 @@ public sealed class GraphSession
         [.. targets.Select(t => (Graph.Find(t.TrimStart('^')) ?? throw new FeedException($"The graph has no node '{t}' to run as a target.")).Index)];
 
     /// <summary>Runs the library function <paramref name="name"/> on <paramref name="args"/> and returns its results.</summary>
-    public Value[] CallFunction(string name, Value[] args, CancellationToken cancellation = default) =>
-        CallFunction(name, args, cancellation, callDepth: 1);
+    public Value[] CallFunction(string name, Value[] args, CancellationToken cancellation = default)
+    {
+        using var budget = MemoryBudget.Enter(Options.EffectiveMemoryLimit);
+        return CallFunction(name, args, cancellation, callDepth: 1);
+    }
 
     /// <summary>Runs <paramref name="name"/> for the kernel of <paramref name="caller"/>, one call deeper than its frame.</summary>
-    /// <exception cref="GraphException">The call would nest deeper than <see cref="SessionOptions.MaxCallDepth"/>.</exception>
+    /// <exception cref="ResourceLimitException">The call would nest deeper than <see cref="SessionOptions.MaxCallDepth"/>.</exception>
     internal Value[] CallFunction(string name, Value[] args, RunFrame frame, GraphNode caller)
     {
         if (frame.CallDepth >= Options.MaxCallDepth)
-            throw new GraphException(caller.Name, caller.Op,
+            throw new ResourceLimitException(caller.Name, caller.Op,
                 $"calling function '{name}' would nest function calls {frame.CallDepth + 1} deep, past the limit of {Options.MaxCallDepth} (SessionOptions.MaxCallDepth); does the function call itself?");
         return CallFunction(name, args, frame.Cancellation, frame.CallDepth + 1);
     }
@@ -198,6 +212,10 @@ public sealed class GraphSession
         try
         {
             kernel.Compute(context);
+        }
+        catch (ResourceLimitException e) when (e.NodeName is null)
+        {
+            throw new ResourceLimitException(context.Node.Name, context.Node.Op, e.Reason);
         }
         catch (Exception e) when (e is not (GraphException or OperationCanceledException or OutOfMemoryException))
         {

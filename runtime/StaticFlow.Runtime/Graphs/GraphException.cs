@@ -33,3 +33,9 @@ public sealed class PlacementException(string node, string op, string reason) : 
 
 /// <summary>A run's feeds or fetches do not fit the graph or signature (wrong name, dtype or shape).</summary>
 public sealed class FeedException(string reason) : GraphException(null, null, reason);
+
+/// <summary>
+/// A run went past one of its session's limits (<see cref="Execution.SessionOptions.MemoryLimitBytes"/>,
+/// <see cref="Execution.SessionOptions.MaxCallDepth"/>); nothing was allocated for the request that failed.
+/// </summary>
+public sealed class ResourceLimitException(string? node, string? op, string reason) : GraphException(node, op, reason);

@@ -235,6 +235,7 @@ internal static class ArrayKernels
             if (T.IsPositive(delta) ? start > limit : start < limit) throw c.Error("start must not pass limit in the direction of delta");
             double count = Math.Ceiling(Math.Abs((double.CreateChecked(limit) - double.CreateChecked(start)) / double.CreateChecked(delta)));
             if (count > Tensor.MaxStorageBytes / 8) throw c.Error($"range of {count} elements is too large");
+            Execution.MemoryBudget.Check((long)count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() * 2, $"a range of {count} elements");
             var values = new T[(long)count];
             T v = start;
             for (int i = 0; i < values.Length; i++, v += delta) values[i] = v;
