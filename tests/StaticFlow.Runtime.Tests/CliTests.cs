@@ -72,13 +72,13 @@ public class CliTests
     }
 
     [Fact]
-    public void BadInputGivesOneLineAndExitCodeOne()
+    public void BadInputGivesOneLineAndItsExitCode()
     {
         var (code, _, error) = Run("inspect", Path.Combine(TempDirectory.Create(), "missing"));
-        Assert.Equal(1, code);
+        Assert.Equal(ExitCodes.BadInput, code);
         Assert.StartsWith("error: ", error);
         (code, _, error) = Run("inspect", TestData.CopyModel(TestData.HalfPlusTwoTf1), "--tensor", "nope");
-        Assert.Equal(1, code);
+        Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("no tensor named 'nope'", error);
     }
 
@@ -145,7 +145,7 @@ public class CliRunTests
     {
         string dir = TestData.CopyModel(TestData.HalfPlusTwoTf1);
         var (code, _, error) = Run("run", dir, "--signature_def", "nope");
-        Assert.Equal(1, code);
+        Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("no signature 'nope'", error);
         (code, _, error) = Run("run", dir, "--input", "q=[1]");
         Assert.Contains("has no input 'q'", error);

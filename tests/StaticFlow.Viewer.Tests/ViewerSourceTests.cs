@@ -66,7 +66,7 @@ public class ViewerSourceTests
         Assert.Contains("not a SavedModel, GraphDef file, log directory or checkpoint", error.Message);
         var output = new StringWriter();
         var errors = new StringWriter();
-        Assert.Equal(1, CommandLineApp.Run(["view", Path.Combine(empty, "nothing-here"), "--output", Path.Combine(empty, "x.html")], output, errors));
+        Assert.Equal(ExitCodes.BadInput, CommandLineApp.Run(["view", Path.Combine(empty, "nothing-here"), "--output", Path.Combine(empty, "x.html")], output, errors));
         Assert.StartsWith("error: ", errors.ToString());
     }
 }

@@ -18,11 +18,29 @@ internal static class RunCommand
         var examples = new Option<string[]>("--input_examples") { Description = "KEY=[{\"feature\":[values]},...]: serialized tf.Example protos." };
         var placement = new Option<bool>("--log_device_placement") { Description = "Print where each node runs (to stderr)." };
         var strict = new Option<bool>("--strict_placement") { Description = "Fail when a node's requested device is missing instead of placing it softly." };
-        var command = new Command("run", "Run a SavedModel signature and print its outputs as JSON.") { dir, tagSet, signature, input, examples, placement, strict };
-        command.SetAction(result => CommandLineApp.Guarded(error, () =>
+        var timeout = new Option<double?>("--timeout") { Description = "Stop the run after this many seconds (exit code 6)." };
+        var memoryLimit = new Option<string?>("--memory_limit") { Description = "The most memory the run may use, e.g. 512M or 2G (default: three quarters of what the process may use; exit code 5 past it)." };
+        var allowAnyPath = new Option<bool>("--allow_any_path") { Description = "Let the model's ops read and write files anywhere, as TensorFlow does. Only for models you trust: by default they may read only the model's folder and write nowhere." };
+        var writable = new Option<string[]>("--writable") { Description = "A folder the model's ops may write in (e.g. to save a checkpoint). Repeat for several." };
+        var command = new Command("run", "Run a SavedModel signature and print its outputs as JSON.") { dir, tagSet, signature, input, examples, placement, strict, timeout, memoryLimit, allowAnyPath, writable };
+        command.SetAction(result =>
         {
-            var options = new SessionOptions { Placement = new PlacementOptions { AllowSoftPlacement = !result.GetValue(strict) } };
-            var bundle = SavedModelBundle.Load(result.GetValue(dir)!, result.GetValue(tagSet)!.Split(',', StringSplitOptions.TrimEntries), options);
+            double seconds = result.GetValue(timeout) ?? 0;
+            if (seconds < 0 || double.IsNaN(seconds)) return CommandLineApp.Guarded(error, () => throw new UsageException($"--timeout {seconds} must be a positive number of seconds"));
+            using var deadline = seconds > 0 ? new CancellationTokenSource(TimeSpan.FromSeconds(Math.Min(seconds, int.MaxValue / 1000.0))) : new CancellationTokenSource();
+            return CommandLineApp.Guarded(error, () => Run(result, deadline.Token), deadline.Token, seconds);
+        });
+        return command;
+
+        int Run(ParseResult result, CancellationToken cancellation)
+        {
+            var options = new SessionOptions
+            {
+                Placement = new PlacementOptions { AllowSoftPlacement = !result.GetValue(strict) },
+                MemoryLimitBytes = result.GetValue(memoryLimit) is { } limit ? CommandLineApp.ParseBytes(limit, "--memory_limit") : 0,
+                FileAccess = result.GetValue(allowAnyPath) ? IO.FileAccessPolicy.Unrestricted : IO.FileAccessPolicy.Confined(result.GetValue(writable) ?? []),
+            };
+            var bundle = SavedModelBundle.Load(result.GetValue(dir)!, result.GetValue(tagSet)!.Split(',', StringSplitOptions.TrimEntries), options, cancellation);
             var chosen = bundle.GetSignature(result.GetValue(signature)!);
             var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (string text in result.GetValue(input) ?? [])
@@ -37,7 +55,7 @@ internal static class RunCommand
             }
             if (result.GetValue(placement))
                 foreach (var entry in bundle.Session.Placement.Entries) error.WriteLine(entry);
-            var outputs = chosen.Run(feeds);
+            var outputs = chosen.Run(feeds, cancellation);
 
             CommandLineApp.WriteJson(output, writer =>
             {
@@ -48,8 +66,7 @@ internal static class RunCommand
                 writer.WriteEndArray();
                 writer.WriteEndObject();
             });
-            return 0;
-        }));
-        return command;
+            return ExitCodes.Success;
+        }
     }
 }

@@ -93,8 +93,16 @@ public sealed class CheckpointReader : IDisposable
     /// Reads a variable by its checkpoint key, or, for TF2 checkpoints, by its object path (<c>dense/kernel</c>
     /// finds <c>dense/kernel/.ATTRIBUTES/VARIABLE_VALUE</c>).
     /// </summary>
-    public Tensor Read(string name) =>
-        _bundle.Read(!_bundle.Contains(name) && _keyOfObjectPath.TryGetValue(name, out string? key) ? key : name);
+    /// <exception cref="KeyNotFoundException">No key or object path is called <paramref name="name"/>.</exception>
+    /// <exception cref="StaticFlowFormatException">The object graph maps <paramref name="name"/> to a key the bundle does not hold, or the data is corrupt.</exception>
+    public Tensor Read(string name)
+    {
+        if (_bundle.Contains(name) || !_keyOfObjectPath.TryGetValue(name, out string? key)) return _bundle.Read(name);
+        if (!_bundle.Contains(key))
+            throw new StaticFlowFormatException(BundleFiles.IndexPath(_bundle.Prefix),
+                $"the object graph ({ObjectGraph.ObjectGraphKey}) saves '{name}' under key '{key}', which the bundle does not hold");
+        return _bundle.Read(key);
+    }
 
     /// <summary>Reads every variable (the object graph itself excluded) into a dictionary keyed by checkpoint key.</summary>
     public Dictionary<string, Tensor> ReadAll()

@@ -38,6 +38,12 @@ public sealed record SessionOptions
     /// </summary>
     public long MemoryLimitBytes { get; init; }
 
+    /// <summary>
+    /// The files the graph's ops (SaveV2, RestoreV2, MergeV2Checkpoints) may touch. Default unrestricted, as in
+    /// TensorFlow; use <see cref="IO.FileAccessPolicy.Confined"/> for a model you do not trust.
+    /// </summary>
+    public IO.FileAccessPolicy FileAccess { get; init; } = IO.FileAccessPolicy.Unrestricted;
+
     internal long EffectiveMemoryLimit => MemoryLimitBytes switch { 0 => MemoryBudget.DefaultLimit, < 0 => 0, var bytes => bytes };
 }
 

@@ -18,6 +18,7 @@ internal static class IoKernels
             Tensor names = c.Input(1), slices = c.Input(2);
             int count = c.InputCount - 3;
             if (names.ElementCount != count || slices.ElementCount != count) throw c.Error($"{count} tensors but {names.ElementCount} names and {slices.ElementCount} slice specs");
+            CheckAccess(c, prefix, write: true);
             using var writer = new TensorBundleWriter(prefix);
             for (int i = 0; i < count; i++)
             {
@@ -34,6 +35,7 @@ internal static class IoKernels
                 string prefix = ScalarString(c, 0);
                 Tensor names = c.Input(1), slices = c.Input(2);
                 if (names.ElementCount != dtypes.Length) throw c.Error($"{names.ElementCount} names for {dtypes.Length} dtypes");
+                CheckAccess(c, prefix, write: false);
                 using var reader = TensorBundleReader.Open(prefix);
                 for (int i = 0; i < dtypes.Length; i++)
                 {
@@ -53,6 +55,10 @@ internal static class IoKernels
             {
                 Tensor sources = c.Input(0);
                 string destination = ScalarString(c, 1);
+                if (sources.DType != DType.String) throw c.Error($"checkpoint_prefixes must be strings, got {sources}");
+                // The sources are deleted after the merge: writing rights on them too.
+                foreach (byte[] source in sources.Strings) CheckAccess(c, Encoding.UTF8.GetString(source), write: true);
+                CheckAccess(c, destination, write: true);
                 using (var writer = new TensorBundleWriter(destination))
                 {
                     foreach (byte[] source in sources.Strings)
@@ -116,6 +122,12 @@ internal static class IoKernels
                 c.SetOutput(0, result);
             });
         });
+    }
+
+    private static void CheckAccess(KernelContext c, string prefix, bool write)
+    {
+        if (c.Frame.Session.Options.FileAccess.Refusal(prefix, write) is { } reason)
+            throw new IO.ModelAccessException(c.Node.Name, c.Node.Op, reason);
     }
 
     private static string ScalarString(KernelContext c, int input)

@@ -1,5 +1,6 @@
 using StaticFlow.Execution;
 using StaticFlow.Graphs;
+using StaticFlow.IO;
 using StaticFlow.Operations;
 using StaticFlow.Protos;
 using StaticFlow.Tensors;
@@ -55,33 +56,44 @@ public sealed class SavedModelBundle
         Signatures.TryGetValue(key, out var signature) ? signature
             : throw new KeyNotFoundException($"{Directory.Path}: no signature '{key}'; the model has: {string.Join(", ", Signatures.Keys.Order(StringComparer.Ordinal))}");
 
-    /// <summary>Loads the meta graph with <paramref name="tags"/> (default <c>serve</c>) from <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Loads the meta graph with <paramref name="tags"/> (default <c>serve</c>) from <paramref name="path"/>: imports
+    /// its graph, runs its restore op on the model's variables and its init op. Those ops are the model's own code;
+    /// for a model you do not trust, pass <see cref="SessionOptions.FileAccess"/> =
+    /// <see cref="FileAccessPolicy.Confined"/> (the model's folder becomes readable, nothing else) and a
+    /// <paramref name="cancellation"/> with a deadline.
+    /// </summary>
     /// <exception cref="IO.StaticFlowFormatException">The files are missing or corrupt.</exception>
+    /// <exception cref="ModelAccessException">An op of the model asked for a file its policy does not admit.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired while restoring or initializing.</exception>
     /// <exception cref="GraphException">The graph is invalid, needs an op StaticFlow lacks, or restoring failed.</exception>
-    public static SavedModelBundle Load(string path, string[]? tags = null, SessionOptions? options = null)
+    public static SavedModelBundle Load(string path, string[]? tags = null, SessionOptions? options = null, CancellationToken cancellation = default)
     {
         var directory = SavedModelDirectory.Open(path);
         MetaGraphDef metaGraph = directory.GetMetaGraph(tags ?? [SavedModelDirectory.ServeTag]);
         var catalog = OpCatalog.Standard.With(metaGraph.MetaInfoDef?.StrippedOpList?.Op ?? []);
         Graph graph = GraphImporter.Import(metaGraph.GraphDef ?? new GraphDef(), catalog);
+        options ??= new SessionOptions();
+        // A confined model may read its own folder (its variables and assets) and write nowhere it was not given.
+        if (options.FileAccess.IsConfined) options = options with { FileAccess = options.FileAccess.WithReadableFolder(directory.Path) };
         var session = new GraphSession(graph, options);
         var bundle = new SavedModelBundle(directory, metaGraph, graph, session);
-        bundle.Restore();
-        bundle.RunInitOp();
+        bundle.Restore(cancellation);
+        bundle.RunInitOp(cancellation);
         return bundle;
     }
 
-    private void Restore()
+    private void Restore(CancellationToken cancellation)
     {
         if (!Directory.HasVariables) return;
         SaverDef? saver = MetaGraph.SaverDef;
         if (saver is null || saver.RestoreOpName.Length == 0)
             throw new GraphException(null, null, $"{Directory.Path}: the model has variables but no saver_def to restore them with");
         // As TensorFlow's loader does: feed the variables prefix to the saver's filename tensor, run its restore op.
-        Session.Run(new Dictionary<string, Tensor> { [saver.FilenameTensorName] = Tensor.Scalar(Directory.VariablesPrefix) }, [], [saver.RestoreOpName]);
+        Session.Run(new Dictionary<string, Tensor> { [saver.FilenameTensorName] = Tensor.Scalar(Directory.VariablesPrefix) }, [], [saver.RestoreOpName], cancellation);
     }
 
-    private void RunInitOp()
+    private void RunInitOp(CancellationToken cancellation)
     {
         string? initOp = null;
         if (MetaGraph.SignatureDef.TryGetValue(InitOpSignatureKey, out var init) && init.Outputs.Count > 0)
@@ -102,10 +114,16 @@ public sealed class SavedModelBundle
             TensorName name;
             try { name = TensorName.Parse(tensor); }
             catch (FormatException e) { throw new GraphException(null, null, $"{Directory.Path}: asset '{asset.Filename}' names tensor '{tensor}': {e.Message}", e); }
+            if (!IsPlainFileName(asset.Filename))
+                throw new StaticFlowFormatException(Directory.Path, $"asset file name '{asset.Filename}' is not a plain name inside assets/ (absolute, '..' or a folder)");
             if (Graph.Find(name.Node) is not null) feeds[tensor] = Tensor.Scalar(Path.Combine(Directory.AssetsDirectory, asset.Filename));
         }
-        Session.Run(feeds, [], [initOp.Split(':')[0]]);
+        Session.Run(feeds, [], [initOp.Split(':')[0]], cancellation);
     }
+
+    // TensorFlow writes assets as bare names in assets/ (AssetFileDef.filename); anything else could point outside.
+    private static bool IsPlainFileName(string name) =>
+        name.Length > 0 && name is not ("." or "..") && name.IndexOfAny(['/', '\\', '\0']) < 0 && !Path.IsPathRooted(name);
 }
 
 /// <summary>One signature of a loaded SavedModel, callable with tensors by input key.</summary>

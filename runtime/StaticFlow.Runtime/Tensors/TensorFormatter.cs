@@ -57,6 +57,8 @@ public static class TensorFormatter
         if (axis == tensor.Shape.Rank)
         {
             WriteJsonElement(writer, tensor, index++, base64);
+            // Hand what is written on to the output as it goes (Utf8JsonWriter otherwise buffers the whole document).
+            if (writer.BytesPending > 1 << 16) writer.Flush();
             return;
         }
         writer.WriteStartArray();
