@@ -1,6 +1,7 @@
 using StaticFlow.Checkpoints;
 using StaticFlow.Formats.Bundles;
 using StaticFlow.Formats.Hashing;
+using StaticFlow.IO;
 using StaticFlow.Protos;
 using StaticFlow.SavedModels;
 using StaticFlow.Tensors;
@@ -81,5 +82,40 @@ public class SavedModelTests
         var model = SavedModelDirectory.Open(TestData.CopyModel(TestData.HalfPlusTwoTf1));
         var error = Assert.Throws<KeyNotFoundException>(() => model.GetMetaGraph("train"));
         Assert.Contains("{serve}", error.Message);
+    }
+}
+
+public class FingerprintVerificationTests
+{
+    [Fact]
+    public void ASavedModelChangedAfterItsFingerprintIsRefusedUnlessToldToIgnoreIt()
+    {
+        string dir = TestData.CopyModel(TestData.HalfPlusTwoTf2);
+        Assert.NotNull(SavedModelDirectory.Open(dir).Fingerprint);
+        string pb = Path.Combine(dir, SavedModelDirectory.ProtoFileName);
+        var model = SavedModelDirectory.ReadBinary(pb);
+        model.MetaGraphs[0].MetaInfoDef.TensorflowVersion = "edited";
+        File.WriteAllBytes(pb, Google.Protobuf.MessageExtensions.ToByteArray(model));
+
+        var error = Assert.Throws<FingerprintMismatchException>(() => SavedModelDirectory.Open(dir));
+        Assert.Equal("saved_model.pb", error.File);
+        Assert.Contains("fingerprint.pb", error.Message);
+        Assert.Equal("edited", SavedModelDirectory.Open(dir, verifyFingerprint: false).Model.MetaGraphs[0].MetaInfoDef.TensorflowVersion);
+
+        var (code, _, stderr) = CliRunner.Run("run", dir, "--input", "x=[1]");
+        Assert.Equal(Cli.ExitCodes.BadInput, code);
+        Assert.Contains("--ignore_fingerprint", stderr);
+        Assert.Equal(0, CliRunner.Run("run", dir, "--input", "x=[1]", "--ignore_fingerprint").Code);
+    }
+
+    [Fact]
+    public void ChangedVariablesAreCaughtByTheCheckpointHash()
+    {
+        string dir = TestData.CopyModel(TestData.HalfPlusTwoTf2);
+        string index = Path.Combine(dir, "variables", "variables.index");
+        byte[] bytes = File.ReadAllBytes(index);
+        bytes[^9] ^= 1; // inside the footer's magic: any change to the file's bytes will do
+        File.WriteAllBytes(index, bytes);
+        Assert.Equal("variables/variables.index", Assert.Throws<FingerprintMismatchException>(() => SavedModelDirectory.Open(dir)).File);
     }
 }

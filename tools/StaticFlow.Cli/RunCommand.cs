@@ -22,7 +22,8 @@ internal static class RunCommand
         var memoryLimit = new Option<string?>("--memory_limit") { Description = "The most memory the run may use, e.g. 512M or 2G (default: three quarters of what the process may use; exit code 5 past it)." };
         var allowAnyPath = new Option<bool>("--allow_any_path") { Description = "Let the model's ops read and write files anywhere, as TensorFlow does. Only for models you trust: by default they may read only the model's folder and write nowhere." };
         var writable = new Option<string[]>("--writable") { Description = "A folder the model's ops may write in (e.g. to save a checkpoint). Repeat for several." };
-        var command = new Command("run", "Run a SavedModel signature and print its outputs as JSON.") { dir, tagSet, signature, input, examples, placement, strict, timeout, memoryLimit, allowAnyPath, writable };
+        var ignoreFingerprint = new Option<bool>("--ignore_fingerprint") { Description = "Load the model even when fingerprint.pb says its files changed since it was written." };
+        var command = new Command("run", "Run a SavedModel signature and print its outputs as JSON.") { dir, tagSet, signature, input, examples, placement, strict, timeout, memoryLimit, allowAnyPath, writable, ignoreFingerprint };
         command.SetAction(result =>
         {
             double seconds = result.GetValue(timeout) ?? 0;
@@ -40,7 +41,7 @@ internal static class RunCommand
                 MemoryLimitBytes = result.GetValue(memoryLimit) is { } limit ? CommandLineApp.ParseBytes(limit, "--memory_limit") : 0,
                 FileAccess = result.GetValue(allowAnyPath) ? IO.FileAccessPolicy.Unrestricted : IO.FileAccessPolicy.Confined(result.GetValue(writable) ?? []),
             };
-            var bundle = SavedModelBundle.Load(result.GetValue(dir)!, result.GetValue(tagSet)!.Split(',', StringSplitOptions.TrimEntries), options, cancellation);
+            var bundle = SavedModelBundle.Load(SavedModelDirectory.Open(result.GetValue(dir)!, verifyFingerprint: !result.GetValue(ignoreFingerprint)), result.GetValue(tagSet)!.Split(',', StringSplitOptions.TrimEntries), options, cancellation);
             var chosen = bundle.GetSignature(result.GetValue(signature)!);
             var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (string text in result.GetValue(input) ?? [])

@@ -13,10 +13,11 @@ internal static class ShowCommand
         var all = new Option<bool>("--all") { Description = "Print every tag set and every signature with its inputs and outputs." };
         var tagSet = new Option<string?>("--tag_set") { Description = "Comma-separated tags of one meta graph, e.g. 'serve'." };
         var signature = new Option<string?>("--signature_def") { Description = "Print one signature of the meta graph chosen by --tag_set." };
-        var command = new Command("show", "Show a SavedModel's tag sets and signatures.") { dir, all, tagSet, signature };
+        var ignoreFingerprint = new Option<bool>("--ignore_fingerprint") { Description = "Show the model even when fingerprint.pb says its files changed since it was written." };
+        var command = new Command("show", "Show a SavedModel's tag sets and signatures.") { dir, all, tagSet, signature, ignoreFingerprint };
         command.SetAction(result => CommandLineApp.Guarded(error, () =>
         {
-            var model = SavedModelDirectory.Open(result.GetValue(dir)!);
+            var model = SavedModelDirectory.Open(result.GetValue(dir)!, verifyFingerprint: !result.GetValue(ignoreFingerprint));
             string? tags = result.GetValue(tagSet);
             string? key = result.GetValue(signature);
             if (result.GetValue(all))

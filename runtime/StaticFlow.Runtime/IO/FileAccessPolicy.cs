@@ -7,7 +7,7 @@ namespace StaticFlow.IO;
 /// file is opened.
 /// </summary>
 /// <remarks>
-/// <see cref="SavedModels.SavedModelBundle.Load"/> adds the model's own folder, read-only, to a confined policy, so
+/// <see cref="SavedModels.SavedModelBundle.Load(SavedModels.SavedModelDirectory, string[], Execution.SessionOptions, CancellationToken)"/> adds the model's own folder, read-only, to a confined policy, so
 /// an untrusted model can restore its variables and nothing else. The default is <see cref="Unrestricted"/>, as in
 /// TensorFlow, for graphs the caller trusts.
 /// </remarks>

@@ -48,3 +48,21 @@ public sealed class WrongFileKindException : StaticFlowFormatException
     /// <summary>Creates the exception.</summary>
     public WrongFileKindException(string path, string reason) : base(path, reason) { }
 }
+
+/// <summary>
+/// A SavedModel's <c>fingerprint.pb</c> does not match its files: <c>saved_model.pb</c> or the variables index
+/// changed after the model was written (damage, or an edit). Open with fingerprint verification off to load it anyway.
+/// </summary>
+public sealed class FingerprintMismatchException : StaticFlowFormatException
+{
+    /// <summary>Creates the exception for the fingerprint at <paramref name="path"/> and the file <paramref name="file"/> it disagrees with.</summary>
+    public FingerprintMismatchException(string path, string file, ulong expected, ulong actual)
+        : base(path, $"{file} does not match the fingerprint (recorded 0x{expected:x16}, computed 0x{actual:x16}): it changed after the model was written; " +
+                     "open it with verifyFingerprint: false (CLI: --ignore_fingerprint) to load it anyway")
+    {
+        File = file;
+    }
+
+    /// <summary>The file whose hash differs, relative to the SavedModel directory.</summary>
+    public string File { get; }
+}

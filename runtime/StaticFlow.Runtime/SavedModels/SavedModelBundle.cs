@@ -67,9 +67,12 @@ public sealed class SavedModelBundle
     /// <exception cref="ModelAccessException">An op of the model asked for a file its policy does not admit.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired while restoring or initializing.</exception>
     /// <exception cref="GraphException">The graph is invalid, needs an op StaticFlow lacks, or restoring failed.</exception>
-    public static SavedModelBundle Load(string path, string[]? tags = null, SessionOptions? options = null, CancellationToken cancellation = default)
+    public static SavedModelBundle Load(string path, string[]? tags = null, SessionOptions? options = null, CancellationToken cancellation = default) =>
+        Load(SavedModelDirectory.Open(path), tags, options, cancellation);
+
+    /// <summary>Loads a SavedModel already opened (e.g. with fingerprint verification off); see <see cref="Load(string, string[], SessionOptions, CancellationToken)"/>.</summary>
+    public static SavedModelBundle Load(SavedModelDirectory directory, string[]? tags = null, SessionOptions? options = null, CancellationToken cancellation = default)
     {
-        var directory = SavedModelDirectory.Open(path);
         MetaGraphDef metaGraph = directory.GetMetaGraph(tags ?? [SavedModelDirectory.ServeTag]);
         var catalog = OpCatalog.Standard.With(metaGraph.MetaInfoDef?.StrippedOpList?.Op ?? []);
         Graph graph = GraphImporter.Import(metaGraph.GraphDef ?? new GraphDef(), catalog);

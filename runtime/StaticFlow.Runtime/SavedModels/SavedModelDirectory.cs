@@ -1,5 +1,6 @@
 using System.Globalization;
 using Google.Protobuf;
+using StaticFlow.Formats.Hashing;
 using StaticFlow.Formats.Text;
 using StaticFlow.IO;
 using StaticFlow.Protos;
@@ -76,12 +77,13 @@ public sealed class SavedModelDirectory
     /// </summary>
     /// <exception cref="StaticFlowFormatException">No SavedModel is there, or it does not parse.</exception>
     /// <exception cref="WrongFileKindException">The path holds a frozen GraphDef or a checkpoint instead; the message says what to call.</exception>
-    public static SavedModelDirectory Open(string path)
+    /// <exception cref="FingerprintMismatchException"><paramref name="verifyFingerprint"/> is set and <c>fingerprint.pb</c> does not match the files.</exception>
+    public static SavedModelDirectory Open(string path, bool verifyFingerprint = true)
     {
         if (File.Exists(path))
         {
             string name = System.IO.Path.GetFileName(path);
-            if (name is ProtoFileName or TextProtoFileName) return Open(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+            if (name is ProtoFileName or TextProtoFileName) return Open(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, verifyFingerprint);
             if (path.EndsWith(".pb", StringComparison.Ordinal) && ModelFileSniffer.Detect(File.ReadAllBytes(path)) == ModelFileKind.GraphDef)
                 throw new WrongFileKindException(path, "this is a frozen GraphDef, not a SavedModel; read it with GraphDefFile.Read (or 'staticflow graph')");
             if (path.EndsWith(".index", StringComparison.Ordinal))
@@ -94,7 +96,7 @@ public sealed class SavedModelDirectory
         string pbtxt = System.IO.Path.Combine(path, TextProtoFileName);
         if (!File.Exists(pb) && !File.Exists(pbtxt))
         {
-            if (ServingVersions.Latest(path) is { } version) return Open(version);
+            if (ServingVersions.Latest(path) is { } version) return Open(version, verifyFingerprint);
             if (File.Exists(System.IO.Path.Combine(path, "checkpoint")) || Directory.GetFiles(path, "*.index").Length > 0)
                 throw new WrongFileKindException(path, "this directory holds a checkpoint, not a SavedModel; read it with CheckpointReader.Open (or 'staticflow inspect')");
             string[] graphs = Directory.GetFiles(path, "*.pb");
@@ -111,8 +113,27 @@ public sealed class SavedModelDirectory
         {
             try { fingerprint = FingerprintDef.Parser.ParseFrom(File.ReadAllBytes(fingerprintPath)); }
             catch (InvalidProtocolBufferException e) { throw new StaticFlowFormatException(fingerprintPath, $"not a valid FingerprintDef: {e.Message}", e); }
+            if (verifyFingerprint) Verify(fingerprint, fingerprintPath, bytes, System.IO.Path.Combine(path, VariablesName, VariablesName + ".index"));
         }
         return new SavedModelDirectory(System.IO.Path.GetFullPath(path), model, bytes, fingerprint);
+    }
+
+    // The hashes TensorFlow defines on the bytes alone (0 means "not computed" and is not checked): a mismatch means
+    // saved_model.pb or the variables index changed after the model was written.
+    private static void Verify(FingerprintDef fingerprint, string fingerprintPath, byte[]? savedModelBytes, string variablesIndex)
+    {
+        if (fingerprint.SavedModelChecksum != 0 && savedModelBytes is not null)
+        {
+            ulong actual = FarmHash.Fingerprint64(savedModelBytes);
+            if (actual != fingerprint.SavedModelChecksum)
+                throw new FingerprintMismatchException(fingerprintPath, ProtoFileName, fingerprint.SavedModelChecksum, actual);
+        }
+        if (fingerprint.CheckpointHash != 0 && File.Exists(variablesIndex))
+        {
+            ulong actual = FarmHash.Fingerprint64(File.ReadAllBytes(variablesIndex));
+            if (actual != fingerprint.CheckpointHash)
+                throw new FingerprintMismatchException(fingerprintPath, "variables/variables.index", fingerprint.CheckpointHash, actual);
+        }
     }
 
     /// <summary>The meta graph whose tags are exactly <paramref name="tags"/> (default: <c>serve</c>).</summary>
