@@ -117,3 +117,44 @@ public class EventFileTests
         catch (Exception e) { return e; }
     }
 }
+
+public class TruncatedEventFileTests
+{
+    [Fact]
+    public void AGraphCutShortIsReportedWithTheByteWhereTheFileEnds()
+    {
+        string logdir = TempDirectory.Create();
+        using (var writer = new Summaries.SummaryWriter(logdir))
+            writer.AddGraph(G.Graph(G.Placeholder("x", Tensors.DType.Float32), G.Node("y", "Identity", ["x"], ("T", G.Type(Tensors.DType.Float32)))));
+        string file = Summaries.EventFileReader.Files(logdir).Single();
+        long full = new FileInfo(file).Length;
+        using (var stream = new FileStream(file, FileMode.Open)) stream.SetLength(full - 5);
+
+        var cut = new List<Formats.Records.RecordTruncation>();
+        var events = Summaries.EventFileReader.Read(file, cut.Add).ToList();
+        Assert.Single(events); // the file-version event; the graph's record is cut short
+        var truncation = Assert.Single(cut);
+        Assert.Equal(1, truncation.Record);
+        Assert.Equal(full - 5, truncation.Length);
+
+        var error = Assert.Throws<IO.StaticFlowFormatException>(() => Visualization.ViewerSource.Load(logdir));
+        Assert.Contains($"truncated at byte {full - 5}", error.Message);
+        Assert.Contains("record 1", error.Message);
+    }
+
+    [Fact]
+    public void ARecordClaimingMoreBytesThanTheFileHoldsIsATruncationNotAnAllocation()
+    {
+        // A valid header (its CRC matches) announcing 900 MB, then nothing.
+        byte[] header = new byte[12];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(header, 900_000_000);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), Formats.Hashing.Crc32C.Mask(Formats.Hashing.Crc32C.Compute(header.AsSpan(0, 8))));
+        string path = Path.Combine(TempDirectory.Create(), "events.out.tfevents.1");
+        File.WriteAllBytes(path, header);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var cut = new List<Formats.Records.RecordTruncation>();
+        Assert.Empty(Formats.Records.RecordReader.ReadAll(path, cut.Add).ToList());
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 10_000_000);
+        Assert.Equal(12, Assert.Single(cut).Length);
+    }
+}

@@ -119,3 +119,28 @@ public class FingerprintVerificationTests
         Assert.Equal("variables/variables.index", Assert.Throws<FingerprintMismatchException>(() => SavedModelDirectory.Open(dir)).File);
     }
 }
+
+public class CorruptValueDisplayTests
+{
+    [Fact]
+    public void TheViewerShowsAVariableWhoseDataFailsItsChecksumAsCorruptWithTheReason()
+    {
+        string dir = TestData.CopyModel(TestData.HalfPlusTwoTf1);
+        string prefix = SavedModelDirectory.Open(dir).VariablesPrefix;
+        using (var reader = CheckpointReader.Open(prefix))
+        {
+            var entry = reader.Bundle.GetEntry("b");
+            string data = BundleFiles.DataPath(prefix, entry.ShardId, reader.Bundle.Header.NumShards);
+            byte[] bytes = File.ReadAllBytes(data);
+            bytes[entry.Offset] ^= 0x40;
+            File.WriteAllBytes(data, bytes);
+        }
+
+        var document = System.Text.Json.JsonDocument.Parse(Visualization.ViewerDocument.ToJson("t", [Visualization.ViewerSource.Load(dir)]));
+        var b = document.RootElement.GetProperty("graphs")[0].GetProperty("nodes").EnumerateArray().Single(n => n.GetProperty("name").GetString() == "b");
+        var variable = b.GetProperty("variable");
+        Assert.True(variable.GetProperty("corrupt").GetBoolean());
+        Assert.Contains("CRC32C mismatch", variable.GetProperty("summary").GetString());
+        Assert.Equal("float32", variable.GetProperty("dtype").GetString());
+    }
+}

@@ -155,10 +155,12 @@ public static class EventFileReader
 {
     /// <summary>The events of <paramref name="path"/>, in order.</summary>
     /// <exception cref="StaticFlowFormatException">A record is damaged or is not an Event.</exception>
-    public static IEnumerable<Event> Read(string path)
+    /// <param name="path">The event file.</param>
+    /// <param name="truncated">Hears of a record cut short at the end (a writer killed or still writing).</param>
+    public static IEnumerable<Event> Read(string path, Action<RecordTruncation>? truncated = null)
     {
         long index = 0;
-        foreach (byte[] record in RecordReader.ReadAll(path))
+        foreach (byte[] record in RecordReader.ReadAll(path, truncated))
         {
             Event e;
             try { e = Event.Parser.ParseFrom(record); }

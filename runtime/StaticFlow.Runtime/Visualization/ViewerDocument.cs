@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using StaticFlow.Checkpoints;
+using StaticFlow.Formats.Records;
 using StaticFlow.Graphs;
 using StaticFlow.IO;
 using StaticFlow.Protos;
@@ -44,17 +45,20 @@ public sealed record ViewerSource(string Label, GraphDef Graph, IReadOnlyDiction
             }
             if (EventFileReader.Files(path) is { Count: > 0 } files)
             {
+                var cutShort = new List<RecordTruncation>();
                 foreach (string file in files.Reverse())
                 {
                     GraphDef? graph = null;
-                    foreach (var e in EventFileReader.Read(file))
+                    foreach (var e in EventFileReader.Read(file, cutShort.Add))
                     {
                         if (e.GraphDef.Length > 0) graph = GraphDef.Parser.ParseFrom(e.GraphDef);
                         else if (e.MetaGraphDef.Length > 0) graph = MetaGraphDef.Parser.ParseFrom(e.MetaGraphDef).GraphDef;
                     }
                     if (graph is not null) return new ViewerSource(label, graph, new Dictionary<string, SignatureDef>(), null);
                 }
-                throw new StaticFlowFormatException(path, "no event file in this log directory holds a graph");
+                throw new StaticFlowFormatException(path, cutShort.Count == 0
+                    ? "no event file in this log directory holds a graph"
+                    : $"no event file in this log directory holds a complete graph, and {string.Join("; ", cutShort)} (the writer was stopped, or is still writing)");
             }
         }
         // Any other file is a GraphDef (binary or text), unless it is part of a checkpoint bundle.
@@ -118,7 +122,15 @@ public static class ViewerDocument
 
     private static void WriteGraph(Utf8JsonWriter json, ViewerSource source)
     {
-        var functions = (source.Graph.Library?.Function ?? []).ToDictionary(f => f.Signature.Name, StringComparer.Ordinal);
+        var functions = new Dictionary<string, FunctionDef>(StringComparer.Ordinal);
+        foreach (var function in source.Graph.Library?.Function ?? [])
+        {
+            // TensorFlow refuses both when it builds its function library.
+            if (function.Signature is not { Name.Length: > 0 } signature)
+                throw new StaticFlowFormatException(source.Label, $"function {functions.Count} of the library has no signature name");
+            if (!functions.TryAdd(signature.Name, function))
+                throw new StaticFlowFormatException(source.Label, $"the function library defines '{signature.Name}' twice");
+        }
         IReadOnlyDictionary<string, GraphNode>? inferred = null;
         try { inferred = GraphImporter.Import(source.Graph).Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal); }
         catch (Exception e) when (e is GraphException or StaticFlowFormatException or FormatException) { }
@@ -245,7 +257,18 @@ public static class ViewerDocument
         if (!reader.Contains(key)) return;
         Tensor value;
         try { value = reader.Read(key); }
-        catch (StaticFlowFormatException) { return; }
+        catch (Exception e) when (e is StaticFlowFormatException or FormatException or ArgumentException)
+        {
+            // A value that fails its checksum or does not decode is shown as corrupt, with the reason, never dropped.
+            json.WriteStartObject("variable");
+            var entry = reader.Bundle.Contains(key) ? reader.Bundle.GetEntry(key) : null;
+            json.WriteString("dtype", entry is null ? "?" : (DTypes.IsSupported(entry.Dtype) ? ((DType)(int)entry.Dtype).Name() : DTypes.ProtoName(entry.Dtype)));
+            json.WriteString("shape", entry?.Shape is null ? "?" : TensorShapeText(entry.Shape));
+            json.WriteString("summary", $"corrupt: {e.Message}");
+            json.WriteBoolean("corrupt", true);
+            json.WriteEndObject();
+            return;
+        }
         json.WriteStartObject("variable");
         json.WriteString("dtype", value.DType.Name());
         json.WriteString("shape", value.Shape.ToString());
@@ -346,7 +369,7 @@ public static class ViewerDocument
         }
         catch (Exception e) when (e is StaticFlowFormatException or FormatException or ArgumentException)
         {
-            return "<tensor>";
+            return $"<invalid tensor: {e.Message}>";
         }
     }
 }
