@@ -45,21 +45,29 @@ public static class GraphExport
         }
     }
 
+    /// <summary>
+    /// The deepest name scope drawn as a cluster (the viewer page uses the same): real models nest a handful of
+    /// scopes, and a name with thousands of '/' must not cost the square of its depth.
+    /// </summary>
+    public const int MaxScopeDepth = 64;
+
     private static string ToDot(GraphDef graph)
     {
         var builder = new StringBuilder("digraph G {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fillcolor=\"#eeeeee\"];\n");
         var palette = new[] { "#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6", "#ffff99" };
         var deviceColours = new Dictionary<string, string>(StringComparer.Ordinal);
 
-        // Nest nodes in clusters by name scope (dense1/MatMul goes in cluster dense1).
+        // Nest nodes in clusters by name scope (dense1/MatMul goes in cluster dense1), at most MaxScopeDepth deep.
         var root = new Scope("");
         foreach (var node in graph.Node)
         {
             var scope = root;
-            string[] parts = node.Name.Split('/');
-            for (int i = 0; i < parts.Length - 1; i++) scope = scope.Child(string.Join("/", parts[..(i + 1)]));
+            int end = -1;
+            for (int depth = 0; depth < MaxScopeDepth && (end = node.Name.IndexOf('/', end + 1)) > 0; depth++)
+                scope = scope.Child(node.Name[..end]);
             scope.Nodes.Add(node);
         }
+        int clusters = 0;
         void Emit(Scope scope, int depth)
         {
             string indent = new(' ', 2 * depth);
@@ -72,7 +80,8 @@ public static class GraphExport
             }
             foreach (var child in scope.Children.Values)
             {
-                builder.Append(indent).Append("subgraph ").Append(Quote("cluster_" + child.Name)).Append(" {\n")
+                // Numbered, not named by path: a path per cluster would make the output grow with the square of the depth.
+                builder.Append(indent).Append("subgraph cluster_").Append(clusters++).Append(" {\n")
                     .Append(indent).Append("  label=").Append(Quote(Last(child.Name))).Append(";\n");
                 Emit(child, depth + 1);
                 builder.Append(indent).Append("}\n");

@@ -3,6 +3,9 @@
 // The page carries its data in <script id="staticflow-data" type="application/json">; nothing is fetched.
 import dagre from "@dagrejs/dagre";
 
+// The deepest name scope drawn as a group (GraphExport.MaxScopeDepth on the C# side).
+const MAX_SCOPE_DEPTH = 64;
+
 const SVG = "http://www.w3.org/2000/svg";
 const NODE_H = 28;
 const COMPOUND_LIMIT = 120;
@@ -56,8 +59,11 @@ class GraphModel {
     const parts = node.name.split("/");
     let parent = "";
     node.ancestors = [];
-    for (let i = 0; i < parts.length - 1; i++) {
-      const path = parts.slice(0, i + 1).join("/");
+    // Scopes nest at most MAX_SCOPE_DEPTH deep (as GraphExport's clusters): a hostile name with thousands of '/'
+    // would otherwise cost the square of its depth. Deeper parts stay in the node's own name.
+    let path = "";
+    for (let i = 0; i < Math.min(parts.length - 1, MAX_SCOPE_DEPTH); i++) {
+      path = i === 0 ? parts[0] : path + "/" + parts[i];
       const id = "g:" + path;
       if (!this.groups.has(id)) {
         this.groups.set(id, { id, name: path, parent, children: [], members: [], total: 0 });
