@@ -118,6 +118,46 @@ public class PackageTests
         Assert.Equal(Line("eager"), string.Join(" ", prediction.ToArray<float>()));
     }
 
+    [Fact]
+    public void TheCliInstallsAsADotnetToolAndRunsAsStaticflow()
+    {
+        string feed = TempDirectory.Create();
+        string version = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+        var (code, output) = Dotnet(TestData.RepositoryRoot, "pack", "tools/StaticFlow.Cli/StaticFlow.Cli.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
+        Assert.True(code == 0, output);
+
+        // A fresh folder outside the repository, as a user installs it.
+        string folder = TempDirectory.Create();
+        string tools = Path.Combine(folder, "tools");
+        (code, output) = Dotnet(folder, "tool", "install", "StaticFlow.Cli", "--add-source", feed, "--version", version, "--tool-path", tools);
+        Assert.True(code == 0, output);
+        string staticflow = Path.Combine(tools, OperatingSystem.IsWindows() ? "staticflow.exe" : "staticflow");
+        Assert.True(File.Exists(staticflow), output);
+
+        string model = TestData.CopyModel(TestData.HalfPlusTwoTf1);
+        var (runCode, runOutput, _) = Run(staticflow, folder, "run", model, "--input", "x=[[1],[2],[5]]");
+        Assert.True(runCode == 0, runOutput);
+        var values = System.Text.Json.JsonDocument.Parse(runOutput).RootElement.GetProperty("outputs")[0].GetProperty("values");
+        Assert.Equal([2.5, 3.0, 4.5], values.EnumerateArray().Select(row => row[0].GetDouble()));
+
+        // Its errors are one line with the documented exit code.
+        var (missingCode, _, missingError) = Run(staticflow, folder, "inspect", Path.Combine(folder, "no-such-checkpoint"));
+        Assert.Equal(3, missingCode);
+        Assert.StartsWith("error: ", missingError);
+        Assert.Single(missingError.TrimEnd('\n').Split('\n'));
+    }
+
+    private static (int Code, string Output, string Error) Run(string executable, string directory, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(executable) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output, error.Result);
+    }
+
     /// <summary>Every diagnostic once, each span marked as in the analyzer tests: <c>{|SF0001:...|}</c>.</summary>
     private const string BrokenProgram = """
         using System;
