@@ -144,3 +144,45 @@ public class CorruptValueDisplayTests
         Assert.Equal("float32", variable.GetProperty("dtype").GetString());
     }
 }
+
+public class SavedModelOverwriteTests
+{
+    private static SavedModel Model(string version)
+    {
+        var model = new SavedModel { SavedModelSchemaVersion = 1 };
+        model.MetaGraphs.Add(new MetaGraphDef { MetaInfoDef = new MetaGraphDef.Types.MetaInfoDef { Tags = { "serve" }, TensorflowVersion = version }, GraphDef = new GraphDef() });
+        return model;
+    }
+
+    [Fact]
+    public void DirectoriesSwapInOneStepWhereTheSystemCan()
+    {
+        string parent = TempDirectory.Create();
+        string a = Directory.CreateDirectory(Path.Combine(parent, "a")).FullName, b = Directory.CreateDirectory(Path.Combine(parent, "b")).FullName;
+        File.WriteAllText(Path.Combine(a, "from-a"), "");
+        File.WriteAllText(Path.Combine(b, "from-b"), "");
+        bool swapped = AtomicFile.TryExchangeDirectories(a, b);
+        Assert.Equal(OperatingSystem.IsLinux(), swapped); // tmpfs and ext4 both support RENAME_EXCHANGE
+        if (swapped)
+        {
+            Assert.True(File.Exists(Path.Combine(a, "from-b")));
+            Assert.True(File.Exists(Path.Combine(b, "from-a")));
+        }
+    }
+
+    [Fact]
+    public void AnOverwriteInterruptedAfterMovingTheOldModelAsideIsUndoneByTheNextWrite()
+    {
+        string parent = TempDirectory.Create();
+        string target = Path.Combine(parent, "model");
+        SavedModelWriter.Write(target, Model("old"), writeVariables: null);
+        // What a crash between "move the old one aside" and "move the new one in" leaves.
+        Directory.Move(target, target + ".tempstate0123456789abcdef.old");
+
+        Assert.Throws<IOException>(() => SavedModelWriter.Write(target, Model("new"), writeVariables: null));
+        Assert.Equal("old", SavedModelDirectory.Open(target).Model.MetaGraphs[0].MetaInfoDef.TensorflowVersion);
+        SavedModelWriter.Write(target, Model("new"), writeVariables: null, new SavedModelWriteOptions { Overwrite = true });
+        Assert.Equal("new", SavedModelDirectory.Open(target).Model.MetaGraphs[0].MetaInfoDef.TensorflowVersion);
+        Assert.Equal(["model"], Directory.GetDirectories(parent).Select(Path.GetFileName));
+    }
+}

@@ -87,6 +87,8 @@ public sealed class GraphSession
     /// </summary>
     public PlanStatistics Explain(IEnumerable<string>? feeds, IReadOnlyList<string> fetches, IReadOnlyList<string>? targets = null)
     {
+        // Building a plan folds constants: their tensors count against the memory limit as a run's do.
+        using var budget = MemoryBudget.Enter(Options.EffectiveMemoryLimit);
         var plan = GetPlan([.. (feeds ?? []).Select(Graph.ResolveTensor)], [.. fetches.Select(Graph.ResolveTensor)], ResolveTargets(targets ?? []));
         return new PlanStatistics(plan.Steps.Count, plan.FoldedNodes, plan.FusedNodes, plan.CrossDeviceEdges);
     }

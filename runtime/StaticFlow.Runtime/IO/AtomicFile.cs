@@ -4,7 +4,7 @@ namespace StaticFlow.IO;
 /// Writes a file under a temporary name in the same directory, flushes it to disk, then renames it over
 /// the final name, so readers see either the old file or the whole new one, never a half-written one.
 /// </summary>
-public static class AtomicFile
+public static partial class AtomicFile
 {
     /// <summary>A unique temporary path beside <paramref name="finalPath"/> (same directory, so the rename is atomic).</summary>
     public static string TemporaryPathFor(string finalPath) =>
@@ -56,4 +56,32 @@ public static class AtomicFile
 
     /// <summary>True for a name <see cref="TemporaryPathFor"/> made (a file being written, or left by a crash).</summary>
     internal static bool IsTemporaryName(string fileName) => fileName.Contains(".tempstate", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Swaps two existing directories in one step where the file system can (Linux <c>renameat2</c> with
+    /// <c>RENAME_EXCHANGE</c>): at no moment is either path missing. False where that is not available (other
+    /// systems, older kernels, file systems without it); nothing has changed then.
+    /// </summary>
+    internal static bool TryExchangeDirectories(string first, string second)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            if (RenameAt2(AtFdCwd, first, AtFdCwd, second, RenameExchange) == 0) return true;
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        {
+            return false;
+        }
+        int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        // ENOSYS (no such call), EINVAL (the file system does not support the flag): fall back. Anything else is a real error.
+        if (errno is 38 or 22) return false;
+        throw new IOException($"cannot swap '{first}' and '{second}' (errno {errno})");
+    }
+
+    private const int AtFdCwd = -100;
+    private const uint RenameExchange = 2;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static partial int RenameAt2(int oldDirectory, string oldPath, int newDirectory, string newPath, uint flags);
 }

@@ -45,6 +45,7 @@ public static class SavedModelWriter
     {
         options ??= new SavedModelWriteOptions();
         string target = Path.GetFullPath(directory);
+        RecoverInterruptedOverwrite(target);
         if (Directory.Exists(target) && !options.Overwrite)
             throw new IOException($"{target}: the SavedModel directory already exists (set Overwrite to replace it).");
         string parent = Path.GetDirectoryName(target) ?? ".";
@@ -93,6 +94,20 @@ public static class SavedModelWriter
         }
     }
 
+    private const string AsideSuffix = ".old";
+
+    /// <summary>
+    /// An overwrite that moved the old model aside and crashed before moving the new one in leaves the path empty
+    /// and the old model beside it: put it back. (Only where directories cannot be swapped in one step.)
+    /// </summary>
+    internal static void RecoverInterruptedOverwrite(string target)
+    {
+        if (Directory.Exists(target) || Path.GetDirectoryName(target) is not { } parent || !Directory.Exists(parent)) return;
+        string pattern = Path.GetFileName(target) + ".tempstate*" + AsideSuffix;
+        if (Directory.GetDirectories(parent, pattern).OrderByDescending(Directory.GetLastWriteTimeUtc).FirstOrDefault() is { } aside)
+            Directory.Move(aside, target);
+    }
+
     private static void Publish(string staging, string target)
     {
         if (!Directory.Exists(target))
@@ -100,9 +115,15 @@ public static class SavedModelWriter
             Directory.Move(staging, target);
             return;
         }
-        // Directories cannot be renamed over each other: move the old one aside first, so that a crash
-        // leaves either the old model under a temporary name or the new one in place.
-        string aside = AtomicFile.TemporaryPathFor(target) + ".old";
+        // Where the system can swap two directories in one step, the path always holds a whole model, old or new.
+        if (AtomicFile.TryExchangeDirectories(staging, target))
+        {
+            Directory.Delete(staging, recursive: true);
+            return;
+        }
+        // Elsewhere directories cannot be renamed over each other: move the old one aside first, so that a crash
+        // leaves either the old model under a temporary name (the next write puts it back first) or the new one in place.
+        string aside = AtomicFile.TemporaryPathFor(target) + AsideSuffix;
         Directory.Move(target, aside);
         Directory.Move(staging, target);
         Directory.Delete(aside, recursive: true);
