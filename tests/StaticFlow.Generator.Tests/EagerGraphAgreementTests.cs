@@ -15,8 +15,26 @@ public class EagerGraphAgreementTests
         return module;
     }
 
-    private static Tensor<float> Call(IGraphModule module, string method, params object[] arguments) =>
-        (Tensor<float>)module.GetType().GetMethod(method)!.Invoke(module, arguments)!;
+    // Optional parameters (the graph methods' cancellation token) take their defaults.
+    private static Tensor<float> Call(IGraphModule module, string method, params object[] arguments)
+    {
+        var info = module.GetType().GetMethod(method)!;
+        object?[] all = [.. arguments, .. Enumerable.Repeat(Type.Missing, info.GetParameters().Length - arguments.Length)];
+        return (Tensor<float>)info.Invoke(module, all)!;
+    }
+
+    [Fact]
+    public void AGraphMethodStopsWhenItsTokenIsCancelled()
+    {
+        var module = Create(0);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var a = Tensor<float>.From([0.5f], 1);
+        var b = Tensor<float>.From([1000f], 1);
+        var error = Assert.Throws<System.Reflection.TargetInvocationException>(() => Call(module, "DoublingGraph", a, b, cancelled.Token));
+        Assert.IsAssignableFrom<OperationCanceledException>(error.InnerException);
+        Assert.Equal(Call(module, "Doubling", a, b).ToArray(), Call(module, "DoublingGraph", a, b, CancellationToken.None).ToArray());
+    }
 
     [Fact]
     public void ForwardAgreesOnRandomInputs()

@@ -110,14 +110,18 @@ internal static class ModuleEmitter
         {
             code.AppendLine();
             code.AppendLine($"    /// <summary>Runs graph function <see cref=\"{function.Name}\"/> as the graph compiled at build time, on this instance's variables.</summary>");
+            code.AppendLine("    /// <remarks>The token is checked before every node and at every loop iteration; cancelling throws <see cref=\"global::System.OperationCanceledException\"/>.</remarks>");
             string returnType = function.ReturnsTuple
                 ? "(" + string.Join(", ", function.Outputs.Select((o, i) => $"{Rt}Tensor<{o.ElementType}> {function.OutputFieldNames[i]}")) + ")"
                 : $"{Rt}Tensor<{function.Outputs[0].ElementType}>";
-            string parameters = string.Join(", ", function.Inputs.Select(i => $"{Rt}Tensor<{i.ElementType}> {Identifier(i.Name)}"));
+            string cancellation = "cancellationToken";
+            while (function.Inputs.Any(i => i.Name == cancellation)) cancellation += "_";
+            string parameters = string.Join(", ", function.Inputs.Select(i => $"{Rt}Tensor<{i.ElementType}> {Identifier(i.Name)}")
+                .Append($"global::System.Threading.CancellationToken {cancellation} = default"));
             code.AppendLine($"    {function.Accessibility} {returnType} {function.Name}Graph({parameters})");
             code.AppendLine("    {");
             string arguments = string.Concat(function.Inputs.Select(i => $", {Identifier(i.Name)}.Untyped"));
-            code.AppendLine($"        var outputs = GraphSession.Call(this, \"{function.Name}\"{arguments});");
+            code.AppendLine($"        var outputs = GraphSession.Call(this, \"{function.Name}\", {cancellation}{arguments});");
             if (function.ReturnsTuple)
                 code.AppendLine($"        return ({string.Join(", ", function.Outputs.Select((o, i) => $"new {Rt}Tensor<{o.ElementType}>(outputs[{i}])"))});");
             else

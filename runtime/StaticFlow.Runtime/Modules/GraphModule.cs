@@ -98,7 +98,13 @@ public sealed class GraphModuleSession
 
     /// <summary>Calls graph function <paramref name="function"/> of <paramref name="module"/> with <paramref name="inputs"/> in parameter order.</summary>
     /// <exception cref="FeedException">An input of the wrong count, dtype or shape, naming the function and input.</exception>
-    public IReadOnlyList<Tensor> Call(IGraphModule module, string function, params Tensor[] inputs)
+    public IReadOnlyList<Tensor> Call(IGraphModule module, string function, params Tensor[] inputs) =>
+        Call(module, function, CancellationToken.None, inputs);
+
+    /// <summary>Calls graph function <paramref name="function"/>; <paramref name="cancellation"/> is checked before every node and at every loop iteration.</summary>
+    /// <exception cref="FeedException">An input of the wrong count, dtype or shape, naming the function and input.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired during the run.</exception>
+    public IReadOnlyList<Tensor> Call(IGraphModule module, string function, CancellationToken cancellation, params Tensor[] inputs)
     {
         GraphFunctionInfo info = _definition.Function(function);
         if (inputs.Length != info.Inputs.Length)
@@ -118,7 +124,7 @@ public sealed class GraphModuleSession
         IReadOnlyDictionary<string, Tensor> variables = module.GetVariables();
         foreach (var variable in _definition.Variables)
             Session.Resources.GetOrCreate("", variable.Name).Assign(variables[variable.Name]);
-        var outputs = Session.Run(feeds, [.. info.Outputs.Select(o => o.TensorName)]);
+        var outputs = Session.Run(feeds, [.. info.Outputs.Select(o => o.TensorName)], cancellation: cancellation);
         if (info.WrittenVariables.Length > 0)
         {
             var updated = new Dictionary<string, Tensor>(variables, StringComparer.Ordinal);
