@@ -280,6 +280,11 @@ public class CliRobustnessTests
         Assert.True(output.Characters > 1_000_000, $"{output.Characters} characters");
         Assert.True(output.LargestWrite < 1 << 18, $"largest single write {output.LargestWrite} characters");
         Assert.True(output.Writes > 10);
+
+        var text = new CountingWriter();
+        Assert.Equal(0, CommandLineApp.Run(["inspect", prefix, "--tensor", "m"], text, TextWriter.Null));
+        Assert.True(text.Characters > 1_000_000, $"{text.Characters} characters");
+        Assert.True(text.LargestWrite < 1 << 10, $"largest single write {text.LargestWrite} characters");
     }
 
     private sealed class CountingWriter : TextWriter

@@ -57,7 +57,8 @@ internal static class InspectCommand
             {
                 Tensor value = reader.Read(n);
                 output.WriteLine($"tensor_name: {n} ({value.DType.Name()}{value.Shape})");
-                output.WriteLine(TensorFormatter.ToText(value));
+                TensorFormatter.WriteText(output, value);
+                output.WriteLine();
             }
             return 0;
         }));

@@ -10,10 +10,16 @@ public static class TensorFormatter
     /// <summary>Nested-bracket text, e.g. <c>[[1, 2], [3, 4]]</c>; a scalar prints as its value. Strings print as Python bytes literals.</summary>
     public static string ToText(Tensor tensor)
     {
-        var builder = new StringBuilder();
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        WriteText(writer, tensor);
+        return writer.ToString();
+    }
+
+    /// <summary>Writes <see cref="ToText"/>'s text to <paramref name="writer"/> as it goes, so a large tensor is never held as one string.</summary>
+    public static void WriteText(TextWriter writer, Tensor tensor)
+    {
         long index = 0;
-        AppendText(builder, tensor, 0, ref index);
-        return builder.ToString();
+        WriteText(writer, tensor, 0, ref index);
     }
 
     /// <summary>
@@ -36,20 +42,20 @@ public static class TensorFormatter
         writer.WriteEndObject();
     }
 
-    private static void AppendText(StringBuilder builder, Tensor tensor, int axis, ref long index)
+    private static void WriteText(TextWriter writer, Tensor tensor, int axis, ref long index)
     {
         if (axis == tensor.Shape.Rank)
         {
-            builder.Append(FormatElement(tensor, index++));
+            writer.Write(FormatElement(tensor, index++));
             return;
         }
-        builder.Append('[');
+        writer.Write('[');
         for (long i = 0; i < tensor.Shape[axis]; i++)
         {
-            if (i > 0) builder.Append(", ");
-            AppendText(builder, tensor, axis + 1, ref index);
+            if (i > 0) writer.Write(", ");
+            WriteText(writer, tensor, axis + 1, ref index);
         }
-        builder.Append(']');
+        writer.Write(']');
     }
 
     private static void WriteJsonValues(Utf8JsonWriter writer, Tensor tensor, int axis, ref long index, bool base64)
