@@ -227,6 +227,23 @@ public class ViewerBrowserTests(BrowserFixture browser, ITestOutputHelper log)
         await File.WriteAllTextAsync(Path.Combine(BrowserFixture.ArtifactDirectory, "large-graph-timings.txt"), line + Environment.NewLine);
         await BrowserFixture.ScreenshotAsync(page, "large-graph-one-scope-open");
     }
+
+    [Fact]
+    public async Task ANameTwentyThousandScopesDeepOpensWithScopesCappedAtTheLimit()
+    {
+        string deep = string.Join('/', Enumerable.Repeat("s", 20_000));
+        string file = Path.Combine(TempDirectory.Create(), "deep.pbtxt");
+        File.WriteAllText(file, $"node {{ name: \"{deep}\" op: \"NoOp\" }}\nnode {{ name: \"{deep}/b\" op: \"NoOp\" input: \"^{deep}\" }}\n");
+        string html = Path.Combine(TempDirectory.Create(), "deep.html");
+        Assert.Equal(0, CommandLineApp.Run(["view", file, "--output", html], new StringWriter(), new StringWriter()));
+
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(new Uri(html).AbsoluteUri);
+        await page.WaitForSelectorAsync("body[data-ready='1']", new PageWaitForSelectorOptions { Timeout = 30_000 });
+        Assert.Equal("2", await page.GetAttributeAsync("body", "data-nodes"));
+        int groups = await page.EvaluateAsync<int>("() => window.staticflow.app.models[0].groups.size");
+        Assert.Equal(GraphExport.MaxScopeDepth + 1, groups); // the root and one group per level
+    }
 }
 
 /// <summary>Generated graphs for the viewer's tests.</summary>

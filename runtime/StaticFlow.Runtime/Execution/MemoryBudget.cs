@@ -20,8 +20,8 @@ internal static class MemoryBudget
 
     [ThreadStatic] private static long t_limit;
 
-    /// <summary>The default budget: three quarters of the memory the GC may use (the container's limit when there is one).</summary>
-    public static long DefaultLimit => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 * 3;
+    /// <summary>The default budget: three quarters of the memory the GC may use (the container's limit when there is one), read once per process.</summary>
+    public static long DefaultLimit { get; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 * 3;
 
     /// <summary>Applies <paramref name="limitBytes"/> to allocations on this thread until the returned scope is disposed.</summary>
     public static Scope Enter(long limitBytes)
