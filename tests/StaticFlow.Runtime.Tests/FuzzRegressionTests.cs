@@ -3,11 +3,28 @@ using StaticFlow.Fuzz;
 namespace StaticFlow.Tests;
 
 /// <summary>
-/// The fuzz targets (tests/StaticFlow.Fuzz) run in-process on the seed corpus and on random mutations of it.
-/// Only the readers' typed errors may come out.
+/// The fuzz targets (tests/StaticFlow.Fuzz) run in-process: on every input that once escaped them (kept under
+/// FuzzCrashers/TARGET/), on the seed corpus and on random mutations of it. Only the readers' typed errors may come out.
 /// </summary>
 public class FuzzRegressionTests
 {
+    private static readonly string Crashers = Path.Combine(TestData.RepositoryRoot, "tests", "StaticFlow.Runtime.Tests", "FuzzCrashers");
+
+    public static TheoryData<string, string> KeptCrashers()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string folder in Directory.GetDirectories(Crashers).Order(StringComparer.Ordinal))
+            foreach (string file in Directory.GetFiles(folder).Order(StringComparer.Ordinal))
+                data.Add(Path.GetFileName(folder), Path.GetFileName(file));
+        return data;
+    }
+
+    /// <summary>Every input a fuzzer once made a reader fail with, kept under FuzzCrashers/TARGET/.</summary>
+    [Theory]
+    [MemberData(nameof(KeptCrashers))]
+    public void AnInputThatOnceEscapedAReaderNowEndsInATypedError(string target, string file) =>
+        FuzzTargets.Run(target, File.ReadAllBytes(Path.Combine(Crashers, target, file)));
+
     [Fact]
     public void EveryTargetAcceptsItsSeeds()
     {
@@ -36,7 +53,9 @@ public class FuzzRegressionTests
                 try { FuzzTargets.Run(target, input); }
                 catch (Exception e)
                 {
-                    string saved = Path.Combine(TempDirectory.Create(), $"{target}-{i}");
+                    // Outside the tests' temporary folders, which go when the run ends: keep it under FuzzCrashers/TARGET/.
+                    string saved = Path.Combine(Path.GetTempPath(), "staticflow-fuzz-findings", $"{target}-seed{seed}-{i}");
+                    Directory.CreateDirectory(Path.GetDirectoryName(saved)!);
                     File.WriteAllBytes(saved, input);
                     findings.Add($"{target} #{i} ({saved}): {e.GetType().Name}: {e.Message}");
                 }

@@ -124,7 +124,14 @@ public sealed class GraphSession
         var results = Execute(plan, feedValues, frame);
         var tensors = new Tensor[results.Length];
         for (int i = 0; i < results.Length; i++)
-            tensors[i] = results[i].Tensor ?? results[i].Variable?.Read() ?? throw new FeedException($"Fetch '{fetches[i]}' produced no value.");
+            tensors[i] = results[i] switch
+            {
+                { Tensor: { } tensor } => tensor,
+                { Variable: { IsInitialized: true } variable } => variable.Read(),
+                { Variable: { } variable } => throw new GraphException(Graph.Nodes[fetchEdges[i].Node].Name, Graph.Nodes[fetchEdges[i].Node].Op,
+                    $"fetch '{fetches[i]}' is variable '{variable.Name}', which is uninitialized (restore a checkpoint or run its initializer first)"),
+                _ => throw new FeedException($"Fetch '{fetches[i]}' produced no value."),
+            };
         return new RunResults(tensors, plan.ReturnableFetches, plan.Buffers);
     }
 
