@@ -30,15 +30,18 @@ public static class SeedCorpus
                 seeds["graphdef"].Add((name, graph.ToByteArray()));
                 seeds["pbtxt"].Add((name, System.Text.Encoding.UTF8.GetBytes(TextFormat.Print(graph))));
                 seeds["bundle"].Add((name, BundleInput(directory.VariablesPrefix)));
+                seeds["bundle-entries"].Add((name, FuzzTargets.EncodeBundleEntries(directory.VariablesPrefix)));
             }
 
             // A TF2 object-based checkpoint and a name-based one with more dtypes, from our writer.
             string objectBased = Path.Combine(scratch, "object");
             Checkpoint.Save(objectBased, new Dictionary<string, Tensor> { ["dense/kernel"] = Tensor.FromArray<float>([1, 2, 3, 4], 2, 2), ["step"] = Tensor.Scalar(7L) }, CheckpointKeyStyle.ObjectBased);
             seeds["bundle"].Add(("object-based", BundleInput(objectBased)));
+            seeds["bundle-entries"].Add(("object-based", FuzzTargets.EncodeBundleEntries(objectBased)));
             string mixed = Path.Combine(scratch, "mixed");
             Checkpoint.Save(mixed, new Dictionary<string, Tensor> { ["s"] = Tensor.Scalar("text"), ["b"] = Tensor.FromArray<bool>([true, false], 2), ["h"] = Tensor.FromArray<double>([1.5], 1) }, CheckpointKeyStyle.NameBased);
             seeds["bundle"].Add(("name-based", BundleInput(mixed)));
+            seeds["bundle-entries"].Add(("name-based", FuzzTargets.EncodeBundleEntries(mixed)));
 
             string logdir = Path.Combine(scratch, "logs");
             using (var writer = new SummaryWriter(logdir))
@@ -48,6 +51,7 @@ public static class SeedCorpus
                 writer.AddHistogram("w", [1, 2, 3], 1);
             }
             seeds["events"].Add(("graph-and-scalars", File.ReadAllBytes(EventFileReader.Files(logdir).Single())));
+            seeds["event-records"].Add(("graph-and-scalars", FuzzTargets.UnframeRecords(EventFileReader.Files(logdir).Single())));
 
             seeds["npy"].Add(("f4-3x1", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 1), }", 12, 1)));
             seeds["npy"].Add(("i8-2-v2", Npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", 16, 2)));
