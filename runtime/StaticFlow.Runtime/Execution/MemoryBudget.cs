@@ -31,22 +31,38 @@ internal static class MemoryBudget
         return new Scope(previous);
     }
 
+    /// <summary>Throws when a tensor of <paramref name="shape"/> taking <paramref name="bytes"/> would go past this thread's budget (no-op outside a run).</summary>
+    /// <exception cref="ResourceLimitException">The allocation does not fit.</exception>
+    public static void Check(long bytes, Tensors.TensorShape shape)
+    {
+        // The message is built only on failure: this runs on every tensor allocation.
+        if (Exceeds(bytes, out long heap, out long limit)) throw Refusal($"a tensor of shape {shape}", bytes, heap, limit);
+    }
+
     /// <summary>Throws when <paramref name="bytes"/> more would take the heap past this thread's budget (no-op outside a run).</summary>
     /// <exception cref="ResourceLimitException">The allocation does not fit.</exception>
     public static void Check(long bytes, string what)
     {
-        long limit = t_limit;
-        if (limit <= 0) return;
-        if (bytes > limit)
-            throw new ResourceLimitException(null, null, $"{what} needs {Describe(bytes)}, more than the session's memory limit of {Describe(limit)} (SessionOptions.MemoryLimitBytes)");
-        if (bytes < HeapCheckThreshold) return;
-        long heap = GC.GetTotalMemory(forceFullCollection: false);
-        if (heap + bytes <= limit) return;
+        if (Exceeds(bytes, out long heap, out long limit)) throw Refusal(what, bytes, heap, limit);
+    }
+
+    private static bool Exceeds(long bytes, out long heap, out long limit)
+    {
+        heap = -1;
+        limit = t_limit;
+        if (limit <= 0) return false;
+        if (bytes > limit) return true;
+        if (bytes < HeapCheckThreshold) return false;
+        heap = GC.GetTotalMemory(forceFullCollection: false);
+        if (heap + bytes <= limit) return false;
         // Garbage counts in the heap's size until it is collected: look again after a collection before refusing.
         heap = GC.GetTotalMemory(forceFullCollection: true);
-        if (heap + bytes > limit)
-            throw new ResourceLimitException(null, null, $"{what} needs {Describe(bytes)} with {Describe(heap)} in use, past the session's memory limit of {Describe(limit)} (SessionOptions.MemoryLimitBytes)");
+        return heap + bytes > limit;
     }
+
+    private static ResourceLimitException Refusal(string what, long bytes, long heap, long limit) => new(null, null, heap < 0
+        ? $"{what} needs {Describe(bytes)}, more than the session's memory limit of {Describe(limit)} (SessionOptions.MemoryLimitBytes)"
+        : $"{what} needs {Describe(bytes)} with {Describe(heap)} in use, past the session's memory limit of {Describe(limit)} (SessionOptions.MemoryLimitBytes)");
 
     private static string Describe(long bytes) =>
         bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):0.##} GiB" : bytes >= 1L << 20 ? $"{bytes / (double)(1L << 20):0.##} MiB" : $"{bytes} bytes";

@@ -102,6 +102,9 @@ public static class DTypes
         typeof(T) == typeof(BFloat16) ? DType.BFloat16 :
         throw new NotSupportedException($"{typeof(T)} is not a tensor element type.");
 
+    /// <summary>The short name of a supported dtype (<c>float32</c>), else TensorFlow's enum name (<c>DT_VARIANT</c>).</summary>
+    public static string DisplayName(DataType dataType) => IsSupported(dataType) ? ((DType)(int)dataType).Name() : ProtoName(dataType);
+
     /// <summary>TensorFlow's enum name of a <see cref="DataType"/> (<c>DT_FLOAT</c>), as saved_model_cli and error messages print it.</summary>
     public static string ProtoName(DataType dataType) =>
         TypesReflection.Descriptor.EnumTypes[0].FindValueByNumber((int)dataType)?.Name ?? $"dtype {(int)dataType}";

@@ -201,7 +201,7 @@ public sealed class Tensor
     {
         if (!shape.TryGetElementCount(out long count))
             throw new ArgumentException($"Shape {shape} is not fully defined or its element count overflows.", nameof(shape));
-        Execution.MemoryBudget.Check(count > long.MaxValue / Math.Max(elementSize, 1) ? long.MaxValue : count * elementSize, $"a tensor of shape {shape}");
+        Execution.MemoryBudget.Check(count > long.MaxValue / Math.Max(elementSize, 1) ? long.MaxValue : count * elementSize, shape);
         if (count > MaxStorageBytes / Math.Max(elementSize, 1))
             throw new ArgumentException($"A tensor of shape {shape} needs more than {MaxStorageBytes} bytes, the largest single allocation.", nameof(shape));
         return count;

@@ -262,7 +262,7 @@ public static class ViewerDocument
             // A value that fails its checksum or does not decode is shown as corrupt, with the reason, never dropped.
             json.WriteStartObject("variable");
             var entry = reader.Bundle.Contains(key) ? reader.Bundle.GetEntry(key) : null;
-            json.WriteString("dtype", entry is null ? "?" : DTypeText(entry.Dtype));
+            json.WriteString("dtype", entry is null ? "?" : DTypes.DisplayName(entry.Dtype));
             json.WriteString("shape", entry?.Shape is null ? "?" : TensorShapeText(entry.Shape));
             json.WriteString("summary", $"corrupt: {e.Message}");
             json.WriteBoolean("corrupt", true);
@@ -356,8 +356,6 @@ public static class ViewerDocument
         return $"<{bytes.Length} bytes>";
     }
 
-    private static string DTypeText(DataType dtype) => DTypes.IsSupported(dtype) ? ((DType)(int)dtype).Name() : DTypes.ProtoName(dtype);
-
     // Attr tensors larger than this are described, not decoded: a few bytes of proto can declare a splat of gigabytes.
     private const long MaxDecodedAttrElements = 1 << 20;
 
@@ -367,7 +365,7 @@ public static class ViewerDocument
         {
             if (proto.TensorShape is { } protoShape && TensorShape.FromProto(protoShape) is var shape
                 && (!shape.TryGetElementCount(out long count) || count > MaxDecodedAttrElements))
-                return $"{DTypeText(proto.Dtype)}{shape} {{not shown: over {MaxDecodedAttrElements} elements}}";
+                return $"{DTypes.DisplayName(proto.Dtype)}{shape} {{not shown: over {MaxDecodedAttrElements} elements}}";
             var tensor = TensorProtos.FromProto(proto, "attr");
             string head = $"{tensor.DType.Name()}{tensor.Shape}";
             if (tensor.DType == DType.String)

@@ -17,7 +17,7 @@ namespace StaticFlow.Formats.Bundles;
 public sealed record BundleTensorInfo(string Name, DataType DataType, TensorShape Shape)
 {
     /// <summary>TensorFlow's short name of <see cref="DataType"/> (<c>float32</c>, ...), or the proto name when unsupported.</summary>
-    public string DTypeName => DTypes.IsSupported(DataType) ? ((DType)(int)DataType).Name() : DataType.ToString();
+    public string DTypeName => DTypes.DisplayName(DataType);
 }
 
 /// <summary>
