@@ -79,6 +79,12 @@ public class UntrustedModelTests
             [.. HostileModels.Basics(), Const("secret", Tensor.Scalar(1f)), .. HostileModels.SaveTo("save", Path.Combine(allowed, "..", Path.GetFileName(outside), "ckpt"), "secret")]), mainOp: "save");
         Assert.Throws<ModelAccessException>(() => SavedModelBundle.Load(dotdot, options: Confined(allowed)));
         Assert.Empty(FilesUnder(outside));
+
+        // A dangling link: writing through it would create files outside.
+        File.CreateSymbolicLink(Path.Combine(allowed, "dangling.index"), Path.Combine(outside, "created.index"));
+        var policy = FileAccessPolicy.Confined(allowed);
+        Assert.NotNull(policy.Refusal(Path.Combine(allowed, "dangling.index"), write: true));
+        Assert.Null(policy.Refusal(Path.Combine(allowed, "fresh.index"), write: true));
     }
 
     [Theory]

@@ -82,7 +82,8 @@ public sealed class FileAccessPolicy
         {
             string next = Path.Combine(current, parts[i]);
             FileSystemInfo info = Directory.Exists(next) ? new DirectoryInfo(next) : new FileInfo(next);
-            if (info.Exists && info.LinkTarget is not null)
+            // A link counts even when its target does not exist yet: writing through it would create the target.
+            if (info.LinkTarget is not null)
             {
                 // Follow the link, then resolve what is left under its target.
                 string target = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? next;
