@@ -238,8 +238,9 @@ public class ViewerBrowserTests(BrowserFixture browser, ITestOutputHelper log)
         Assert.Equal(0, CommandLineApp.Run(["view", file, "--output", html], new StringWriter(), new StringWriter()));
 
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(new Uri(html).AbsoluteUri);
-        await page.WaitForSelectorAsync("body[data-ready='1']", new PageWaitForSelectorOptions { Timeout = 30_000 });
+        // Generous for a loaded 2-core CI machine: dagre lays 32 nested clusters out in about 2 s there.
+        await page.GotoAsync(new Uri(html).AbsoluteUri, new PageGotoOptions { Timeout = 120_000 });
+        await page.WaitForSelectorAsync("body[data-ready='1']", new PageWaitForSelectorOptions { Timeout = 120_000 });
         Assert.Equal("2", await page.GetAttributeAsync("body", "data-nodes"));
         int groups = await page.EvaluateAsync<int>("() => window.staticflow.app.models[0].groups.size");
         Assert.Equal(GraphExport.MaxScopeDepth + 1, groups); // the root and one group per level

@@ -49,7 +49,7 @@ public static class GraphExport
     /// The deepest name scope drawn as a cluster (the viewer page uses the same): real models nest a handful of
     /// scopes, and a name with thousands of '/' must not cost the square of its depth.
     /// </summary>
-    public const int MaxScopeDepth = 64;
+    public const int MaxScopeDepth = 32;
 
     private static string ToDot(GraphDef graph)
     {

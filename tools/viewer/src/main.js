@@ -4,7 +4,7 @@
 import dagre from "@dagrejs/dagre";
 
 // The deepest name scope drawn as a group (GraphExport.MaxScopeDepth on the C# side).
-const MAX_SCOPE_DEPTH = 64;
+const MAX_SCOPE_DEPTH = 32;
 
 const SVG = "http://www.w3.org/2000/svg";
 const NODE_H = 28;
