@@ -193,21 +193,7 @@ public class CliRobustnessTests
     [Fact]
     public void ACheckpointTensorOfRankOverTheLimitIsBadInputInJson()
     {
-        string prefix = Path.Combine(TempDirectory.Create(), "deep");
-        using (var writer = new TensorBundleWriter(prefix, Formats.Tables.TableCompression.None))
-        {
-            writer.Add("t", Tensor.Scalar(1f));
-            writer.Finish();
-        }
-        var entry = new BundleEntryProto { Dtype = DataType.DtFloat, Shape = new TensorShapeProto(), Size = 4 };
-        for (int i = 0; i < 1500; i++) entry.Shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = 1 });
-        using (var stream = File.Create(BundleFiles.IndexPath(prefix)))
-        {
-            var table = new Formats.Tables.TableWriter(stream, compression: Formats.Tables.TableCompression.None);
-            table.Add([], new BundleHeaderProto { NumShards = 1, Version = new VersionDef { Producer = 1 } }.ToByteArray());
-            table.Add("t"u8.ToArray(), entry.ToByteArray());
-            table.Finish();
-        }
+        string prefix = LimitTests.WriteBundleOfRank(1500);
         Assert.Contains("rank 1500", AssertFails(ExitCodes.BadInput, "inspect", prefix, "--all", "--json"));
     }
 

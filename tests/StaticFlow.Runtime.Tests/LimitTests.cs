@@ -71,23 +71,7 @@ public class LimitTests
     [Fact]
     public void ABundleTensorOfRankAboveTensorFlowsLimitIsAFormatErrorNamingIt()
     {
-        string prefix = Path.Combine(TempDirectory.Create(), "deep");
-        // Write a valid bundle, then rewrite its entry's shape with 200,000 dimensions of size 1.
-        using (var writer = new TensorBundleWriter(prefix, Formats.Tables.TableCompression.None))
-        {
-            writer.Add("t", Tensor.Scalar(1f));
-            writer.Finish();
-        }
-        var entry = new BundleEntryProto { Dtype = DataType.DtFloat, Shape = new TensorShapeProto(), Size = 4, Crc32C = 0 };
-        for (int i = 0; i < 200_000; i++) entry.Shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = 1 });
-        using (var stream = File.Create(BundleFiles.IndexPath(prefix)))
-        {
-            var table = new Formats.Tables.TableWriter(stream, compression: Formats.Tables.TableCompression.None);
-            table.Add([], new BundleHeaderProto { NumShards = 1, Version = new VersionDef { Producer = 1 } }.ToByteArray());
-            table.Add("t"u8.ToArray(), entry.ToByteArray());
-            table.Finish();
-        }
-
+        string prefix = WriteBundleOfRank(200_000);
         using var reader = TensorBundleReader.Open(prefix);
         var error = Assert.Throws<IO.StaticFlowFormatException>(() => reader.Read("t"));
         Assert.Contains("rank 200000", error.Message);
@@ -144,5 +128,24 @@ public class LimitTests
         var error = Assert.ThrowsAny<GraphException>(() => FillSession(100_000, 100_000, 0).Run(One, ["big:0"]));
         Assert.Equal("big", error.NodeName);
         Assert.Equal(4096 * 4096L, FillSession(4096, 4096, -1).Run(One, ["big:0"])[0].ElementCount);
+    }
+
+    /// <summary>A valid one-tensor bundle whose index then gives that tensor <paramref name="rank"/> dimensions of size 1.</summary>
+    internal static string WriteBundleOfRank(int rank)
+    {
+        string prefix = Path.Combine(TempDirectory.Create(), "deep");
+        using (var writer = new TensorBundleWriter(prefix, Formats.Tables.TableCompression.None))
+        {
+            writer.Add("t", Tensor.Scalar(1f));
+            writer.Finish();
+        }
+        var entry = new BundleEntryProto { Dtype = DataType.DtFloat, Shape = new TensorShapeProto(), Size = 4 };
+        for (int i = 0; i < rank; i++) entry.Shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = 1 });
+        using var stream = File.Create(BundleFiles.IndexPath(prefix));
+        var table = new Formats.Tables.TableWriter(stream, compression: Formats.Tables.TableCompression.None);
+        table.Add([], new BundleHeaderProto { NumShards = 1, Version = new VersionDef { Producer = 1 } }.ToByteArray());
+        table.Add("t"u8.ToArray(), entry.ToByteArray());
+        table.Finish();
+        return prefix;
     }
 }
