@@ -10,11 +10,13 @@ sharpfuzz=${SHARPFUZZ:-$HOME/.sharpfuzz/sharpfuzz}
 bin=$work/bin
 if [ ! -f "$bin/.instrumented" ]; then
   dotnet publish "$root/tests/StaticFlow.Fuzz" -c Release -o "$bin" >/dev/null
+  # Seeds first: instrumented code crashes when it runs outside AFL's harness.
+  dotnet "$bin/StaticFlow.Fuzz.dll" --seeds "$root/../shared/testdata" "$work/corpus"
   "$sharpfuzz" "$bin/StaticFlow.Runtime.dll"
   "$sharpfuzz" "$bin/StaticFlow.Cli.dll"
-  dotnet "$bin/StaticFlow.Fuzz.dll" --seeds "$root/../shared/testdata" "$work/corpus"
   touch "$bin/.instrumented"
 fi
+mkdir -p "$work/findings"
 export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1
 timeout --signal=INT "$seconds" afl-fuzz -i "$work/corpus/$target" -o "$work/findings/$target" -t 10000 -m none \
   -- dotnet "$bin/StaticFlow.Fuzz.dll" "$target" > "$work/$target.log" 2>&1 || true
