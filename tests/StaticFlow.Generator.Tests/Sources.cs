@@ -85,4 +85,35 @@ internal static class Sources
             }
         }
         """;
+
+    /// <summary>A small convolutional classifier: Conv2D, Relu, MaxPool, batch normalization, Dense and Softmax.</summary>
+    public const string Cnn = """
+        using StaticFlow;
+
+        namespace Models;
+
+        [GraphModule]
+        public partial class Cnn
+        {
+            [Variable(3, 3, 1, 4, Init = Init.GlorotUniform)] Tensor<float> filters;
+            [Variable(4, Init = Init.RandomNormal)] Tensor<float> filterBias;
+            [Variable(4, Init = Init.Ones)] Tensor<float> gamma;
+            [Variable(4)] Tensor<float> beta;
+            [Variable(4)] Tensor<float> movingMean;
+            [Variable(4, Init = Init.Ones)] Tensor<float> movingVariance;
+            [Variable(64, 3, Init = Init.GlorotUniform)] Tensor<float> dense;
+            [Variable(3)] Tensor<float> denseBias;
+
+            [GraphFunction(Signature = "serving_default")]
+            public Tensor<float> Classify([Shape(-1, 8, 8, 1)] Tensor<float> images)
+            {
+                var features = Ops.Relu(Ops.BiasAdd(Ops.Conv2D(images, filters, [1, 1, 1, 1], "SAME"), filterBias));
+                var pooled = Ops.MaxPool(features, [1, 2, 2, 1], [1, 2, 2, 1], "VALID");
+                var normalized = Ops.FusedBatchNorm(pooled, gamma, beta, movingMean, movingVariance, epsilon: 0.001f);
+                var smoothed = Ops.AvgPool(normalized, [1, 3, 3, 1], [1, 1, 1, 1], "SAME");
+                var flat = Ops.Reshape(smoothed, [-1, 64]);
+                return Ops.Softmax(Ops.MatMul(flat, dense) + denseBias);
+            }
+        }
+        """;
 }

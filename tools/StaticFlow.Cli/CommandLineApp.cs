@@ -43,6 +43,7 @@ public static class CommandLineApp
         root.Subcommands.Add(TensorBoardCommand.Create(output, error));
         root.Subcommands.Add(GraphCommand.Create(output, error));
         root.Subcommands.Add(ViewCommand.Create(output, error));
+        root.Subcommands.Add(OpsCommand.Create(output, error));
         var parsed = root.Parse(args);
         int code = parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         // System.CommandLine reports its own parse errors with exit code 1; ours is Usage.

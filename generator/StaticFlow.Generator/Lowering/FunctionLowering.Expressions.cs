@@ -329,7 +329,12 @@ internal sealed partial class FunctionLowering
             SyntaxNode at = given.Count > 0 ? given[0] : invocation;
             if (schema.FindAttr(TypeRules.SnakeCase(parameter.Name)) is { } attrSchema && attrSchema.Type is not ("type" or "list(type)"))
             {
-                if (given.Count == 0) continue;
+                if (given.Count == 0)
+                {
+                    // The C# default is what an eager call passes, so the graph must get it too, not the schema's.
+                    if (DefaultAttr(parameter, attrSchema) is { } fromDefault) attrs.Add(fromDefault);
+                    continue;
+                }
                 if (!TryAttrValue(given[0], attrSchema, out AttrModel? attr)) { Fail(GraphDiagnostics.AttrNotConstant, given[0], given[0].ToString(), attrSchema.Name, opName); return null; }
                 attrs.Add(attr!);
                 continue;
@@ -351,6 +356,22 @@ internal sealed partial class FunctionLowering
         }
         string?[] outputTypes = TypeRules.TensorElement(method.ReturnType) is { } element ? new[] { TypeRules.DTypeOf(element) } : Array.Empty<string?>();
         return AddOp(opName, inputs, attrs, outputTypes, invocation, baseName: opName);
+    }
+
+    /// <summary>The attr an omitted parameter's C# default gives, or null when it has none (null defaults take the schema's).</summary>
+    private static AttrModel? DefaultAttr(IParameterSymbol parameter, AttrSchema attr)
+    {
+        if (!parameter.HasExplicitDefaultValue || parameter.ExplicitDefaultValue is not { } value) return null;
+        return (attr.Type, value) switch
+        {
+            ("bool", bool flag) => Attrs.Bool(attr.Name, flag),
+            ("int", int number) => Attrs.Int(attr.Name, number),
+            ("int", long number) => Attrs.Int(attr.Name, number),
+            ("float", float number) => Attrs.Float(attr.Name, number),
+            ("float", double number) => Attrs.Float(attr.Name, number),
+            ("string", string text) => Attrs.String(attr.Name, text),
+            _ => null,
+        };
     }
 
     private Value[]? LowerInputArgument(IParameterSymbol parameter, List<ExpressionSyntax> given, ArgSchema argSchema, string opName, SyntaxNode at)
@@ -505,7 +526,7 @@ internal sealed partial class FunctionLowering
             Fail(GraphDiagnostics.UnknownAttr, at, missing!, op, op, ": the op needs this attr and nothing sets it");
             return null;
         }
-        long[]? shape = InferShape(op, inputs, completed.Value, at, out bool shapesFit);
+        long[]? shape = InferShape(schema, inputs, completed.Value, at, out bool shapesFit);
         if (!shapesFit) return null;
         string node = _graph.UniqueName(Scope, baseName ?? op);
         _graph.Add(new NodeModel(node, op, inputs.SelectMany(i => i.Select(v => v.Reference!)).ToEquatable(), Device, completed.Value), schema);

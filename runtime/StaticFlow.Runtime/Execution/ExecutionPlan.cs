@@ -1,6 +1,7 @@
 using StaticFlow.Devices;
 using StaticFlow.Graphs;
 using StaticFlow.Kernels;
+using StaticFlow.Operations;
 
 namespace StaticFlow.Execution;
 
@@ -35,13 +36,6 @@ internal sealed class ExecutionPlan
     /// the same rule as for recycled intermediates, except that the caller's Dispose marks the last read.
     /// </summary>
     public required bool[] ReturnableFetches { get; init; }
-
-    /// <summary>Ops whose kernels only read their inputs (the output is new storage), so an input may be recycled after them.</summary>
-    private static readonly HashSet<string> ReadOnlyConsumers = new(StringComparer.Ordinal)
-    {
-        "MatMul", "BatchMatMulV2", "BiasAdd", "Add", "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum", "Relu", "Relu6",
-        "Elu", "Selu", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Exp", "Log", "Sqrt", "Rsqrt", "Square", "Neg", "Abs",
-    };
 
     public static ExecutionPlan Build(GraphSession session, Graph graph, Placement placement, Edge[] feeds, Edge[] fetches, int[] targets)
     {
@@ -206,7 +200,7 @@ internal sealed class ExecutionPlan
         var onlyRead = new Dictionary<int, bool>();
         foreach (var step in steps)
         {
-            bool reads = step.Kernel is FusedMatMulKernel || ReadOnlyConsumers.Contains(step.Node.Op);
+            bool reads = step.Kernel is FusedMatMulKernel || OpCatalog.StandardSchemas.GetValueOrDefault(step.Node.Op)?.ReadsInputsOnly == true;
             foreach (int slot in step.InputSlots) onlyRead[slot] = onlyRead.GetValueOrDefault(slot, true) && reads;
         }
         fresh.RemoveWhere(slot => feedSlots.Contains(slot) || !onlyRead.GetValueOrDefault(slot, true));

@@ -11,19 +11,6 @@ namespace StaticFlow.Graphs;
 /// </summary>
 internal static class ShapeInference
 {
-    private static readonly HashSet<string> SameShape = new(StringComparer.Ordinal)
-    {
-        "Identity", "StopGradient", "Neg", "Abs", "Exp", "Log", "Sqrt", "Rsqrt", "Square", "Tanh", "Sigmoid", "Erf", "IsNan",
-        "Relu", "Relu6", "Elu", "Selu", "Softplus", "LeakyRelu", "Softmax", "LogSoftmax", "Cast", "ZerosLike", "OnesLike",
-        "LogicalNot", "BiasAdd", "PlaceholderWithDefault",
-    };
-
-    private static readonly HashSet<string> Broadcasting = new(StringComparer.Ordinal)
-    {
-        "Add", "AddV2", "Sub", "Mul", "RealDiv", "DivNoNan", "FloorDiv", "FloorMod", "Maximum", "Minimum", "Pow", "SquaredDifference",
-        "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr",
-    };
-
     /// <summary>Infers every node's output shapes in topological order.</summary>
     public static TensorShape[][] Infer(IReadOnlyList<GraphNode> nodes, IReadOnlyList<int> order)
     {
@@ -35,9 +22,10 @@ internal static class ShapeInference
             Tensor? ConstInput(int i) => ConstantOf(nodes[node.Inputs[i].Node]);
             var result = new TensorShape[node.OutputTypes.Count];
             Array.Fill(result, TensorShape.UnknownRank);
-            if (result.Length > 0)
-                result[0] = (node.Op == "ReadVariableOp" && node.Inputs.Count == 1 ? VariableShape(nodes[node.Inputs[0].Node]) : null)
-                    ?? Infer(node, In, ConstInput) ?? TensorShape.UnknownRank;
+            var inferred = Infer(node, In, ConstInput) ?? [];
+            for (int i = 0; i < result.Length && i < inferred.Length; i++) result[i] = inferred[i];
+            if (result.Length > 0 && node.Op == "ReadVariableOp" && node.Inputs.Count == 1 && VariableShape(nodes[node.Inputs[0].Node]) is { } variable)
+                result[0] = variable;
             // TF1 graphs often carry TensorFlow's own inference in _output_shapes: use it where ours knows nothing.
             if (node.Attrs.TryGetValue("_output_shapes", out var recorded) && recorded.List?.Shape.Count == result.Length)
                 for (int i = 0; i < result.Length; i++)
@@ -51,73 +39,28 @@ internal static class ShapeInference
     private static TensorShape? VariableShape(GraphNode handle) =>
         handle.Op == "VarHandleOp" && handle.Attrs.TryGetValue("shape", out var shape) && shape.Shape is { } s ? SafeShape(s) : null;
 
-    private static TensorShape? Infer(GraphNode node, Func<int, TensorShape> input, Func<int, Tensor?> constant)
+    /// <summary>The op's shape function (from its single definition) applied to the node; null shapes where unknown.</summary>
+    private static TensorShape[]? Infer(GraphNode node, Func<int, TensorShape> input, Func<int, Tensor?> constant)
     {
-        switch (node.Op)
+        if (OpCatalog.StandardSchemas.GetValueOrDefault(node.Op) is not { Shape: { } shapeFunction } schema) return null;
+        try
         {
-            case "Const":
-                return node.Attr("value").Tensor?.TensorShape is { } proto ? SafeShape(proto) : null;
-            case "Placeholder" or "VariableV2":
-                return node.Attrs.TryGetValue("shape", out var shape) && shape.Shape is { } s ? SafeShape(s) : null;
-            case var op when SameShape.Contains(op):
-                return input(0);
-            case var op when Broadcasting.Contains(op):
-                return BroadcastPartial(node, input(0), input(1));
-            case "MatMul":
-                return MatMul(node, input(0), input(1));
-            case "Reshape":
-                return Reshape(node, input(0), constant(1));
-            case "Shape":
-                return input(0).IsUnknownRank ? new TensorShape(-1) : new TensorShape(input(0).Rank);
-            case "Size" or "Rank":
-                return TensorShape.Scalar;
-            case "Transpose" when constant(1) is { } perm && !input(0).IsUnknownRank:
-                long[] p = perm.Cast(DType.Int64).ToArray<long>();
-                if (p.Length != input(0).Rank || p.Any(d => d < 0 || d >= p.Length))
-                    throw new GraphException(node.Name, node.Op, $"perm [{string.Join(",", p)}] does not fit input of shape {input(0)}");
-                return new TensorShape([.. p.Select(d => input(0)[(int)d])]);
-            default:
-                return null;
+            var shapes = shapeFunction(new NodeShapeContext(node, schema, input, constant));
+            return [.. shapes.Select(dims => dims is null ? TensorShape.UnknownRank : SafeDims(dims))];
+        }
+        catch (ShapeMismatchException e)
+        {
+            throw new GraphException(node.Name, node.Op, e.Message);
         }
     }
+
+    private static TensorShape SafeDims(long[] dims) =>
+        dims.Length <= TensorShape.MaxRank && dims.All(d => d >= -1) ? new TensorShape(dims) : TensorShape.UnknownRank;
 
     private static TensorShape? SafeShape(TensorShapeProto proto)
     {
         try { return TensorShape.FromProto(proto); }
         catch (FormatException) { return null; }
-    }
-
-    /// <summary>Broadcasting with unknown dimensions: a known 1 takes the other side; two different known sizes (neither 1) fail.</summary>
-    internal static TensorShape BroadcastPartial(GraphNode node, TensorShape a, TensorShape b) =>
-        ShapeRules.TryBroadcast(Dims(a), Dims(b), out long[]? dims)
-            ? FromDims(dims)
-            : throw new GraphException(node.Name, node.Op, $"shapes {a} and {b} are incompatible for broadcasting");
-
-    private static TensorShape? MatMul(GraphNode node, TensorShape a, TensorShape b) =>
-        ShapeRules.TryMatMul(Dims(a), Dims(b), node.Attr("transpose_a").B, node.Attr("transpose_b").B, out long[]? dims, out string? problem)
-            ? FromDims(dims)
-            : throw new GraphException(node.Name, node.Op, problem!);
-
-    private static long[]? Dims(TensorShape shape) => shape.IsUnknownRank ? null : shape.Dims.ToArray();
-
-    private static TensorShape FromDims(long[]? dims) => dims is null ? TensorShape.UnknownRank : new TensorShape(dims);
-
-    private static TensorShape? Reshape(GraphNode node, TensorShape input, Tensor? shape)
-    {
-        if (shape is null || shape.DType is not (DType.Int32 or DType.Int64)) return null;
-        long[] dims = shape.Cast(DType.Int64).ToArray<long>();
-        if (dims.Count(d => d == -1) > 1 || dims.Any(d => d < -1))
-            throw new GraphException(node.Name, node.Op, $"shape [{string.Join(",", dims)}] is not a valid target shape");
-        if (input.IsFullyDefined)
-        {
-            long known = dims.Where(d => d >= 0).Aggregate(1L, (x, y) => x * y);
-            long count = input.ElementCount;
-            int unknown = Array.IndexOf(dims, -1L);
-            if (unknown >= 0 && known > 0 && count % known == 0) dims[unknown] = count / known;
-            else if (unknown < 0 && known != count || unknown >= 0 && (known == 0 || count % known != 0))
-                throw new GraphException(node.Name, node.Op, $"cannot reshape {input} ({count} elements) to [{string.Join(",", dims)}]");
-        }
-        return new TensorShape(dims);
     }
 
     /// <summary>The value of a small Const node (shape and axis arguments), or null.</summary>
@@ -131,5 +74,67 @@ internal static class ShapeInference
             return tensor.ElementCount <= 64 ? tensor : null;
         }
         catch (Exception e) when (e is FormatException or NotSupportedException) { return null; }
+    }
+
+    /// <summary>A node seen by its op's shape function: arguments mapped onto the node's flat inputs by the schema.</summary>
+    private sealed class NodeShapeContext : ShapeContext
+    {
+        private readonly GraphNode _node;
+        private readonly Func<int, TensorShape> _input;
+        private readonly Func<int, Tensor?> _constant;
+        private readonly int[] _argumentStart;
+        private readonly int[] _argumentLength;
+
+        public NodeShapeContext(GraphNode node, OpSchema schema, Func<int, TensorShape> input, Func<int, Tensor?> constant)
+        {
+            _node = node;
+            _input = input;
+            _constant = constant;
+            _argumentStart = new int[schema.Inputs.Count];
+            _argumentLength = new int[schema.Inputs.Count];
+            int next = 0;
+            for (int i = 0; i < schema.Inputs.Count; i++)
+            {
+                ArgSchema arg = schema.Inputs[i];
+                long length = arg.NumberAttr is { } count ? Attr(count)?.I ?? 0 : arg.TypeListAttr is { } list ? Attr(list)?.List?.Type.Count ?? 0 : 1;
+                _argumentStart[i] = next;
+                _argumentLength[i] = (int)Math.Clamp(length, 0, Math.Max(0, node.Inputs.Count - next));
+                next += _argumentLength[i];
+            }
+        }
+
+        public override int ArgumentCount => _argumentStart.Length;
+
+        public override int OutputCount => _node.OutputTypes.Count;
+
+        public override int ListLength(int argument) => argument < _argumentLength.Length ? _argumentLength[argument] : 0;
+
+        public override long[]? Shape(int argument, int item = 0)
+        {
+            if (argument >= _argumentStart.Length || item >= _argumentLength[argument]) return null;
+            TensorShape shape = _input(_argumentStart[argument] + item);
+            return shape.IsUnknownRank ? null : shape.Dims.ToArray();
+        }
+
+        public override long[]? Constant(int argument) =>
+            argument < _argumentStart.Length && _argumentLength[argument] > 0 && _constant(_argumentStart[argument]) is { } tensor
+                ? tensor.Cast(DType.Int64).ToArray<long>()
+                : null;
+
+        public override bool Flag(string name) => Attr(name)?.B ?? false;
+
+        public override long Int(string name, long fallback = 0) => Attr(name) is { ValueCase: AttrValue.ValueOneofCase.I } value ? value.I : fallback;
+
+        public override long[]? Ints(string name) => Attr(name)?.List is { } list ? [.. list.I] : null;
+
+        public override string? Text(string name) => Attr(name) is { ValueCase: AttrValue.ValueOneofCase.S } value ? value.S.ToStringUtf8() : null;
+
+        public override long[]? ShapeAttr(string name) =>
+            Attr(name)?.Shape is { } proto && SafeShape(proto) is { IsUnknownRank: false } shape ? shape.Dims.ToArray() : null;
+
+        public override long[]? TensorAttrShape(string name) =>
+            Attr(name)?.Tensor?.TensorShape is { } proto && SafeShape(proto) is { IsUnknownRank: false } shape ? shape.Dims.ToArray() : null;
+
+        private AttrValue? Attr(string name) => _node.Attrs.TryGetValue(name, out var value) ? value : null;
     }
 }

@@ -6,10 +6,10 @@ namespace StaticFlow.Kernels;
 /// <summary>Shape and layout ops: Reshape, Squeeze, ExpandDims, Transpose, concatenation, splitting, slicing, gathering, tiling, padding, fills and shape queries.</summary>
 internal static class ArrayKernels
 {
-    public static void Register(Action<string, Func<GraphNode, IOpKernel>> add)
+    public static void Register(KernelRegistrar add)
     {
-        add("Reshape", _ => new DelegateKernel(c => c.SetOutput(0, Reshape(c, c.Input(0), c.ToLongs(1)))));
-        add("Squeeze", node =>
+        add.Add("Reshape", _ => new DelegateKernel(c => c.SetOutput(0, Reshape(c, c.Input(0), c.ToLongs(1)))));
+        add.Add("Squeeze", node =>
         {
             long[] axes = KernelHelpers.IntListAttr(node, "squeeze_dims");
             return new DelegateKernel(c =>
@@ -25,7 +25,7 @@ internal static class ArrayKernels
                 c.SetOutput(0, x.WithShape(new TensorShape([.. dims])));
             });
         });
-        add("ExpandDims", _ => new DelegateKernel(c =>
+        add.Add("ExpandDims", _ => new DelegateKernel(c =>
         {
             Tensor x = c.Input(0);
             long[] dim = c.ToLongs(1);
@@ -37,8 +37,8 @@ internal static class ArrayKernels
             dims.Insert((int)axis, 1);
             c.SetOutput(0, x.WithShape(new TensorShape([.. dims])));
         }));
-        add("Transpose", _ => new DelegateKernel(c => c.SetOutput(0, Transpose(c, c.Input(0), c.ToLongs(1)))));
-        add("InvertPermutation", _ => new DelegateKernel(c =>
+        add.Add("Transpose", _ => new DelegateKernel(c => c.SetOutput(0, Transpose(c, c.Input(0), c.ToLongs(1)))));
+        add.Add("InvertPermutation", _ => new DelegateKernel(c =>
         {
             long[] perm = c.ToLongs(0);
             var inverse = new long[perm.Length];
@@ -51,13 +51,13 @@ internal static class ArrayKernels
             }
             c.SetOutput(0, c.Input(0).DType == DType.Int64 ? Tensor.Vector(inverse) : Tensor.Vector(Array.ConvertAll(inverse, v => (int)v)));
         }));
-        add("ConcatV2", _ => new DelegateKernel(c =>
+        add.Add("ConcatV2", _ => new DelegateKernel(c =>
         {
             var values = Enumerable.Range(0, c.InputCount - 1).Select(c.Input).ToArray();
             long[] axisValue = c.ToLongs(c.InputCount - 1);
             c.SetOutput(0, Concat(c, values, axisValue.Length == 1 ? axisValue[0] : throw c.Error("axis must be a scalar")));
         }));
-        add("Pack", node =>
+        add.Add("Pack", node =>
         {
             long axis = KernelHelpers.IntAttr(node, "axis");
             return new DelegateKernel(c =>
@@ -72,7 +72,7 @@ internal static class ArrayKernels
                 c.SetOutput(0, Concat(c, expanded, a));
             });
         });
-        add("Unpack", node =>
+        add.Add("Unpack", node =>
         {
             long axis = KernelHelpers.IntAttr(node, "axis");
             int num = (int)KernelHelpers.IntAttr(node, "num");
@@ -90,7 +90,7 @@ internal static class ArrayKernels
                 }
             });
         });
-        add("Split", node =>
+        add.Add("Split", node =>
         {
             int num = (int)KernelHelpers.IntAttr(node, "num_split");
             return new DelegateKernel(c =>
@@ -102,7 +102,7 @@ internal static class ArrayKernels
                 for (int i = 0; i < num; i++) c.SetOutput(i, parts[i]);
             });
         });
-        add("SplitV", node =>
+        add.Add("SplitV", node =>
         {
             int num = (int)KernelHelpers.IntAttr(node, "num_split");
             return new DelegateKernel(c =>
@@ -119,7 +119,7 @@ internal static class ArrayKernels
                 for (int i = 0; i < num; i++) c.SetOutput(i, parts[i]);
             });
         });
-        add("Slice", _ => new DelegateKernel(c =>
+        add.Add("Slice", _ => new DelegateKernel(c =>
         {
             Tensor x = c.Input(0);
             long[] begin = c.ToLongs(1), size = c.ToLongs(2);
@@ -135,8 +135,8 @@ internal static class ArrayKernels
             }
             c.SetOutput(0, ElementCopy.Gather(x, size, start, steps));
         }));
-        add("StridedSlice", node => new StridedSliceKernel(node));
-        add("GatherV2", node =>
+        add.Add("StridedSlice", node => new StridedSliceKernel(node));
+        add.Add("GatherV2", node =>
         {
             long batchDims = KernelHelpers.IntAttr(node, "batch_dims");
             if (batchDims != 0) throw new KernelNotFoundException(node.Name, node.Op, "batch_dims other than 0 are not supported yet");
@@ -159,7 +159,7 @@ internal static class ArrayKernels
                 c.SetOutput(0, output);
             });
         });
-        add("Tile", _ => new DelegateKernel(c =>
+        add.Add("Tile", _ => new DelegateKernel(c =>
         {
             Tensor x = c.Input(0);
             long[] multiples = c.ToLongs(1);
@@ -179,7 +179,7 @@ internal static class ArrayKernels
             }
             c.SetOutput(0, output);
         }));
-        add("Pad", _ => new DelegateKernel(c =>
+        add.Add("Pad", _ => new DelegateKernel(c =>
         {
             Tensor x = c.Input(0);
             long[] paddings = c.ToLongs(1);
@@ -199,7 +199,7 @@ internal static class ArrayKernels
             }
             c.SetOutput(0, output);
         }));
-        add("Fill", _ => new DelegateKernel(c =>
+        add.Add("Fill", _ => new DelegateKernel(c =>
         {
             long[] dims = c.ToLongs(0);
             Tensor value = c.Input(1);
@@ -211,8 +211,8 @@ internal static class ArrayKernels
             for (long i = 0; i < count; i++) ElementCopy.Copy(value, 0, output, i, 1);
             c.SetOutput(0, output);
         }));
-        add("ZerosLike", _ => new DelegateKernel(c => c.SetOutput(0, Tensor.Zeros(c.Input(0).DType, c.Input(0).Shape))));
-        add("OnesLike", _ => new DelegateKernel(c =>
+        add.Add("ZerosLike", _ => new DelegateKernel(c => c.SetOutput(0, Tensor.Zeros(c.Input(0).DType, c.Input(0).Shape))));
+        add.Add("OnesLike", _ => new DelegateKernel(c =>
         {
             Tensor x = c.Input(0);
             var one = Tensor.Scalar(1.0).Cast(x.DType);
@@ -220,10 +220,10 @@ internal static class ArrayKernels
             for (long i = 0; i < output.ElementCount; i++) ElementCopy.Copy(one, 0, output, i, 1);
             c.SetOutput(0, output);
         }));
-        add("Shape", node => ShapeQuery(node, x => [.. x.Shape.Dims]));
-        add("Size", node => ShapeQuery(node, x => [x.ElementCount], scalar: true));
-        add("Rank", _ => new DelegateKernel(c => c.SetOutput(0, Tensor.Scalar(c.Input(0).Shape.Rank))));
-        add("Range", node => ElementwiseKernels.ByNumericType(node, "Tidx", new RangeFactory()));
+        add.Add("Shape", node => ShapeQuery(node, x => [.. x.Shape.Dims]));
+        add.Add("Size", node => ShapeQuery(node, x => [x.ElementCount], scalar: true));
+        add.Add("Rank", _ => new DelegateKernel(c => c.SetOutput(0, Tensor.Scalar(c.Input(0).Shape.Rank))));
+        add.Add("Range", KernelDTypes.Numeric, node => ElementwiseKernels.ByNumericType(node, "Tidx", new RangeFactory()));
     }
 
     private sealed class RangeFactory : ElementwiseKernels.IKernelFactory

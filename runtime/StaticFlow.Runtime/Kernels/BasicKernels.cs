@@ -6,9 +6,9 @@ namespace StaticFlow.Kernels;
 /// <summary>Const, placeholders, identities, NoOp, function arguments and results, and PrintV2.</summary>
 internal static class BasicKernels
 {
-    public static void Register(Action<string, Func<GraphNode, IOpKernel>> add)
+    public static void Register(KernelRegistrar add)
     {
-        add("Const", node =>
+        add.Add("Const", node =>
         {
             // Decode once, when the plan is built; every run shares the tensor.
             Tensor value;
@@ -19,17 +19,17 @@ internal static class BasicKernels
                 throw new GraphException(node.Name, node.Op, $"value is {value.DType.Name()} but dtype is {GraphImporter.DTypeName(node.OutputTypes[0])}");
             return new DelegateKernel(c => c.SetOutput(0, value));
         });
-        add("Placeholder", node => new DelegateKernel(c =>
+        add.Add("Placeholder", node => new DelegateKernel(c =>
             throw c.Error($"you must feed a value for placeholder tensor '{node.Name}' with dtype {GraphImporter.DTypeName(node.OutputTypes[0])}")));
-        add("PlaceholderWithDefault", _ => new DelegateKernel(c => c.SetOutput(0, c.InputValue(0))));
-        add("Identity", _ => new DelegateKernel(c => c.SetOutput(0, c.Input(0))));
-        add("StopGradient", _ => new DelegateKernel(c => c.SetOutput(0, c.Input(0))));
-        add("IdentityN", _ => new DelegateKernel(c =>
+        add.Add("PlaceholderWithDefault", _ => new DelegateKernel(c => c.SetOutput(0, c.InputValue(0))));
+        add.Add("Identity", _ => new DelegateKernel(c => c.SetOutput(0, c.Input(0))));
+        add.Add("StopGradient", _ => new DelegateKernel(c => c.SetOutput(0, c.Input(0))));
+        add.Add("IdentityN", _ => new DelegateKernel(c =>
         {
             for (int i = 0; i < c.InputCount; i++) c.SetOutput(i, c.InputValue(i));
         }));
-        add("NoOp", _ => new DelegateKernel(_ => { }));
-        add("_Arg", node =>
+        add.Add("NoOp", _ => new DelegateKernel(_ => { }));
+        add.Add("_Arg", node =>
         {
             int index = (int)node.Attr("index").I;
             return new DelegateKernel(c =>
@@ -38,7 +38,7 @@ internal static class BasicKernels
                 c.SetOutput(0, c.Frame.Args[index]);
             });
         });
-        add("_Retval", node =>
+        add.Add("_Retval", node =>
         {
             int index = (int)node.Attr("index").I;
             return new DelegateKernel(c =>
@@ -47,7 +47,7 @@ internal static class BasicKernels
                 c.Frame.Retvals[index] = c.InputValue(0);
             });
         });
-        add("PrintV2", node =>
+        add.Add("PrintV2", node =>
         {
             string stream = KernelHelpers.StringAttr(node, "output_stream");
             string end = KernelHelpers.StringAttr(node, "end");

@@ -7,13 +7,13 @@ namespace StaticFlow.Kernels;
 /// <summary>NHWC convolutions, pooling and batch normalization: Conv2D, DepthwiseConv2dNative, MaxPool, AvgPool, FusedBatchNormV3.</summary>
 internal static class ConvolutionKernels
 {
-    public static void Register(Action<string, Func<GraphNode, IOpKernel>> add)
+    public static void Register(KernelRegistrar add)
     {
-        add("Conv2D", node => ElementwiseKernels.ByFloatType(node, "T", new ConvFactory(Window.FromNode(node, "filter"), depthwise: false)));
-        add("DepthwiseConv2dNative", node => ElementwiseKernels.ByFloatType(node, "T", new ConvFactory(Window.FromNode(node, "filter"), depthwise: true)));
-        add("MaxPool", node => ElementwiseKernels.ByFloatType(node, "T", new PoolFactory(Window.FromNode(node, "ksize"), max: true)));
-        add("AvgPool", node => ElementwiseKernels.ByFloatType(node, "T", new PoolFactory(Window.FromNode(node, "ksize"), max: false)));
-        add("FusedBatchNormV3", node => ElementwiseKernels.ByFloatType(node, "T", new BatchNormFactory()));
+        add.Add("Conv2D", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new ConvFactory(Window.FromNode(node, "filter"), depthwise: false)));
+        add.Add("DepthwiseConv2dNative", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new ConvFactory(Window.FromNode(node, "filter"), depthwise: true)));
+        add.Add("MaxPool", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new PoolFactory(Window.FromNode(node, "ksize"), max: true)));
+        add.Add("AvgPool", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new PoolFactory(Window.FromNode(node, "ksize"), max: false)));
+        add.Add("FusedBatchNormV3", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new BatchNormFactory()));
     }
 
     /// <summary>Strides, dilations, padding and (for pooling) the window, read once from the node's attrs.</summary>
@@ -162,7 +162,8 @@ internal static class ConvolutionKernels
             return new DelegateKernel(c =>
             {
                 Tensor x = c.Input(0);
-                int channels = (int)x.Shape[x.Shape.Rank - 1];
+                if (x.Shape.Rank != 4) throw c.Error($"x must be 4-D NHWC, got shape {x.Shape}");
+                int channels = (int)x.Shape[3];
                 float[] scale = c.Input(1).ToArray<float>(), offset = c.Input(2).ToArray<float>();
                 if (scale.Length != channels || offset.Length != channels) throw c.Error($"scale and offset must have {channels} values");
                 ReadOnlySpan<T> xs = x.AsSpan<T>();

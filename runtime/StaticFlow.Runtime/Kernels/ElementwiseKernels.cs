@@ -21,20 +21,20 @@ internal interface IUnaryOp<T>
 /// <summary>Binary ops with broadcasting, unary math, activations, comparisons, logic, Select, Cast, BiasAdd, AddN and Softmax.</summary>
 internal static class ElementwiseKernels
 {
-    public static void Register(Action<string, Func<GraphNode, IOpKernel>> add)
+    public static void Register(KernelRegistrar add)
     {
         foreach (string op in new[] { "Add", "AddV2", "Sub", "Mul", "RealDiv", "DivNoNan", "FloorDiv", "FloorMod", "Maximum", "Minimum", "Pow", "SquaredDifference" })
-            add(op, node => ByNumericType(node, "T", new ArithmeticFactory(op)));
+            add.Add(op, KernelDTypes.Numeric, node => ByNumericType(node, "T", new ArithmeticFactory(op)));
         foreach (string op in new[] { "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual" })
-            add(op, node => ByNumericType(node, "T", new ComparisonFactory(op)));
+            add.Add(op, KernelDTypes.Numeric, node => ByNumericType(node, "T", new ComparisonFactory(op)));
         foreach (string op in new[] { "Neg", "Abs", "Square" })
-            add(op, node => ByNumericType(node, "T", new UnaryFactory(op)));
+            add.Add(op, KernelDTypes.Numeric, node => ByNumericType(node, "T", new UnaryFactory(op)));
         foreach (string op in new[] { "Exp", "Log", "Sqrt", "Rsqrt", "Tanh", "Sigmoid", "Erf", "Relu", "Relu6", "Elu", "Selu", "Softplus", "LeakyRelu", "Softmax", "LogSoftmax" })
-            add(op, node => ByFloatType(node, "T", new UnaryFactory(op)));
-        add("IsNan", node => ByFloatType(node, "T", new IsNanFactory()));
-        add("LogicalAnd", _ => new BinaryKernel<bool, bool, And>());
-        add("LogicalOr", _ => new BinaryKernel<bool, bool, Or>());
-        add("LogicalNot", _ => new DelegateKernel(c =>
+            add.Add(op, KernelDTypes.Float, node => ByFloatType(node, "T", new UnaryFactory(op)));
+        add.Add("IsNan", KernelDTypes.Float, node => ByFloatType(node, "T", new IsNanFactory()));
+        add.Add("LogicalAnd", _ => new BinaryKernel<bool, bool, And>());
+        add.Add("LogicalOr", _ => new BinaryKernel<bool, bool, Or>());
+        add.Add("LogicalNot", _ => new DelegateKernel(c =>
         {
             Tensor x = c.Input(0);
             var y = Tensor.Zeros(DType.Bool, x.Shape);
@@ -43,11 +43,11 @@ internal static class ElementwiseKernels
             for (int i = 0; i < xs.Length; i++) ys[i] = !xs[i];
             c.SetOutput(0, y);
         }));
-        add("Select", _ => new SelectKernel(legacy: true));
-        add("SelectV2", _ => new SelectKernel(legacy: false));
-        add("Cast", node => new CastKernel(KernelHelpers.DTypeAttr(node, "DstT")));
-        add("AddN", node => ByNumericType(node, "T", new AddNFactory()));
-        add("BiasAdd", node => ByNumericType(node, "T", new BiasAddFactory(KernelHelpers.StringAttr(node, "data_format"))));
+        add.Add("Select", _ => new SelectKernel(legacy: true));
+        add.Add("SelectV2", _ => new SelectKernel(legacy: false));
+        add.Add("Cast", node => new CastKernel(KernelHelpers.DTypeAttr(node, "DstT")));
+        add.Add("AddN", KernelDTypes.Numeric, node => ByNumericType(node, "T", new AddNFactory()));
+        add.Add("BiasAdd", KernelDTypes.Numeric, node => ByNumericType(node, "T", new BiasAddFactory(KernelHelpers.StringAttr(node, "data_format"))));
     }
 
     internal interface IKernelFactory
@@ -64,6 +64,7 @@ internal static class ElementwiseKernels
     {
         DType.Float32 => factory.Create<float>(node),
         DType.Float64 => factory.Create<double>(node),
+        DType.Float16 => factory.Create<Half>(node),
         DType.Int32 => factory.Create<int>(node),
         DType.Int64 => factory.Create<long>(node),
         DType.Int8 => factory.Create<sbyte>(node),
@@ -79,6 +80,7 @@ internal static class ElementwiseKernels
     {
         DType.Float32 => factory.Create<float>(node),
         DType.Float64 => factory.Create<double>(node),
+        DType.Float16 => factory.Create<Half>(node),
         var t => throw new KernelNotFoundException(node.Name, node.Op, $"no kernel for dtype {t.Name()}"),
     };
 

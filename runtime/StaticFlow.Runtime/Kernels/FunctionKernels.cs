@@ -7,14 +7,14 @@ namespace StaticFlow.Kernels;
 /// <summary>Calls into the function library: PartitionedCall, StatefulPartitionedCall, direct calls by name, If and While.</summary>
 internal static class FunctionKernels
 {
-    public static void Register(Action<string, Func<GraphNode, IOpKernel>> add)
+    public static void Register(KernelRegistrar add)
     {
-        add("PartitionedCall", node => Call(KernelHelpers.FuncAttr(node, "f")));
-        add("StatefulPartitionedCall", node => Call(KernelHelpers.FuncAttr(node, "f")));
-        add("If", IfKernel);
-        add("StatelessIf", IfKernel);
-        add("While", WhileKernel);
-        add("StatelessWhile", WhileKernel);
+        add.Add("PartitionedCall", node => Call(KernelHelpers.FuncAttr(node, "f")));
+        add.Add("StatefulPartitionedCall", node => Call(KernelHelpers.FuncAttr(node, "f")));
+        add.Add("If", IfKernel);
+        add.Add("StatelessIf", IfKernel);
+        add.Add("While", WhileKernel);
+        add.Add("StatelessWhile", WhileKernel);
     }
 
     /// <summary>A kernel that calls library function <paramref name="function"/> with the node's inputs.</summary>

@@ -10,9 +10,9 @@ namespace StaticFlow.Kernels;
 /// <summary>TensorFlow's saver subgraph: SaveV2, RestoreV2, MergeV2Checkpoints, ShardedFilename, StringJoin, StaticRegexFullMatch.</summary>
 internal static class IoKernels
 {
-    public static void Register(Action<string, Func<GraphNode, IOpKernel>> add)
+    public static void Register(KernelRegistrar add)
     {
-        add("SaveV2", _ => new DelegateKernel(c =>
+        add.Add("SaveV2", _ => new DelegateKernel(c =>
         {
             string prefix = ScalarString(c, 0);
             Tensor names = c.Input(1), slices = c.Input(2);
@@ -27,7 +27,7 @@ internal static class IoKernels
             }
             writer.Finish();
         }));
-        add("RestoreV2", node =>
+        add.Add("RestoreV2", node =>
         {
             var dtypes = KernelHelpers.TypeListAttr(node, "dtypes").ToArray();
             return new DelegateKernel(c =>
@@ -48,7 +48,7 @@ internal static class IoKernels
                 }
             });
         });
-        add("MergeV2Checkpoints", node =>
+        add.Add("MergeV2Checkpoints", node =>
         {
             bool deleteOldDirs = KernelHelpers.BoolAttr(node, "delete_old_dirs");
             return new DelegateKernel(c =>
@@ -80,13 +80,13 @@ internal static class IoKernels
                 }
             });
         });
-        add("ShardedFilename", _ => new DelegateKernel(c =>
+        add.Add("ShardedFilename", _ => new DelegateKernel(c =>
         {
             string basename = ScalarString(c, 0);
             int shard = c.Input(1).AsSpan<int>()[0], shards = c.Input(2).AsSpan<int>()[0];
             c.SetOutput(0, Tensor.Scalar(string.Create(CultureInfo.InvariantCulture, $"{basename}-{shard:D5}-of-{shards:D5}")));
         }));
-        add("StringJoin", node =>
+        add.Add("StringJoin", node =>
         {
             byte[] separator = node.Attr("separator").S.ToByteArray();
             return new DelegateKernel(c =>
@@ -110,7 +110,7 @@ internal static class IoKernels
                 c.SetOutput(0, Tensor.FromStrings(output, [.. shape.Dims]));
             });
         });
-        add("StaticRegexFullMatch", node =>
+        add.Add("StaticRegexFullMatch", node =>
         {
             var regex = new Regex("^(?:" + KernelHelpers.StringAttr(node, "pattern") + ")$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
             return new DelegateKernel(c =>

@@ -7,11 +7,11 @@ namespace StaticFlow.Kernels;
 /// <summary>MatMul (with transposes) and BatchMatMulV2 (with batch broadcasting): packed SIMD GEMM for float32, a plain loop otherwise.</summary>
 internal static class MatMulKernels
 {
-    public static void Register(Action<string, Func<GraphNode, IOpKernel>> add)
+    public static void Register(KernelRegistrar add)
     {
-        add("MatMul", node => ElementwiseKernels.ByNumericType(node, "T",
+        add.Add("MatMul", KernelDTypes.Numeric, node => ElementwiseKernels.ByNumericType(node, "T",
             new Factory(KernelHelpers.BoolAttr(node, "transpose_a"), KernelHelpers.BoolAttr(node, "transpose_b"), batched: false)));
-        add("BatchMatMulV2", node => ElementwiseKernels.ByNumericType(node, "T",
+        add.Add("BatchMatMulV2", KernelDTypes.Numeric, node => ElementwiseKernels.ByNumericType(node, "T",
             new Factory(KernelHelpers.BoolAttr(node, "adj_x"), KernelHelpers.BoolAttr(node, "adj_y"), batched: true)));
     }
 

@@ -9,9 +9,9 @@ namespace StaticFlow.Kernels;
 /// <summary>ParseExample and ParseExampleV2 for dense features: serialized <c>tf.Example</c> protos to float, int64 or string tensors.</summary>
 internal static class ParseExampleKernels
 {
-    public static void Register(Action<string, Func<GraphNode, IOpKernel>> add)
+    public static void Register(KernelRegistrar add)
     {
-        add("ParseExample", node =>
+        add.Add("ParseExample", node =>
         {
             if (KernelHelpers.IntAttr(node, "Nsparse") != 0) throw new KernelNotFoundException(node.Name, node.Op, "sparse features are not supported yet");
             int dense = (int)KernelHelpers.IntAttr(node, "Ndense");
@@ -24,7 +24,7 @@ internal static class ParseExampleKernels
                 Parse(c, c.Input(0), keys, defaults, spec, firstOutput: 0);
             });
         });
-        add("ParseExampleV2", node =>
+        add.Add("ParseExampleV2", node =>
         {
             if (KernelHelpers.IntAttr(node, "num_sparse") != 0 || KernelHelpers.TypeListAttr(node, "ragged_value_types").Count != 0)
                 throw new KernelNotFoundException(node.Name, node.Op, "sparse and ragged features are not supported yet");

@@ -7,12 +7,12 @@ namespace StaticFlow.Kernels;
 /// <summary>Sum, Mean, Max, Min, Prod over any set of axes (negative axes count from the end), ArgMax and ArgMin.</summary>
 internal static class ReductionKernels
 {
-    public static void Register(Action<string, Func<GraphNode, IOpKernel>> add)
+    public static void Register(KernelRegistrar add)
     {
         foreach (string op in new[] { "Sum", "Mean", "Max", "Min", "Prod" })
-            add(op, node => ElementwiseKernels.ByNumericType(node, "T", new ReduceFactory(op, KernelHelpers.BoolAttr(node, "keep_dims"))));
+            add.Add(op, KernelDTypes.Numeric, node => ElementwiseKernels.ByNumericType(node, "T", new ReduceFactory(op, KernelHelpers.BoolAttr(node, "keep_dims"))));
         foreach (string op in new[] { "ArgMax", "ArgMin" })
-            add(op, node => ElementwiseKernels.ByNumericType(node, "T", new ArgFactory(op == "ArgMax", KernelHelpers.DTypeAttr(node, "output_type"))));
+            add.Add(op, KernelDTypes.Numeric, node => ElementwiseKernels.ByNumericType(node, "T", new ArgFactory(op == "ArgMax", KernelHelpers.DTypeAttr(node, "output_type"))));
     }
 
     /// <summary>Normalizes axes against <paramref name="rank"/>, rejecting out-of-range and duplicate ones.</summary>
@@ -88,10 +88,10 @@ internal static class ReductionKernels
     }
 
     private static T MinValue<T>() where T : INumber<T> =>
-        typeof(T) == typeof(float) ? (T)(object)float.NegativeInfinity : typeof(T) == typeof(double) ? (T)(object)double.NegativeInfinity : T.CreateSaturating(double.MinValue);
+        typeof(T) == typeof(float) ? (T)(object)float.NegativeInfinity : typeof(T) == typeof(Half) ? (T)(object)Half.NegativeInfinity : typeof(T) == typeof(double) ? (T)(object)double.NegativeInfinity : T.CreateSaturating(double.MinValue);
 
     private static T MaxValue<T>() where T : INumber<T> =>
-        typeof(T) == typeof(float) ? (T)(object)float.PositiveInfinity : typeof(T) == typeof(double) ? (T)(object)double.PositiveInfinity : T.CreateSaturating(double.MaxValue);
+        typeof(T) == typeof(float) ? (T)(object)float.PositiveInfinity : typeof(T) == typeof(Half) ? (T)(object)Half.PositiveInfinity : typeof(T) == typeof(double) ? (T)(object)double.PositiveInfinity : T.CreateSaturating(double.MaxValue);
 
     private sealed class ArgFactory(bool max, DType outputType) : ElementwiseKernels.IKernelFactory
     {

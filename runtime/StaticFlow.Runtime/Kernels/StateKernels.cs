@@ -7,11 +7,11 @@ namespace StaticFlow.Kernels;
 /// <summary>TF1 reference variables (VariableV2, Assign*) and TF2 resource variables (VarHandleOp, ReadVariableOp, Assign*VariableOp).</summary>
 internal static class StateKernels
 {
-    public static void Register(Action<string, Func<GraphNode, IOpKernel>> add)
+    public static void Register(KernelRegistrar add)
     {
-        add("VariableV2", node => VariableSource(node));
-        add("VarHandleOp", node => VariableSource(node));
-        add("Assign", node =>
+        add.Add("VariableV2", node => VariableSource(node));
+        add.Add("VarHandleOp", node => VariableSource(node));
+        add.Add("Assign", node =>
         {
             bool validateShape = KernelHelpers.BoolAttr(node, "validate_shape");
             return new DelegateKernel(c =>
@@ -24,11 +24,11 @@ internal static class StateKernels
                 c.SetOutput(0, variable);
             });
         });
-        add("AssignAdd", node => Update(node, subtract: false, outputRef: true));
-        add("AssignSub", node => Update(node, subtract: true, outputRef: true));
-        add("AssignAddVariableOp", node => Update(node, subtract: false, outputRef: false));
-        add("AssignSubVariableOp", node => Update(node, subtract: true, outputRef: false));
-        add("ReadVariableOp", node =>
+        add.Add("AssignAdd", node => Update(node, subtract: false, outputRef: true));
+        add.Add("AssignSub", node => Update(node, subtract: true, outputRef: true));
+        add.Add("AssignAddVariableOp", node => Update(node, subtract: false, outputRef: false));
+        add.Add("AssignSubVariableOp", node => Update(node, subtract: true, outputRef: false));
+        add.Add("ReadVariableOp", node =>
         {
             DType dtype = KernelHelpers.DTypeAttr(node, "dtype");
             return new DelegateKernel(c =>
@@ -38,7 +38,7 @@ internal static class StateKernels
                 c.SetOutput(0, value);
             });
         });
-        add("AssignVariableOp", node =>
+        add.Add("AssignVariableOp", node =>
         {
             DType dtype = KernelHelpers.DTypeAttr(node, "dtype");
             return new DelegateKernel(c =>
@@ -48,9 +48,9 @@ internal static class StateKernels
                 c.InputVariable(0).Assign(value);
             });
         });
-        add("VarIsInitializedOp", _ => new DelegateKernel(c => c.SetOutput(0, Tensor.Scalar(c.InputVariable(0).IsInitialized))));
+        add.Add("VarIsInitializedOp", _ => new DelegateKernel(c => c.SetOutput(0, Tensor.Scalar(c.InputVariable(0).IsInitialized))));
         // Copy-on-read only matters where variables alias buffers; ours are immutable tensors.
-        add("DisableCopyOnRead", _ => new DelegateKernel(_ => { }));
+        add.Add("DisableCopyOnRead", _ => new DelegateKernel(_ => { }));
     }
 
     private static IOpKernel VariableSource(GraphNode node)

@@ -1,3 +1,4 @@
+using System.Numerics;
 using StaticFlow.Protos;
 using StaticFlow.Tensors;
 
@@ -13,6 +14,13 @@ public static class Ops
     private static Tensor<TOut> One<TOut>(string op, Tensor[][] inputs, params (string, AttrValue)[] attrs) where TOut : unmanaged =>
         new(EagerExecutor.Execute(op, inputs, attrs, [DTypes.Of<TOut>()])[0]);
 
+    /// <summary>
+    /// An operator of <see cref="Tensor{T}"/>, whose element type has no numeric constraint: a dtype without a kernel
+    /// fails at run time naming the op, as in a graph.
+    /// </summary>
+    internal static Tensor<TOut> Operator<T, TOut>(string op, params Tensor<T>[] operands) where T : unmanaged where TOut : unmanaged =>
+        One<TOut>(op, [.. operands.Select(o => In(o.Untyped))]);
+
     private static Tensor[] In(Tensor tensor) => [tensor];
 
     private static Tensor[] In(ReadOnlySpan<int> values) => [Tensor.FromArray(values, values.Length)];
@@ -23,71 +31,75 @@ public static class Ops
 
     /// <summary>Returns x + y elementwise, with broadcasting (TensorFlow's long-standing <c>Add</c>, which every 1.x and 2.x loads).</summary>
     [OpMethod("Add")]
-    public static Tensor<T> Add<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("Add", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<T> Add<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<T>("Add", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns the elementwise sum of tensors of one shape (<c>AddN</c>).</summary>
+    [OpMethod("AddN")]
+    public static Tensor<T> AddN<T>(Tensor<T>[] inputs) where T : unmanaged, INumber<T> => One<T>("AddN", [In(inputs)]);
 
     /// <summary>Returns x - y elementwise, with broadcasting.</summary>
     [OpMethod("Sub")]
-    public static Tensor<T> Sub<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("Sub", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<T> Sub<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<T>("Sub", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns x * y elementwise, with broadcasting.</summary>
     [OpMethod("Mul")]
-    public static Tensor<T> Mul<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("Mul", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<T> Mul<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<T>("Mul", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns x / y elementwise, with broadcasting (<c>RealDiv</c>).</summary>
     [OpMethod("RealDiv")]
-    public static Tensor<T> Div<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("RealDiv", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<T> Div<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<T>("RealDiv", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns x / y, or 0 where y is 0.</summary>
     [OpMethod("DivNoNan")]
-    public static Tensor<T> DivNoNan<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("DivNoNan", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<T> DivNoNan<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<T>("DivNoNan", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns floor(x / y) elementwise.</summary>
     [OpMethod("FloorDiv")]
-    public static Tensor<T> FloorDiv<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("FloorDiv", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<T> FloorDiv<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<T>("FloorDiv", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns the remainder of floor division, with the sign of y.</summary>
     [OpMethod("FloorMod")]
-    public static Tensor<T> FloorMod<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("FloorMod", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<T> FloorMod<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<T>("FloorMod", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns max(x, y) elementwise.</summary>
     [OpMethod("Maximum")]
-    public static Tensor<T> Maximum<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("Maximum", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<T> Maximum<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<T>("Maximum", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns min(x, y) elementwise.</summary>
     [OpMethod("Minimum")]
-    public static Tensor<T> Minimum<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("Minimum", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<T> Minimum<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<T>("Minimum", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns x to the power y elementwise.</summary>
     [OpMethod("Pow")]
-    public static Tensor<T> Pow<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("Pow", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<T> Pow<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<T>("Pow", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns (x - y)² elementwise.</summary>
     [OpMethod("SquaredDifference")]
-    public static Tensor<T> SquaredDifference<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<T>("SquaredDifference", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<T> SquaredDifference<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<T>("SquaredDifference", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns x == y elementwise, with broadcasting.</summary>
     [OpMethod("Equal")]
-    public static Tensor<bool> Equal<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<bool>("Equal", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<bool> Equal<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<bool>("Equal", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns x != y elementwise, with broadcasting.</summary>
     [OpMethod("NotEqual")]
-    public static Tensor<bool> NotEqual<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<bool>("NotEqual", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<bool> NotEqual<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<bool>("NotEqual", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns x &lt; y elementwise, with broadcasting.</summary>
     [OpMethod("Less")]
-    public static Tensor<bool> Less<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<bool>("Less", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<bool> Less<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<bool>("Less", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns x &lt;= y elementwise, with broadcasting.</summary>
     [OpMethod("LessEqual")]
-    public static Tensor<bool> LessEqual<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<bool>("LessEqual", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<bool> LessEqual<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<bool>("LessEqual", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns x &gt; y elementwise, with broadcasting.</summary>
     [OpMethod("Greater")]
-    public static Tensor<bool> Greater<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<bool>("Greater", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<bool> Greater<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<bool>("Greater", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns x &gt;= y elementwise, with broadcasting.</summary>
     [OpMethod("GreaterEqual")]
-    public static Tensor<bool> GreaterEqual<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged => One<bool>("GreaterEqual", [In(x.Untyped), In(y.Untyped)]);
+    public static Tensor<bool> GreaterEqual<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<bool>("GreaterEqual", [In(x.Untyped), In(y.Untyped)]);
 
     /// <summary>Returns x AND y elementwise.</summary>
     [OpMethod("LogicalAnd")]
@@ -103,47 +115,47 @@ public static class Ops
 
     /// <summary>Returns where x is NaN.</summary>
     [OpMethod("IsNan")]
-    public static Tensor<bool> IsNan<T>(Tensor<T> x) where T : unmanaged => One<bool>("IsNan", [In(x.Untyped)]);
+    public static Tensor<bool> IsNan<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<bool>("IsNan", [In(x.Untyped)]);
 
     /// <summary>Returns -x, elementwise.</summary>
     [OpMethod("Neg")]
-    public static Tensor<T> Neg<T>(Tensor<T> x) where T : unmanaged => One<T>("Neg", [In(x.Untyped)]);
+    public static Tensor<T> Neg<T>(Tensor<T> x) where T : unmanaged, INumber<T> => One<T>("Neg", [In(x.Untyped)]);
 
     /// <summary>Returns |x|, elementwise.</summary>
     [OpMethod("Abs")]
-    public static Tensor<T> Abs<T>(Tensor<T> x) where T : unmanaged => One<T>("Abs", [In(x.Untyped)]);
+    public static Tensor<T> Abs<T>(Tensor<T> x) where T : unmanaged, INumber<T> => One<T>("Abs", [In(x.Untyped)]);
 
     /// <summary>Returns e^x, elementwise.</summary>
     [OpMethod("Exp")]
-    public static Tensor<T> Exp<T>(Tensor<T> x) where T : unmanaged => One<T>("Exp", [In(x.Untyped)]);
+    public static Tensor<T> Exp<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Exp", [In(x.Untyped)]);
 
     /// <summary>Returns the natural logarithm of x, elementwise.</summary>
     [OpMethod("Log")]
-    public static Tensor<T> Log<T>(Tensor<T> x) where T : unmanaged => One<T>("Log", [In(x.Untyped)]);
+    public static Tensor<T> Log<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Log", [In(x.Untyped)]);
 
     /// <summary>Returns the square root of x, elementwise.</summary>
     [OpMethod("Sqrt")]
-    public static Tensor<T> Sqrt<T>(Tensor<T> x) where T : unmanaged => One<T>("Sqrt", [In(x.Untyped)]);
+    public static Tensor<T> Sqrt<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Sqrt", [In(x.Untyped)]);
 
     /// <summary>Returns 1 / sqrt(x), elementwise.</summary>
     [OpMethod("Rsqrt")]
-    public static Tensor<T> Rsqrt<T>(Tensor<T> x) where T : unmanaged => One<T>("Rsqrt", [In(x.Untyped)]);
+    public static Tensor<T> Rsqrt<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Rsqrt", [In(x.Untyped)]);
 
     /// <summary>Returns x², elementwise.</summary>
     [OpMethod("Square")]
-    public static Tensor<T> Square<T>(Tensor<T> x) where T : unmanaged => One<T>("Square", [In(x.Untyped)]);
+    public static Tensor<T> Square<T>(Tensor<T> x) where T : unmanaged, INumber<T> => One<T>("Square", [In(x.Untyped)]);
 
     /// <summary>Returns tanh(x), elementwise.</summary>
     [OpMethod("Tanh")]
-    public static Tensor<T> Tanh<T>(Tensor<T> x) where T : unmanaged => One<T>("Tanh", [In(x.Untyped)]);
+    public static Tensor<T> Tanh<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Tanh", [In(x.Untyped)]);
 
     /// <summary>Returns 1 / (1 + e^-x), elementwise.</summary>
     [OpMethod("Sigmoid")]
-    public static Tensor<T> Sigmoid<T>(Tensor<T> x) where T : unmanaged => One<T>("Sigmoid", [In(x.Untyped)]);
+    public static Tensor<T> Sigmoid<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Sigmoid", [In(x.Untyped)]);
 
     /// <summary>Returns the error function of x, elementwise.</summary>
     [OpMethod("Erf")]
-    public static Tensor<T> Erf<T>(Tensor<T> x) where T : unmanaged => One<T>("Erf", [In(x.Untyped)]);
+    public static Tensor<T> Erf<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Erf", [In(x.Untyped)]);
 
     /// <summary>Returns x itself (a named point in the graph), elementwise.</summary>
     [OpMethod("Identity")]
@@ -163,83 +175,83 @@ public static class Ops
 
     /// <summary>Returns max(features, 0), elementwise.</summary>
     [OpMethod("Relu")]
-    public static Tensor<T> Relu<T>(Tensor<T> features) where T : unmanaged => One<T>("Relu", [In(features.Untyped)]);
+    public static Tensor<T> Relu<T>(Tensor<T> features) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Relu", [In(features.Untyped)]);
 
     /// <summary>Returns min(max(features, 0), 6), elementwise.</summary>
     [OpMethod("Relu6")]
-    public static Tensor<T> Relu6<T>(Tensor<T> features) where T : unmanaged => One<T>("Relu6", [In(features.Untyped)]);
+    public static Tensor<T> Relu6<T>(Tensor<T> features) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Relu6", [In(features.Untyped)]);
 
     /// <summary>Returns the exponential linear unit, elementwise.</summary>
     [OpMethod("Elu")]
-    public static Tensor<T> Elu<T>(Tensor<T> features) where T : unmanaged => One<T>("Elu", [In(features.Untyped)]);
+    public static Tensor<T> Elu<T>(Tensor<T> features) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Elu", [In(features.Untyped)]);
 
     /// <summary>Returns the scaled exponential linear unit, elementwise.</summary>
     [OpMethod("Selu")]
-    public static Tensor<T> Selu<T>(Tensor<T> features) where T : unmanaged => One<T>("Selu", [In(features.Untyped)]);
+    public static Tensor<T> Selu<T>(Tensor<T> features) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Selu", [In(features.Untyped)]);
 
     /// <summary>Returns log(e^features + 1), elementwise.</summary>
     [OpMethod("Softplus")]
-    public static Tensor<T> Softplus<T>(Tensor<T> features) where T : unmanaged => One<T>("Softplus", [In(features.Untyped)]);
+    public static Tensor<T> Softplus<T>(Tensor<T> features) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Softplus", [In(features.Untyped)]);
 
     /// <summary>Returns features where positive, alpha * features elsewhere.</summary>
     [OpMethod("LeakyRelu")]
-    public static Tensor<T> LeakyRelu<T>(Tensor<T> features, float alpha = 0.2f) where T : unmanaged =>
+    public static Tensor<T> LeakyRelu<T>(Tensor<T> features, float alpha = 0.2f) where T : unmanaged, IFloatingPointIeee754<T> =>
         One<T>("LeakyRelu", [In(features.Untyped)], ("alpha", AttrValues.Of(alpha)));
 
     /// <summary>Returns the softmax of logits over the last axis.</summary>
     [OpMethod("Softmax")]
-    public static Tensor<T> Softmax<T>(Tensor<T> logits) where T : unmanaged => One<T>("Softmax", [In(logits.Untyped)]);
+    public static Tensor<T> Softmax<T>(Tensor<T> logits) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Softmax", [In(logits.Untyped)]);
 
     /// <summary>Returns the log-softmax of logits over the last axis.</summary>
     [OpMethod("LogSoftmax")]
-    public static Tensor<T> LogSoftmax<T>(Tensor<T> logits) where T : unmanaged => One<T>("LogSoftmax", [In(logits.Untyped)]);
+    public static Tensor<T> LogSoftmax<T>(Tensor<T> logits) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("LogSoftmax", [In(logits.Untyped)]);
 
     /// <summary>Returns the matrix product a · b, either operand optionally transposed.</summary>
     [OpMethod("MatMul")]
-    public static Tensor<T> MatMul<T>(Tensor<T> a, Tensor<T> b, bool transposeA = false, bool transposeB = false) where T : unmanaged =>
+    public static Tensor<T> MatMul<T>(Tensor<T> a, Tensor<T> b, bool transposeA = false, bool transposeB = false) where T : unmanaged, INumber<T> =>
         One<T>("MatMul", [In(a.Untyped), In(b.Untyped)], ("transpose_a", AttrValues.Of(transposeA)), ("transpose_b", AttrValues.Of(transposeB)));
 
     /// <summary>Returns the batched matrix product of x and y, with broadcasting over the batch dimensions.</summary>
     [OpMethod("BatchMatMulV2")]
-    public static Tensor<T> BatchMatMul<T>(Tensor<T> x, Tensor<T> y, bool adjX = false, bool adjY = false) where T : unmanaged =>
+    public static Tensor<T> BatchMatMul<T>(Tensor<T> x, Tensor<T> y, bool adjX = false, bool adjY = false) where T : unmanaged, INumber<T> =>
         One<T>("BatchMatMulV2", [In(x.Untyped), In(y.Untyped)], ("adj_x", AttrValues.Of(adjX)), ("adj_y", AttrValues.Of(adjY)));
 
     /// <summary>Adds the vector bias to the last dimension of value.</summary>
     [OpMethod("BiasAdd")]
-    public static Tensor<T> BiasAdd<T>(Tensor<T> value, Tensor<T> bias) where T : unmanaged => One<T>("BiasAdd", [In(value.Untyped), In(bias.Untyped)]);
+    public static Tensor<T> BiasAdd<T>(Tensor<T> value, Tensor<T> bias) where T : unmanaged, INumber<T> => One<T>("BiasAdd", [In(value.Untyped), In(bias.Untyped)]);
 
     /// <summary>Returns the sum of input over the axes <paramref name="axis"/> (negative axes count from the end).</summary>
     [OpMethod("Sum")]
-    public static Tensor<T> Sum<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged =>
+    public static Tensor<T> Sum<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged, INumber<T> =>
         One<T>("Sum", [In(input.Untyped), In(axis)], ("keep_dims", AttrValues.Of(keepDims)));
 
     /// <summary>Returns the mean of input over the axes <paramref name="axis"/> (negative axes count from the end).</summary>
     [OpMethod("Mean")]
-    public static Tensor<T> Mean<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged =>
+    public static Tensor<T> Mean<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged, INumber<T> =>
         One<T>("Mean", [In(input.Untyped), In(axis)], ("keep_dims", AttrValues.Of(keepDims)));
 
     /// <summary>Returns the maximum of input over the axes <paramref name="axis"/> (negative axes count from the end).</summary>
     [OpMethod("Max")]
-    public static Tensor<T> Max<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged =>
+    public static Tensor<T> Max<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged, INumber<T> =>
         One<T>("Max", [In(input.Untyped), In(axis)], ("keep_dims", AttrValues.Of(keepDims)));
 
     /// <summary>Returns the minimum of input over the axes <paramref name="axis"/> (negative axes count from the end).</summary>
     [OpMethod("Min")]
-    public static Tensor<T> Min<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged =>
+    public static Tensor<T> Min<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged, INumber<T> =>
         One<T>("Min", [In(input.Untyped), In(axis)], ("keep_dims", AttrValues.Of(keepDims)));
 
     /// <summary>Returns the product of input over the axes <paramref name="axis"/> (negative axes count from the end).</summary>
     [OpMethod("Prod")]
-    public static Tensor<T> Prod<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged =>
+    public static Tensor<T> Prod<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged, INumber<T> =>
         One<T>("Prod", [In(input.Untyped), In(axis)], ("keep_dims", AttrValues.Of(keepDims)));
 
     /// <summary>Returns the index of the largest value along <paramref name="dimension"/>.</summary>
     [OpMethod("ArgMax")]
-    public static Tensor<long> ArgMax<T>(Tensor<T> input, int dimension) where T : unmanaged => One<long>("ArgMax", [In(input.Untyped), In(dimension)]);
+    public static Tensor<long> ArgMax<T>(Tensor<T> input, int dimension) where T : unmanaged, INumber<T> => One<long>("ArgMax", [In(input.Untyped), In(dimension)]);
 
     /// <summary>Returns the index of the smallest value along <paramref name="dimension"/>.</summary>
     [OpMethod("ArgMin")]
-    public static Tensor<long> ArgMin<T>(Tensor<T> input, int dimension) where T : unmanaged => One<long>("ArgMin", [In(input.Untyped), In(dimension)]);
+    public static Tensor<long> ArgMin<T>(Tensor<T> input, int dimension) where T : unmanaged, INumber<T> => One<long>("ArgMin", [In(input.Untyped), In(dimension)]);
 
     /// <summary>Returns tensor with a new shape of the same element count; one dimension may be -1.</summary>
     [OpMethod("Reshape")]
@@ -284,4 +296,148 @@ public static class Ops
     /// <summary>Returns input repeated <paramref name="multiples"/> times along each dimension.</summary>
     [OpMethod("Tile")]
     public static Tensor<T> Tile<T>(Tensor<T> input, int[] multiples) where T : unmanaged => One<T>("Tile", [In(input.Untyped), In(multiples)]);
+
+    /// <summary>Returns sin(x), elementwise.</summary>
+    [OpMethod("Sin")]
+    public static Tensor<T> Sin<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Sin", [In(x.Untyped)]);
+
+    /// <summary>Returns cos(x), elementwise.</summary>
+    [OpMethod("Cos")]
+    public static Tensor<T> Cos<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Cos", [In(x.Untyped)]);
+
+    /// <summary>Returns tan(x), elementwise.</summary>
+    [OpMethod("Tan")]
+    public static Tensor<T> Tan<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Tan", [In(x.Untyped)]);
+
+    /// <summary>Returns arcsin(x), elementwise (NaN outside [-1, 1]).</summary>
+    [OpMethod("Asin")]
+    public static Tensor<T> Asin<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Asin", [In(x.Untyped)]);
+
+    /// <summary>Returns arccos(x), elementwise (NaN outside [-1, 1]).</summary>
+    [OpMethod("Acos")]
+    public static Tensor<T> Acos<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Acos", [In(x.Untyped)]);
+
+    /// <summary>Returns arctan(x), elementwise.</summary>
+    [OpMethod("Atan")]
+    public static Tensor<T> Atan<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Atan", [In(x.Untyped)]);
+
+    /// <summary>Returns the angle of the point (x, y) in radians, in [-π, π], elementwise with broadcasting.</summary>
+    [OpMethod("Atan2")]
+    public static Tensor<T> Atan2<T>(Tensor<T> y, Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Atan2", [In(y.Untyped), In(x.Untyped)]);
+
+    /// <summary>Returns sinh(x), elementwise.</summary>
+    [OpMethod("Sinh")]
+    public static Tensor<T> Sinh<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Sinh", [In(x.Untyped)]);
+
+    /// <summary>Returns cosh(x), elementwise.</summary>
+    [OpMethod("Cosh")]
+    public static Tensor<T> Cosh<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Cosh", [In(x.Untyped)]);
+
+    /// <summary>Returns arsinh(x), elementwise.</summary>
+    [OpMethod("Asinh")]
+    public static Tensor<T> Asinh<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Asinh", [In(x.Untyped)]);
+
+    /// <summary>Returns arcosh(x), elementwise (NaN below 1).</summary>
+    [OpMethod("Acosh")]
+    public static Tensor<T> Acosh<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Acosh", [In(x.Untyped)]);
+
+    /// <summary>Returns artanh(x), elementwise (NaN outside [-1, 1]).</summary>
+    [OpMethod("Atanh")]
+    public static Tensor<T> Atanh<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Atanh", [In(x.Untyped)]);
+
+    /// <summary>Returns the largest integer not above x, elementwise.</summary>
+    [OpMethod("Floor")]
+    public static Tensor<T> Floor<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Floor", [In(x.Untyped)]);
+
+    /// <summary>Returns the smallest integer not below x, elementwise.</summary>
+    [OpMethod("Ceil")]
+    public static Tensor<T> Ceil<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Ceil", [In(x.Untyped)]);
+
+    /// <summary>Returns x rounded to the nearest integer, halves to even (2.5 to 2, 3.5 to 4), as TensorFlow's <c>Round</c>.</summary>
+    [OpMethod("Round")]
+    public static Tensor<T> Round<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Round", [In(x.Untyped)]);
+
+    /// <summary>Returns x rounded to the nearest integer, halves to even (<c>Rint</c>).</summary>
+    [OpMethod("Rint")]
+    public static Tensor<T> Rint<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Rint", [In(x.Untyped)]);
+
+    /// <summary>Returns -1, 0 or 1 by the sign of x, elementwise (NaN stays NaN).</summary>
+    [OpMethod("Sign")]
+    public static Tensor<T> Sign<T>(Tensor<T> x) where T : unmanaged, INumber<T> => One<T>("Sign", [In(x.Untyped)]);
+
+    /// <summary>Returns 1 / x, elementwise.</summary>
+    [OpMethod("Reciprocal")]
+    public static Tensor<T> Reciprocal<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Reciprocal", [In(x.Untyped)]);
+
+    /// <summary>Returns log(1 + x), accurate for small x, elementwise.</summary>
+    [OpMethod("Log1p")]
+    public static Tensor<T> Log1p<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Log1p", [In(x.Untyped)]);
+
+    /// <summary>Returns e^x - 1, accurate for small x, elementwise.</summary>
+    [OpMethod("Expm1")]
+    public static Tensor<T> Expm1<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Expm1", [In(x.Untyped)]);
+
+    /// <summary>Returns features / (1 + |features|), elementwise.</summary>
+    [OpMethod("Softsign")]
+    public static Tensor<T> Softsign<T>(Tensor<T> features) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Softsign", [In(features.Untyped)]);
+
+    /// <summary>Returns where x is infinite, elementwise.</summary>
+    [OpMethod("IsInf")]
+    public static Tensor<bool> IsInf<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<bool>("IsInf", [In(x.Untyped)]);
+
+    /// <summary>Returns where x is neither infinite nor NaN, elementwise.</summary>
+    [OpMethod("IsFinite")]
+    public static Tensor<bool> IsFinite<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<bool>("IsFinite", [In(x.Untyped)]);
+
+    /// <summary>Returns x · log(y), or 0 where x is 0, elementwise with broadcasting.</summary>
+    [OpMethod("Xlogy")]
+    public static Tensor<T> Xlogy<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Xlogy", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x / y, or 0 where x is 0, elementwise with broadcasting.</summary>
+    [OpMethod("Xdivy")]
+    public static Tensor<T> Xdivy<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Xdivy", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns the remainder of truncated division, with the sign of x (C's fmod), elementwise with broadcasting.</summary>
+    [OpMethod("Mod")]
+    public static Tensor<T> Mod<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, INumber<T> => One<T>("Mod", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>
+    /// Returns the 2-D convolution of an NHWC <paramref name="input"/> with a [height, width, in, out]
+    /// <paramref name="filter"/>; <paramref name="strides"/> and <paramref name="dilations"/> have four entries (NHWC),
+    /// <paramref name="padding"/> is <c>"SAME"</c> or <c>"VALID"</c>.
+    /// </summary>
+    [OpMethod("Conv2D")]
+    public static Tensor<T> Conv2D<T>(Tensor<T> input, Tensor<T> filter, int[] strides, string padding, int[]? dilations = null) where T : unmanaged, IFloatingPointIeee754<T> =>
+        One<T>("Conv2D", [In(input.Untyped), In(filter.Untyped)], ("strides", AttrValues.Of(strides)), ("padding", AttrValues.Of(padding)),
+            ("dilations", AttrValues.Of(dilations ?? [1, 1, 1, 1])));
+
+    /// <summary>
+    /// Returns the depthwise convolution of an NHWC <paramref name="input"/> with a [height, width, in, multiplier]
+    /// <paramref name="filter"/>: each input channel has its own filters (<c>DepthwiseConv2dNative</c>).
+    /// </summary>
+    [OpMethod("DepthwiseConv2dNative")]
+    public static Tensor<T> DepthwiseConv2D<T>(Tensor<T> input, Tensor<T> filter, int[] strides, string padding, int[]? dilations = null) where T : unmanaged, IFloatingPointIeee754<T> =>
+        One<T>("DepthwiseConv2dNative", [In(input.Untyped), In(filter.Untyped)], ("strides", AttrValues.Of(strides)), ("padding", AttrValues.Of(padding)),
+            ("dilations", AttrValues.Of(dilations ?? [1, 1, 1, 1])));
+
+    /// <summary>Returns the maximum of each <paramref name="ksize"/> window of an NHWC <paramref name="input"/>, moved by <paramref name="strides"/> (four entries each).</summary>
+    [OpMethod("MaxPool")]
+    public static Tensor<T> MaxPool<T>(Tensor<T> input, int[] ksize, int[] strides, string padding) where T : unmanaged, IFloatingPointIeee754<T> =>
+        One<T>("MaxPool", [In(input.Untyped)], ("ksize", AttrValues.Of(ksize)), ("strides", AttrValues.Of(strides)), ("padding", AttrValues.Of(padding)));
+
+    /// <summary>Returns the mean of each <paramref name="ksize"/> window of an NHWC <paramref name="value"/>; SAME windows at the edges average only what they cover.</summary>
+    [OpMethod("AvgPool")]
+    public static Tensor<T> AvgPool<T>(Tensor<T> value, int[] ksize, int[] strides, string padding) where T : unmanaged, IFloatingPointIeee754<T> =>
+        One<T>("AvgPool", [In(value.Untyped)], ("ksize", AttrValues.Of(ksize)), ("strides", AttrValues.Of(strides)), ("padding", AttrValues.Of(padding)));
+
+    /// <summary>
+    /// Returns batch normalization of an NHWC <paramref name="x"/> over its channels (<c>FusedBatchNormV3</c>'s y): with
+    /// <paramref name="isTraining"/> false, by the given <paramref name="mean"/> and <paramref name="variance"/>; with it
+    /// true, by the batch's own statistics.
+    /// </summary>
+    [OpMethod("FusedBatchNormV3")]
+    public static Tensor<T> FusedBatchNorm<T>(Tensor<T> x, Tensor<float> scale, Tensor<float> offset, Tensor<float> mean, Tensor<float> variance, float epsilon = 0.001f, bool isTraining = false)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        new(EagerExecutor.Execute("FusedBatchNormV3", [In(x.Untyped), In(scale.Untyped), In(offset.Untyped), In(mean.Untyped), In(variance.Untyped)],
+            [("epsilon", AttrValues.Of(epsilon)), ("is_training", AttrValues.Of(isTraining))])[0]);
 }

@@ -42,31 +42,31 @@ public sealed class Tensor<T> where T : unmanaged
     public static implicit operator Tensor<T>(T value) => Scalar(value);
 
 /// <summary>Elementwise x + y with broadcasting (<c>Add</c>).</summary>
-    public static Tensor<T> operator +(Tensor<T> x, Tensor<T> y) => Ops.Add(x, y);
+    public static Tensor<T> operator +(Tensor<T> x, Tensor<T> y) => Ops.Operator<T, T>("Add", x, y);
 
     /// <summary>Elementwise x - y with broadcasting (<c>Sub</c>).</summary>
-    public static Tensor<T> operator -(Tensor<T> x, Tensor<T> y) => Ops.Sub(x, y);
+    public static Tensor<T> operator -(Tensor<T> x, Tensor<T> y) => Ops.Operator<T, T>("Sub", x, y);
 
     /// <summary>Elementwise x * y with broadcasting (<c>Mul</c>).</summary>
-    public static Tensor<T> operator *(Tensor<T> x, Tensor<T> y) => Ops.Mul(x, y);
+    public static Tensor<T> operator *(Tensor<T> x, Tensor<T> y) => Ops.Operator<T, T>("Mul", x, y);
 
     /// <summary>Elementwise x / y with broadcasting (<c>RealDiv</c>).</summary>
-    public static Tensor<T> operator /(Tensor<T> x, Tensor<T> y) => Ops.Div(x, y);
+    public static Tensor<T> operator /(Tensor<T> x, Tensor<T> y) => Ops.Operator<T, T>("RealDiv", x, y);
 
     /// <summary>Elementwise -x (<c>Neg</c>).</summary>
-    public static Tensor<T> operator -(Tensor<T> x) => Ops.Neg(x);
+    public static Tensor<T> operator -(Tensor<T> x) => Ops.Operator<T, T>("Neg", x);
 
     /// <summary>Elementwise x &lt; y with broadcasting (<c>Less</c>).</summary>
-    public static Tensor<bool> operator <(Tensor<T> x, Tensor<T> y) => Ops.Less(x, y);
+    public static Tensor<bool> operator <(Tensor<T> x, Tensor<T> y) => Ops.Operator<T, bool>("Less", x, y);
 
     /// <summary>Elementwise x &gt; y with broadcasting (<c>Greater</c>).</summary>
-    public static Tensor<bool> operator >(Tensor<T> x, Tensor<T> y) => Ops.Greater(x, y);
+    public static Tensor<bool> operator >(Tensor<T> x, Tensor<T> y) => Ops.Operator<T, bool>("Greater", x, y);
 
     /// <summary>Elementwise x &lt;= y with broadcasting (<c>LessEqual</c>).</summary>
-    public static Tensor<bool> operator <=(Tensor<T> x, Tensor<T> y) => Ops.LessEqual(x, y);
+    public static Tensor<bool> operator <=(Tensor<T> x, Tensor<T> y) => Ops.Operator<T, bool>("LessEqual", x, y);
 
     /// <summary>Elementwise x &gt;= y with broadcasting (<c>GreaterEqual</c>).</summary>
-    public static Tensor<bool> operator >=(Tensor<T> x, Tensor<T> y) => Ops.GreaterEqual(x, y);
+    public static Tensor<bool> operator >=(Tensor<T> x, Tensor<T> y) => Ops.Operator<T, bool>("GreaterEqual", x, y);
 
     /// <summary>
     /// The truth of a scalar <c>Tensor&lt;bool&gt;</c>, so that <c>if (Ops.Sum(x, [0]) &gt; 1f)</c> and <c>?:</c> read

@@ -29,6 +29,49 @@ internal sealed class OpSchema
     public IReadOnlyList<ArgSchema> Inputs { get; }
     public IReadOnlyList<ArgSchema> Outputs { get; }
 
+    /// <summary>The static shape rule (TensorFlow's <c>SetShapeFn</c>); every op has one, <see cref="ShapeFunctions.Unknown"/> included.</summary>
+    public ShapeFunction? Shape { get; private set; }
+
+    /// <summary>The kernel writes fresh outputs and only reads its inputs, so an input's storage may be reused after it.</summary>
+    public bool ReadsInputsOnly { get; private set; }
+
+    /// <summary>False for ops TensorFlow marks <c>NotDifferentiable</c> (comparisons, shapes, integer-valued results, state).</summary>
+    public bool IsDifferentiable { get; private set; } = true;
+
+    /// <summary>
+    /// Why graph functions have no <c>Ops</c> method for this op (it is written by the lowering itself, such as
+    /// variables and control flow, or by the exporter, such as the saver), or null when they have one.
+    /// </summary>
+    public string? WrittenBy { get; private set; }
+
+    /// <summary>Sets the shape function.</summary>
+    public OpSchema WithShape(ShapeFunction shape)
+    {
+        Shape = shape;
+        return this;
+    }
+
+    /// <summary>Marks the kernel as reading its inputs only.</summary>
+    public OpSchema OnlyReadsInputs()
+    {
+        ReadsInputsOnly = true;
+        return this;
+    }
+
+    /// <summary>Marks the op as not differentiable.</summary>
+    public OpSchema NotDifferentiable()
+    {
+        IsDifferentiable = false;
+        return this;
+    }
+
+    /// <summary>Records that graph functions reach this op through <paramref name="writer"/>, not an <c>Ops</c> method.</summary>
+    public OpSchema Written(string writer)
+    {
+        WrittenBy = writer;
+        return this;
+    }
+
     public AttrSchema? FindAttr(string name)
     {
         foreach (var attr in Attrs)

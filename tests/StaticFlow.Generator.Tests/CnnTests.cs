@@ -1,0 +1,59 @@
+using System.Reflection;
+using StaticFlow.SavedModels;
+using StaticFlow.Tensors;
+using StaticFlow.Tests;
+
+namespace StaticFlow.Generator.Tests;
+
+/// <summary>A CNN written as a graph function runs eagerly and as a graph with equal results, exports, and reloads.</summary>
+public class CnnTests
+{
+    private static readonly Lazy<Assembly> s_cnn = new(() => GeneratorHost.Build(Sources.Cnn));
+
+    private static IGraphModule Create(int seed)
+    {
+        var module = (IGraphModule)Activator.CreateInstance(s_cnn.Value.GetType("Models.Cnn")!)!;
+        module.GetType().GetMethod("InitializeVariables")!.Invoke(module, [seed]);
+        return module;
+    }
+
+    private static Tensor<float> Call(IGraphModule module, string method, Tensor<float> images)
+    {
+        var info = module.GetType().GetMethod(method)!;
+        object?[] arguments = [images, .. Enumerable.Repeat(Type.Missing, info.GetParameters().Length - 1)];
+        return (Tensor<float>)info.Invoke(module, arguments)!;
+    }
+
+    private static Tensor<float> Images(int batch, int seed)
+    {
+        var random = new Random(seed);
+        return Tensor<float>.From([.. Enumerable.Range(0, batch * 64).Select(_ => random.NextSingle())], batch, 8, 8, 1);
+    }
+
+    [Fact]
+    public void EagerAndGraphAgreeAndTheExportReloads()
+    {
+        var module = Create(seed: 5);
+        var images = Images(batch: 3, seed: 11);
+        float[] eager = Call(module, "Classify", images).ToArray(), graph = Call(module, "ClassifyGraph", images).ToArray();
+        Assert.Equal(9, graph.Length);
+        for (int i = 0; i < eager.Length; i++) Assert.True(Math.Abs(eager[i] - graph[i]) <= 1e-6f, $"element {i}: eager {eager[i]}, graph {graph[i]}");
+        for (int row = 0; row < 3; row++) Assert.Equal(1f, graph.Skip(row * 3).Take(3).Sum(), 5);
+
+        string directory = module.ExportSavedModel(Path.Combine(TempDirectory.Create(), "cnn"));
+        var signature = SavedModelBundle.Load(directory).GetSignature();
+        var exported = Assert.Single(signature.Run(new Dictionary<string, Tensor> { ["images"] = images.Untyped }).Values).ToArray<float>();
+        Assert.Equal(graph, exported);
+        var graphDef = SavedModelDirectory.Open(directory).GetMetaGraph("serve").GraphDef;
+        var ops = graphDef.Node.Concat(graphDef.Library?.Function.SelectMany(f => f.NodeDef) ?? []).Select(n => n.Op).ToHashSet();
+        Assert.All(new[] { "Conv2D", "MaxPool", "FusedBatchNormV3", "AvgPool", "MatMul", "Softmax" }, op => Assert.Contains(op, ops));
+    }
+
+    [Fact]
+    public void AShapeThatCannotFitTheFilterIsACompileTimeError()
+    {
+        string source = Sources.Cnn.Replace("[Variable(3, 3, 1, 4,", "[Variable(3, 3, 2, 4,");
+        var diagnostics = GeneratorHost.Analyze(GeneratorHost.Compile(source));
+        Assert.Contains(diagnostics, d => d.Id == "SF0006" && d.GetMessage().Contains("input channels 1 do not match the filter's 2"));
+    }
+}
