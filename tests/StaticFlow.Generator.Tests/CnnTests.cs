@@ -50,6 +50,20 @@ public class CnnTests
     }
 
     [Fact]
+    public void NewOpsAgreeEagerAndAsAGraph()
+    {
+        var module = Create(seed: 2);
+        var x = Tensor<float>.From([0.5f, -1.2f, 2.25f, 0.1f, -0.4f, 3f, -2.5f, 1.5f], 2, 4);
+        var labels = Tensor<int>.From([2, 0], 2);
+        var method = module.GetType().GetMethod("Mixed")!;
+        var graphMethod = module.GetType().GetMethod("MixedGraph")!;
+        var eager = (Tensor<float>)method.Invoke(module, [x, labels])!;
+        var graph = (Tensor<float>)graphMethod.Invoke(module, [x, labels, .. Enumerable.Repeat(Type.Missing, graphMethod.GetParameters().Length - 2)])!;
+        Assert.Equal(new TensorShape(2, 4), graph.Shape);
+        Assert.Equal(eager.ToArray(), graph.ToArray());
+    }
+
+    [Fact]
     public void AShapeThatCannotFitTheFilterIsACompileTimeError()
     {
         string source = Sources.Cnn.Replace("[Variable(3, 3, 1, 4,", "[Variable(3, 3, 2, 4,");

@@ -114,6 +114,17 @@ internal static class Sources
                 var flat = Ops.Reshape(smoothed, [-1, 64]);
                 return Ops.Softmax(Ops.MatMul(flat, dense) + denseBias);
             }
+
+            [GraphFunction]
+            public Tensor<float> Mixed([Shape(2, 4)] Tensor<float> x, [Shape(2)] Tensor<int> labels)
+            {
+                var hot = Ops.OneHot<float>(labels, 4, 1f, 0f);
+                var scanned = Ops.Cumsum(x * hot + x, 1, exclusive: true);
+                var turned = Ops.Roll(Ops.Reverse(scanned, [1]), [1], [0]);
+                var banded = Ops.MatrixBandPart(Ops.BroadcastTo(Ops.Reshape(turned, [1, 2, 4]), [3, 2, 4]), 0, -1);
+                var clipped = Ops.ClipByValue(banded, -1f, 1f);
+                return Ops.EuclideanNorm(clipped, [0]) + Ops.L2Loss(x) + Ops.Atan2(Ops.Sin(x), Ops.Cos(x)) + Ops.Round(x * 3f);
+            }
         }
         """;
 }

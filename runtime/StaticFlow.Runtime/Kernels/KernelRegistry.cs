@@ -81,6 +81,9 @@ public sealed class KernelRegistry
         BasicKernels.Register(registrar);
         ElementwiseKernels.Register(registrar);
         MathFunctions.Register(registrar);
+        LayoutKernels.Register(registrar);
+        SequenceKernels.Register(registrar);
+        LossKernels.Register(registrar);
         MatMulKernels.Register(registrar);
         ReductionKernels.Register(registrar);
         ArrayKernels.Register(registrar);

@@ -440,4 +440,83 @@ public static class Ops
         where T : unmanaged, IFloatingPointIeee754<T> =>
         new(EagerExecutor.Execute("FusedBatchNormV3", [In(x.Untyped), In(scale.Untyped), In(offset.Untyped), In(mean.Untyped), In(variance.Untyped)],
             [("epsilon", AttrValues.Of(epsilon)), ("is_training", AttrValues.Of(isTraining))])[0]);
+
+    /// <summary>Returns input broadcast to <paramref name="shape"/> (NumPy rules: each dimension 1 or equal, leading ones added).</summary>
+    [OpMethod("BroadcastTo")]
+    public static Tensor<T> BroadcastTo<T>(Tensor<T> input, int[] shape) where T : unmanaged => One<T>("BroadcastTo", [In(input.Untyped), In(shape)]);
+
+    /// <summary>Returns tensor with the order of elements along each axis in <paramref name="axis"/> reversed (<c>ReverseV2</c>).</summary>
+    [OpMethod("ReverseV2")]
+    public static Tensor<T> Reverse<T>(Tensor<T> tensor, int[] axis) where T : unmanaged => One<T>("ReverseV2", [In(tensor.Untyped), In(axis)]);
+
+    /// <summary>Returns input with its elements shifted by <paramref name="shift"/> along each of <paramref name="axis"/>, wrapping around.</summary>
+    [OpMethod("Roll")]
+    public static Tensor<T> Roll<T>(Tensor<T> input, int[] shift, int[] axis) where T : unmanaged => One<T>("Roll", [In(input.Untyped), In(shift), In(axis)]);
+
+    /// <summary>Returns the NHWC input with each block_size × block_size spatial block moved into the depth.</summary>
+    [OpMethod("SpaceToDepth")]
+    public static Tensor<T> SpaceToDepth<T>(Tensor<T> input, int blockSize) where T : unmanaged =>
+        One<T>("SpaceToDepth", [In(input.Untyped)], ("block_size", AttrValues.Of((long)blockSize)));
+
+    /// <summary>Returns the NHWC input with its depth spread into block_size × block_size spatial blocks.</summary>
+    [OpMethod("DepthToSpace")]
+    public static Tensor<T> DepthToSpace<T>(Tensor<T> input, int blockSize) where T : unmanaged =>
+        One<T>("DepthToSpace", [In(input.Untyped)], ("block_size", AttrValues.Of((long)blockSize)));
+
+    /// <summary>Returns input with everything outside a band of each innermost matrix zeroed (a negative bound keeps that whole triangle).</summary>
+    [OpMethod("MatrixBandPart")]
+    public static Tensor<T> MatrixBandPart<T>(Tensor<T> input, long numLower, long numUpper) where T : unmanaged =>
+        One<T>("MatrixBandPart", [In(input.Untyped), [Tensor.Scalar(numLower)], [Tensor.Scalar(numUpper)]]);
+
+    /// <summary>Returns a one-hot encoding: <paramref name="onValue"/> where the index matches, <paramref name="offValue"/> elsewhere, along a new axis of size <paramref name="depth"/>.</summary>
+    [OpMethod("OneHot")]
+    public static Tensor<T> OneHot<T>(Tensor<int> indices, int depth, Tensor<T> onValue, Tensor<T> offValue, int axis = -1) where T : unmanaged =>
+        One<T>("OneHot", [In(indices.Untyped), In(depth), In(onValue.Untyped), In(offValue.Untyped)], ("axis", AttrValues.Of((long)axis)));
+
+    /// <summary>Returns the slices of <paramref name="params"/> that the rows of the last dimension of <paramref name="indices"/> point at.</summary>
+    [OpMethod("GatherNd")]
+    public static Tensor<T> GatherNd<T>(Tensor<T> @params, Tensor<int> indices) where T : unmanaged => One<T>("GatherNd", [In(@params.Untyped), In(indices.Untyped)]);
+
+    /// <summary>Returns tensor with the slices at <paramref name="indices"/> replaced by <paramref name="updates"/>.</summary>
+    [OpMethod("TensorScatterUpdate")]
+    public static Tensor<T> TensorScatterUpdate<T>(Tensor<T> tensor, Tensor<int> indices, Tensor<T> updates) where T : unmanaged =>
+        One<T>("TensorScatterUpdate", [In(tensor.Untyped), In(indices.Untyped), In(updates.Untyped)]);
+
+    /// <summary>Returns the coordinates of the true (non-zero) elements of <paramref name="condition"/>, one row each, in row-major order.</summary>
+    [OpMethod("Where")]
+    public static Tensor<long> Where<T>(Tensor<T> condition) where T : unmanaged => One<long>("Where", [In(condition.Untyped)]);
+
+    /// <summary>Returns the cumulative sum of x along <paramref name="axis"/>; exclusive starts from 0, reverse runs from the end.</summary>
+    [OpMethod("Cumsum")]
+    public static Tensor<T> Cumsum<T>(Tensor<T> x, int axis, bool exclusive = false, bool reverse = false) where T : unmanaged, INumber<T> =>
+        One<T>("Cumsum", [In(x.Untyped), In(axis)], ("exclusive", AttrValues.Of(exclusive)), ("reverse", AttrValues.Of(reverse)));
+
+    /// <summary>Returns the cumulative product of x along <paramref name="axis"/>; exclusive starts from 1, reverse runs from the end.</summary>
+    [OpMethod("Cumprod")]
+    public static Tensor<T> Cumprod<T>(Tensor<T> x, int axis, bool exclusive = false, bool reverse = false) where T : unmanaged, INumber<T> =>
+        One<T>("Cumprod", [In(x.Untyped), In(axis)], ("exclusive", AttrValues.Of(exclusive)), ("reverse", AttrValues.Of(reverse)));
+
+    /// <summary>Returns whether every element is true over the axes <paramref name="axis"/>.</summary>
+    [OpMethod("All")]
+    public static Tensor<bool> All(Tensor<bool> input, int[] axis, bool keepDims = false) =>
+        One<bool>("All", [In(input.Untyped), In(axis)], ("keep_dims", AttrValues.Of(keepDims)));
+
+    /// <summary>Returns whether any element is true over the axes <paramref name="axis"/>.</summary>
+    [OpMethod("Any")]
+    public static Tensor<bool> Any(Tensor<bool> input, int[] axis, bool keepDims = false) =>
+        One<bool>("Any", [In(input.Untyped), In(axis)], ("keep_dims", AttrValues.Of(keepDims)));
+
+    /// <summary>Returns the Euclidean norm (square root of the sum of squares) over the axes <paramref name="axis"/>.</summary>
+    [OpMethod("EuclideanNorm")]
+    public static Tensor<T> EuclideanNorm<T>(Tensor<T> input, int[] axis, bool keepDims = false) where T : unmanaged, INumber<T> =>
+        One<T>("EuclideanNorm", [In(input.Untyped), In(axis)], ("keep_dims", AttrValues.Of(keepDims)));
+
+    /// <summary>Returns sum(t²) / 2, a scalar.</summary>
+    [OpMethod("L2Loss")]
+    public static Tensor<T> L2Loss<T>(Tensor<T> t) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("L2Loss", [In(t.Untyped)]);
+
+    /// <summary>Returns t clipped to [<paramref name="clipValueMin"/>, <paramref name="clipValueMax"/>], each a scalar or of t's shape.</summary>
+    [OpMethod("ClipByValue")]
+    public static Tensor<T> ClipByValue<T>(Tensor<T> t, Tensor<T> clipValueMin, Tensor<T> clipValueMax) where T : unmanaged, INumber<T> =>
+        One<T>("ClipByValue", [In(t.Untyped), In(clipValueMin.Untyped), In(clipValueMax.Untyped)]);
 }

@@ -330,6 +330,103 @@ internal static class ShapeFunctions
         return [[count]];
     }
 
+    /// <summary>BroadcastTo: the constant target shape, which the input must broadcast to.</summary>
+    public static IReadOnlyList<long[]?> BroadcastTo(ShapeContext c)
+    {
+        long[]? input = c.Shape(0), target = c.Constant(1);
+        if (target is null) return [UnknownShape];
+        if (target.Any(d => d < 0)) throw c.Fail($"shape [{string.Join(",", target)}] holds a negative size");
+        if (input is not null)
+        {
+            if (input.Length > target.Length) throw c.Fail($"cannot broadcast {ShapeRules.Format(input)} to the lower rank {ShapeRules.Format(target)}");
+            for (int d = 0; d < input.Length; d++)
+            {
+                long have = input[d], want = target[target.Length - input.Length + d];
+                if (have >= 0 && have != 1 && have != want) throw c.Fail($"cannot broadcast {ShapeRules.Format(input)} to {ShapeRules.Format(target)}");
+            }
+        }
+        return [target];
+    }
+
+    /// <summary>SpaceToDepth (NHWC): height and width divided by <c>block_size</c>, depth multiplied by its square.</summary>
+    public static IReadOnlyList<long[]?> SpaceToDepth(ShapeContext c)
+    {
+        long[]? x = c.Shape(0);
+        long block = c.Int("block_size");
+        if (block < 2) throw c.Fail($"block_size must be at least 2, got {block}");
+        if (x is null) return [UnknownShape];
+        if (x.Length != 4) throw c.Fail($"input must be 4-D NHWC, got {ShapeRules.Format(x)}");
+        foreach (long d in new[] { x[1], x[2] })
+            if (d >= 0 && d % block != 0) throw c.Fail($"height and width of {ShapeRules.Format(x)} must be multiples of block_size {block}");
+        return [[x[0], x[1] < 0 ? -1 : x[1] / block, x[2] < 0 ? -1 : x[2] / block, x[3] < 0 ? -1 : x[3] * block * block]];
+    }
+
+    /// <summary>DepthToSpace (NHWC): height and width multiplied by <c>block_size</c>, depth divided by its square.</summary>
+    public static IReadOnlyList<long[]?> DepthToSpace(ShapeContext c)
+    {
+        long[]? x = c.Shape(0);
+        long block = c.Int("block_size");
+        if (block < 2) throw c.Fail($"block_size must be at least 2, got {block}");
+        if (x is null) return [UnknownShape];
+        if (x.Length != 4) throw c.Fail($"input must be 4-D NHWC, got {ShapeRules.Format(x)}");
+        if (x[3] >= 0 && x[3] % (block * block) != 0) throw c.Fail($"depth of {ShapeRules.Format(x)} must be a multiple of block_size² = {block * block}");
+        return [[x[0], x[1] < 0 ? -1 : x[1] * block, x[2] < 0 ? -1 : x[2] * block, x[3] < 0 ? -1 : x[3] / (block * block)]];
+    }
+
+    /// <summary>OneHot: the indices' shape with the constant depth inserted at <c>axis</c> (-1: last).</summary>
+    public static IReadOnlyList<long[]?> OneHot(ShapeContext c)
+    {
+        long[]? indices = c.Shape(0), depth = c.Constant(1);
+        if (indices is null) return [UnknownShape];
+        long axis = c.Int("axis", -1), position = axis == -1 ? indices.Length : axis;
+        if (position < 0 || position > indices.Length) throw c.Fail($"axis {axis} is out of range for indices of shape {ShapeRules.Format(indices)}");
+        if (depth is [< 0]) throw c.Fail($"depth must be non-negative, got {depth[0]}");
+        var dims = indices.ToList();
+        dims.Insert((int)position, depth is [var d] ? d : -1);
+        return [dims.ToArray()];
+    }
+
+    /// <summary>GatherNd: the indices' leading dimensions, then params' dimensions past the index depth.</summary>
+    public static IReadOnlyList<long[]?> GatherNd(ShapeContext c)
+    {
+        long[]? @params = c.Shape(0), indices = c.Shape(1);
+        if (@params is null || indices is null || indices.Length == 0 || indices[indices.Length - 1] < 0) return [UnknownShape];
+        long depth = indices[indices.Length - 1];
+        if (depth > @params.Length) throw c.Fail($"index depth {depth} is more than the rank of params {ShapeRules.Format(@params)}");
+        return [[.. indices.Take(indices.Length - 1), .. @params.Skip((int)depth)]];
+    }
+
+    /// <summary>TopKV2: values and indices of the input's shape with the last dimension k.</summary>
+    public static IReadOnlyList<long[]?> TopK(ShapeContext c)
+    {
+        long[]? input = c.Shape(0), k = c.Constant(1);
+        if (input is null) return [];
+        if (input.Length == 0) throw c.Fail("input must have rank 1 or more, got a scalar");
+        long last = input[input.Length - 1];
+        if (k is [var kk] && (kk < 0 || last >= 0 && kk > last)) throw c.Fail($"k = {kk} does not fit the last dimension of {ShapeRules.Format(input)}");
+        long[] dims = [.. input.Take(input.Length - 1), k is [var size] ? size : -1];
+        return [dims, dims];
+    }
+
+    /// <summary>Where: one row of coordinates per true element (their number is known only when run).</summary>
+    public static IReadOnlyList<long[]?> Where(ShapeContext c) => [c.Shape(0) is { } x ? [-1, x.Length] : [-1, -1]];
+
+    /// <summary>Unique: a vector of the distinct values (their number is known only when run) and an index per input element.</summary>
+    public static IReadOnlyList<long[]?> Unique(ShapeContext c)
+    {
+        if (c.Shape(0) is { } x && x.Length != 1) throw c.Fail($"x must be a vector, got {ShapeRules.Format(x)}");
+        return [[-1], c.Shape(0)];
+    }
+
+    /// <summary>SoftmaxCrossEntropyWithLogits and the sparse form: a loss per row and a backprop of the logits' shape.</summary>
+    public static IReadOnlyList<long[]?> CrossEntropy(ShapeContext c)
+    {
+        long[]? logits = c.Shape(0);
+        if (logits is null) return [];
+        if (logits.Length != 2) throw c.Fail($"logits must be a [batch, classes] matrix, got {ShapeRules.Format(logits)}");
+        return [[logits[0]], logits];
+    }
+
     /// <summary>Conv2D and DepthwiseConv2dNative in NHWC: SAME, VALID or EXPLICIT padding with strides and dilations.</summary>
     public static IReadOnlyList<long[]?> Conv2D(ShapeContext c) => [Convolution(c, depthwise: false)];
 

@@ -121,6 +121,32 @@ internal static class StandardOps
         Op("Rank", "input: T", "output: int32", "T: type").WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Imported);
         Op("Range", "start: Tidx, limit: Tidx, delta: Tidx", "output: Tidx", "Tidx: type = int32").WithShape(ShapeFunctions.Range).NotDifferentiable().Written(Imported);
 
+        Op("BroadcastTo", "input: T, shape: Tidx", "output: T", "T: type; Tidx: type = int32").WithShape(ShapeFunctions.BroadcastTo);
+        Op("ReverseV2", "tensor: T, axis: Tidx", "output: T", "Tidx: type = int32; T: type").WithShape(ShapeFunctions.Unchanged);
+        Op("Roll", "input: T, shift: Tshift, axis: Taxis", "output: T", "T: type; Tshift: type; Taxis: type").WithShape(ShapeFunctions.Unchanged);
+        Op("PadV2", "input: T, paddings: Tpaddings, constant_values: T", "output: T", "T: type; Tpaddings: type = int32").WithShape(ShapeFunctions.Pad).Written(Imported);
+        Op("MirrorPad", "input: T, paddings: Tpaddings", "output: T", "T: type; Tpaddings: type = int32; mode: string").WithShape(ShapeFunctions.Pad).Written(Imported);
+        Op("SpaceToDepth", "input: T", "output: T", "T: type; block_size: int >= 2; data_format: string = \"NHWC\"").WithShape(ShapeFunctions.SpaceToDepth);
+        Op("DepthToSpace", "input: T", "output: T", "T: type; block_size: int >= 2; data_format: string = \"NHWC\"").WithShape(ShapeFunctions.DepthToSpace);
+        Op("MatrixBandPart", "input: T, num_lower: Tindex, num_upper: Tindex", "band: T", "T: type; Tindex: type = int64").WithShape(ShapeFunctions.Unchanged);
+        Op("OneHot", "indices: TI, depth: int32, on_value: T, off_value: T", "output: T", "axis: int = -1; T: type; TI: type = int64").WithShape(ShapeFunctions.OneHot).NotDifferentiable();
+        Op("GatherNd", "params: Tparams, indices: Tindices", "output: Tparams", "Tparams: type; Tindices: type").WithShape(ShapeFunctions.GatherNd);
+        Op("TensorScatterUpdate", "tensor: T, indices: Tindices, updates: T", "output: T", "T: type; Tindices: type").WithShape(ShapeFunctions.Unchanged);
+        Op("Where", "input: T", "index: int64", "T: type = bool").WithShape(ShapeFunctions.Where).NotDifferentiable();
+        Op("Unique", "x: T", "y: T, idx: out_idx", "T: type; out_idx: type = int32").WithShape(ShapeFunctions.Unique).NotDifferentiable().Written(Imported);
+        Op("TopKV2", "input: T, k: int32", "values: T, indices: int32", "sorted: bool = true; T: type").WithShape(ShapeFunctions.TopK).Written(Imported);
+
+        // Scans, norms, clipping and fused losses.
+        foreach (string name in new[] { "Cumsum", "Cumprod" })
+            Op(name, "x: T, axis: Tidx", "out: T", "exclusive: bool = false; reverse: bool = false; T: type; Tidx: type = int32").WithShape(ShapeFunctions.Unchanged);
+        foreach (string name in new[] { "All", "Any" })
+            Op(name, "input: bool, reduction_indices: Tidx", "output: bool", "keep_dims: bool = false; Tidx: type = int32").WithShape(ShapeFunctions.Reduce).NotDifferentiable();
+        Op("EuclideanNorm", "input: T, reduction_indices: Tidx", "output: T", "keep_dims: bool = false; T: type; Tidx: type = int32").WithShape(ShapeFunctions.Reduce);
+        Op("L2Loss", "t: T", "output: T", "T: type").WithShape(ShapeFunctions.Scalar);
+        Op("ClipByValue", "t: T, clip_value_min: T, clip_value_max: T", "output: T", "T: type").WithShape(ShapeFunctions.Unchanged);
+        Op("SoftmaxCrossEntropyWithLogits", "features: T, labels: T", "loss: T, backprop: T", "T: type").WithShape(ShapeFunctions.CrossEntropy).Written(Imported);
+        Op("SparseSoftmaxCrossEntropyWithLogits", "features: T, labels: Tlabels", "loss: T, backprop: T", "T: type; Tlabels: type = int64").WithShape(ShapeFunctions.CrossEntropy).Written(Imported);
+
         // Convolution, pooling and normalization (NHWC on CPU).
         Op("Conv2D", "input: T, filter: T", "output: T",
             "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")

@@ -1,0 +1,180 @@
+using StaticFlow.Graphs;
+using StaticFlow.Tensors;
+using static StaticFlow.Tests.G;
+
+namespace StaticFlow.Tests;
+
+/// <summary>
+/// The layout, scan, selection and loss kernels through the real registry, on values worked out by hand from
+/// TensorFlow's documentation, and their bad inputs as errors naming the node and op.
+/// </summary>
+public class CatalogueKernelTests
+{
+    private static readonly (string, Protos.AttrValue) F32 = ("T", Type(DType.Float32));
+    private static readonly (string, Protos.AttrValue) I32 = ("T", Type(DType.Int32));
+    private static readonly (string, Protos.AttrValue)[] RollIndices = [("Tshift", Type(DType.Int32)), ("Taxis", Type(DType.Int32))];
+
+    [Fact]
+    public void BroadcastReverseAndRoll()
+    {
+        var row = Tensor.Vector(1, 2, 3);
+        var broadcast = RunOne("BroadcastTo", [row, Tensor.Vector(2, 3)], I32);
+        Assert.Equal(new TensorShape(2, 3), broadcast.Shape);
+        Assert.Equal([1, 2, 3, 1, 2, 3], broadcast.ToArray<int>());
+        Assert.Contains("cannot broadcast", Assert.Throws<GraphException>(() => RunOne("BroadcastTo", [row, Tensor.Vector(2, 4)], I32)).Message);
+
+        var x = Tensor.FromArray<int>([0, 1, 2, 3, 4, 5], 2, 3);
+        Assert.Equal([2, 1, 0, 5, 4, 3], RunOne("ReverseV2", [x, Tensor.Vector(1)], I32).ToArray<int>());
+        Assert.Equal([5, 4, 3, 2, 1, 0], RunOne("ReverseV2", [x, Tensor.Vector(0, -1)], I32).ToArray<int>());
+        // tf.roll([0, 1, 2, 3, 4], shift=2, axis=0) == [3, 4, 0, 1, 2]; negative shifts go the other way.
+        Assert.Equal([3, 4, 0, 1, 2], RunOne("Roll", [Tensor.Vector(0, 1, 2, 3, 4), Tensor.Vector(2), Tensor.Vector(0)], [I32, .. RollIndices]).ToArray<int>());
+        Assert.Equal([1, 2, 0, 4, 5, 3], RunOne("Roll", [x, Tensor.Vector(-1), Tensor.Vector(1)], [I32, .. RollIndices]).ToArray<int>());
+        var error = Assert.Throws<GraphException>(() => RunOne("Roll", [x, Tensor.Vector(1), Tensor.Vector(2)], [I32, .. RollIndices]));
+        Assert.Equal(("op", "Roll"), (error.NodeName, error.Op));
+    }
+
+    [Fact]
+    public void PadV2AndMirrorPadFollowTheirModes()
+    {
+        var x = Tensor.FromArray<int>([1, 2, 3, 4, 5, 6], 2, 3);
+        var paddings = Tensor.FromArray<int>([1, 1, 2, 2], 2, 2);
+        // The examples of tf.pad's documentation.
+        Assert.Equal([6, 5, 4, 5, 6, 5, 4, 3, 2, 1, 2, 3, 2, 1, 6, 5, 4, 5, 6, 5, 4, 3, 2, 1, 2, 3, 2, 1],
+            RunOne("MirrorPad", [x, paddings], I32, ("mode", Str("REFLECT"))).ToArray<int>());
+        Assert.Equal([2, 1, 1, 2, 3, 3, 2, 2, 1, 1, 2, 3, 3, 2, 5, 4, 4, 5, 6, 6, 5, 5, 4, 4, 5, 6, 6, 5],
+            RunOne("MirrorPad", [x, paddings], I32, ("mode", Str("SYMMETRIC"))).ToArray<int>());
+        var padded = RunOne("PadV2", [Tensor.Vector(1f, 2f), Tensor.FromArray<int>([1, 2], 1, 2), Tensor.Scalar(-1f)], F32);
+        Assert.Equal([-1f, 1f, 2f, -1f, -1f], padded.ToArray<float>());
+        Assert.Contains("more than its size", Assert.Throws<GraphException>(() =>
+            RunOne("MirrorPad", [x, Tensor.FromArray<int>([0, 0, 3, 0], 2, 2)], I32, ("mode", Str("REFLECT")))).Message);
+    }
+
+    [Fact]
+    public void SpaceToDepthAndBackAreInverses()
+    {
+        // tf.nn.space_to_depth's documented example: [1, 2, 2, 1] -> [1, 1, 1, 4].
+        var x = Tensor.FromArray<float>([1, 2, 3, 4], 1, 2, 2, 1);
+        var depth = RunOne("SpaceToDepth", [x], F32, ("block_size", Int(2)));
+        Assert.Equal(new TensorShape(1, 1, 1, 4), depth.Shape);
+        Assert.Equal([1f, 2f, 3f, 4f], depth.ToArray<float>());
+        var wide = Tensor.FromArray<float>([.. Enumerable.Range(0, 32).Select(i => (float)i)], 1, 4, 4, 2);
+        var there = RunOne("SpaceToDepth", [wide], F32, ("block_size", Int(2)));
+        Assert.Equal(new TensorShape(1, 2, 2, 8), there.Shape);
+        Assert.Equal([0f, 1f, 2f, 3f, 8f, 9f, 10f, 11f], there.ToArray<float>().Take(8));
+        Assert.Equal(wide.ToArray<float>(), RunOne("DepthToSpace", [there], F32, ("block_size", Int(2))).ToArray<float>());
+        Assert.Contains("multiples of block_size", Assert.Throws<GraphException>(() =>
+            RunOne("SpaceToDepth", [Tensor.Zeros(DType.Float32, new TensorShape(1, 3, 4, 1))], F32, ("block_size", Int(2)))).Message);
+    }
+
+    [Fact]
+    public void MatrixBandPartKeepsTheBand()
+    {
+        var x = Tensor.FromArray<int>([.. Enumerable.Range(1, 9)], 3, 3);
+        var i64 = ("Tindex", Type(DType.Int64));
+        Assert.Equal([1, 2, 0, 4, 5, 6, 0, 8, 9], RunOne("MatrixBandPart", [x, Tensor.Scalar(1L), Tensor.Scalar(1L)], I32, i64).ToArray<int>());
+        // Lower triangle: num_lower -1 keeps everything below, num_upper 0 nothing above.
+        Assert.Equal([1, 0, 0, 4, 5, 0, 7, 8, 9], RunOne("MatrixBandPart", [x, Tensor.Scalar(-1L), Tensor.Scalar(0L)], I32, i64).ToArray<int>());
+    }
+
+    [Fact]
+    public void OneHotPlacesOnValuesAlongTheAxis()
+    {
+        var indices = Tensor.Vector(0, 2, -1, 5);
+        var attrs = new[] { F32, ("TI", Type(DType.Int32)) };
+        var last = RunOne("OneHot", [indices, Tensor.Scalar(3), Tensor.Scalar(1f), Tensor.Scalar(0f)], [.. attrs, ("axis", Int(-1))]);
+        Assert.Equal(new TensorShape(4, 3), last.Shape);
+        // Out-of-range indices (-1, 5) give rows of off_value.
+        Assert.Equal([1f, 0f, 0f, 0f, 0f, 1f, 0f, 0f, 0f, 0f, 0f, 0f], last.ToArray<float>());
+        var first = RunOne("OneHot", [Tensor.Vector(1, 0), Tensor.Scalar(2), Tensor.Scalar(5f), Tensor.Scalar(-5f)], [.. attrs, ("axis", Int(0))]);
+        Assert.Equal(new TensorShape(2, 2), first.Shape);
+        Assert.Equal([-5f, 5f, 5f, -5f], first.ToArray<float>());
+        Assert.Contains("depth must be non-negative", Assert.Throws<GraphException>(() =>
+            RunOne("OneHot", [indices, Tensor.Scalar(-3), Tensor.Scalar(1f), Tensor.Scalar(0f)], [.. attrs, ("axis", Int(-1))])).Message);
+    }
+
+    [Fact]
+    public void GatherNdAndTensorScatterUpdate()
+    {
+        var x = Tensor.FromArray<int>([.. Enumerable.Range(0, 12)], 3, 4);
+        var attrs = new[] { ("Tparams", Type(DType.Int32)), ("Tindices", Type(DType.Int32)) };
+        Assert.Equal([6, 9], RunOne("GatherNd", [x, Tensor.FromArray<int>([1, 2, 2, 1], 2, 2)], attrs).ToArray<int>());
+        var rows = RunOne("GatherNd", [x, Tensor.FromArray<int>([2, 0], 2, 1)], attrs);
+        Assert.Equal(new TensorShape(2, 4), rows.Shape);
+        Assert.Equal([8, 9, 10, 11, 0, 1, 2, 3], rows.ToArray<int>());
+        Assert.Contains("out of range", Assert.Throws<GraphException>(() => RunOne("GatherNd", [x, Tensor.FromArray<int>([3, 0], 1, 2)], attrs)).Message);
+
+        var updated = RunOne("TensorScatterUpdate", [x, Tensor.FromArray<int>([0, 2], 2, 1), Tensor.FromArray<int>([.. Enumerable.Repeat(-1, 8)], 2, 4)],
+            I32, ("Tindices", Type(DType.Int32)));
+        Assert.Equal([-1, -1, -1, -1, 4, 5, 6, 7, -1, -1, -1, -1], updated.ToArray<int>());
+    }
+
+    [Fact]
+    public void CumsumAndCumprodWithExclusiveAndReverse()
+    {
+        var x = Tensor.Vector(1f, 2f, 3f, 4f);
+        (string, Protos.AttrValue) Flag(string name, bool value) => (name, Bool(value));
+        Assert.Equal([1f, 3f, 6f, 10f], RunOne("Cumsum", [x, Tensor.Scalar(0)], F32, Flag("exclusive", false), Flag("reverse", false)).ToArray<float>());
+        // tf.math.cumsum's documented examples.
+        Assert.Equal([0f, 1f, 3f, 6f], RunOne("Cumsum", [x, Tensor.Scalar(0)], F32, Flag("exclusive", true), Flag("reverse", false)).ToArray<float>());
+        Assert.Equal([10f, 9f, 7f, 4f], RunOne("Cumsum", [x, Tensor.Scalar(0)], F32, Flag("exclusive", false), Flag("reverse", true)).ToArray<float>());
+        Assert.Equal([9f, 7f, 4f, 0f], RunOne("Cumsum", [x, Tensor.Scalar(0)], F32, Flag("exclusive", true), Flag("reverse", true)).ToArray<float>());
+        Assert.Equal([1f, 2f, 6f, 24f], RunOne("Cumprod", [x, Tensor.Scalar(-1)], F32, Flag("exclusive", false), Flag("reverse", false)).ToArray<float>());
+        var matrix = Tensor.FromArray<int>([1, 2, 3, 4, 5, 6], 2, 3);
+        Assert.Equal([1, 2, 3, 5, 7, 9], RunOne("Cumsum", [matrix, Tensor.Scalar(0)], I32, Flag("exclusive", false), Flag("reverse", false)).ToArray<int>());
+        Assert.Contains("out of range", Assert.Throws<GraphException>(() => RunOne("Cumsum", [matrix, Tensor.Scalar(2)], I32)).Message);
+    }
+
+    [Fact]
+    public void TopKWhereAndUnique()
+    {
+        var values = RunOp("TopKV2", [Tensor.FromArray<float>([1, 5, 3, 5, 2, 9, 0, 9], 2, 4), Tensor.Scalar(2)], 2, F32);
+        Assert.Equal([5f, 5f, 9f, 9f], values[0].ToArray<float>());
+        // Equal values keep their order: the earlier index first.
+        Assert.Equal([1, 3, 1, 3], values[1].ToArray<int>());
+        Assert.Contains("k = 5", Assert.Throws<GraphException>(() => RunOp("TopKV2", [Tensor.Vector(1f, 2f), Tensor.Scalar(5)], 2, F32)).Message);
+
+        var where = RunOne("Where", [Tensor.FromArray<bool>([true, false, false, true], 2, 2)], ("T", Type(DType.Bool)));
+        Assert.Equal(new TensorShape(2, 2), where.Shape);
+        Assert.Equal([0L, 0L, 1L, 1L], where.ToArray<long>());
+        Assert.Equal([1L, 3L], RunOne("Where", [Tensor.Vector(0f, 2f, 0f, -1f)], F32).ToArray<long>());
+
+        var unique = RunOp("Unique", [Tensor.Vector(1, 1, 2, 4, 4, 4, 7, 8, 8)], 2, I32, ("out_idx", Type(DType.Int32)));
+        Assert.Equal([1, 2, 4, 7, 8], unique[0].ToArray<int>());
+        Assert.Equal([0, 0, 1, 2, 2, 2, 3, 4, 4], unique[1].ToArray<int>());
+    }
+
+    [Fact]
+    public void BoolReductionsNormsAndClipping()
+    {
+        var flags = Tensor.FromArray<bool>([true, false, true, true], 2, 2);
+        (string, Protos.AttrValue) keep = ("keep_dims", Bool(false));
+        Assert.Equal([true, false], RunOne("All", [flags, Tensor.Vector(0)], keep).ToArray<bool>());
+        Assert.Equal([false, true], RunOne("All", [flags, Tensor.Vector(1)], keep).ToArray<bool>());
+        Assert.Equal([true], RunOne("Any", [flags, Tensor.Vector(0, 1)], keep).ToArray<bool>());
+        Assert.Equal([5f], RunOne("EuclideanNorm", [Tensor.Vector(3f, 4f), Tensor.Vector(0)], F32, keep).ToArray<float>());
+        Assert.Equal(12.5f, RunOne("L2Loss", [Tensor.Vector(3f, 4f)], F32).AsSpan<float>()[0]);
+        Assert.Equal([0f, 0.5f, 1f], RunOne("ClipByValue", [Tensor.Vector(-2f, 0.5f, 3f), Tensor.Scalar(0f), Tensor.Scalar(1f)], F32).ToArray<float>());
+        Assert.Contains("neither a scalar", Assert.Throws<GraphException>(() =>
+            RunOne("ClipByValue", [Tensor.Vector(-2f, 0.5f, 3f), Tensor.Vector(0f, 0f), Tensor.Scalar(1f)], F32)).Message);
+    }
+
+    [Fact]
+    public void CrossEntropyLossesAndTheirBackprop()
+    {
+        var logits = Tensor.FromArray<float>([2, 1, 0.1f, 0, 0, 0], 2, 3);
+        var dense = RunOp("SoftmaxCrossEntropyWithLogits", [logits, Tensor.FromArray<float>([1, 0, 0, 0, 0.5f, 0.5f], 2, 3)], 2, F32);
+        double[] row0 = [2, 1, 0.1];
+        double logSum = Math.Log(row0.Sum(Math.Exp));
+        Assert.Equal(logSum - 2, dense[0].ToArray<float>()[0], 5);
+        Assert.Equal(Math.Log(3), dense[0].ToArray<float>()[1], 5);
+        Assert.Equal(Math.Exp(2 - logSum) - 1, dense[1].ToArray<float>()[0], 5);
+        Assert.Equal(1 / 3.0 - 0.5, dense[1].ToArray<float>()[5], 5);
+
+        var sparse = RunOp("SparseSoftmaxCrossEntropyWithLogits", [logits, Tensor.Vector(0L, 2L)], 2, F32, ("Tlabels", Type(DType.Int64)));
+        Assert.Equal(dense[0].ToArray<float>()[0], sparse[0].ToArray<float>()[0], 6);
+        Assert.Equal(Math.Log(3), sparse[0].ToArray<float>()[1], 5);
+        var error = Assert.Throws<GraphException>(() => RunOp("SparseSoftmaxCrossEntropyWithLogits", [logits, Tensor.Vector(0L, 3L)], 2, F32, ("Tlabels", Type(DType.Int64))));
+        Assert.Contains("outside [0, 3)", error.Message);
+        Assert.Equal("SparseSoftmaxCrossEntropyWithLogits", error.Op);
+    }
+}
