@@ -49,7 +49,7 @@ public class AnalyzerTests
     [Fact]
     public async Task ValidSampleModulesHaveNoDiagnostics()
     {
-        foreach (string source in new[] { Sources.Regressor, Sources.Everything })
+        foreach (string source in new[] { Sources.Regressor, Sources.Everything, Sources.Cnn })
             Assert.Empty(GeneratorHost.Analyze(GeneratorHost.Compile(source)));
         await Task.CompletedTask;
     }
@@ -84,6 +84,18 @@ public class AnalyzerTests
 
     [Fact]
     public Task ElementTypeWithoutDType() => Verify("        return x;", members: "    [Variable(2)] Tensor<decimal> {|SF0005:d|};");
+
+    [Fact]
+    public Task ATensorIfOnAConditionNotProvablyOneElementIsReported() => Verify(
+        "        var h = x;\n        if ({|SF0001:x > 0f|}) h = x * 2f;\n        return h;");
+
+    [Fact]
+    public Task ATensorConditionalOnAConditionNotProvablyOneElementIsReported() => Verify(
+        "        return {|SF0001:Ops.Sum(x, [0]) > 0f|} ? x : -x;");
+
+    [Fact]
+    public Task AReducedConditionIsOneElementAndLowers() => Verify(
+        "        var h = x;\n        if (Ops.All(x > 0f, [0, 1])) h = x * 2f;\n        return Ops.Sum(x, [0, 1]) > 1f ? h : -h;");
 
     [Fact]
     public Task BroadcastMismatchNamesBothShapes() => Verify("        var bad = {|SF0006:x + w|};\n        return x;");

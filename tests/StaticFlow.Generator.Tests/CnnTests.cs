@@ -64,6 +64,23 @@ public class CnnTests
     }
 
     [Fact]
+    public void AConditionOfUnknownShapeIsOneBoolInBothModesOrFailsInBoth()
+    {
+        var module = Create(seed: 1);
+        var gate = module.GetType().GetMethod("Gate")!;
+        var gateGraph = module.GetType().GetMethod("GateGraph")!;
+        Tensor<float> Eager(Tensor<float> x) => (Tensor<float>)gate.Invoke(module, [x])!;
+        Tensor<float> Graph(Tensor<float> x) => (Tensor<float>)gateGraph.Invoke(module, [x, Type.Missing])!;
+        var vector = Tensor<float>.From([1f, -3f, 1f], 3);
+        Assert.Equal([-1f, 3f, -1f], Eager(vector).ToArray());
+        Assert.Equal(Eager(vector).ToArray(), Graph(vector).ToArray());
+        // Summing a matrix over one axis leaves two values: eager code cannot read them as one bool, and neither can the graph.
+        var matrix = Tensor<float>.From([1f, 2f, 3f, 4f], 2, 2);
+        Assert.IsType<InvalidOperationException>(Assert.Throws<TargetInvocationException>(() => Eager(matrix)).InnerException);
+        Assert.IsAssignableFrom<StaticFlow.Graphs.GraphException>(Assert.Throws<TargetInvocationException>(() => Graph(matrix)).InnerException);
+    }
+
+    [Fact]
     public void AShapeThatCannotFitTheFilterIsACompileTimeError()
     {
         string source = Sources.Cnn.Replace("[Variable(3, 3, 1, 4,", "[Variable(3, 3, 2, 4,");

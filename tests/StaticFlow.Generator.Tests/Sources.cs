@@ -116,6 +116,9 @@ internal static class Sources
             }
 
             [GraphFunction]
+            public Tensor<float> Gate(Tensor<float> x) => Ops.Sum(x, [0]) > 0f ? x : -x;
+
+            [GraphFunction]
             public Tensor<float> Mixed([Shape(2, 4)] Tensor<float> x, [Shape(2)] Tensor<int> labels)
             {
                 var hot = Ops.OneHot<float>(labels, 4, 1f, 0f);

@@ -246,6 +246,8 @@ internal sealed partial class FunctionLowering
             Fail(GraphDiagnostics.UnsupportedConstruct, conditional.Condition, $"The condition '{conditional.Condition}'", "a condition is a Tensor<bool> or a constant bool");
             return null;
         }
+        condition = AsOneBool(condition, conditional.Condition);
+        if (condition is null) return null;
         var type = _model.GetTypeInfo(conditional).Type;
         if (TypeRules.TensorElement(type) is not { } element || TypeRules.DTypeOf(element) is not { } dtype)
         {

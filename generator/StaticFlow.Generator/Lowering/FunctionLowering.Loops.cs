@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using StaticFlow.Operations;
 
 namespace StaticFlow.Generator.Lowering;
 
@@ -54,7 +55,7 @@ internal sealed partial class FunctionLowering
         string node = _graph.UniqueName(Scope, "while");
         _graph.Add(new NodeModel(node, "StatelessWhile", values.Select(v => v.Reference!).ToEquatable(), Device, attrs), schema);
         for (int i = 0; i < carried.Count; i++)
-            _locals[carried[i]] = Value.Tensor(_graph.OutputReference(node, i), values[i].DType, null);
+            _locals[carried[i]] = Value.Tensor(_graph.OutputReference(node, i), values[i].DType, values[i].Shape);
     }
 
     /// <summary>
@@ -73,7 +74,8 @@ internal sealed partial class FunctionLowering
             string arg = "loop_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "_" + carried[i].Name;
             graph.Reserve(arg);
             inputs.Add(new ArgModel(arg, _locals[carried[i]].DType));
-            inner._locals[carried[i]] = Value.Tensor(arg, _locals[carried[i]].DType, null);
+            // TensorFlow's shape invariant: a carried value keeps the shape it enters the loop with.
+            inner._locals[carried[i]] = Value.Tensor(arg, _locals[carried[i]].DType, _locals[carried[i]].Shape);
         }
 
         var results = new List<(string Name, Value Value)>();
@@ -92,7 +94,16 @@ internal sealed partial class FunctionLowering
         {
             inner.LowerNested(body!);
             if (inner._failed) return null;
-            for (int i = 0; i < carried.Count; i++) results.Add((inputs[i].Name + "_next", inner.Materialize(inner._locals[carried[i]], inputs[i].DType)));
+            for (int i = 0; i < carried.Count; i++)
+            {
+                long[]? entering = _locals[carried[i]].Shape, leaving = inner._locals[carried[i]].Shape;
+                if (entering is not null && leaving is not null && !ShapesAgree(entering, leaving))
+                {
+                    Fail(GraphDiagnostics.LoopNotLowerable, body!, $"the loop changes the shape of '{carried[i].Name}' from {ShapeRules.Format(entering)} to {ShapeRules.Format(leaving)}, and a while loop keeps each value's shape (TensorFlow's shape invariant)");
+                    return null;
+                }
+                results.Add((inputs[i].Name + "_next", inner.Materialize(inner._locals[carried[i]], inputs[i].DType)));
+            }
         }
         if (inner._failed) return null;
         if (inner._captures.Count > 0 || inner._written.Count > 0)
@@ -118,4 +129,7 @@ internal sealed partial class FunctionLowering
         return new FunctionDefModel(name, inputs.ToEquatable(), outputs.ToEquatable(), graph.Nodes.ToEquatable(), returns.ToEquatable(),
             IsStateful: false, EquatableArray<string>.Empty, EquatableArray<string>.Empty);
     }
+
+    private static bool ShapesAgree(long[] a, long[] b) =>
+        a.Length == b.Length && a.Zip(b, (x, y) => x < 0 || y < 0 || x == y).All(same => same);
 }

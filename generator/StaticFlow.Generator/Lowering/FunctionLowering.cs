@@ -456,6 +456,8 @@ internal sealed partial class FunctionLowering
             return;
         }
         if (condition.DType != "bool") { Fail(GraphDiagnostics.UnsupportedConstruct, statement.Condition, $"The condition '{statement.Condition}'", "a tensor condition must be a Tensor<bool>"); return; }
+        condition = AsOneBool(condition, statement.Condition);
+        if (condition is null) return;
 
         // Both branches are lowered (they have no side effects) and every local either one changes is merged with SelectV2.
         var before = new Dictionary<ISymbol, Value>(_locals, SymbolEqualityComparer.Default);
@@ -490,6 +492,27 @@ internal sealed partial class FunctionLowering
             if (merged is null) return;
             _locals[pair.Key] = merged;
         }
+    }
+
+    /// <summary>
+    /// Eager code reads a tensor condition as one bool and throws otherwise, while a graph would select element by
+    /// element. A condition of a known shape with more (or fewer) than one element is a compile-time error; one whose
+    /// shape is not known is reshaped to a scalar, so the graph fails at run time exactly where eager code throws.
+    /// </summary>
+    private Value? AsOneBool(Value condition, SyntaxNode at)
+    {
+        if (condition.Shape is { } shape)
+        {
+            if (shape.All(d => d == 1)) return condition;
+            if (shape.All(d => d >= 0) || shape.Any(d => d == 0 || d > 1))
+            {
+                Fail(GraphDiagnostics.UnsupportedConstruct, at, $"The condition '{at}' of shape {ShapeRules.Format(shape)}",
+                    "a condition is one bool: reduce it with Ops.All or Ops.Any; for an element-wise choice use Ops.Select");
+                return null;
+            }
+        }
+        Value scalarShape = AddConst("int32", new long[] { 0 }, Array.Empty<string>());
+        return AddOp("Reshape", new[] { new[] { condition }, new[] { scalarShape } }, new List<AttrModel>(), new[] { "bool" }, at, baseName: "condition");
     }
 
     private void LowerFor(ForStatementSyntax statement)

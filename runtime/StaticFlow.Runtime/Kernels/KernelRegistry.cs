@@ -19,8 +19,11 @@ public sealed class KernelRegistry
     private readonly FrozenDictionary<KernelKey, Func<GraphNode, IOpKernel>> _factories;
     private readonly FrozenDictionary<string, KernelKey[]> _byOp;
 
-    private KernelRegistry(Dictionary<KernelKey, Func<GraphNode, IOpKernel>> factories)
+    private readonly FrozenDictionary<string, string> _dtypeAttrs;
+
+    private KernelRegistry(Dictionary<KernelKey, Func<GraphNode, IOpKernel>> factories, Dictionary<string, string> dtypeAttrs)
     {
+        _dtypeAttrs = dtypeAttrs.ToFrozenDictionary(StringComparer.Ordinal);
         _factories = factories.ToFrozenDictionary();
         _byOp = factories.Keys.GroupBy(k => k.Op, StringComparer.Ordinal)
             .ToFrozenDictionary(g => g.Key, g => g.OrderBy(k => k.DType is { } d ? (int)d : -1).ToArray(), StringComparer.Ordinal);
@@ -56,7 +59,7 @@ public sealed class KernelRegistry
         if (!_byOp.TryGetValue(node.Op, out var keys))
             throw new KernelNotFoundException(node.Name, node.Op, $"no kernel for op '{node.Op}' on {Cpu}");
         Func<GraphNode, IOpKernel>? factory = null;
-        if (KernelDTypeAttr(node.OpDef) is { } attr && node.Attrs.TryGetValue(attr, out var value) && value.ValueCase == AttrValue.ValueOneofCase.Type)
+        if ((_dtypeAttrs.GetValueOrDefault(node.Op) ?? KernelDTypeAttr(node.OpDef)) is { } attr && node.Attrs.TryGetValue(attr, out var value) && value.ValueCase == AttrValue.ValueOneofCase.Type)
         {
             _factories.TryGetValue(new KernelKey(node.Op, (DType)(int)value.Type, Cpu), out factory);
             if (factory is null && !_factories.TryGetValue(new KernelKey(node.Op, null, Cpu), out factory))
@@ -84,6 +87,7 @@ public sealed class KernelRegistry
         LayoutKernels.Register(registrar);
         SequenceKernels.Register(registrar);
         LossKernels.Register(registrar);
+        RandomKernels.Register(registrar);
         MatMulKernels.Register(registrar);
         ReductionKernels.Register(registrar);
         ArrayKernels.Register(registrar);
@@ -92,7 +96,7 @@ public sealed class KernelRegistry
         FunctionKernels.Register(registrar);
         ParseExampleKernels.Register(registrar);
         ConvolutionKernels.Register(registrar);
-        return new KernelRegistry(registrar.Factories);
+        return new KernelRegistry(registrar.Factories, registrar.DTypeAttrs);
     }
 }
 
@@ -107,9 +111,16 @@ internal sealed class KernelRegistrar
     /// <summary>Registers a CPU kernel that serves <paramref name="op"/> whatever its dtype.</summary>
     public void Add(string op, Func<GraphNode, IOpKernel> factory) => AddKey(new KernelKey(op, null, KernelRegistry.Cpu), factory);
 
-    /// <summary>Registers a CPU kernel of <paramref name="op"/> for each of <paramref name="dtypes"/>.</summary>
-    public void Add(string op, IEnumerable<DType> dtypes, Func<GraphNode, IOpKernel> factory)
+    /// <summary>The attr that selects the kernel of ops that name one (TensorFlow's <c>TypeConstraint</c>), where it is not the default.</summary>
+    public Dictionary<string, string> DTypeAttrs { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Registers a CPU kernel of <paramref name="op"/> for each of <paramref name="dtypes"/> of <paramref name="dtypeAttr"/>
+    /// (by default the type attr of the op's first input, else of its first output).
+    /// </summary>
+    public void Add(string op, IEnumerable<DType> dtypes, Func<GraphNode, IOpKernel> factory, string? dtypeAttr = null)
     {
+        if (dtypeAttr is not null) DTypeAttrs[op] = dtypeAttr;
         foreach (DType dtype in dtypes) AddKey(new KernelKey(op, dtype, KernelRegistry.Cpu), factory);
     }
 

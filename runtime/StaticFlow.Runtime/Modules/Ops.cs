@@ -519,4 +519,43 @@ public static class Ops
     [OpMethod("ClipByValue")]
     public static Tensor<T> ClipByValue<T>(Tensor<T> t, Tensor<T> clipValueMin, Tensor<T> clipValueMax) where T : unmanaged, INumber<T> =>
         One<T>("ClipByValue", [In(t.Untyped), In(clipValueMin.Untyped), In(clipValueMax.Untyped)]);
+
+    /// <summary>
+    /// Returns uniform random values in [0, 1) (<c>RandomUniform</c>). <paramref name="seed"/> and <paramref name="seed2"/>
+    /// are TensorFlow's graph and op seeds: equal seeds give TensorFlow's values; both 0 draws fresh seeds. The stream
+    /// goes on from run to run, as TensorFlow's does.
+    /// </summary>
+    [OpMethod("RandomUniform")]
+    public static Tensor<T> RandomUniform<T>(int[] shape, long seed = 0, long seed2 = 0) where T : unmanaged, IFloatingPointIeee754<T> =>
+        One<T>("RandomUniform", [In(shape)], ("seed", AttrValues.Of(seed)), ("seed2", AttrValues.Of(seed2)));
+
+    /// <summary>Returns standard normal random values (<c>RandomStandardNormal</c>; seeds as in <see cref="RandomUniform{T}"/>).</summary>
+    [OpMethod("RandomStandardNormal")]
+    public static Tensor<T> RandomStandardNormal<T>(int[] shape, long seed = 0, long seed2 = 0) where T : unmanaged, IFloatingPointIeee754<T> =>
+        One<T>("RandomStandardNormal", [In(shape)], ("seed", AttrValues.Of(seed)), ("seed2", AttrValues.Of(seed2)));
+
+    /// <summary>Returns standard normal random values redrawn until within two standard deviations (<c>TruncatedNormal</c>).</summary>
+    [OpMethod("TruncatedNormal")]
+    public static Tensor<T> TruncatedNormal<T>(int[] shape, long seed = 0, long seed2 = 0) where T : unmanaged, IFloatingPointIeee754<T> =>
+        One<T>("TruncatedNormal", [In(shape)], ("seed", AttrValues.Of(seed)), ("seed2", AttrValues.Of(seed2)));
+
+    /// <summary>Returns uniform random integers in [<paramref name="minval"/>, <paramref name="maxval"/>) (<c>RandomUniformInt</c>).</summary>
+    [OpMethod("RandomUniformInt")]
+    public static Tensor<int> RandomUniformInt(int[] shape, int minval, int maxval, long seed = 0, long seed2 = 0) =>
+        One<int>("RandomUniformInt", [In(shape), In(minval), In(maxval)], ("seed", AttrValues.Of(seed)), ("seed2", AttrValues.Of(seed2)));
+
+    /// <summary>Returns uniform random values in [0, 1) that depend only on <paramref name="shape"/> and the two-value <paramref name="seed"/> (<c>StatelessRandomUniform</c>).</summary>
+    [OpMethod("StatelessRandomUniform")]
+    public static Tensor<T> StatelessRandomUniform<T>(int[] shape, long[] seed) where T : unmanaged, IFloatingPointIeee754<T> =>
+        One<T>("StatelessRandomUniform", [In(shape), [Tensor.FromArray<long>(seed, seed.Length)]]);
+
+    /// <summary>Returns standard normal values that depend only on <paramref name="shape"/> and <paramref name="seed"/> (<c>StatelessRandomNormal</c>).</summary>
+    [OpMethod("StatelessRandomNormal")]
+    public static Tensor<T> StatelessRandomNormal<T>(int[] shape, long[] seed) where T : unmanaged, IFloatingPointIeee754<T> =>
+        One<T>("StatelessRandomNormal", [In(shape), [Tensor.FromArray<long>(seed, seed.Length)]]);
+
+    /// <summary>Returns truncated normal values that depend only on <paramref name="shape"/> and <paramref name="seed"/> (<c>StatelessTruncatedNormal</c>).</summary>
+    [OpMethod("StatelessTruncatedNormal")]
+    public static Tensor<T> StatelessTruncatedNormal<T>(int[] shape, long[] seed) where T : unmanaged, IFloatingPointIeee754<T> =>
+        One<T>("StatelessTruncatedNormal", [In(shape), [Tensor.FromArray<long>(seed, seed.Length)]]);
 }

@@ -427,6 +427,12 @@ internal static class ShapeFunctions
         return [[logits[0]], logits];
     }
 
+    /// <summary>Random ops: the shape given by the constant first input.</summary>
+    public static IReadOnlyList<long[]?> FromShapeInput(ShapeContext c) => Fill(c);
+
+    /// <summary>StatelessRandomGetKeyCounter: a one-word key and a two-word counter.</summary>
+    public static IReadOnlyList<long[]?> KeyCounter(ShapeContext c) => [[1], [2]];
+
     /// <summary>Conv2D and DepthwiseConv2dNative in NHWC: SAME, VALID or EXPLICIT padding with strides and dilations.</summary>
     public static IReadOnlyList<long[]?> Conv2D(ShapeContext c) => [Convolution(c, depthwise: false)];
 

@@ -147,6 +147,23 @@ internal static class StandardOps
         Op("SoftmaxCrossEntropyWithLogits", "features: T, labels: T", "loss: T, backprop: T", "T: type").WithShape(ShapeFunctions.CrossEntropy).Written(Imported);
         Op("SparseSoftmaxCrossEntropyWithLogits", "features: T, labels: Tlabels", "loss: T, backprop: T", "T: type; Tlabels: type = int64").WithShape(ShapeFunctions.CrossEntropy).Written(Imported);
 
+        // Random numbers on Philox-4x32-10: stateful ops seeded by attrs (seed: the graph seed, seed2: the op seed), stateless ones by inputs.
+        const string randomAttrs = "seed: int = 0; seed2: int = 0; dtype: type; T: type";
+        foreach (string name in new[] { "RandomUniform", "RandomStandardNormal", "TruncatedNormal" })
+            Op(name, "shape: T", "output: dtype", randomAttrs, stateful: true).WithShape(ShapeFunctions.FromShapeInput).NotDifferentiable();
+        Op("RandomUniformInt", "shape: T, minval: Tout, maxval: Tout", "output: Tout", "seed: int = 0; seed2: int = 0; Tout: type; T: type", stateful: true)
+            .WithShape(ShapeFunctions.FromShapeInput).NotDifferentiable();
+        foreach (string name in new[] { "StatelessRandomUniform", "StatelessRandomNormal", "StatelessTruncatedNormal" })
+            Op(name, "shape: T, seed: Tseed", "output: dtype", "dtype: type = float; T: type = int32; Tseed: type = int64").WithShape(ShapeFunctions.FromShapeInput).NotDifferentiable();
+        Op("StatelessRandomUniformInt", "shape: T, seed: Tseed, minval: dtype, maxval: dtype", "output: dtype", "dtype: type; T: type; Tseed: type = int64")
+            .WithShape(ShapeFunctions.FromShapeInput).NotDifferentiable().Written(Imported);
+        foreach (string name in new[] { "StatelessRandomUniformV2", "StatelessRandomNormalV2", "StatelessTruncatedNormalV2" })
+            Op(name, "shape: Tshape, key: uint64, counter: uint64, alg: int32", "output: dtype", "dtype: type = float; Tshape: type = int32")
+                .WithShape(ShapeFunctions.FromShapeInput).NotDifferentiable().Written(Imported);
+        Op("StatelessRandomUniformIntV2", "shape: Tshape, key: uint64, counter: uint64, alg: int32, minval: dtype, maxval: dtype", "output: dtype", "dtype: type; Tshape: type = int32")
+            .WithShape(ShapeFunctions.FromShapeInput).NotDifferentiable().Written(Imported);
+        Op("StatelessRandomGetKeyCounter", "seed: Tseed", "key: uint64, counter: uint64", "Tseed: type = int64").WithShape(ShapeFunctions.KeyCounter).NotDifferentiable().Written(Imported);
+
         // Convolution, pooling and normalization (NHWC on CPU).
         Op("Conv2D", "input: T, filter: T", "output: T",
             "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
