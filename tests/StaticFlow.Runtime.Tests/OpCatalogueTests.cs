@@ -178,6 +178,33 @@ public class OpCatalogueTests(ITestOutputHelper output)
         withIf.Run(null, [], ["print"]);
     }
 
+    [Fact]
+    public void ALibraryFunctionOfOpsWithoutKernelsFailsOnlyWhenReachedNamingIt()
+    {
+        // Keras writes backward functions (StridedSliceGrad, TensorList ops) into the library of a model whose serving
+        // signature never calls them: they must not stop the model from loading and running.
+        var backward = new Protos.FunctionDef
+        {
+            Signature = new Protos.OpDef
+            {
+                Name = "__inference_backward_7",
+                InputArg = { new Protos.OpDef.Types.ArgDef { Name = "dy", Type = Protos.DataType.DtFloat } },
+                OutputArg = { new Protos.OpDef.Types.ArgDef { Name = "dx", Type = Protos.DataType.DtFloat } },
+            },
+            NodeDef = { Node("grad", "StridedSliceGrad", ["dy"], ("T", Type(DType.Float32))) },
+            Ret = { ["dx"] = "grad:output:0" },
+        };
+        var graph = Graph(Const("x", Tensor.Vector(1f, -2f)),
+            Node("y", "Neg", ["x"], ("T", Type(DType.Float32))),
+            Node("unused", "PartitionedCall", ["x"], ("Tin", Types(DType.Float32)), ("Tout", Types(DType.Float32)), ("f", Func("__inference_backward_7"))));
+        graph.Library = new Protos.FunctionDefLibrary { Function = { backward } };
+        var session = new GraphSession(GraphImporter.Import(graph));
+        Assert.Equal([-1f, 2f], session.Run(null, ["y"])[0].ToArray<float>());
+        var error = Assert.Throws<GraphException>(() => session.Run(null, ["unused"]));
+        Assert.Contains("StridedSliceGrad", error.Message);
+        Assert.Contains("__inference_backward_7", error.ToString());
+    }
+
     public static TheoryData<string, DType> ElementwiseCases()
     {
         var data = new TheoryData<string, DType>();

@@ -135,6 +135,44 @@ public class RandomKernelTests
         Assert.NotEqual(Ops.RandomUniform<double>([3], seed: 1, seed2: 1).ToArray(), Ops.RandomUniform<double>([3], seed: 1, seed2: 1).ToArray());
     }
 
+    [Fact]
+    public void ATf1StyleModelWhoseMainOpDrawsRandomUniformLoadsAndRunsOnItsCheckpointWeights()
+    {
+        var f32 = ("dtype", Type(DType.Float32));
+        // y = x·w + b + 0·sum(noise): noise is a local (reference) variable the checkpoint does not hold; only the
+        // main op, which draws it with RandomUniform, makes it readable, as TensorFlow 1.x models initialize local state.
+        var graph = Graph(
+            Node("x", "Placeholder", null, f32, ("shape", Shape(-1, 2))),
+            Node("w", "VarHandleOp", null, f32, ("shape", Shape(2, 1)), ("shared_name", Str("w"))),
+            Node("b", "VarHandleOp", null, f32, ("shape", Shape(1)), ("shared_name", Str("b"))),
+            Node("noise", "VariableV2", null, f32, ("shape", Shape(3))),
+            Const("noise_shape", Tensor.Vector(3)),
+            Node("noise/draw", "RandomUniform", ["noise_shape"], f32, ("T", Type(DType.Int32)), ("seed", Int(1)), ("seed2", Int(2))),
+            Node("noise/assign", "Assign", ["noise", "noise/draw"], ("T", Type(DType.Float32))),
+            Node("main_op", "NoOp", ["^noise/assign"]),
+            Node("w/read", "ReadVariableOp", ["w"], f32),
+            Node("b/read", "ReadVariableOp", ["b"], f32),
+            Node("noise/read", "Identity", ["noise"], ("T", Type(DType.Float32))),
+            Node("xw", "MatMul", ["x", "w/read"], ("T", Type(DType.Float32))),
+            Node("xwb", "AddV2", ["xw", "b/read"], ("T", Type(DType.Float32))),
+            Const("axis", Tensor.Vector(0)),
+            Node("noise_sum", "Sum", ["noise/read", "axis"], ("T", Type(DType.Float32))),
+            Const("zero", Tensor.Scalar(0f)),
+            Node("silenced", "Mul", ["noise_sum", "zero"], ("T", Type(DType.Float32))),
+            Node("y", "AddV2", ["xwb", "silenced"], ("T", Type(DType.Float32))));
+        var variables = new Dictionary<string, Tensor> { ["w"] = Tensor.FromArray<float>([2, -1], 2, 1), ["b"] = Tensor.Vector(0.5f) };
+        string directory = SavedModels.SavedModelExporter.Export(Path.Combine(TempDirectory.Create(), "model"), graph, variables,
+            [new SavedModels.SignatureSpec("serving_default", [new SavedModels.TensorSpec("x", "x:0", Protos.DataType.DtFloat, new TensorShape(-1, 2))],
+                [new SavedModels.TensorSpec("y", "y:0", Protos.DataType.DtFloat, new TensorShape(-1, 1))])],
+            new SavedModels.SavedModelExportOptions { MainOp = "main_op" });
+
+        var model = SavedModels.SavedModelBundle.Load(directory);
+        var y = model.GetSignature().Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray<float>([1, 2, 3, 4], 2, 2) })["y"];
+        Assert.Equal([2f * 1 - 1 * 2 + 0.5f, 2f * 3 - 1 * 4 + 0.5f], y.ToArray<float>());
+        float[] noise = model.Session.Run(null, ["noise/read"])[0].ToArray<float>();
+        Assert.All(noise, v => Assert.InRange(v, 0f, 1f));
+    }
+
     /// <summary>The inverse of Philox-4x32-10 under a key (TensorFlow's <c>invert_philox</c> in <c>stateless_random_ops_test.py</c>).</summary>
     private static (uint, uint, uint, uint) InvertPhilox(uint key0, uint key1, (uint, uint, uint, uint) value)
     {

@@ -50,11 +50,6 @@ public sealed class FunctionLibrary
     public FunctionGraph Instantiate(string name) =>
         _instances.GetOrAdd(name, n => new Lazy<FunctionGraph>(() => Build(n))).Value;
 
-    internal void InstantiateAll()
-    {
-        foreach (string name in _functions.Keys) Instantiate(name);
-    }
-
     private FunctionGraph Build(string name)
     {
         if (!_functions.TryGetValue(name, out var function))

@@ -17,9 +17,9 @@ public static class GraphImporter
     {
         catalog ??= OpCatalog.Standard;
         var library = new FunctionLibrary(graphDef.Library ?? new FunctionDefLibrary(), catalog);
-        Graph graph = Build(graphDef, library);
-        library.InstantiateAll();
-        return graph;
+        // Function bodies are validated when a plan first calls them, as TensorFlow instantiates them: a library may
+        // hold functions of ops this runtime does not run (Keras's backward functions), which must not stop the rest.
+        return Build(graphDef, library);
     }
 
     internal static Graph Build(GraphDef graphDef, FunctionLibrary library)

@@ -36,6 +36,13 @@ public sealed record SavedModelExportOptions
     /// defaults included. On by default.
     /// </summary>
     public bool PortableAttrs { get; init; } = true;
+
+    /// <summary>
+    /// A node that loaders run once after restoring the variables (TensorFlow 1.x's <c>main_op</c>, written to the
+    /// <c>saved_model_main_op</c> collection): typically it initializes what the checkpoint does not hold, such as
+    /// lookup tables or local variables. Null for none.
+    /// </summary>
+    public string? MainOp { get; init; }
 }
 
 /// <summary>
@@ -73,6 +80,11 @@ public static class SavedModelExporter
             GraphDef = exported,
             SaverDef = saver,
         };
+        if (options.MainOp is { } mainOp)
+        {
+            if (!exported.Node.Any(n => n.Name == mainOp)) throw new ArgumentException($"The main op '{mainOp}' is not a node of the graph.", nameof(options));
+            metaGraph.CollectionDef["saved_model_main_op"] = new CollectionDef { NodeList = new CollectionDef.Types.NodeList { Value = { mainOp } } };
+        }
         foreach (var signature in signatures)
         {
             if (metaGraph.SignatureDef.ContainsKey(signature.Key))
