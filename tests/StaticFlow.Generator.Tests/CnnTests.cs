@@ -64,6 +64,20 @@ public class CnnTests
     }
 
     [Fact]
+    public void TransposedConvolutionResizeAndEinsumAgreeEagerAndAsAGraph()
+    {
+        var module = Create(seed: 4);
+        var images = Images(batch: 1, seed: 3);
+        var small = Tensor<float>.From([.. images.ToArray().Take(16)], 1, 4, 4, 1);
+        var eager = (Tensor<float>)module.GetType().GetMethod("Upsample")!.Invoke(module, [small])!;
+        var graphMethod = module.GetType().GetMethod("UpsampleGraph")!;
+        var graph = (Tensor<float>)graphMethod.Invoke(module, [small, Type.Missing])!;
+        Assert.Equal(new TensorShape(8, 8), graph.Shape);
+        float[] e = eager.ToArray(), g = graph.ToArray();
+        for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - g[i]) <= 1e-5f * Math.Max(1f, Math.Abs(e[i])), $"element {i}: eager {e[i]}, graph {g[i]}");
+    }
+
+    [Fact]
     public void AConditionOfUnknownShapeIsOneBoolInBothModesOrFailsInBoth()
     {
         var module = Create(seed: 1);

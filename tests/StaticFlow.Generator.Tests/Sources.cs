@@ -116,6 +116,16 @@ internal static class Sources
             }
 
             [GraphFunction]
+            public Tensor<float> Upsample([Shape(1, 4, 4, 1)] Tensor<float> images)
+            {
+                var features = Ops.Conv2D(images, filters, [1, 1, 1, 1], "SAME");
+                var back = Ops.Conv2DBackpropInput([1, 4, 4, 1], filters, features, [1, 1, 1, 1], "SAME");
+                var big = Ops.ResizeBilinear(Ops.Lrn(back, depthRadius: 1), [8, 8], halfPixelCenters: true);
+                var flat = Ops.Reshape(big, [8, 8]);
+                return Ops.Einsum("ij,jk->ik", [flat, Ops.Transpose(flat, [1, 0])]);
+            }
+
+            [GraphFunction]
             public Tensor<float> Gate(Tensor<float> x) => Ops.Sum(x, [0]) > 0f ? x : -x;
 
             [GraphFunction]

@@ -177,4 +177,91 @@ public class CatalogueKernelTests
         Assert.Contains("outside [0, 3)", error.Message);
         Assert.Equal("SparseSoftmaxCrossEntropyWithLogits", error.Op);
     }
+
+    [Theory]
+    [InlineData("SAME", 2, 1)]
+    [InlineData("VALID", 1, 2)]
+    [InlineData("SAME", 1, 1)]
+    public void TransposedConvolutionIsTheAdjointOfConv2D(string padding, int stride, int dilation)
+    {
+        // <Conv2D(x, w), dy> = <x, Conv2DBackpropInput(shape(x), w, dy)> for every x and dy: the defining property of
+        // the input gradient, which pins down the padding split and the strides.
+        var random = new Random(stride * 10 + dilation);
+        float[] Values(int n) => [.. Enumerable.Range(0, n).Select(_ => random.NextSingle() * 2 - 1)];
+        var x = Tensor.FromArray<float>(Values(2 * 7 * 6 * 3), 2, 7, 6, 3);
+        var w = Tensor.FromArray<float>(Values(3 * 2 * 3 * 4), 3, 2, 3, 4);
+        var attrs = new[] { F32, ("strides", Ints(1, stride, stride, 1)), ("padding", Str(padding)), ("dilations", Ints(1, dilation, dilation, 1)) };
+        var y = RunOne("Conv2D", [x, w], attrs);
+        var dy = Tensor.FromArray<float>(Values((int)y.ElementCount), [.. y.Shape.Dims]);
+        var dx = RunOne("Conv2DBackpropInput", [Tensor.Vector(2, 7, 6, 3), w, dy], attrs);
+        Assert.Equal(x.Shape, dx.Shape);
+        double left = y.ToArray<float>().Zip(dy.ToArray<float>(), (a, b) => (double)a * b).Sum();
+        double right = x.ToArray<float>().Zip(dx.ToArray<float>(), (a, b) => (double)a * b).Sum();
+        Assert.Equal(left, right, 4);
+        Assert.Contains("is not the", Assert.Throws<GraphException>(() =>
+            RunOne("Conv2DBackpropInput", [Tensor.Vector(2, 9, 6, 3), w, dy], attrs)).Message);
+    }
+
+    [Fact]
+    public void LrnNormalizesOverNeighbouringChannels()
+    {
+        var x = Tensor.FromArray<float>([1, 2, 3], 1, 1, 1, 3);
+        var y = RunOne("LRN", [x], F32, ("depth_radius", Int(1)), ("bias", new Protos.AttrValue { F = 1 }), ("alpha", new Protos.AttrValue { F = 1 }), ("beta", new Protos.AttrValue { F = 0.5f })).ToArray<float>();
+        Assert.Equal(1 / Math.Sqrt(1 + 1 + 4), y[0], 6);
+        Assert.Equal(2 / Math.Sqrt(1 + 1 + 4 + 9), y[1], 6);
+        Assert.Equal(3 / Math.Sqrt(1 + 4 + 9), y[2], 6);
+    }
+
+    [Theory]
+    [InlineData(false, true, new float[] { 0, 0.25f, 0.75f, 1 })]
+    [InlineData(false, false, new float[] { 0, 0.5f, 1, 1 })]
+    [InlineData(true, false, new float[] { 0, 1 / 3f, 2 / 3f, 1 })]
+    public void ResizeBilinearPlacesSamplesAsTensorFlowDoes(bool alignCorners, bool halfPixelCenters, float[] steps)
+    {
+        // [[0, 1], [2, 3]] to 4x4: each output is 2·f(row) + f(column) for the mode's sample positions f.
+        var images = Tensor.FromArray<float>([0, 1, 2, 3], 1, 2, 2, 1);
+        var resized = RunOne("ResizeBilinear", [images, Tensor.Vector(4, 4)], F32, ("align_corners", Bool(alignCorners)), ("half_pixel_centers", Bool(halfPixelCenters)));
+        Assert.Equal(new TensorShape(1, 4, 4, 1), resized.Shape);
+        float[] expected = [.. steps.SelectMany(fy => steps.Select(fx => 2 * fy + fx))];
+        float[] got = resized.ToArray<float>();
+        for (int i = 0; i < 16; i++) Assert.Equal(expected[i], got[i], 5);
+    }
+
+    [Theory]
+    [InlineData(false, false, new[] { 0, 1 })]
+    [InlineData(false, true, new[] { 0, 2 })]
+    [InlineData(true, false, new[] { 0, 2 })]
+    public void ResizeNearestNeighborPicksTensorFlowsPixels(bool alignCorners, bool halfPixelCenters, int[] rows)
+    {
+        var images = Tensor.FromArray<int>([.. Enumerable.Range(0, 9)], 1, 3, 3, 1);
+        var resized = RunOne("ResizeNearestNeighbor", [images, Tensor.Vector(2, 2)], I32, ("align_corners", Bool(alignCorners)), ("half_pixel_centers", Bool(halfPixelCenters)));
+        Assert.Equal(DType.Int32, resized.DType);
+        Assert.Equal([.. rows.SelectMany(r => rows.Select(col => 3 * r + col))], resized.ToArray<int>());
+    }
+
+    [Fact]
+    public void EinsumFollowsItsEquation()
+    {
+        Tensor Einsum(string equation, params Tensor[] inputs) => RunOne("Einsum", inputs, F32, ("equation", Str(equation)), ("N", Int(inputs.Length)));
+        var a = Tensor.FromArray<float>([1, 2, 3, 4, 5, 6], 2, 3);
+        var b = Tensor.FromArray<float>([1, 0, 2, 1, 0, 3], 3, 2);
+        var product = RunOne("MatMul", [a, b], F32).ToArray<float>();
+        Assert.Equal(product, Einsum("ij,jk->ik", a, b).ToArray<float>());
+        Assert.Equal(product, Einsum("ij,jk", a, b).ToArray<float>());
+        Assert.Equal([1f, 4f, 2f, 5f, 3f, 6f], Einsum("ij->ji", a).ToArray<float>());
+        Assert.Equal([1f, 5f], Einsum("ii->i", Tensor.FromArray<float>([1, 2, 3, 5], 2, 2)).ToArray<float>());
+        Assert.Equal([21f], Einsum("ij->", a).ToArray<float>().Take(1));
+        // The subscripts Keras's MultiHeadAttention writes for its scores: [B, T, N, H] x [B, S, N, H] -> [B, N, T, S].
+        var random = new Random(3);
+        var query = Tensor.FromArray<float>([.. Enumerable.Range(0, 2 * 3 * 2 * 4).Select(_ => random.NextSingle())], 2, 3, 2, 4);
+        var key = Tensor.FromArray<float>([.. Enumerable.Range(0, 2 * 5 * 2 * 4).Select(_ => random.NextSingle())], 2, 5, 2, 4);
+        var scores = Einsum("aecd,abcd->acbe", key, query);
+        Assert.Equal(new TensorShape(2, 2, 3, 5), scores.Shape);
+        float[] q = query.ToArray<float>(), k = key.ToArray<float>(), s = scores.ToArray<float>();
+        double Score(int batch, int head, int t, int src) =>
+            Enumerable.Range(0, 4).Sum(h => (double)q[((batch * 3 + t) * 2 + head) * 4 + h] * k[((batch * 5 + src) * 2 + head) * 4 + h]);
+        Assert.Equal(Score(1, 1, 2, 4), s[((1 * 2 + 1) * 3 + 2) * 5 + 4], 5);
+        Assert.Contains("ellipsis", Assert.Throws<GraphException>(() => Einsum("...ij,...jk->...ik", a, b)).Message);
+        Assert.Contains("subscript 'j'", Assert.Throws<GraphException>(() => Einsum("ij,jk->ik", a, a)).Message);
+    }
 }

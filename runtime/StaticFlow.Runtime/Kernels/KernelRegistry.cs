@@ -88,6 +88,8 @@ public sealed class KernelRegistry
         SequenceKernels.Register(registrar);
         LossKernels.Register(registrar);
         RandomKernels.Register(registrar);
+        ImageKernels.Register(registrar);
+        EinsumKernel.Register(registrar);
         MatMulKernels.Register(registrar);
         ReductionKernels.Register(registrar);
         ArrayKernels.Register(registrar);

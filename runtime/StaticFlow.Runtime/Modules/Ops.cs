@@ -558,4 +558,34 @@ public static class Ops
     [OpMethod("StatelessTruncatedNormal")]
     public static Tensor<T> StatelessTruncatedNormal<T>(int[] shape, long[] seed) where T : unmanaged, IFloatingPointIeee754<T> =>
         One<T>("StatelessTruncatedNormal", [In(shape), [Tensor.FromArray<long>(seed, seed.Length)]]);
+
+    /// <summary>
+    /// Returns the transposed convolution (the gradient of <see cref="Conv2D{T}"/> with respect to its input) of
+    /// <paramref name="outBackprop"/>, producing a tensor of <paramref name="inputSizes"/> (NHWC) (<c>Conv2DBackpropInput</c>).
+    /// </summary>
+    [OpMethod("Conv2DBackpropInput")]
+    public static Tensor<T> Conv2DBackpropInput<T>(int[] inputSizes, Tensor<T> filter, Tensor<T> outBackprop, int[] strides, string padding, int[]? dilations = null)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        One<T>("Conv2DBackpropInput", [In(inputSizes), In(filter.Untyped), In(outBackprop.Untyped)], ("strides", AttrValues.Of(strides)), ("padding", AttrValues.Of(padding)),
+            ("dilations", AttrValues.Of(dilations ?? [1, 1, 1, 1])));
+
+    /// <summary>Returns local response normalization over the channels of an NHWC input (<c>LRN</c>).</summary>
+    [OpMethod("LRN")]
+    public static Tensor<T> Lrn<T>(Tensor<T> input, int depthRadius = 5, float bias = 1f, float alpha = 1f, float beta = 0.5f) where T : unmanaged, IFloatingPointIeee754<T> =>
+        One<T>("LRN", [In(input.Untyped)], ("depth_radius", AttrValues.Of((long)depthRadius)), ("bias", AttrValues.Of(bias)), ("alpha", AttrValues.Of(alpha)), ("beta", AttrValues.Of(beta)));
+
+    /// <summary>Returns the NHWC images resized to <paramref name="size"/> by bilinear interpolation, as float32 (<c>ResizeBilinear</c>; Keras resizes with half-pixel centres).</summary>
+    [OpMethod("ResizeBilinear")]
+    public static Tensor<float> ResizeBilinear<T>(Tensor<T> images, int[] size, bool alignCorners = false, bool halfPixelCenters = false) where T : unmanaged, INumber<T> =>
+        One<float>("ResizeBilinear", [In(images.Untyped), In(size)], ("align_corners", AttrValues.Of(alignCorners)), ("half_pixel_centers", AttrValues.Of(halfPixelCenters)));
+
+    /// <summary>Returns the NHWC images resized to <paramref name="size"/> by taking the nearest pixel (<c>ResizeNearestNeighbor</c>).</summary>
+    [OpMethod("ResizeNearestNeighbor")]
+    public static Tensor<T> ResizeNearestNeighbor<T>(Tensor<T> images, int[] size, bool alignCorners = false, bool halfPixelCenters = false) where T : unmanaged, INumber<T> =>
+        One<T>("ResizeNearestNeighbor", [In(images.Untyped), In(size)], ("align_corners", AttrValues.Of(alignCorners)), ("half_pixel_centers", AttrValues.Of(halfPixelCenters)));
+
+    /// <summary>Returns the Einstein summation <paramref name="equation"/> (<c>"abc,cd-&gt;abd"</c>) of <paramref name="inputs"/>.</summary>
+    [OpMethod("Einsum")]
+    public static Tensor<T> Einsum<T>(string equation, Tensor<T>[] inputs) where T : unmanaged, INumber<T> =>
+        One<T>("Einsum", [In(inputs)], ("equation", AttrValues.Of(equation)));
 }

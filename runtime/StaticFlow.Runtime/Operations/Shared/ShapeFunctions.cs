@@ -433,6 +433,24 @@ internal static class ShapeFunctions
     /// <summary>StatelessRandomGetKeyCounter: a one-word key and a two-word counter.</summary>
     public static IReadOnlyList<long[]?> KeyCounter(ShapeContext c) => [[1], [2]];
 
+    /// <summary>ResizeBilinear and ResizeNearestNeighbor: the images' batch and channels around the constant size.</summary>
+    public static IReadOnlyList<long[]?> Resize(ShapeContext c)
+    {
+        long[]? images = c.Shape(0), size = c.Constant(1);
+        if (images is not null && images.Length != 4) throw c.Fail($"images must be 4-D NHWC, got {ShapeRules.Format(images)}");
+        if (size is not null && (size.Length != 2 || size.Any(s => s <= 0))) throw c.Fail($"size must be two positive sizes, got [{string.Join(",", size)}]");
+        return [[images?[0] ?? -1, size?[0] ?? -1, size?[1] ?? -1, images?[3] ?? -1]];
+    }
+
+    /// <summary>Einsum: each output subscript's size from the operand that has it.</summary>
+    public static IReadOnlyList<long[]?> Einsum(ShapeContext c)
+    {
+        int count = c.ListLength(0);
+        var equation = EinsumEquation.TryParse(c.Text("equation") ?? "", count, out string? problem) ?? throw c.Fail(problem!);
+        var sizes = equation.Sizes(Enumerable.Range(0, count).Select(i => c.Shape(0, i)).ToList(), out problem) ?? throw c.Fail(problem!);
+        return [equation.Output.Select(ch => sizes[ch]).ToArray()];
+    }
+
     /// <summary>Conv2D and DepthwiseConv2dNative in NHWC: SAME, VALID or EXPLICIT padding with strides and dilations.</summary>
     public static IReadOnlyList<long[]?> Conv2D(ShapeContext c) => [Convolution(c, depthwise: false)];
 

@@ -171,6 +171,13 @@ internal static class StandardOps
         Op("DepthwiseConv2dNative", "input: T, filter: T", "output: T",
             "T: type; strides: list(int); padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
             .WithShape(ShapeFunctions.DepthwiseConv2D);
+        Op("Conv2DBackpropInput", "input_sizes: int32, filter: T, out_backprop: T", "output: T",
+            "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
+            .WithShape(ShapeFunctions.FromShapeInput);
+        Op("LRN", "input: T", "output: T", "depth_radius: int = 5; bias: float = 1; alpha: float = 1; beta: float = 0.5; T: type = float").WithShape(ShapeFunctions.Unchanged);
+        Op("ResizeBilinear", "images: T, size: int32", "resized_images: float", "T: type; align_corners: bool = false; half_pixel_centers: bool = false").WithShape(ShapeFunctions.Resize);
+        Op("ResizeNearestNeighbor", "images: T, size: int32", "resized_images: T", "T: type; align_corners: bool = false; half_pixel_centers: bool = false").WithShape(ShapeFunctions.Resize);
+        Op("Einsum", "inputs: N * T", "output: T", "equation: string; N: int >= 1; T: type").WithShape(ShapeFunctions.Einsum);
         Op("MaxPool", "input: T", "output: T",
             "T: type = float; ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"")
             .WithShape(ShapeFunctions.Pool);

@@ -1,0 +1,165 @@
+using System.Numerics;
+using StaticFlow.Graphs;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.Kernels;
+
+/// <summary>
+/// Conv2DBackpropInput (the transposed convolution), LRN, ResizeBilinear and ResizeNearestNeighbor, in NHWC,
+/// following TensorFlow's CPU kernels (<c>conv_grad_input_ops.cc</c>, <c>lrn_op.cc</c>, <c>resize_bilinear_op.cc</c>,
+/// <c>resize_nearest_neighbor_op.cc</c>).
+/// </summary>
+internal static class ImageKernels
+{
+    public static void Register(KernelRegistrar add)
+    {
+        add.Add("Conv2DBackpropInput", KernelDTypes.Float, node =>
+            ElementwiseKernels.ByFloatType(node, "T", new TransposedConvFactory(ConvolutionKernels.Window.FromNode(node, "filter"))));
+        add.Add("LRN", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new LrnFactory()));
+        add.Add("ResizeBilinear", KernelDTypes.Numeric, node => new DelegateKernel(c =>
+            Resize(c, KernelHelpers.BoolAttr(node, "align_corners"), KernelHelpers.BoolAttr(node, "half_pixel_centers"), bilinear: true)));
+        add.Add("ResizeNearestNeighbor", KernelDTypes.Numeric, node => new DelegateKernel(c =>
+            Resize(c, KernelHelpers.BoolAttr(node, "align_corners"), KernelHelpers.BoolAttr(node, "half_pixel_centers"), bilinear: false)));
+    }
+
+    /// <summary>
+    /// The gradient of Conv2D with respect to its input: each out_backprop value spreads over the input positions
+    /// its window covered, weighted by the filter (so it is Conv2D's adjoint).
+    /// </summary>
+    private sealed class TransposedConvFactory(ConvolutionKernels.Window window) : ElementwiseKernels.IFloatKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T> => new DelegateKernel(c =>
+        {
+            long[] sizes = c.ToLongs(0);
+            Tensor filter = c.Input(1), dy = c.Input(2);
+            if (sizes.Length != 4 || sizes.Any(s => s < 0)) throw c.Error($"input_sizes must be 4 non-negative sizes (NHWC), got [{string.Join(",", sizes)}]");
+            if (filter.Shape.Rank != 4 || dy.Shape.Rank != 4) throw c.Error($"filter {filter.Shape} and out_backprop {dy.Shape} must have rank 4");
+            int n = (int)sizes[0], h = (int)sizes[1], w = (int)sizes[2], inC = (int)sizes[3];
+            int kh = (int)filter.Shape[0], kw = (int)filter.Shape[1], outC = (int)filter.Shape[3];
+            if (filter.Shape[2] != inC) throw c.Error($"filter {filter.Shape} takes {filter.Shape[2]} input channels, input_sizes say {inC}");
+            var (oh, padTop) = window.Size(c, h, kh, window.StrideH, window.DilationH, 1);
+            var (ow, padLeft) = window.Size(c, w, kw, window.StrideW, window.DilationW, 2);
+            if (dy.Shape[0] != n || dy.Shape[1] != oh || dy.Shape[2] != ow || dy.Shape[3] != outC)
+                throw c.Error($"out_backprop {dy.Shape} is not the [{n},{oh},{ow},{outC}] that Conv2D of input_sizes [{string.Join(",", sizes)}] and filter {filter.Shape} gives");
+            var dx = Tensor.Zeros(dy.DType, new TensorShape(sizes));
+            ReadOnlySpan<T> f = filter.AsSpan<T>(), g = dy.AsSpan<T>();
+            Span<T> o = dx.AsSpan<T>();
+            for (int b = 0; b < n; b++)
+                for (int y = 0; y < oh; y++)
+                    for (int x = 0; x < ow; x++)
+                    {
+                        int gAt = ((b * oh + y) * ow + x) * outC;
+                        for (int ky = 0; ky < kh; ky++)
+                        {
+                            int iy = y * window.StrideH + ky * window.DilationH - padTop;
+                            if ((uint)iy >= (uint)h) continue;
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                int ix = x * window.StrideW + kx * window.DilationW - padLeft;
+                                if ((uint)ix >= (uint)w) continue;
+                                int oAt = ((b * h + iy) * w + ix) * inC, fAt = (ky * kw + kx) * inC * outC;
+                                for (int ic = 0; ic < inC; ic++)
+                                {
+                                    T sum = T.Zero;
+                                    for (int oc = 0; oc < outC; oc++) sum += g[gAt + oc] * f[fAt + ic * outC + oc];
+                                    o[oAt + ic] += sum;
+                                }
+                            }
+                        }
+                    }
+            c.SetOutput(0, dx);
+        });
+    }
+
+    /// <summary>Local response normalization over the channels: x / (bias + alpha · Σ x² over 2·radius + 1 channels)^beta.</summary>
+    private sealed class LrnFactory : ElementwiseKernels.IFloatKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            long radius = KernelHelpers.IntAttr(node, "depth_radius");
+            double bias = node.Attr("bias").F, alpha = node.Attr("alpha").F, beta = node.Attr("beta").F;
+            if (radius < 0) throw new GraphException(node.Name, node.Op, $"depth_radius must be non-negative, got {radius}");
+            return new DelegateKernel(c =>
+            {
+                Tensor x = c.Input(0);
+                if (x.Shape.Rank != 4) throw c.Error($"input must be 4-D NHWC, got {x.Shape}");
+                int depth = (int)x.Shape[3];
+                long rows = depth == 0 ? 0 : x.ElementCount / depth;
+                ReadOnlySpan<T> xs = x.AsSpan<T>();
+                var ys = new T[xs.Length];
+                for (long r = 0; r < rows; r++)
+                    for (int ch = 0; ch < depth; ch++)
+                    {
+                        double sum = 0;
+                        for (long k = Math.Max(0, ch - radius); k <= Math.Min(depth - 1, ch + radius); k++)
+                        {
+                            double v = double.CreateTruncating(xs[(int)(r * depth + k)]);
+                            sum += v * v;
+                        }
+                        int at = (int)(r * depth + ch);
+                        ys[at] = T.CreateTruncating(double.CreateTruncating(xs[at]) / Math.Pow(bias + alpha * sum, beta));
+                    }
+                c.SetOutput(0, Tensor.FromArray<T>(ys, [.. x.Shape.Dims]));
+            });
+        }
+    }
+
+    private static void Resize(KernelContext c, bool alignCorners, bool halfPixelCenters, bool bilinear)
+    {
+        Tensor images = c.Input(0);
+        long[] size = c.ToLongs(1);
+        if (images.Shape.Rank != 4) throw c.Error($"images must be 4-D NHWC, got {images.Shape}");
+        if (size.Length != 2 || size[0] <= 0 || size[1] <= 0) throw c.Error($"size must be two positive sizes, got [{string.Join(",", size)}]");
+        if (alignCorners && halfPixelCenters) throw c.Error("align_corners and half_pixel_centers cannot both be true");
+        int n = (int)images.Shape[0], inH = (int)images.Shape[1], inW = (int)images.Shape[2], ch = (int)images.Shape[3];
+        int outH = (int)size[0], outW = (int)size[1];
+        if ((inH == 0 || inW == 0) && n * ch > 0) throw c.Error($"cannot resize images of shape {images.Shape}");
+        float Scale(int input, int output) => alignCorners && output > 1 ? (input - 1) / (float)(output - 1) : input / (float)output;
+        float scaleH = Scale(inH, outH), scaleW = Scale(inW, outW);
+        double[] values = images.Cast(DType.Float64).ToArray<double>();
+        var result = new double[(long)n * outH * outW * ch];
+        for (int b = 0; b < n; b++)
+            for (int y = 0; y < outH; y++)
+                for (int x = 0; x < outW; x++)
+                {
+                    int at = ((b * outH + y) * outW + x) * ch;
+                    if (bilinear)
+                    {
+                        var (top, bottom, yLerp) = Interpolation(y, scaleH, inH, halfPixelCenters);
+                        var (left, right, xLerp) = Interpolation(x, scaleW, inW, halfPixelCenters);
+                        for (int k = 0; k < ch; k++)
+                        {
+                            double Pixel(int py, int px) => values[((b * inH + py) * inW + px) * ch + k];
+                            double topRow = Pixel(top, left) + (Pixel(top, right) - Pixel(top, left)) * xLerp;
+                            double bottomRow = Pixel(bottom, left) + (Pixel(bottom, right) - Pixel(bottom, left)) * xLerp;
+                            result[at + k] = topRow + (bottomRow - topRow) * yLerp;
+                        }
+                    }
+                    else
+                    {
+                        int sy = Nearest(y, scaleH, inH, alignCorners, halfPixelCenters), sx = Nearest(x, scaleW, inW, alignCorners, halfPixelCenters);
+                        for (int k = 0; k < ch; k++) result[at + k] = values[((b * inH + sy) * inW + sx) * ch + k];
+                    }
+                }
+        // ResizeBilinear always answers in float32; ResizeNearestNeighbor in the images' dtype.
+        var output = Tensor.FromArray<double>(result, n, outH, outW, ch);
+        c.SetOutput(0, output.Cast(bilinear ? DType.Float32 : images.DType));
+    }
+
+    /// <summary>TensorFlow's <c>compute_interpolation_weights</c>: the source rows (or columns) around an output one and the weight between them.</summary>
+    private static (int Lower, int Upper, double Lerp) Interpolation(int output, float scale, int input, bool halfPixelCenters)
+    {
+        float source = halfPixelCenters ? (output + 0.5f) * scale - 0.5f : output * scale;
+        float floor = MathF.Floor(source);
+        int lower = Math.Max((int)floor, 0), upper = Math.Min((int)MathF.Ceiling(source), input - 1);
+        return (lower, upper, source - floor);
+    }
+
+    /// <summary>TensorFlow's nearest-neighbour source index: rounded with align_corners, floored otherwise; half-pixel centres without the -0.5.</summary>
+    private static int Nearest(int output, float scale, int input, bool alignCorners, bool halfPixelCenters)
+    {
+        float source = halfPixelCenters ? (output + 0.5f) * scale : output * scale;
+        int index = Math.Min(alignCorners ? (int)MathF.Round(source, MidpointRounding.AwayFromZero) : (int)MathF.Floor(source), input - 1);
+        return halfPixelCenters ? Math.Max(0, index) : index;
+    }
+}
