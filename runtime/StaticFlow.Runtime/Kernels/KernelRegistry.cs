@@ -90,6 +90,7 @@ public sealed class KernelRegistry
         RandomKernels.Register(registrar);
         ImageKernels.Register(registrar);
         EinsumKernel.Register(registrar);
+        StringKernels.Register(registrar);
         MatMulKernels.Register(registrar);
         ReductionKernels.Register(registrar);
         ArrayKernels.Register(registrar);

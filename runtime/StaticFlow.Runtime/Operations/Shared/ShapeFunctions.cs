@@ -451,6 +451,9 @@ internal static class ShapeFunctions
         return [equation.Output.Select(ch => sizes[ch]).ToArray()];
     }
 
+    /// <summary>StringSplitV2: a sparse [rows, widest] result whose number of parts is known only when run.</summary>
+    public static IReadOnlyList<long[]?> SparseSplit(ShapeContext c) => [[-1, 2], [-1], [2]];
+
     /// <summary>Conv2D and DepthwiseConv2dNative in NHWC: SAME, VALID or EXPLICIT padding with strides and dilations.</summary>
     public static IReadOnlyList<long[]?> Conv2D(ShapeContext c) => [Convolution(c, depthwise: false)];
 

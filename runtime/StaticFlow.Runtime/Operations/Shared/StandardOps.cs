@@ -217,6 +217,21 @@ internal static class StandardOps
         Op("StringJoin", "inputs: N * string", "output: string", "N: int >= 0; separator: string = \"\"").WithShape(ShapeFunctions.Broadcast).NotDifferentiable().Written(Saver);
         Op("StaticRegexFullMatch", "input: string", "output: bool", "pattern: string").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Saver);
 
+        // Strings (imported graphs: graph functions have no string tensors yet).
+        const string Strings = "imported graphs only (graph functions have no string tensors yet)";
+        foreach (string name in new[] { "StringLower", "StringUpper" })
+            Op(name, "input: string", "output: string", "encoding: string = \"\"").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
+        Op("StringStrip", "input: string", "output: string").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
+        Op("StringLength", "input: string", "output: int32", "unit: string = \"BYTE\"").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
+        Op("Substr", "input: string, pos: T, len: T", "output: string", "T: type; unit: string = \"BYTE\"").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
+        Op("StringToNumber", "string_tensor: string", "output: out_type", "out_type: type = float").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
+        Op("AsString", "input: T", "output: string", "T: type; precision: int = -1; scientific: bool = false; shortest: bool = false; width: int = -1; fill: string = \"\"")
+            .WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
+        Op("StaticRegexReplace", "input: string", "output: string", "pattern: string; rewrite: string; replace_global: bool = true").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
+        Op("RegexReplace", "input: string, pattern: string, rewrite: string", "output: string", "replace_global: bool = true").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
+        Op("StringToHashBucketFast", "input: string", "output: int64", "num_buckets: int >= 1").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
+        Op("StringSplitV2", "input: string, sep: string", "indices: int64, values: string, shape: int64", "maxsplit: int = -1").WithShape(ShapeFunctions.SparseSplit).NotDifferentiable().Written(Strings);
+
         // Functions and control flow.
         const string callAttrs = "Tin: list(type) >= 0; Tout: list(type) >= 0; f: func; config: string = \"\"; config_proto: string = \"\"; executor_type: string = \"\"";
         Op("PartitionedCall", "args: Tin", "output: Tout", callAttrs).WithShape(ShapeFunctions.Unknown).Written("calls of graph functions");
