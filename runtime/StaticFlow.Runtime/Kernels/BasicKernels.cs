@@ -29,6 +29,42 @@ internal static class BasicKernels
             for (int i = 0; i < c.InputCount; i++) c.SetOutput(i, c.InputValue(i));
         }));
         add.Add("NoOp", _ => new DelegateKernel(_ => { }));
+        add.Add("Snapshot", _ => new DelegateKernel(c => c.SetOutput(0, c.Input(0))));
+        add.Add("PreventGradient", _ => new DelegateKernel(c => c.SetOutput(0, c.Input(0))));
+        add.Add("EnsureShape", node =>
+        {
+            var expected = TensorShape.FromProto(node.Attr("shape").Shape);
+            return new DelegateKernel(c =>
+            {
+                Tensor input = c.Input(0);
+                if (!expected.IsCompatibleWith(input.Shape)) throw c.Error($"shape {input.Shape} is not compatible with the expected {expected}");
+                c.SetOutput(0, input);
+            });
+        });
+        add.Add("CheckNumerics", KernelDTypes.Float, node =>
+        {
+            string message = KernelHelpers.StringAttr(node, "message");
+            return new DelegateKernel(c =>
+            {
+                Tensor input = c.Input(0);
+                double[] values = input.Cast(DType.Float64).ToArray<double>();
+                if (values.Any(double.IsNaN)) throw c.Error($"{message} : Tensor had NaN values");
+                if (values.Any(double.IsInfinity)) throw c.Error($"{message} : Tensor had Inf values");
+                c.SetOutput(0, input);
+            });
+        });
+        add.Add("ShapeN", node =>
+        {
+            DType outType = KernelHelpers.DTypeAttr(node, "out_type");
+            return new DelegateKernel(c =>
+            {
+                for (int i = 0; i < c.InputCount; i++)
+                {
+                    long[] dims = c.Input(i).Shape.Dims.ToArray();
+                    c.SetOutput(i, Tensor.FromArray<long>(dims, dims.Length).Cast(outType));
+                }
+            });
+        });
         add.Add("_Arg", node =>
         {
             int index = (int)node.Attr("index").I;

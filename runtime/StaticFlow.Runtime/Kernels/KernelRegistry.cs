@@ -91,6 +91,7 @@ public sealed class KernelRegistry
         ImageKernels.Register(registrar);
         EinsumKernel.Register(registrar);
         StringKernels.Register(registrar);
+        GradientKernels.Register(registrar);
         MatMulKernels.Register(registrar);
         ReductionKernels.Register(registrar);
         ArrayKernels.Register(registrar);

@@ -69,6 +69,20 @@ internal static class MathFunctions
         FloatBinary<Atan2>(add, "Atan2");
         FloatBinary<Xlogy>(add, "Xlogy");
         FloatBinary<Xdivy>(add, "Xdivy");
+        FloatUnary<Erfc>(add, "Erfc");
+        // TensorFlow's gradient ops: (upstream gradient, forward input or output) -> gradient.
+        FloatBinary<ReluGrad>(add, "ReluGrad");
+        FloatBinary<Relu6Grad>(add, "Relu6Grad");
+        FloatBinary<EluGrad>(add, "EluGrad");
+        FloatBinary<SeluGrad>(add, "SeluGrad");
+        FloatBinary<SoftplusGrad>(add, "SoftplusGrad");
+        FloatBinary<SoftsignGrad>(add, "SoftsignGrad");
+        FloatBinary<SigmoidGrad>(add, "SigmoidGrad");
+        FloatBinary<TanhGrad>(add, "TanhGrad");
+        FloatBinary<RsqrtGrad>(add, "RsqrtGrad");
+        FloatBinary<SqrtGrad>(add, "SqrtGrad");
+        FloatBinary<ReciprocalGrad>(add, "ReciprocalGrad");
+        NumericBinary<TruncatedDivision>(add, "TruncateDiv");
         NumericBinary<TruncatedMod>(add, "Mod");
         NumericBinary<TruncatedMod>(add, "TruncateMod");
     }
@@ -211,4 +225,35 @@ internal struct TruncatedMod : INumericBinaryFunction
 {
     public static T Apply<T>(T x, T y) where T : INumber<T> =>
         T.IsZero(y) && DivOp<T>.IsInteger ? throw new DivideByZeroException("integer division by zero") : x % y;
+}
+
+/// <summary>erfc(x) = 1 - erf(x).</summary>
+internal struct Erfc : IFloatFunction { public static T Apply<T>(T x) where T : IFloatingPointIeee754<T> => T.CreateChecked(1 - SpecialFunctions.Erf(double.CreateChecked(x))); }
+
+internal struct ReluGrad : IFloatBinaryFunction { public static T Apply<T>(T g, T features) where T : IFloatingPointIeee754<T> => features > T.Zero ? g : T.Zero; }
+internal struct Relu6Grad : IFloatBinaryFunction { public static T Apply<T>(T g, T features) where T : IFloatingPointIeee754<T> => features > T.Zero && features < T.CreateChecked(6) ? g : T.Zero; }
+internal struct EluGrad : IFloatBinaryFunction { public static T Apply<T>(T g, T outputs) where T : IFloatingPointIeee754<T> => outputs < T.Zero ? g * (outputs + T.One) : g; }
+
+internal struct SeluGrad : IFloatBinaryFunction
+{
+    public static T Apply<T>(T g, T outputs) where T : IFloatingPointIeee754<T>
+    {
+        T scale = T.CreateChecked(1.0507009873554804934193349852946), scaleAlpha = T.CreateChecked(1.7580993408473768599402175208123);
+        return outputs < T.Zero ? g * (outputs + scaleAlpha) : g * scale;
+    }
+}
+
+internal struct SoftplusGrad : IFloatBinaryFunction { public static T Apply<T>(T g, T features) where T : IFloatingPointIeee754<T> => g / (T.One + T.Exp(-features)); }
+internal struct SoftsignGrad : IFloatBinaryFunction { public static T Apply<T>(T g, T features) where T : IFloatingPointIeee754<T> => g / ((T.One + T.Abs(features)) * (T.One + T.Abs(features))); }
+internal struct SigmoidGrad : IFloatBinaryFunction { public static T Apply<T>(T y, T dy) where T : IFloatingPointIeee754<T> => dy * y * (T.One - y); }
+internal struct TanhGrad : IFloatBinaryFunction { public static T Apply<T>(T y, T dy) where T : IFloatingPointIeee754<T> => dy * (T.One - y * y); }
+internal struct RsqrtGrad : IFloatBinaryFunction { public static T Apply<T>(T y, T dy) where T : IFloatingPointIeee754<T> => dy * y * y * y * T.CreateChecked(-0.5); }
+internal struct SqrtGrad : IFloatBinaryFunction { public static T Apply<T>(T y, T dy) where T : IFloatingPointIeee754<T> => dy * T.CreateChecked(0.5) / y; }
+internal struct ReciprocalGrad : IFloatBinaryFunction { public static T Apply<T>(T y, T dy) where T : IFloatingPointIeee754<T> => -dy * y * y; }
+
+/// <summary>TruncateDiv: integer division rounding toward zero (C's /); plain division for floats.</summary>
+internal struct TruncatedDivision : INumericBinaryFunction
+{
+    public static T Apply<T>(T x, T y) where T : INumber<T> =>
+        T.IsZero(y) && DivOp<T>.IsInteger ? throw new DivideByZeroException("integer division by zero") : x / y;
 }

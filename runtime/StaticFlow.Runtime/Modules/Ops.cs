@@ -157,6 +157,10 @@ public static class Ops
     [OpMethod("Erf")]
     public static Tensor<T> Erf<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Erf", [In(x.Untyped)]);
 
+    /// <summary>Returns the complementary error function 1 - erf(x), elementwise.</summary>
+    [OpMethod("Erfc")]
+    public static Tensor<T> Erfc<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Erfc", [In(x.Untyped)]);
+
     /// <summary>Returns x itself (a named point in the graph), elementwise.</summary>
     [OpMethod("Identity")]
     public static Tensor<T> Identity<T>(Tensor<T> x) where T : unmanaged => One<T>("Identity", [In(x.Untyped)]);

@@ -454,6 +454,40 @@ internal static class ShapeFunctions
     /// <summary>StringSplitV2: a sparse [rows, widest] result whose number of parts is known only when run.</summary>
     public static IReadOnlyList<long[]?> SparseSplit(ShapeContext c) => [[-1, 2], [-1], [2]];
 
+    /// <summary>BiasAddGrad: a vector over the channel dimension.</summary>
+    public static IReadOnlyList<long[]?> BiasAddGrad(ShapeContext c)
+    {
+        long[]? dy = c.Shape(0);
+        if (dy is null) return [[-1]];
+        if (dy.Length < 2) throw c.Fail($"out_backprop must have rank 2 or more, got {ShapeRules.Format(dy)}");
+        return [[c.Text("data_format") == "NCHW" && dy.Length >= 3 ? dy[1] : dy[dy.Length - 1]]];
+    }
+
+    /// <summary>Two vectors of lengths known only when run (BroadcastGradientArgs).</summary>
+    public static IReadOnlyList<long[]?> TwoVectors(ShapeContext c) => [[-1], [-1]];
+
+    /// <summary>EnsureShape: the input's shape merged with the <c>shape</c> attr, which it must fit.</summary>
+    public static IReadOnlyList<long[]?> EnsureShape(ShapeContext c)
+    {
+        long[]? input = c.Shape(0), expected = c.ShapeAttr("shape");
+        if (input is null || expected is null) return [expected ?? input];
+        return [Merge(c, input, expected, "the input and the expected shape")];
+    }
+
+    /// <summary>ShapeN: a vector per input as long as its rank.</summary>
+    public static IReadOnlyList<long[]?> ShapeN(ShapeContext c) =>
+        Enumerable.Range(0, c.ListLength(0)).Select(i => (long[]?)(c.Shape(0, i) is { } s ? [s.Length] : [-1])).ToArray();
+
+    /// <summary>Segment reductions: the segment count (constant num_segments, or unknown) then data's dimensions past the ids'.</summary>
+    public static IReadOnlyList<long[]?> Segments(ShapeContext c)
+    {
+        long[]? data = c.Shape(0), ids = c.Shape(1);
+        if (data is null || ids is null) return [UnknownShape];
+        if (ids.Length > data.Length) throw c.Fail($"segment_ids of shape {ShapeRules.Format(ids)} have a higher rank than data {ShapeRules.Format(data)}");
+        long count = c.ArgumentCount > 2 && c.Constant(2) is [var n] ? n : -1;
+        return [[count, .. data.Skip(ids.Length)]];
+    }
+
     /// <summary>Conv2D and DepthwiseConv2dNative in NHWC: SAME, VALID or EXPLICIT padding with strides and dilations.</summary>
     public static IReadOnlyList<long[]?> Conv2D(ShapeContext c) => [Convolution(c, depthwise: false)];
 

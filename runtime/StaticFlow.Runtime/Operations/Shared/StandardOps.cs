@@ -40,6 +40,11 @@ internal static class StandardOps
         Op("IdentityN", "input: T", "output: T", "T: list(type) >= 1").WithShape(ShapeFunctions.EachUnchanged).Written("returning a tuple from a graph function");
         Op("StopGradient", "input: T", "output: T", "T: type").WithShape(ShapeFunctions.Unchanged).NotDifferentiable();
         Op("NoOp", "", "").WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written("control dependencies (init and restore ops)");
+        Op("Snapshot", "input: T", "output: T", "T: type").WithShape(ShapeFunctions.Unchanged).Written(Imported);
+        Op("PreventGradient", "input: T", "output: T", "T: type; message: string = \"\"").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Imported);
+        Op("EnsureShape", "input: T", "output: T", "shape: shape; T: type").WithShape(ShapeFunctions.EnsureShape).Written(Imported);
+        Op("CheckNumerics", "tensor: T", "output: T", "T: type; message: string").WithShape(ShapeFunctions.Unchanged).Written(Imported);
+        Op("ShapeN", "input: N * T", "output: N * out_type", "N: int >= 1; T: type; out_type: type = int32").WithShape(ShapeFunctions.ShapeN).NotDifferentiable().Written(Imported);
         Op("_Arg", "", "output: T", "T: type; index: int >= 0", stateful: true).WithShape(ShapeFunctions.Unknown).Written("parameters of library functions");
         Op("_Retval", "input: T", "", "T: type; index: int >= 0", stateful: true).WithShape(ShapeFunctions.NoOutputs).Written("results of library functions");
 
@@ -81,6 +86,25 @@ internal static class StandardOps
         foreach (string name in new[] { "Xlogy", "Xdivy", "Mod" })
             Fresh(name, Binary, "z: T", "T: type", ShapeFunctions.Broadcast);
         Fresh("TruncateMod", Binary, "z: T", "T: type", ShapeFunctions.Broadcast).Written(Imported);
+        Fresh("TruncateDiv", Binary, "z: T", "T: type", ShapeFunctions.Broadcast).NotDifferentiable().Written(Imported);
+        Fresh("Erfc", Unary, "y: T", "T: type", ShapeFunctions.Unchanged);
+
+        // TensorFlow's gradient ops, which gradient graphs are made of (graph functions will get them from Gradients).
+        const string GradientGraphs = "gradient graphs (imported)";
+        foreach (string name in new[] { "ReluGrad", "Relu6Grad", "SoftplusGrad", "SoftsignGrad" })
+            Fresh(name, "gradients: T, features: T", "backprops: T", "T: type", ShapeFunctions.Broadcast).Written(GradientGraphs);
+        foreach (string name in new[] { "EluGrad", "SeluGrad" })
+            Fresh(name, "gradients: T, outputs: T", "backprops: T", "T: type", ShapeFunctions.Broadcast).Written(GradientGraphs);
+        foreach (string name in new[] { "SigmoidGrad", "TanhGrad", "RsqrtGrad", "SqrtGrad", "ReciprocalGrad" })
+            Fresh(name, "y: T, dy: T", "z: T", "T: type", ShapeFunctions.Broadcast).Written(GradientGraphs);
+        Op("BiasAddGrad", "out_backprop: T", "output: T", "T: type; data_format: string = \"NHWC\"").WithShape(ShapeFunctions.BiasAddGrad).Written(GradientGraphs);
+        Op("BroadcastGradientArgs", "s0: T, s1: T", "r0: T, r1: T", "T: type = int32").WithShape(ShapeFunctions.TwoVectors).NotDifferentiable().Written(GradientGraphs);
+        foreach (string name in new[] { "SegmentSum", "SegmentProd", "SegmentMax", "SegmentMin", "SegmentMean" })
+            Op(name, "data: T, segment_ids: Tindices", "output: T", "T: type; Tindices: type").WithShape(ShapeFunctions.Segments).Written(Imported);
+        foreach (string name in new[] { "UnsortedSegmentSum", "UnsortedSegmentProd", "UnsortedSegmentMax", "UnsortedSegmentMin" })
+            Op(name, "data: T, segment_ids: Tindices, num_segments: Tnumsegments", "output: T", "T: type; Tindices: type; Tnumsegments: type = int32")
+                .WithShape(ShapeFunctions.Segments).Written(Imported);
+        Op("BroadcastArgs", "s0: T, s1: T", "r0: T", "T: type = int32").WithShape(ShapeFunctions.Unknown).NotDifferentiable().Written(Imported);
         foreach (string name in new[] { "Relu", "Relu6", "Elu", "Selu", "Softplus" })
             Fresh(name, "features: T", "activations: T", "T: type", ShapeFunctions.Unchanged);
         Fresh("LeakyRelu", "features: T", "activations: T", "alpha: float = 0.2; T: type = float", ShapeFunctions.Unchanged);

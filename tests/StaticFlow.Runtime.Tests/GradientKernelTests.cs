@@ -1,0 +1,76 @@
+using StaticFlow.Graphs;
+using StaticFlow.Tensors;
+using static StaticFlow.Tests.G;
+
+namespace StaticFlow.Tests;
+
+/// <summary>The pieces of TensorFlow's gradient graphs and the checking identities, on values from TensorFlow's documentation.</summary>
+public class GradientKernelTests
+{
+    private static readonly (string, Protos.AttrValue) F32 = ("T", Type(DType.Float32));
+    private static readonly (string, Protos.AttrValue) I32 = ("T", Type(DType.Int32));
+
+    [Fact]
+    public void BiasAddGradSumsAllButTheChannels()
+    {
+        var dy = Tensor.FromArray<float>([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 2, 2, 3);
+        Assert.Equal([22f, 26f, 30f], RunOne("BiasAddGrad", [dy], F32).ToArray<float>());
+        Assert.Equal([10f, 26f, 42f], RunOne("BiasAddGrad", [Tensor.FromArray<float>([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 1, 3, 2, 2)], F32, ("data_format", Str("NCHW"))).ToArray<float>());
+    }
+
+    [Fact]
+    public void BroadcastGradientArgsNamesTheBroadcastAxes()
+    {
+        // x [2, 3, 1] + y [3, 5]: x's gradient sums over the broadcast axis 2, y's over the leading axis 0 it lacks.
+        var reduce = RunOp("BroadcastGradientArgs", [Tensor.Vector(2, 3, 1), Tensor.Vector(3, 5)], 2, I32);
+        Assert.Equal([2], reduce[0].ToArray<int>());
+        Assert.Equal([0], reduce[1].ToArray<int>());
+        // Scalars against scalars: TensorFlow reduces the size-1 axes on both sides.
+        var scalars = RunOp("BroadcastGradientArgs", [Tensor.Vector(1, 1), Tensor.Vector(1)], 2, I32);
+        Assert.Equal([0, 1], scalars[0].ToArray<int>());
+        Assert.Equal([0, 1], scalars[1].ToArray<int>());
+        Assert.Equal([2, 3, 5], RunOne("BroadcastArgs", [Tensor.Vector(2, 3, 1), Tensor.Vector(3, 5)], I32).ToArray<int>());
+        Assert.Contains("cannot be broadcast", Assert.Throws<GraphException>(() => RunOp("BroadcastGradientArgs", [Tensor.Vector(2, 3), Tensor.Vector(4)], 2, I32)).Message);
+    }
+
+    [Fact]
+    public void SegmentReductionsCombineRowsBySegment()
+    {
+        // tf.math.segment_sum's example: c = [[1,2,3,4], [4,3,2,1], [5,6,7,8]], ids [0, 0, 1] -> [[5,5,5,5], [5,6,7,8]].
+        var data = Tensor.FromArray<float>([1, 2, 3, 4, 4, 3, 2, 1, 5, 6, 7, 8], 3, 4);
+        var ids = Tensor.Vector(0, 0, 1);
+        var attrs = new[] { F32, ("Tindices", Type(DType.Int32)) };
+        Assert.Equal([5f, 5f, 5f, 5f, 5f, 6f, 7f, 8f], RunOne("SegmentSum", [data, ids], attrs).ToArray<float>());
+        Assert.Equal([2.5f, 2.5f, 2.5f, 2.5f, 5f, 6f, 7f, 8f], RunOne("SegmentMean", [data, ids], attrs).ToArray<float>());
+        Assert.Equal([4f, 3f, 3f, 4f, 5f, 6f, 7f, 8f], RunOne("SegmentMax", [data, ids], attrs).ToArray<float>());
+        Assert.Equal([1f, 2f, 2f, 1f, 5f, 6f, 7f, 8f], RunOne("SegmentMin", [data, ids], attrs).ToArray<float>());
+        Assert.Equal([4f, 6f, 6f, 4f, 5f, 6f, 7f, 8f], RunOne("SegmentProd", [data, ids], attrs).ToArray<float>());
+        Assert.Contains("not sorted", Assert.Throws<GraphException>(() => RunOne("SegmentSum", [data, Tensor.Vector(1, 0, 1)], attrs)).Message);
+
+        var unsorted = new[] { F32, ("Tindices", Type(DType.Int32)), ("Tnumsegments", Type(DType.Int32)) };
+        // Ids in any order, a negative id dropped, an empty segment at its identity.
+        var sums = RunOne("UnsortedSegmentSum", [data, Tensor.Vector(2, -1, 0), Tensor.Scalar(4)], unsorted);
+        Assert.Equal(new TensorShape(4, 4), sums.Shape);
+        Assert.Equal([5f, 6f, 7f, 8f, 0f, 0f, 0f, 0f, 1f, 2f, 3f, 4f, 0f, 0f, 0f, 0f], sums.ToArray<float>());
+        Assert.Equal(float.MinValue, RunOne("UnsortedSegmentMax", [data, Tensor.Vector(0, 0, 0), Tensor.Scalar(2)], unsorted).ToArray<float>()[4]);
+        Assert.Equal(float.MaxValue, RunOne("UnsortedSegmentMin", [data, Tensor.Vector(0, 0, 0), Tensor.Scalar(2)], unsorted).ToArray<float>()[4]);
+        Assert.Equal(1f, RunOne("UnsortedSegmentProd", [data, Tensor.Vector(0, 0, 0), Tensor.Scalar(2)], unsorted).ToArray<float>()[4]);
+        Assert.Contains("not below num_segments", Assert.Throws<GraphException>(() => RunOne("UnsortedSegmentSum", [data, Tensor.Vector(0, 5, 0), Tensor.Scalar(2)], unsorted)).Message);
+    }
+
+    [Fact]
+    public void IdentitiesThatCheck()
+    {
+        var x = Tensor.FromArray<float>([1, 2, 3, 4, 5, 6], 2, 3);
+        Assert.Equal(x.ToArray<float>(), RunOne("Snapshot", [x], F32).ToArray<float>());
+        Assert.Equal(x.ToArray<float>(), RunOne("PreventGradient", [x], F32).ToArray<float>());
+        Assert.Equal(x.ToArray<float>(), RunOne("EnsureShape", [x], F32, ("shape", Shape(-1, 3))).ToArray<float>());
+        Assert.Contains("not compatible", Assert.Throws<GraphException>(() => RunOne("EnsureShape", [x], F32, ("shape", Shape(3, 2)))).Message);
+        Assert.Equal(x.ToArray<float>(), RunOne("CheckNumerics", [x], F32, ("message", Str("weights"))).ToArray<float>());
+        var bad = Assert.Throws<GraphException>(() => RunOne("CheckNumerics", [Tensor.Vector(1f, float.NaN)], F32, ("message", Str("weights"))));
+        Assert.Contains("weights : Tensor had NaN values", bad.Message);
+        var shapes = RunOp("ShapeN", [x, Tensor.Vector(1f)], 2, F32, ("N", Int(2)));
+        Assert.Equal([2, 3], shapes[0].ToArray<int>());
+        Assert.Equal([1], shapes[1].ToArray<int>());
+    }
+}
