@@ -264,4 +264,66 @@ public class CatalogueKernelTests
         Assert.Contains("ellipsis", Assert.Throws<GraphException>(() => Einsum("...ij,...jk->...ik", a, b)).Message);
         Assert.Contains("subscript 'j'", Assert.Throws<GraphException>(() => Einsum("ij,jk->ik", a, a)).Message);
     }
+
+    [Fact]
+    public void GammaFunctionsMatchExactValues()
+    {
+        const double EulerGamma = 0.57721566490153286061;
+        double[] digamma = RunOne("Digamma", [Tensor.Vector(1.0, 0.5, 0.1, -0.5)], ("T", Type(DType.Float64))).ToArray<double>();
+        Assert.Equal(-EulerGamma, digamma[0], 12);
+        Assert.Equal(-EulerGamma - 2 * Math.Log(2), digamma[1], 12);
+        // ψ(0.1) from its published value; ψ(-0.5) by reflection, ψ(1 - x) - ψ(x) = π·cot(πx) = 0, so ψ(1.5) = ψ(0.5) + 2.
+        Assert.Equal(-10.423754940411076, digamma[2], 11);
+        Assert.Equal(2 - EulerGamma - 2 * Math.Log(2), digamma[3], 11);
+        double[] lgamma = RunOne("Lgamma", [Tensor.Vector(0.5, 1, 5, -0.5)], ("T", Type(DType.Float64))).ToArray<double>();
+        Assert.Equal(0.5 * Math.Log(Math.PI), lgamma[0], 12);
+        Assert.Equal(0, lgamma[1], 12);
+        Assert.Equal(Math.Log(24), lgamma[2], 12);
+        Assert.Equal(Math.Log(2 * Math.Sqrt(Math.PI)), lgamma[3], 12);
+        Assert.True(double.IsPositiveInfinity(RunOne("Lgamma", [Tensor.Vector(-2.0)], ("T", Type(DType.Float64))).ToArray<double>()[0]));
+    }
+
+    [Fact]
+    public void BitwiseOpsAndShiftsFollowTensorFlow()
+    {
+        var x = Tensor.Vector(0b1100, -8, 7);
+        var y = Tensor.Vector(0b1010, 1, 40);
+        Assert.Equal([0b1000, 0, 0], RunOne("BitwiseAnd", [x, y], I32).ToArray<int>());
+        Assert.Equal([0b1110, -7, 47], RunOne("BitwiseOr", [x, y], I32).ToArray<int>());
+        Assert.Equal([0b0110, -7, 47], RunOne("BitwiseXor", [x, y], I32).ToArray<int>());
+        Assert.Equal([~0b1100, 7, -8], RunOne("Invert", [x], I32).ToArray<int>());
+        // Shifts clamp the count to [0, 31]: -8 >> 40 keeps the sign, 7 << 40 shifts by 31.
+        Assert.Equal([12 << 10, -16, 7 << 31], RunOne("LeftShift", [x, Tensor.Vector(10, 1, 40)], I32).ToArray<int>());
+        Assert.Equal([3, -4, -1], RunOne("RightShift", [Tensor.Vector(12, -8, -8), Tensor.Vector(2, 1, 40)], I32).ToArray<int>());
+        Assert.Equal([(byte)0b11110000], RunOne("Invert", [Tensor.Vector((byte)0b00001111)], ("T", Type(DType.UInt8))).ToArray<byte>());
+        Assert.Equal("BitwiseAnd", Assert.Throws<KernelNotFoundException>(() => RunOne("BitwiseAnd", [Tensor.Vector(1f), Tensor.Vector(1f)], F32)).Op);
+    }
+
+    [Fact]
+    public void ScatterConcatDiagAndBuckets()
+    {
+        // tf.scatter_nd's example: indices [[4], [3], [1], [7]], updates [9, 10, 11, 12], shape [8]; a repeated index sums.
+        var i32 = ("Tindices", Type(DType.Int32));
+        Assert.Equal([0, 11, 0, 10, 9, 0, 0, 12], RunOne("ScatterNd", [Tensor.FromArray<int>([4, 3, 1, 7], 4, 1), Tensor.Vector(9, 10, 11, 12), Tensor.Vector(8)], I32, i32).ToArray<int>());
+        Assert.Equal([0, 0, 5], RunOne("ScatterNd", [Tensor.FromArray<int>([2, 2], 2, 1), Tensor.Vector(2, 3), Tensor.Vector(3)], I32, i32).ToArray<int>());
+        var tensor = Tensor.Vector(1, 1, 1, 1);
+        Assert.Equal([1, 6, 1, 1], RunOne("TensorScatterAdd", [tensor, Tensor.FromArray<int>([1], 1, 1), Tensor.Vector(5)], I32, i32).ToArray<int>());
+        Assert.Equal([1, -4, 1, 1], RunOne("TensorScatterSub", [tensor, Tensor.FromArray<int>([1], 1, 1), Tensor.Vector(5)], I32, i32).ToArray<int>());
+        Assert.Contains("out of range", Assert.Throws<GraphException>(() => RunOne("ScatterNd", [Tensor.FromArray<int>([8], 1, 1), Tensor.Vector(1), Tensor.Vector(8)], I32, i32)).Message);
+
+        var concat = RunOp("Concat", [Tensor.Scalar(1), Tensor.FromArray<int>([1, 2], 2, 1), Tensor.FromArray<int>([3, 4, 5, 6], 2, 2)], 1, I32, ("N", Int(2)))[0];
+        Assert.Equal(new TensorShape(2, 3), concat.Shape);
+        Assert.Equal([1, 3, 4, 2, 5, 6], concat.ToArray<int>());
+
+        var diag = RunOne("Diag", [Tensor.Vector(1, 2, 3)], I32);
+        Assert.Equal(new TensorShape(3, 3), diag.Shape);
+        Assert.Equal([1, 0, 0, 0, 2, 0, 0, 0, 3], diag.ToArray<int>());
+        Assert.Equal([1, 2, 3], RunOne("DiagPart", [diag], I32).ToArray<int>());
+
+        // tf.raw_ops.Bucketize's example: boundaries [0, 10, 100], input [[-5, 10000], [150, 10], [5, 100]] -> [[0, 3], [3, 2], [1, 3]].
+        var buckets = RunOne("Bucketize", [Tensor.FromArray<int>([-5, 10000, 150, 10, 5, 100], 3, 2)], I32, ("boundaries", new Protos.AttrValue { List = new Protos.AttrValue.Types.ListValue { F = { 0f, 10f, 100f } } }));
+        Assert.Equal([0, 3, 3, 2, 1, 3], buckets.ToArray<int>());
+        Assert.Equal([10f, 11f, 12f, 13f, 14f], RunOne("LinSpace", [Tensor.Scalar(10f), Tensor.Scalar(14f), Tensor.Scalar(5)], F32, ("Tidx", Type(DType.Int32))).ToArray<float>());
+        Assert.Equal([true, false], RunOne("ApproximateEqual", [Tensor.Vector(1f, 2f), Tensor.Vector(1.000001f, 2.1f)], F32, ("tolerance", new Protos.AttrValue { F = 1e-3f })).ToArray<bool>());
+    }
 }

@@ -12,11 +12,16 @@ internal static class GradientKernels
 {
     private enum Combine { Sum, Prod, Max, Min, Mean }
 
+    private enum ScatterMode { IntoZeros, Add, Subtract }
+
     public static void Register(KernelRegistrar add)
     {
         add.Add("BiasAddGrad", KernelDTypes.Numeric, node => ElementwiseKernels.ByNumericType(node, "T", new BiasAddGradFactory(KernelHelpers.StringAttr(node, "data_format"))));
         add.Add("BroadcastGradientArgs", [DType.Int32, DType.Int64], _ => new DelegateKernel(BroadcastGradientArgs));
         add.Add("BroadcastArgs", [DType.Int32, DType.Int64], _ => new DelegateKernel(BroadcastArgs));
+        add.Add("ScatterNd", KernelDTypes.Numeric, node => ElementwiseKernels.ByNumericType(node, "T", new ScatterFactory(ScatterMode.IntoZeros)), dtypeAttr: "T");
+        add.Add("TensorScatterAdd", KernelDTypes.Numeric, node => ElementwiseKernels.ByNumericType(node, "T", new ScatterFactory(ScatterMode.Add)));
+        add.Add("TensorScatterSub", KernelDTypes.Numeric, node => ElementwiseKernels.ByNumericType(node, "T", new ScatterFactory(ScatterMode.Subtract)));
         foreach (var (op, combine) in new[] { ("SegmentSum", Combine.Sum), ("SegmentProd", Combine.Prod), ("SegmentMax", Combine.Max), ("SegmentMin", Combine.Min), ("SegmentMean", Combine.Mean) })
             add.Add(op, KernelDTypes.Numeric, node => ElementwiseKernels.ByNumericType(node, "T", new SegmentFactory(combine, sorted: true)));
         foreach (var (op, combine) in new[] { ("UnsortedSegmentSum", Combine.Sum), ("UnsortedSegmentProd", Combine.Prod), ("UnsortedSegmentMax", Combine.Max), ("UnsortedSegmentMin", Combine.Min) })
@@ -143,5 +148,57 @@ internal static class GradientKernels
         private static T Highest<T>() where T : INumber<T> =>
             typeof(T) == typeof(float) ? (T)(object)float.MaxValue : typeof(T) == typeof(double) ? (T)(object)double.MaxValue
             : typeof(T) == typeof(Half) ? (T)(object)Half.MaxValue : T.CreateSaturating(double.MaxValue);
+    }
+
+    /// <summary>
+    /// ScatterNd (updates added into zeros of a given shape; duplicate indices sum, as in TensorFlow) and
+    /// TensorScatterAdd/Sub (added to or subtracted from a copy of a tensor), by rows of an [..., K] index tensor.
+    /// </summary>
+    private sealed class ScatterFactory(ScatterMode mode) : ElementwiseKernels.IKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, INumber<T> => new DelegateKernel(c =>
+        {
+            Tensor indices = mode == ScatterMode.IntoZeros ? c.Input(0) : c.Input(1), updates = mode == ScatterMode.IntoZeros ? c.Input(1) : c.Input(2);
+            Tensor output;
+            if (mode == ScatterMode.IntoZeros)
+            {
+                long[] shape = c.ToLongs(2);
+                if (shape.Any(d => d < 0)) throw c.Error($"shape [{string.Join(",", shape)}] holds a negative size");
+                output = Tensor.Zeros(updates.DType, new TensorShape(shape));
+            }
+            else
+            {
+                Tensor tensor = c.Input(0);
+                output = Tensor.Zeros(tensor.DType, tensor.Shape);
+                tensor.AsSpan<T>().CopyTo(output.AsSpan<T>());
+            }
+            if (indices.Shape.Rank < 1) throw c.Error($"indices must have rank 1 or more, got {indices.Shape}");
+            long[] values = mode == ScatterMode.IntoZeros ? c.ToLongs(0) : c.ToLongs(1);
+            int depth = (int)indices.Shape[indices.Shape.Rank - 1];
+            if (depth > output.Shape.Rank) throw c.Error($"index depth {depth} is more than the rank of {output.Shape}");
+            long[] strides = ElementCopy.Strides(output.Shape.Dims);
+            long sliceSize = 1;
+            for (int d = depth; d < output.Shape.Rank; d++) sliceSize *= output.Shape[d];
+            long rows = depth == 0 ? indices.ElementCount : values.Length / depth;
+            if (updates.ElementCount != rows * sliceSize) throw c.Error($"updates of shape {updates.Shape} do not hold {rows} slices of {sliceSize} values");
+            Span<T> o = output.AsSpan<T>();
+            ReadOnlySpan<T> u = updates.AsSpan<T>();
+            for (long r = 0; r < rows; r++)
+            {
+                long offset = 0;
+                for (int d = 0; d < depth; d++)
+                {
+                    long v = values[r * depth + d];
+                    if (v < 0 || v >= output.Shape[d]) throw c.Error($"index {v} is out of range for dimension {d} of {output.Shape}");
+                    offset += v * strides[d];
+                }
+                for (long k = 0; k < sliceSize; k++)
+                {
+                    T update = u[(int)(r * sliceSize + k)];
+                    o[(int)(offset + k)] = mode == ScatterMode.Subtract ? o[(int)(offset + k)] - update : o[(int)(offset + k)] + update;
+                }
+            }
+            c.SetOutput(0, output);
+        });
     }
 }

@@ -140,6 +140,14 @@ internal static class KernelDTypes
     /// <summary>What <see cref="ElementwiseKernels.ByFloatType"/> instantiates.</summary>
     public static readonly DType[] Float = [DType.Float32, DType.Float64, DType.Float16];
 
+    /// <summary>The integer dtypes (bitwise ops and shifts).</summary>
+    public static readonly DType[] Integer = [DType.Int32, DType.Int64, DType.Int8, DType.Int16, DType.UInt8, DType.UInt16, DType.UInt32, DType.UInt64];
+
+    /// <summary>The integer dtype of a CLR type, or null.</summary>
+    public static DType? ClrInteger(Type type) =>
+        type == typeof(sbyte) ? DType.Int8 : type == typeof(short) ? DType.Int16 : type == typeof(int) ? DType.Int32 : type == typeof(long) ? DType.Int64
+        : type == typeof(byte) ? DType.UInt8 : type == typeof(ushort) ? DType.UInt16 : type == typeof(uint) ? DType.UInt32 : type == typeof(ulong) ? DType.UInt64 : null;
+
     /// <summary>What <see cref="ElementwiseKernels.ByNumericType"/> instantiates.</summary>
     public static readonly DType[] Numeric =
         [DType.Float32, DType.Float64, DType.Float16, DType.Int32, DType.Int64, DType.Int8, DType.Int16, DType.UInt8, DType.UInt16, DType.UInt32, DType.UInt64];

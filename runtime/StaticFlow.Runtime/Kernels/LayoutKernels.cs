@@ -26,6 +26,9 @@ internal static class LayoutKernels
         add.Add("MatrixBandPart", _ => new DelegateKernel(BandPart));
         add.Add("OneHot", node => new DelegateKernel(c => OneHot(c, KernelHelpers.IntAttr(node, "axis"))));
         add.Add("GatherNd", _ => new DelegateKernel(GatherNd));
+        add.Add("Concat", _ => new DelegateKernel(ConcatV1));
+        add.Add("Diag", _ => new DelegateKernel(Diag));
+        add.Add("DiagPart", _ => new DelegateKernel(DiagPart));
         add.Add("TensorScatterUpdate", _ => new DelegateKernel(TensorScatterUpdate));
     }
 
@@ -259,5 +262,68 @@ internal static class LayoutKernels
     {
         long[] values = c.ToLongs(input);
         return values.Length == 1 ? values[0] : throw c.Error($"input {input} must be a scalar, got {values.Length} values");
+    }
+
+    /// <summary>Concat (TensorFlow 1.0's form, the axis first): the values joined along the axis.</summary>
+    private static void ConcatV1(KernelContext c)
+    {
+        long[] axes = c.ToLongs(0);
+        if (axes.Length != 1) throw c.Error("concat_dim must be a scalar");
+        var values = Enumerable.Range(1, c.InputCount - 1).Select(c.Input).ToArray();
+        Tensor first = values[0];
+        long axis = axes[0] < 0 ? axes[0] + first.Shape.Rank : axes[0];
+        if (axis < 0 || axis >= first.Shape.Rank) throw c.Error($"concat_dim {axes[0]} is out of range for rank {first.Shape.Rank}");
+        long[] outDims = [.. first.Shape.Dims];
+        outDims[axis] = 0;
+        foreach (var v in values)
+        {
+            if (v.Shape.Rank != first.Shape.Rank || v.DType != first.DType) throw c.Error($"values {first.Shape} and {v.Shape} cannot be joined");
+            for (int d = 0; d < outDims.Length; d++)
+                if (d != axis && v.Shape[d] != first.Shape[d]) throw c.Error($"values {first.Shape} and {v.Shape} differ outside dimension {axis}");
+            outDims[axis] += v.Shape[(int)axis];
+        }
+        long outer = 1;
+        for (int d = 0; d < axis; d++) outer *= outDims[d];
+        var output = Tensor.Zeros(first.DType, new TensorShape(outDims));
+        long at = 0;
+        for (long o = 0; o < outer; o++)
+            foreach (var v in values)
+            {
+                long block = outer == 0 ? 0 : v.ElementCount / outer;
+                ElementCopy.Copy(v, o * block, output, at, block);
+                at += block;
+            }
+        c.SetOutput(0, output);
+    }
+
+    /// <summary>Diag: a tensor of rank 2k with the input of rank k on its diagonal.</summary>
+    private static void Diag(KernelContext c)
+    {
+        Tensor x = c.Input(0);
+        if (x.Shape.Rank < 1) throw c.Error("input must have rank 1 or more");
+        c.SetOutput(0, Remap(x, [.. x.Shape.Dims, .. x.Shape.Dims], index =>
+        {
+            long row = 0, column = 0;
+            int rank = x.Shape.Rank;
+            for (int d = 0; d < rank; d++) { row = row * x.Shape[d] + index[d]; column = column * x.Shape[d] + index[rank + d]; }
+            return row == column ? row : -1;
+        }));
+    }
+
+    /// <summary>DiagPart: the diagonal of a tensor of rank 2k whose halves have one shape.</summary>
+    private static void DiagPart(KernelContext c)
+    {
+        Tensor x = c.Input(0);
+        int rank = x.Shape.Rank;
+        if (rank == 0 || rank % 2 != 0 || !x.Shape.Dims[..(rank / 2)].SequenceEqual(x.Shape.Dims[(rank / 2)..]))
+            throw c.Error($"input must have an even rank with equal halves, got {x.Shape}");
+        long[] half = [.. x.Shape.Dims[..(rank / 2)]];
+        long count = half.Aggregate(1L, (a, b) => a * b);
+        c.SetOutput(0, Remap(x, half, index =>
+        {
+            long flat = 0;
+            for (int d = 0; d < half.Length; d++) flat = flat * half[d] + index[d];
+            return flat * count + flat;
+        }));
     }
 }

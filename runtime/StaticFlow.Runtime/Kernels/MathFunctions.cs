@@ -33,6 +33,18 @@ internal interface IFloatBinaryFunction
     static abstract T Apply<T>(T x, T y) where T : IFloatingPointIeee754<T>;
 }
 
+/// <summary>A function of two integers, broadcast (bitwise ops and shifts).</summary>
+internal interface IIntegerBinaryFunction
+{
+    static abstract T Apply<T>(T x, T y) where T : IBinaryInteger<T>;
+}
+
+/// <summary>A function of one integer.</summary>
+internal interface IIntegerFunction
+{
+    static abstract T Apply<T>(T x) where T : IBinaryInteger<T>;
+}
+
 /// <summary>A function of two numbers, broadcast.</summary>
 internal interface INumericBinaryFunction
 {
@@ -83,6 +95,14 @@ internal static class MathFunctions
         FloatBinary<SqrtGrad>(add, "SqrtGrad");
         FloatBinary<ReciprocalGrad>(add, "ReciprocalGrad");
         NumericBinary<TruncatedDivision>(add, "TruncateDiv");
+        IntegerBinary<BitwiseAnd>(add, "BitwiseAnd");
+        IntegerBinary<BitwiseOr>(add, "BitwiseOr");
+        IntegerBinary<BitwiseXor>(add, "BitwiseXor");
+        IntegerBinary<LeftShift>(add, "LeftShift");
+        IntegerBinary<RightShift>(add, "RightShift");
+        add.Add("Invert", KernelDTypes.Integer, node => ElementwiseKernels.ByNumericType(node, "T", new IntegerUnaryFactory<Invert>()));
+        FloatUnary<Lgamma>(add, "Lgamma");
+        FloatUnary<Digamma>(add, "Digamma");
         NumericBinary<TruncatedMod>(add, "Mod");
         NumericBinary<TruncatedMod>(add, "TruncateMod");
     }
@@ -92,6 +112,9 @@ internal static class MathFunctions
 
     private static void NumericUnary<F>(KernelRegistrar add, string op) where F : INumericFunction =>
         add.Add(op, KernelDTypes.Numeric, node => ElementwiseKernels.ByNumericType(node, "T", new NumericUnaryFactory<F>()));
+
+    private static void IntegerBinary<F>(KernelRegistrar add, string op) where F : IIntegerBinaryFunction =>
+        add.Add(op, KernelDTypes.Integer, node => ElementwiseKernels.ByNumericType(node, "T", new IntegerBinaryFactory<F>()));
 
     private static void FloatPredicate<F>(KernelRegistrar add, string op) where F : IFloatPredicate =>
         add.Add(op, KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new PredicateFactory<F>()));
@@ -110,6 +133,17 @@ internal static class MathFunctions
     private sealed class NumericUnaryFactory<F> : ElementwiseKernels.IKernelFactory where F : INumericFunction
     {
         public IOpKernel Create<T>(GraphNode node) where T : unmanaged, INumber<T> => new UnaryKernel<T, NumericOp<T, F>>();
+    }
+
+    /// <summary>Instantiates integer functions; the registration admits integer dtypes only, so a float never reaches here.</summary>
+    private sealed class IntegerBinaryFactory<F> : ElementwiseKernels.IKernelFactory where F : IIntegerBinaryFunction
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, INumber<T> => IntegerKernels.Binary<T, F>(node);
+    }
+
+    private sealed class IntegerUnaryFactory<F> : ElementwiseKernels.IKernelFactory where F : IIntegerFunction
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, INumber<T> => IntegerKernels.Unary<T, F>(node);
     }
 
     private sealed class PredicateFactory<F> : ElementwiseKernels.IFloatKernelFactory where F : IFloatPredicate
@@ -256,4 +290,74 @@ internal struct TruncatedDivision : INumericBinaryFunction
 {
     public static T Apply<T>(T x, T y) where T : INumber<T> =>
         T.IsZero(y) && DivOp<T>.IsInteger ? throw new DivideByZeroException("integer division by zero") : x / y;
+}
+
+internal struct BitwiseAnd : IIntegerBinaryFunction { public static T Apply<T>(T x, T y) where T : IBinaryInteger<T> => x & y; }
+internal struct BitwiseOr : IIntegerBinaryFunction { public static T Apply<T>(T x, T y) where T : IBinaryInteger<T> => x | y; }
+internal struct BitwiseXor : IIntegerBinaryFunction { public static T Apply<T>(T x, T y) where T : IBinaryInteger<T> => x ^ y; }
+
+/// <summary>x shifted left by y bits, y clamped to [0, bits - 1] as TensorFlow's kernel does.</summary>
+internal struct LeftShift : IIntegerBinaryFunction
+{
+    public static T Apply<T>(T x, T y) where T : IBinaryInteger<T> => x << ShiftCount(x, y);
+
+    internal static int ShiftCount<T>(T x, T y) where T : IBinaryInteger<T> =>
+        T.IsNegative(y) ? 0 : y >= T.CreateTruncating(x.GetByteCount() * 8 - 1) ? x.GetByteCount() * 8 - 1 : int.CreateTruncating(y);
+}
+
+/// <summary>x shifted right by y bits (arithmetic for signed types), y clamped to [0, bits - 1].</summary>
+internal struct RightShift : IIntegerBinaryFunction { public static T Apply<T>(T x, T y) where T : IBinaryInteger<T> => x >> LeftShift.ShiftCount(x, y); }
+
+internal struct Invert : IIntegerFunction { public static T Apply<T>(T x) where T : IBinaryInteger<T> => ~x; }
+
+/// <summary>log |Γ(x)| by the Lanczos approximation (g = 7, nine terms) and the reflection formula below 1/2.</summary>
+internal struct Lgamma : IFloatFunction
+{
+    public static T Apply<T>(T x) where T : IFloatingPointIeee754<T> => T.CreateTruncating(SpecialFunctions.LogGamma(double.CreateTruncating(x)));
+}
+
+/// <summary>ψ(x), the derivative of log Γ: recurrence up to x ≥ 10, then the asymptotic series; reflection for x &lt; 0.</summary>
+internal struct Digamma : IFloatFunction
+{
+    public static T Apply<T>(T x) where T : IFloatingPointIeee754<T> => T.CreateTruncating(SpecialFunctions.Digamma(double.CreateTruncating(x)));
+}
+
+/// <summary>Runs integer functions on the integer dtypes (the generic numeric factories cannot name IBinaryInteger).</summary>
+internal static class IntegerKernels
+{
+    public static IOpKernel Binary<T, F>(GraphNode node) where F : IIntegerBinaryFunction => KernelDTypes.ClrInteger(typeof(T)) switch
+    {
+        DType.Int8 => new BinaryKernel<sbyte, sbyte, BinaryOf<sbyte, F>>(),
+        DType.Int16 => new BinaryKernel<short, short, BinaryOf<short, F>>(),
+        DType.Int32 => new BinaryKernel<int, int, BinaryOf<int, F>>(),
+        DType.Int64 => new BinaryKernel<long, long, BinaryOf<long, F>>(),
+        DType.UInt8 => new BinaryKernel<byte, byte, BinaryOf<byte, F>>(),
+        DType.UInt16 => new BinaryKernel<ushort, ushort, BinaryOf<ushort, F>>(),
+        DType.UInt32 => new BinaryKernel<uint, uint, BinaryOf<uint, F>>(),
+        DType.UInt64 => new BinaryKernel<ulong, ulong, BinaryOf<ulong, F>>(),
+        _ => throw new KernelNotFoundException(node.Name, node.Op, $"no kernel for {typeof(T).Name}: integer types only"),
+    };
+
+    public static IOpKernel Unary<T, F>(GraphNode node) where F : IIntegerFunction => KernelDTypes.ClrInteger(typeof(T)) switch
+    {
+        DType.Int8 => new UnaryKernel<sbyte, UnaryOf<sbyte, F>>(),
+        DType.Int16 => new UnaryKernel<short, UnaryOf<short, F>>(),
+        DType.Int32 => new UnaryKernel<int, UnaryOf<int, F>>(),
+        DType.Int64 => new UnaryKernel<long, UnaryOf<long, F>>(),
+        DType.UInt8 => new UnaryKernel<byte, UnaryOf<byte, F>>(),
+        DType.UInt16 => new UnaryKernel<ushort, UnaryOf<ushort, F>>(),
+        DType.UInt32 => new UnaryKernel<uint, UnaryOf<uint, F>>(),
+        DType.UInt64 => new UnaryKernel<ulong, UnaryOf<ulong, F>>(),
+        _ => throw new KernelNotFoundException(node.Name, node.Op, $"no kernel for {typeof(T).Name}: integer types only"),
+    };
+
+    private struct BinaryOf<T, F> : IBinaryOp<T, T> where T : IBinaryInteger<T> where F : IIntegerBinaryFunction
+    {
+        public static T Apply(T x, T y) => F.Apply(x, y);
+    }
+
+    private struct UnaryOf<T, F> : IUnaryOp<T> where T : IBinaryInteger<T> where F : IIntegerFunction
+    {
+        public static T Apply(T x) => F.Apply(x);
+    }
 }

@@ -19,6 +19,43 @@ internal static class SequenceKernels
         add.Add("Any", node => new DelegateKernel(c => BoolReduce(c, all: false, KernelHelpers.BoolAttr(node, "keep_dims"))));
         add.Add("EuclideanNorm", KernelDTypes.Numeric, node => ElementwiseKernels.ByNumericType(node, "T", new NormFactory(KernelHelpers.BoolAttr(node, "keep_dims"))));
         add.Add("L2Loss", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new L2LossFactory()));
+        add.Add("Bucketize", KernelDTypes.Numeric, node =>
+        {
+            float[] boundaries = [.. node.Attr("boundaries").List?.F ?? []];
+            for (int i = 1; i < boundaries.Length; i++)
+                if (boundaries[i] < boundaries[i - 1]) throw new GraphException(node.Name, node.Op, "boundaries must be sorted ascending");
+            return new DelegateKernel(c =>
+            {
+                Tensor input = c.Input(0);
+                double[] values = input.Cast(DType.Float64).ToArray<double>();
+                // The bucket of v is the number of boundaries at or below it (TensorFlow's upper_bound).
+                int[] buckets = [.. values.Select(v => boundaries.Count(b => b <= v))];
+                c.SetOutput(0, Tensor.FromArray<int>(buckets, [.. input.Shape.Dims]));
+            });
+        });
+        add.Add("LinSpace", KernelDTypes.Float, node => new DelegateKernel(c =>
+        {
+            Tensor start = c.Input(0), stop = c.Input(1);
+            long[] count = c.ToLongs(2);
+            if (start.ElementCount != 1 || stop.ElementCount != 1 || count.Length != 1) throw c.Error("start, stop and num must be scalars");
+            if (count[0] <= 0) throw c.Error($"num must be positive, got {count[0]}");
+            double a = start.Cast(DType.Float64).AsSpan<double>()[0], b = stop.Cast(DType.Float64).AsSpan<double>()[0];
+            double step = count[0] == 1 ? 0 : (b - a) / (count[0] - 1);
+            double[] values = [.. Enumerable.Range(0, (int)count[0]).Select(i => a + i * step)];
+            if (count[0] > 1) values[^1] = b;
+            c.SetOutput(0, Tensor.FromArray<double>(values, values.Length).Cast(start.DType));
+        }));
+        add.Add("ApproximateEqual", KernelDTypes.Numeric, node =>
+        {
+            double tolerance = node.Attr("tolerance").F;
+            return new DelegateKernel(c =>
+            {
+                Tensor x = c.Input(0), y = c.Input(1);
+                if (!x.Shape.Equals(y.Shape)) throw c.Error($"x {x.Shape} and y {y.Shape} must have one shape");
+                double[] a = x.Cast(DType.Float64).ToArray<double>(), b = y.Cast(DType.Float64).ToArray<double>();
+                c.SetOutput(0, Tensor.FromArray<bool>([.. a.Zip(b, (p, q) => Math.Abs(p - q) < tolerance)], [.. x.Shape.Dims]));
+            });
+        });
         add.Add("ClipByValue", KernelDTypes.Numeric, node => ElementwiseKernels.ByNumericType(node, "T", new ClipFactory()));
     }
 

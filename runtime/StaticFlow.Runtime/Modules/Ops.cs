@@ -592,4 +592,36 @@ public static class Ops
     [OpMethod("Einsum")]
     public static Tensor<T> Einsum<T>(string equation, Tensor<T>[] inputs) where T : unmanaged, INumber<T> =>
         One<T>("Einsum", [In(inputs)], ("equation", AttrValues.Of(equation)));
+
+    /// <summary>Returns log |Γ(x)|, elementwise.</summary>
+    [OpMethod("Lgamma")]
+    public static Tensor<T> Lgamma<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Lgamma", [In(x.Untyped)]);
+
+    /// <summary>Returns ψ(x), the derivative of log Γ, elementwise.</summary>
+    [OpMethod("Digamma")]
+    public static Tensor<T> Digamma<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Digamma", [In(x.Untyped)]);
+
+    /// <summary>Returns x AND y bitwise, with broadcasting.</summary>
+    [OpMethod("BitwiseAnd")]
+    public static Tensor<T> BitwiseAnd<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, IBinaryInteger<T> => One<T>("BitwiseAnd", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x OR y bitwise, with broadcasting.</summary>
+    [OpMethod("BitwiseOr")]
+    public static Tensor<T> BitwiseOr<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, IBinaryInteger<T> => One<T>("BitwiseOr", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x XOR y bitwise, with broadcasting.</summary>
+    [OpMethod("BitwiseXor")]
+    public static Tensor<T> BitwiseXor<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, IBinaryInteger<T> => One<T>("BitwiseXor", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x shifted left by y bits (y clamped to [0, bits - 1]), with broadcasting.</summary>
+    [OpMethod("LeftShift")]
+    public static Tensor<T> LeftShift<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, IBinaryInteger<T> => One<T>("LeftShift", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns x shifted right by y bits, arithmetic for signed types (y clamped to [0, bits - 1]), with broadcasting.</summary>
+    [OpMethod("RightShift")]
+    public static Tensor<T> RightShift<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, IBinaryInteger<T> => One<T>("RightShift", [In(x.Untyped), In(y.Untyped)]);
+
+    /// <summary>Returns NOT x bitwise.</summary>
+    [OpMethod("Invert")]
+    public static Tensor<T> Invert<T>(Tensor<T> x) where T : unmanaged, IBinaryInteger<T> => One<T>("Invert", [In(x.Untyped)]);
 }

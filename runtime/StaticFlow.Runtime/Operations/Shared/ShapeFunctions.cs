@@ -488,6 +488,40 @@ internal static class ShapeFunctions
         return [[count, .. data.Skip(ids.Length)]];
     }
 
+    /// <summary>Concat (axis first): as ConcatV2 with the arguments swapped.</summary>
+    public static IReadOnlyList<long[]?> ConcatAxisFirst(ShapeContext c) => Concat(new SwappedArguments(c));
+
+    /// <summary>Diag: the input's shape twice.</summary>
+    public static IReadOnlyList<long[]?> Diag(ShapeContext c) => [c.Shape(0) is { } x ? [.. x, .. x] : UnknownShape];
+
+    /// <summary>DiagPart: the first half of an even-rank shape with equal halves.</summary>
+    public static IReadOnlyList<long[]?> DiagPart(ShapeContext c)
+    {
+        if (c.Shape(0) is not { } x) return [UnknownShape];
+        if (x.Length == 0 || x.Length % 2 != 0) throw c.Fail($"input must have an even rank, got {ShapeRules.Format(x)}");
+        return [x.Take(x.Length / 2).ToArray()];
+    }
+
+    /// <summary>LinSpace: a vector of the constant num.</summary>
+    public static IReadOnlyList<long[]?> LinSpace(ShapeContext c) => [[c.Constant(2) is [var n] ? n : -1]];
+
+    /// <summary>ScatterNd: the constant shape input.</summary>
+    public static IReadOnlyList<long[]?> ScatterNd(ShapeContext c) => [c.Constant(2)];
+
+    /// <summary>Concat's view of its inputs: ConcatV2's order (values, then the axis).</summary>
+    private sealed class SwappedArguments(ShapeContext inner) : ShapeContext
+    {
+        public override int ArgumentCount => 2;
+        public override int OutputCount => inner.OutputCount;
+        public override int ListLength(int argument) => argument == 0 ? inner.ListLength(1) : 1;
+        public override long[]? Shape(int argument, int item = 0) => argument == 0 ? inner.Shape(1, item) : inner.Shape(0);
+        public override long[]? Constant(int argument) => argument == 1 ? inner.Constant(0) : null;
+        public override bool Flag(string name) => inner.Flag(name);
+        public override long Int(string name, long fallback = 0) => inner.Int(name, fallback);
+        public override long[]? Ints(string name) => inner.Ints(name);
+        public override string? Text(string name) => inner.Text(name);
+    }
+
     /// <summary>Conv2D and DepthwiseConv2dNative in NHWC: SAME, VALID or EXPLICIT padding with strides and dilations.</summary>
     public static IReadOnlyList<long[]?> Conv2D(ShapeContext c) => [Convolution(c, depthwise: false)];
 

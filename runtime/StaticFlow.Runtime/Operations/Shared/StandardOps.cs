@@ -88,6 +88,11 @@ internal static class StandardOps
         Fresh("TruncateMod", Binary, "z: T", "T: type", ShapeFunctions.Broadcast).Written(Imported);
         Fresh("TruncateDiv", Binary, "z: T", "T: type", ShapeFunctions.Broadcast).NotDifferentiable().Written(Imported);
         Fresh("Erfc", Unary, "y: T", "T: type", ShapeFunctions.Unchanged);
+        foreach (string name in new[] { "Lgamma", "Digamma" })
+            Fresh(name, Unary, "y: T", "T: type", ShapeFunctions.Unchanged);
+        foreach (string name in new[] { "BitwiseAnd", "BitwiseOr", "BitwiseXor", "LeftShift", "RightShift" })
+            Fresh(name, Binary, "z: T", "T: type", ShapeFunctions.Broadcast).NotDifferentiable();
+        Fresh("Invert", Unary, "y: T", "T: type", ShapeFunctions.Unchanged).NotDifferentiable();
 
         // TensorFlow's gradient ops, which gradient graphs are made of (graph functions will get them from Gradients).
         const string GradientGraphs = "gradient graphs (imported)";
@@ -156,6 +161,15 @@ internal static class StandardOps
         Op("OneHot", "indices: TI, depth: int32, on_value: T, off_value: T", "output: T", "axis: int = -1; T: type; TI: type = int64").WithShape(ShapeFunctions.OneHot).NotDifferentiable();
         Op("GatherNd", "params: Tparams, indices: Tindices", "output: Tparams", "Tparams: type; Tindices: type").WithShape(ShapeFunctions.GatherNd);
         Op("TensorScatterUpdate", "tensor: T, indices: Tindices, updates: T", "output: T", "T: type; Tindices: type").WithShape(ShapeFunctions.Unchanged);
+        Op("Concat", "concat_dim: int32, values: N * T", "output: T", "N: int >= 2; T: type").WithShape(ShapeFunctions.ConcatAxisFirst).Written(Imported);
+        Op("Diag", "diagonal: T", "output: T", "T: type").WithShape(ShapeFunctions.Diag).Written(Imported);
+        Op("DiagPart", "input: T", "diagonal: T", "T: type").WithShape(ShapeFunctions.DiagPart).Written(Imported);
+        Op("ScatterNd", "indices: Tindices, updates: T, shape: Tindices", "output: T", "T: type; Tindices: type").WithShape(ShapeFunctions.ScatterNd).Written(Imported);
+        foreach (string name in new[] { "TensorScatterAdd", "TensorScatterSub" })
+            Op(name, "tensor: T, indices: Tindices, updates: T", "output: T", "T: type; Tindices: type").WithShape(ShapeFunctions.Unchanged).Written(Imported);
+        Op("Bucketize", "input: T", "output: int32", "T: type; boundaries: list(float)").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Imported);
+        Op("LinSpace", "start: T, stop: T, num: Tidx", "output: T", "T: type; Tidx: type = int32").WithShape(ShapeFunctions.LinSpace).NotDifferentiable().Written(Imported);
+        Op("ApproximateEqual", Binary, "z: bool", "T: type; tolerance: float = 1e-05").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Imported);
         Op("Where", "input: T", "index: int64", "T: type = bool").WithShape(ShapeFunctions.Where).NotDifferentiable();
         Op("Unique", "x: T", "y: T, idx: out_idx", "T: type; out_idx: type = int32").WithShape(ShapeFunctions.Unique).NotDifferentiable().Written(Imported);
         Op("TopKV2", "input: T, k: int32", "values: T, indices: int32", "sorted: bool = true; T: type").WithShape(ShapeFunctions.TopK).Written(Imported);
