@@ -326,4 +326,16 @@ public class CatalogueKernelTests
         Assert.Equal([10f, 11f, 12f, 13f, 14f], RunOne("LinSpace", [Tensor.Scalar(10f), Tensor.Scalar(14f), Tensor.Scalar(5)], F32, ("Tidx", Type(DType.Int32))).ToArray<float>());
         Assert.Equal([true, false], RunOne("ApproximateEqual", [Tensor.Vector(1f, 2f), Tensor.Vector(1.000001f, 2.1f)], F32, ("tolerance", new Protos.AttrValue { F = 1e-3f })).ToArray<bool>());
     }
+
+    [Fact]
+    public void MatrixDiagonals()
+    {
+        var diag = RunOne("MatrixDiag", [Tensor.FromArray<int>([1, 2, 3, 4], 2, 2)], I32);
+        Assert.Equal(new TensorShape(2, 2, 2), diag.Shape);
+        Assert.Equal([1, 0, 0, 2, 3, 0, 0, 4], diag.ToArray<int>());
+        var wide = Tensor.FromArray<int>([.. Enumerable.Range(1, 6)], 2, 3);
+        Assert.Equal([1, 5], RunOne("MatrixDiagPart", [wide], I32).ToArray<int>());
+        Assert.Equal([9, 2, 3, 4, 9, 6], RunOne("MatrixSetDiag", [wide, Tensor.Vector(9, 9)], I32).ToArray<int>());
+        Assert.Contains("diagonal must be", Assert.Throws<GraphException>(() => RunOne("MatrixSetDiag", [wide, Tensor.Vector(9, 9, 9)], I32)).Message);
+    }
 }

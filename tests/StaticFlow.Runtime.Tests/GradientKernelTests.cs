@@ -73,4 +73,8 @@ public class GradientKernelTests
         Assert.Equal([2, 3], shapes[0].ToArray<int>());
         Assert.Equal([1], shapes[1].ToArray<int>());
     }
+
+    [Fact]
+    public void LeakyReluGradScalesNegativeFeatures() =>
+        Assert.Equal([1f, 0.5f, 3f], RunOne("LeakyReluGrad", [Tensor.Vector(1f, 2.5f, 3f), Tensor.Vector(2f, -1f, 0.5f)], F32, ("alpha", new Protos.AttrValue { F = 0.2f })).ToArray<float>());
 }

@@ -17,6 +17,7 @@ internal static class GradientKernels
     public static void Register(KernelRegistrar add)
     {
         add.Add("BiasAddGrad", KernelDTypes.Numeric, node => ElementwiseKernels.ByNumericType(node, "T", new BiasAddGradFactory(KernelHelpers.StringAttr(node, "data_format"))));
+        add.Add("LeakyReluGrad", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new LeakyReluGradFactory(node.Attr("alpha").F)));
         add.Add("BroadcastGradientArgs", [DType.Int32, DType.Int64], _ => new DelegateKernel(BroadcastGradientArgs));
         add.Add("BroadcastArgs", [DType.Int32, DType.Int64], _ => new DelegateKernel(BroadcastArgs));
         add.Add("ScatterNd", KernelDTypes.Numeric, node => ElementwiseKernels.ByNumericType(node, "T", new ScatterFactory(ScatterMode.IntoZeros)), dtypeAttr: "T");
@@ -41,6 +42,21 @@ internal static class GradientKernels
             ReadOnlySpan<T> g = dy.AsSpan<T>();
             for (int i = 0; i < g.Length; i++) sums[i / inner % channels] += g[i];
             c.SetOutput(0, Tensor.FromArray<T>(sums, channels));
+        });
+    }
+
+    /// <summary>LeakyReluGrad: the gradient where the feature is positive, alpha times it elsewhere.</summary>
+    private sealed class LeakyReluGradFactory(float alpha) : ElementwiseKernels.IFloatKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T> => new DelegateKernel(c =>
+        {
+            Tensor g = c.Input(0), features = c.Input(1);
+            if (!g.Shape.Equals(features.Shape)) throw c.Error($"gradients {g.Shape} and features {features.Shape} must have one shape");
+            ReadOnlySpan<T> gs = g.AsSpan<T>(), fs = features.AsSpan<T>();
+            var result = new T[gs.Length];
+            T a = T.CreateTruncating(alpha);
+            for (int i = 0; i < result.Length; i++) result[i] = fs[i] > T.Zero ? gs[i] : a * gs[i];
+            c.SetOutput(0, Tensor.FromArray<T>(result, [.. g.Shape.Dims]));
         });
     }
 

@@ -29,6 +29,9 @@ internal static class LayoutKernels
         add.Add("Concat", _ => new DelegateKernel(ConcatV1));
         add.Add("Diag", _ => new DelegateKernel(Diag));
         add.Add("DiagPart", _ => new DelegateKernel(DiagPart));
+        add.Add("MatrixDiag", _ => new DelegateKernel(MatrixDiag));
+        add.Add("MatrixDiagPart", _ => new DelegateKernel(MatrixDiagPart));
+        add.Add("MatrixSetDiag", _ => new DelegateKernel(MatrixSetDiag));
         add.Add("TensorScatterUpdate", _ => new DelegateKernel(TensorScatterUpdate));
     }
 
@@ -325,5 +328,54 @@ internal static class LayoutKernels
             for (int d = 0; d < half.Length; d++) flat = flat * half[d] + index[d];
             return flat * count + flat;
         }));
+    }
+
+    /// <summary>MatrixDiag: each innermost vector on the diagonal of a square matrix of zeros.</summary>
+    private static void MatrixDiag(KernelContext c)
+    {
+        Tensor x = c.Input(0);
+        if (x.Shape.Rank < 1) throw c.Error("diagonal must have rank 1 or more");
+        int rank = x.Shape.Rank;
+        long n = x.Shape[rank - 1];
+        c.SetOutput(0, Remap(x, [.. x.Shape.Dims, n], index =>
+        {
+            if (index[rank - 1] != index[rank]) return -1;
+            long flat = 0;
+            for (int d = 0; d < rank; d++) flat = flat * x.Shape[d] + index[d];
+            return flat;
+        }));
+    }
+
+    /// <summary>MatrixDiagPart: the main diagonal of each innermost matrix.</summary>
+    private static void MatrixDiagPart(KernelContext c)
+    {
+        Tensor x = c.Input(0);
+        int rank = x.Shape.Rank;
+        if (rank < 2) throw c.Error($"input must have rank 2 or more, got {x.Shape}");
+        long m = x.Shape[rank - 2], n = x.Shape[rank - 1];
+        long[] strides = ElementCopy.Strides(x.Shape.Dims);
+        c.SetOutput(0, Remap(x, [.. x.Shape.Dims[..^2], Math.Min(m, n)], index =>
+        {
+            long from = 0;
+            for (int d = 0; d < rank - 2; d++) from += index[d] * strides[d];
+            return from + index[rank - 2] * (strides[rank - 2] + strides[rank - 1]);
+        }));
+    }
+
+    /// <summary>MatrixSetDiag: each innermost matrix with its main diagonal replaced.</summary>
+    private static void MatrixSetDiag(KernelContext c)
+    {
+        Tensor x = c.Input(0), diagonal = c.Input(1);
+        int rank = x.Shape.Rank;
+        if (rank < 2) throw c.Error($"input must have rank 2 or more, got {x.Shape}");
+        long m = x.Shape[rank - 2], n = x.Shape[rank - 1], k = Math.Min(m, n);
+        long[] expected = [.. x.Shape.Dims[..^2], k];
+        if (!diagonal.Shape.Dims.SequenceEqual(expected) || diagonal.DType != x.DType) throw c.Error($"diagonal must be [{string.Join(",", expected)}] of {x.DType.Name()}, got {diagonal.Shape}");
+        var output = Tensor.Zeros(x.DType, x.Shape);
+        ElementCopy.Copy(x, 0, output, 0, x.ElementCount);
+        long matrices = k == 0 ? 0 : diagonal.ElementCount / k;
+        for (long b = 0; b < matrices; b++)
+            for (long i = 0; i < k; i++) ElementCopy.Copy(diagonal, b * k + i, output, b * m * n + i * n + i, 1);
+        c.SetOutput(0, output);
     }
 }

@@ -95,6 +95,12 @@ internal static class MathFunctions
         FloatBinary<SqrtGrad>(add, "SqrtGrad");
         FloatBinary<ReciprocalGrad>(add, "ReciprocalGrad");
         NumericBinary<TruncatedDivision>(add, "TruncateDiv");
+        // TensorFlow 1.x's Div: real division for floats, truncating for integers.
+        NumericBinary<TruncatedDivision>(add, "Div");
+        FloatBinary<ReciprocalGrad>(add, "InvGrad");
+        FloatBinary<Xlog1py>(add, "Xlog1py");
+        FloatUnary<Erfinv>(add, "Erfinv");
+        FloatUnary<Ndtri>(add, "Ndtri");
         IntegerBinary<BitwiseAnd>(add, "BitwiseAnd");
         IntegerBinary<BitwiseOr>(add, "BitwiseOr");
         IntegerBinary<BitwiseXor>(add, "BitwiseXor");
@@ -361,3 +367,12 @@ internal static class IntegerKernels
         public static T Apply(T x) => F.Apply(x);
     }
 }
+
+/// <summary>x · log(1 + y), and 0 where x is 0.</summary>
+internal struct Xlog1py : IFloatBinaryFunction { public static T Apply<T>(T x, T y) where T : IFloatingPointIeee754<T> => T.IsZero(x) && !T.IsNaN(y) ? T.Zero : x * Log1p.Apply(y); }
+
+/// <summary>The inverse error function: ±∞ at ±1, NaN outside [-1, 1].</summary>
+internal struct Erfinv : IFloatFunction { public static T Apply<T>(T y) where T : IFloatingPointIeee754<T> => T.CreateTruncating(SpecialFunctions.Erfinv(double.CreateTruncating(y))); }
+
+/// <summary>The inverse of the standard normal CDF: √2 · erfinv(2p - 1).</summary>
+internal struct Ndtri : IFloatFunction { public static T Apply<T>(T p) where T : IFloatingPointIeee754<T> => T.CreateTruncating(Math.Sqrt(2) * SpecialFunctions.Erfinv(2 * double.CreateTruncating(p) - 1)); }

@@ -48,6 +48,7 @@ internal static class StateKernels
                 c.InputVariable(0).Assign(value);
             });
         });
+        add.Add("IsVariableInitialized", _ => new DelegateKernel(c => c.SetOutput(0, Tensor.Scalar(c.InputVariable(0).IsInitialized))));
         add.Add("VarIsInitializedOp", _ => new DelegateKernel(c => c.SetOutput(0, Tensor.Scalar(c.InputVariable(0).IsInitialized))));
         // Copy-on-read only matters where variables alias buffers; ours are immutable tensors.
         add.Add("DisableCopyOnRead", _ => new DelegateKernel(_ => { }));

@@ -624,4 +624,16 @@ public static class Ops
     /// <summary>Returns NOT x bitwise.</summary>
     [OpMethod("Invert")]
     public static Tensor<T> Invert<T>(Tensor<T> x) where T : unmanaged, IBinaryInteger<T> => One<T>("Invert", [In(x.Untyped)]);
+
+    /// <summary>Returns the inverse error function of y, elementwise (±∞ at ±1).</summary>
+    [OpMethod("Erfinv")]
+    public static Tensor<T> Erfinv<T>(Tensor<T> y) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Erfinv", [In(y.Untyped)]);
+
+    /// <summary>Returns the inverse of the standard normal CDF at p, elementwise.</summary>
+    [OpMethod("Ndtri")]
+    public static Tensor<T> Ndtri<T>(Tensor<T> p) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Ndtri", [In(p.Untyped)]);
+
+    /// <summary>Returns x · log(1 + y), or 0 where x is 0, elementwise with broadcasting.</summary>
+    [OpMethod("Xlog1py")]
+    public static Tensor<T> Xlog1py<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Xlog1py", [In(x.Untyped), In(y.Untyped)]);
 }

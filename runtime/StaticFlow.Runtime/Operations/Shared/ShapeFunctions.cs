@@ -522,6 +522,19 @@ internal static class ShapeFunctions
         public override string? Text(string name) => inner.Text(name);
     }
 
+    /// <summary>MatrixDiag: [..., N] to [..., N, N].</summary>
+    public static IReadOnlyList<long[]?> MatrixDiag(ShapeContext c) =>
+        [c.Shape(0) is { Length: > 0 } x ? [.. x, x[x.Length - 1]] : c.Shape(0) is { Length: 0 } ? throw c.Fail("diagonal must have rank 1 or more, got a scalar") : UnknownShape];
+
+    /// <summary>MatrixDiagPart: [..., M, N] to [..., min(M, N)].</summary>
+    public static IReadOnlyList<long[]?> MatrixDiagPart(ShapeContext c)
+    {
+        if (c.Shape(0) is not { } x) return [UnknownShape];
+        if (x.Length < 2) throw c.Fail($"input must have rank 2 or more, got {ShapeRules.Format(x)}");
+        long m = x[x.Length - 2], n = x[x.Length - 1];
+        return [[.. x.Take(x.Length - 2), m < 0 || n < 0 ? -1 : Math.Min(m, n)]];
+    }
+
     /// <summary>Conv2D and DepthwiseConv2dNative in NHWC: SAME, VALID or EXPLICIT padding with strides and dilations.</summary>
     public static IReadOnlyList<long[]?> Conv2D(ShapeContext c) => [Convolution(c, depthwise: false)];
 

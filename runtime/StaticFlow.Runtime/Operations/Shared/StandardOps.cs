@@ -88,6 +88,10 @@ internal static class StandardOps
         Fresh("TruncateMod", Binary, "z: T", "T: type", ShapeFunctions.Broadcast).Written(Imported);
         Fresh("TruncateDiv", Binary, "z: T", "T: type", ShapeFunctions.Broadcast).NotDifferentiable().Written(Imported);
         Fresh("Erfc", Unary, "y: T", "T: type", ShapeFunctions.Unchanged);
+        foreach (string name in new[] { "Erfinv", "Ndtri" })
+            Fresh(name, Unary, "y: T", "T: type", ShapeFunctions.Unchanged);
+        Fresh("Xlog1py", Binary, "z: T", "T: type", ShapeFunctions.Broadcast);
+        Fresh("Div", Binary, "z: T", "T: type", ShapeFunctions.Broadcast).Written(Imported);
         foreach (string name in new[] { "Lgamma", "Digamma" })
             Fresh(name, Unary, "y: T", "T: type", ShapeFunctions.Unchanged);
         foreach (string name in new[] { "BitwiseAnd", "BitwiseOr", "BitwiseXor", "LeftShift", "RightShift" })
@@ -100,7 +104,8 @@ internal static class StandardOps
             Fresh(name, "gradients: T, features: T", "backprops: T", "T: type", ShapeFunctions.Broadcast).Written(GradientGraphs);
         foreach (string name in new[] { "EluGrad", "SeluGrad" })
             Fresh(name, "gradients: T, outputs: T", "backprops: T", "T: type", ShapeFunctions.Broadcast).Written(GradientGraphs);
-        foreach (string name in new[] { "SigmoidGrad", "TanhGrad", "RsqrtGrad", "SqrtGrad", "ReciprocalGrad" })
+        Op("LeakyReluGrad", "gradients: T, features: T", "backprops: T", "alpha: float = 0.2; T: type = float").WithShape(ShapeFunctions.Broadcast).Written(GradientGraphs);
+        foreach (string name in new[] { "SigmoidGrad", "TanhGrad", "RsqrtGrad", "SqrtGrad", "ReciprocalGrad", "InvGrad" })
             Fresh(name, "y: T, dy: T", "z: T", "T: type", ShapeFunctions.Broadcast).Written(GradientGraphs);
         Op("BiasAddGrad", "out_backprop: T", "output: T", "T: type; data_format: string = \"NHWC\"").WithShape(ShapeFunctions.BiasAddGrad).Written(GradientGraphs);
         Op("BroadcastGradientArgs", "s0: T, s1: T", "r0: T, r1: T", "T: type = int32").WithShape(ShapeFunctions.TwoVectors).NotDifferentiable().Written(GradientGraphs);
@@ -164,6 +169,9 @@ internal static class StandardOps
         Op("Concat", "concat_dim: int32, values: N * T", "output: T", "N: int >= 2; T: type").WithShape(ShapeFunctions.ConcatAxisFirst).Written(Imported);
         Op("Diag", "diagonal: T", "output: T", "T: type").WithShape(ShapeFunctions.Diag).Written(Imported);
         Op("DiagPart", "input: T", "diagonal: T", "T: type").WithShape(ShapeFunctions.DiagPart).Written(Imported);
+        Op("MatrixDiag", "diagonal: T", "output: T", "T: type").WithShape(ShapeFunctions.MatrixDiag).Written(Imported);
+        Op("MatrixDiagPart", "input: T", "diagonal: T", "T: type").WithShape(ShapeFunctions.MatrixDiagPart).Written(Imported);
+        Op("MatrixSetDiag", "input: T, diagonal: T", "output: T", "T: type").WithShape(ShapeFunctions.Unchanged).Written(Imported);
         Op("ScatterNd", "indices: Tindices, updates: T, shape: Tindices", "output: T", "T: type; Tindices: type").WithShape(ShapeFunctions.ScatterNd).Written(Imported);
         foreach (string name in new[] { "TensorScatterAdd", "TensorScatterSub" })
             Op(name, "tensor: T, indices: Tindices, updates: T", "output: T", "T: type; Tindices: type").WithShape(ShapeFunctions.Unchanged).Written(Imported);
@@ -241,6 +249,7 @@ internal static class StandardOps
         Op("AssignVariableOp", "resource: resource, value: dtype", "", "dtype: type; validate_shape: bool = false @tf2", stateful: true).WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Variables);
         Op("AssignAddVariableOp", "resource: resource, value: dtype", "", "dtype: type", stateful: true).WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Variables);
         Op("AssignSubVariableOp", "resource: resource, value: dtype", "", "dtype: type", stateful: true).WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Variables);
+        Op("IsVariableInitialized", "ref: Ref(dtype)", "is_initialized: bool", "dtype: type", stateful: true).WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Variables);
         Op("VarIsInitializedOp", "resource: resource", "is_initialized: bool", "", stateful: true).WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Variables);
         Op("DisableCopyOnRead", "resource: resource", "", "", stateful: true).WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Imported);
 
