@@ -136,7 +136,8 @@ internal static class Sources
                 var turned = Ops.Roll(Ops.Reverse(scanned, [1]), [1], [0]);
                 var banded = Ops.MatrixBandPart(Ops.BroadcastTo(Ops.Reshape(turned, [1, 2, 4]), [3, 2, 4]), 0, -1);
                 var clipped = Ops.ClipByValue(banded, -1f, 1f);
-                return Ops.EuclideanNorm(clipped, [0]) + Ops.L2Loss(x) + Ops.Atan2(Ops.Sin(x), Ops.Cos(x)) + Ops.Round(x * 3f);
+                return Ops.EuclideanNorm(clipped, [0]) + Ops.L2Loss(x) + Ops.Atan2(Ops.Sin(x), Ops.Cos(x)) + Ops.Round(x * 3f)
+                    + Ops.Cast<float>(Ops.Reshape(labels, [2, 1]));
             }
         }
         """;

@@ -379,6 +379,12 @@ internal sealed partial class FunctionLowering
     private Value[]? LowerInputArgument(IParameterSymbol parameter, List<ExpressionSyntax> given, ArgSchema argSchema, string opName, SyntaxNode at)
     {
         ITypeSymbol type = parameter.Type;
+        // An ITensor parameter (Ops.Cast<TTo>) takes the argument's own element type.
+        if (type.ToDisplayString() == "StaticFlow.ITensor" && given.Count == 1 && TypeRules.TensorElement(_model.GetTypeInfo(given[0]).Type) is { } argumentElement)
+        {
+            Value? value = LowerTensor(given[0], TypeRules.DTypeOf(argumentElement) ?? "float");
+            return value is null ? null : new[] { value };
+        }
         if (TypeRules.TensorElement(type) is { } element)
         {
             if (given.Count != 1) { Fail(GraphDiagnostics.UnsupportedConstruct, at, $"The argument for '{parameter.Name}'", "pass one tensor"); return null; }

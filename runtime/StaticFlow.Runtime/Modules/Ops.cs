@@ -288,6 +288,10 @@ public static class Ops
     public static Tensor<T> Select<T>(Tensor<bool> condition, Tensor<T> t, Tensor<T> e) where T : unmanaged =>
         One<T>("SelectV2", [In(condition.Untyped), In(t.Untyped), In(e.Untyped)]);
 
+    /// <summary>Returns x, of any element type, converted to <typeparamref name="TTo"/>: <c>Ops.Cast&lt;float&gt;(counts)</c>.</summary>
+    [OpMethod("Cast")]
+    public static Tensor<TTo> Cast<TTo>(ITensor x) where TTo : unmanaged => One<TTo>("Cast", [In(x.Untyped)]);
+
     /// <summary>Returns x converted to <typeparamref name="TTo"/>.</summary>
     [OpMethod("Cast")]
     public static Tensor<TTo> Cast<TFrom, TTo>(Tensor<TFrom> x) where TFrom : unmanaged where TTo : unmanaged => One<TTo>("Cast", [In(x.Untyped)]);

@@ -2,6 +2,13 @@ using StaticFlow.Tensors;
 
 namespace StaticFlow;
 
+/// <summary>A <see cref="Tensor{T}"/> of any element type, for ops whose C# form names only the result's type (<c>Ops.Cast&lt;float&gt;(x)</c>).</summary>
+public interface ITensor
+{
+    /// <summary>The untyped tensor (same storage).</summary>
+    Tensor Untyped { get; }
+}
+
 /// <summary>
 /// A tensor with a static element type, the value type of graph functions. It wraps an untyped
 /// <see cref="Tensor"/> without copying; its operators run eagerly and are lowered to graph ops by the generator
@@ -9,7 +16,7 @@ namespace StaticFlow;
 /// <c>Neg</c>, <c>&lt;</c> <c>Less</c> and so on), with TensorFlow's broadcasting.
 /// </summary>
 /// <typeparam name="T">The element type: float, double, Half, BFloat16, sbyte, byte, short, ushort, int, uint, long, ulong or bool.</typeparam>
-public sealed class Tensor<T> where T : unmanaged
+public sealed class Tensor<T> : ITensor where T : unmanaged
 {
     /// <summary>Wraps <paramref name="tensor"/>, which must hold elements of type <typeparamref name="T"/>.</summary>
     public Tensor(Tensor tensor)
