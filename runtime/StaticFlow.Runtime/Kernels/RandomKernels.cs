@@ -112,7 +112,6 @@ internal static class RandomKernels
     private static Tensor Fill(KernelContext c, Philox generator, Distribution distribution, DType dtype, TensorShape shape)
     {
         var output = Tensor.Zeros(dtype, shape);
-        long count = output.ElementCount;
         switch (dtype)
         {
             case DType.Float32:
@@ -133,7 +132,6 @@ internal static class RandomKernels
                 });
                 break;
             case DType.Float16:
-                var floats = new float[count];
                 if (distribution == Distribution.Uniform)
                 {
                     var halves = output.AsSpan<Half>();
@@ -155,10 +153,9 @@ internal static class RandomKernels
                 {
                     if (distribution == Distribution.TruncatedNormal) { TruncatedDoubles(ref g, group); return; }
                     var (x0, x1, x2, x3) = g.Next();
-                    Span<double> values = distribution == Distribution.Uniform
-                        ? [Philox.ToDouble(x0, x1), Philox.ToDouble(x2, x3)]
-                        : [Philox.BoxMuller(x0, x1, x2, x3).Item1, Philox.BoxMuller(x0, x1, x2, x3).Item2];
-                    values[..group.Length].CopyTo(group);
+                    var (first, second) = distribution == Distribution.Uniform ? (Philox.ToDouble(x0, x1), Philox.ToDouble(x2, x3)) : Philox.BoxMuller(x0, x1, x2, x3);
+                    group[0] = first;
+                    if (group.Length > 1) group[1] = second;
                 });
                 break;
             default:
