@@ -267,36 +267,12 @@ internal static class LayoutKernels
         return values.Length == 1 ? values[0] : throw c.Error($"input {input} must be a scalar, got {values.Length} values");
     }
 
-    /// <summary>Concat (TensorFlow 1.0's form, the axis first): the values joined along the axis.</summary>
+    /// <summary>Concat (TensorFlow 1.0's form, the axis first): ConcatV2's join with the arguments swapped.</summary>
     private static void ConcatV1(KernelContext c)
     {
-        long[] axes = c.ToLongs(0);
-        if (axes.Length != 1) throw c.Error("concat_dim must be a scalar");
-        var values = Enumerable.Range(1, c.InputCount - 1).Select(c.Input).ToArray();
-        Tensor first = values[0];
-        long axis = axes[0] < 0 ? axes[0] + first.Shape.Rank : axes[0];
-        if (axis < 0 || axis >= first.Shape.Rank) throw c.Error($"concat_dim {axes[0]} is out of range for rank {first.Shape.Rank}");
-        long[] outDims = [.. first.Shape.Dims];
-        outDims[axis] = 0;
-        foreach (var v in values)
-        {
-            if (v.Shape.Rank != first.Shape.Rank || v.DType != first.DType) throw c.Error($"values {first.Shape} and {v.Shape} cannot be joined");
-            for (int d = 0; d < outDims.Length; d++)
-                if (d != axis && v.Shape[d] != first.Shape[d]) throw c.Error($"values {first.Shape} and {v.Shape} differ outside dimension {axis}");
-            outDims[axis] += v.Shape[(int)axis];
-        }
-        long outer = 1;
-        for (int d = 0; d < axis; d++) outer *= outDims[d];
-        var output = Tensor.Zeros(first.DType, new TensorShape(outDims));
-        long at = 0;
-        for (long o = 0; o < outer; o++)
-            foreach (var v in values)
-            {
-                long block = outer == 0 ? 0 : v.ElementCount / outer;
-                ElementCopy.Copy(v, o * block, output, at, block);
-                at += block;
-            }
-        c.SetOutput(0, output);
+        long[] axis = c.ToLongs(0);
+        if (axis.Length != 1) throw c.Error("concat_dim must be a scalar");
+        c.SetOutput(0, ArrayKernels.Concat(c, [.. Enumerable.Range(1, c.InputCount - 1).Select(c.Input)], axis[0]));
     }
 
     /// <summary>Diag: a tensor of rank 2k with the input of rank k on its diagonal.</summary>
