@@ -51,7 +51,12 @@ internal static class GeneratorHost
         Assert.NotEmpty(generated);
         using var stream = new MemoryStream();
         var result = output.Emit(stream);
-        Assert.True(result.Success, string.Join(Environment.NewLine, result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+        if (!result.Success)
+        {
+            // The generator emits nothing for a module with SF diagnostics: show them, not just the missing members.
+            var graphDiagnostics = Analyze(Compile(sources)).Where(d => d.Id.StartsWith("SF", StringComparison.Ordinal));
+            Assert.Fail(string.Join(Environment.NewLine, graphDiagnostics.Concat(result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error))));
+        }
         stream.Position = 0;
         return new AssemblyLoadContext("graph-models", isCollectible: true).LoadFromStream(stream);
     }

@@ -141,4 +141,60 @@ internal static class Sources
             }
         }
         """;
+
+    /// <summary>
+    /// Dense(10, relu) -> Dense(1) in double precision with its loss, its gradients (Gradients.Of) and train steps for
+    /// each optimizer; Predict and Loss are called from the others, so the gradients flow through inlined calls.
+    /// </summary>
+    public const string Training = """
+        using StaticFlow;
+
+        namespace Models;
+
+        [GraphModule]
+        public partial class Trainable
+        {
+            [Variable(5, 10, Init = Init.GlorotUniform)] Tensor<double> w1;
+            [Variable(10, Init = Init.RandomNormal)] Tensor<double> b1;
+            [Variable(10, 1, Init = Init.GlorotUniform)] Tensor<double> w2;
+            [Variable(1)] Tensor<double> b2;
+
+            [GraphFunction(Signature = "serving_default")]
+            public Tensor<double> Predict([Shape(-1, 5)] Tensor<double> x)
+            {
+                using var scope = GraphScope.Name("dense");
+                return Ops.MatMul(Ops.Tanh(Ops.BiasAdd(Ops.MatMul(x, w1), b1)), w2) + b2;
+            }
+
+            [GraphFunction]
+            public Tensor<double> Loss([Shape(-1, 5)] Tensor<double> x, [Shape(-1, 1)] Tensor<double> y) =>
+                Ops.Mean(Ops.SquaredDifference(Predict(x), y), [0, 1]);
+
+            [GraphFunction]
+            public (Tensor<double> w1, Tensor<double> b1, Tensor<double> w2, Tensor<double> b2) Grads([Shape(-1, 5)] Tensor<double> x, [Shape(-1, 1)] Tensor<double> y)
+            {
+                var loss = Loss(x, y);
+                var (g1, g2, g3, g4) = Gradients.Of(loss, w1, b1, w2, b2);
+                return (g1, g2, g3, g4);
+            }
+
+            [GraphFunction, TrainStep(Optimizer.SGD, LearningRate = 0.1)]
+            public Tensor<double> TrainSgd([Shape(-1, 5)] Tensor<double> x, [Shape(-1, 1)] Tensor<double> y) => Loss(x, y);
+
+            [GraphFunction, TrainStep(Optimizer.SGD, Name = "Nesterov", LearningRate = 0.05, Momentum = 0.9, Nesterov = true)]
+            public Tensor<double> TrainNesterov([Shape(-1, 5)] Tensor<double> x, [Shape(-1, 1)] Tensor<double> y) => Loss(x, y);
+
+            [GraphFunction, TrainStep(Optimizer.Adam, LearningRate = 0.01)]
+            public Tensor<double> TrainAdam([Shape(-1, 5)] Tensor<double> x, [Shape(-1, 1)] Tensor<double> y) => Loss(x, y);
+
+            [GraphFunction, TrainStep(Optimizer.RMSProp, LearningRate = 0.01, ClipNorm = 1.0)]
+            public Tensor<double> TrainRmsProp([Shape(-1, 5)] Tensor<double> x, [Shape(-1, 1)] Tensor<double> y) => Loss(x, y);
+
+            [GraphFunction, TrainStep(Optimizer.Adagrad, LearningRate = 0.1)]
+            public Tensor<double> TrainAdagrad([Shape(-1, 5)] Tensor<double> x, [Shape(-1, 1)] Tensor<double> y) => Loss(x, y);
+
+            [GraphFunction, TrainStep(Optimizer.AdamW, LearningRate = 0.01, WeightDecay = 0.01)]
+            public Tensor<double> TrainAdamW([Shape(-1, 5)] Tensor<double> x, [Shape(-1, 1)] Tensor<double> y) => Loss(x, y);
+        }
+        """;
 }

@@ -52,7 +52,8 @@ internal static class ModuleEmitter
         code.AppendLine($"        new {Rt}GraphVariableInfo[]");
         code.AppendLine("        {");
         foreach (var variable in module.Variables)
-            code.AppendLine($"            new {Rt}GraphVariableInfo(\"{variable.Name}\", {DType(variable.DType)}, {Longs(variable.Shape)}, {Rt}Init.{variable.Init}, {(variable.Trainable ? "true" : "false")}),");
+            code.AppendLine($"            new {Rt}GraphVariableInfo(\"{variable.Name}\", {DType(variable.DType)}, {Longs(variable.Shape)}, {Rt}Init.{variable.Init}, {(variable.Trainable ? "true" : "false")}"
+                + (variable.IsOptimizerState ? ", IsOptimizerState: true)," : "),"));
         code.AppendLine("        },");
         code.AppendLine($"        new {Rt}GraphFunctionInfo[]");
         code.AppendLine("        {");
@@ -65,6 +66,11 @@ internal static class ModuleEmitter
         }
         code.AppendLine("        });");
         code.AppendLine();
+        foreach (var variable in module.Variables.Where(v => v.IsOptimizerState))
+        {
+            code.AppendLine($"    /// <summary>Optimizer state <c>{variable.Name}</c> of a [TrainStep] function.</summary>");
+            code.AppendLine($"    private {Rt}Tensor<{variable.ElementType}> {variable.FieldName} = null!;");
+        }
         code.AppendLine($"    private {Rt}GraphModuleSession? _staticFlowSession;");
         code.AppendLine();
         code.AppendLine($"    {Rt}GraphModuleDefinition {Rt}IGraphModule.Definition => GraphDefinition;");
@@ -77,26 +83,29 @@ internal static class ModuleEmitter
         code.AppendLine($"    public global::System.Collections.Generic.IReadOnlyDictionary<string, global::StaticFlow.Tensors.Tensor> GetVariables() =>");
         code.AppendLine($"        new global::System.Collections.Generic.Dictionary<string, global::StaticFlow.Tensors.Tensor>(global::System.StringComparer.Ordinal)");
         code.AppendLine("        {");
-        foreach (var variable in module.Variables) code.AppendLine($"            [\"{variable.Name}\"] = this.{variable.Name}.Untyped,");
+        foreach (var variable in module.Variables) code.AppendLine($"            [\"{variable.Name}\"] = this.{variable.FieldName}.Untyped,");
         code.AppendLine("        };");
         code.AppendLine();
         code.AppendLine("    /// <summary>Replaces every variable (each checked for dtype and shape before any is replaced).</summary>");
         code.AppendLine("    public void SetVariables(global::System.Collections.Generic.IReadOnlyDictionary<string, global::StaticFlow.Tensors.Tensor> values)");
         code.AppendLine("    {");
         foreach (var variable in module.Variables)
-            code.AppendLine($"        var {Local(variable.Name)} = {Rt}GraphModules.Variable<{variable.ElementType}>(this, values, \"{variable.Name}\");");
-        foreach (var variable in module.Variables) code.AppendLine($"        this.{variable.Name} = {Local(variable.Name)};");
+            code.AppendLine($"        var {Local(variable.FieldName)} = {Rt}GraphModules.Variable<{variable.ElementType}>(this, values, \"{variable.Name}\");");
+        foreach (var variable in module.Variables) code.AppendLine($"        this.{variable.FieldName} = {Local(variable.FieldName)};");
         code.AppendLine("    }");
         code.AppendLine();
         code.AppendLine("    /// <summary>Gives every variable its initial value; <paramref name=\"seed\"/> makes random initializers reproducible.</summary>");
         if (module.Variables.Count > 0)
-            code.AppendLine($"    [global::System.Diagnostics.CodeAnalysis.MemberNotNull({string.Join(", ", module.Variables.Select(v => $"nameof({v.Name})"))})]");
+            code.AppendLine($"    [global::System.Diagnostics.CodeAnalysis.MemberNotNull({string.Join(", ", module.Variables.Select(v => $"nameof({v.FieldName})"))})]");
         code.AppendLine("    public void InitializeVariables(int seed = 0)");
         code.AppendLine("    {");
         for (int i = 0; i < module.Variables.Count; i++)
         {
             var variable = module.Variables[i];
-            code.AppendLine($"        this.{variable.Name} = {Rt}Initializers.Create<{variable.ElementType}>({Rt}Init.{variable.Init}, {Longs(variable.Shape)}, unchecked(seed * 1000003 + {i}));");
+            if (variable.IsOptimizerState)
+                code.AppendLine($"        this.{variable.FieldName} = {Rt}Initializers.Fill<{variable.ElementType}>({Longs(variable.Shape)}, {variable.Fill.ToString("R", CultureInfo.InvariantCulture)});");
+            else
+                code.AppendLine($"        this.{variable.FieldName} = {Rt}Initializers.Create<{variable.ElementType}>({Rt}Init.{variable.Init}, {Longs(variable.Shape)}, unchecked(seed * 1000003 + {i}));");
         }
         code.AppendLine("    }");
         if (!module.HasInstanceConstructor)

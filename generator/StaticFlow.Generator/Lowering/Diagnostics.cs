@@ -75,11 +75,15 @@ internal static class GraphDiagnostics
         "Attr argument is not a constant",
         "Argument '{0}' sets attr '{1}' of op '{2}' and must be a compile-time constant");
 
+    public static readonly DiagnosticDescriptor GradientNotBuilt = Error("SF0016",
+        "Gradient cannot be built",
+        "Gradient of '{0}': {1}");
+
     public static readonly DiagnosticDescriptor[] All =
     [
         UnsupportedConstruct, NotAnOp, UnknownOp, UnknownAttr, UnsupportedDType, ShapeMismatch, LoopNotLowerable,
         Recursion, ModuleNotPartial, VariableWithoutShape, InvalidDevice, DuplicateSignature, WriteToNonVariable,
-        InvalidGraphFunction, AttrNotConstant,
+        InvalidGraphFunction, AttrNotConstant, GradientNotBuilt,
     ];
 
     /// <summary>Property of SF0002 naming the <c>Ops</c> method that replaces a <c>Math</c>/<c>MathF</c> call, for the code fix.</summary>

@@ -148,7 +148,9 @@ internal sealed partial class FunctionLowering
         if (_assignedVariables.TryGetValue(variable.Name, out var assigned)) return assigned;
         string node = _graph.UniqueName(Scope, "ReadVariableOp");
         AddRawNode(node, "ReadVariableOp", new[] { VariableHandle(variable.Name) }, new[] { Attrs.Type("dtype", variable.DType) });
-        return Value.Tensor(_graph.OutputReference(node, 0), variable.DType, variable.Shape.ToArray());
+        var value = Value.Tensor(_graph.OutputReference(node, 0), variable.DType, variable.Shape.ToArray());
+        _forward.RecordRead(variable.Name, value);
+        return value;
     }
 
     /// <summary>The resource handle of a variable: its VarHandleOp in the module graph, a captured argument in a library function.</summary>
@@ -271,7 +273,9 @@ internal sealed partial class FunctionLowering
         if (TypeRules.FindAttribute(method, TypeRules.OpMethodAttribute) is { } opAttribute && info.Symbol is not null)
             return LowerOpCall(invocation, method, opAttribute);
         if (_module.FindFunction(method) is { } callee && SymbolEqualityComparer.Default.Equals(method.ContainingType, _info.Method.ContainingType))
-            return LowerGraphCall(invocation, callee);
+            return _forward.Enabled ? InlineCall(invocation, callee) : LowerGraphCall(invocation, callee);
+        if (method.ContainingType?.ToDisplayString() == "StaticFlow.Gradients" && method.Name == "Of")
+            return LowerGradientsOf(invocation, method);
         if (TypeRules.HasAttribute(method, TypeRules.GraphFunctionAttribute))
         {
             Fail(GraphDiagnostics.InvalidGraphFunction, invocation, method.Name, "a graph function can call only graph functions of its own module");
@@ -512,7 +516,11 @@ internal sealed partial class FunctionLowering
     /// Adds an op node: infers its type attrs from the inputs and wanted outputs, completes defaults, checks static
     /// shapes (SF0006 with both shapes) and returns its first output.
     /// </summary>
-    private Value? AddOp(string op, IReadOnlyList<Value[]> inputs, List<AttrModel> attrs, string?[] outputTypes, SyntaxNode at, string? baseName = null)
+    private Value? AddOp(string op, IReadOnlyList<Value[]> inputs, List<AttrModel> attrs, string?[] outputTypes, SyntaxNode at, string? baseName = null) =>
+        AddOpOutputs(op, inputs, attrs, outputTypes, at, baseName) is { } outputs ? outputs[0] : null;
+
+    /// <summary>As <see cref="AddOp"/>, returning every output (list outputs expanded); an op without outputs returns its node for control edges.</summary>
+    private Value[]? AddOpOutputs(string op, IReadOnlyList<Value[]> inputs, List<AttrModel> attrs, IReadOnlyList<string?> outputTypes, SyntaxNode at, string? baseName = null)
     {
         var schema = ModuleLowering.Schemas[op];
         var inferred = schema.InferAttrs(inputs.Select(i => (IReadOnlyList<string>)i.Select(v => v.DType).ToList()).ToList(), outputTypes);
@@ -534,12 +542,25 @@ internal sealed partial class FunctionLowering
             Fail(GraphDiagnostics.UnknownAttr, at, missing!, op, op, ": the op needs this attr and nothing sets it");
             return null;
         }
-        long[]? shape = InferShape(schema, inputs, completed.Value, at, out bool shapesFit);
+        var shapes = InferShapes(schema, inputs, completed.Value, at, out bool shapesFit);
         if (!shapesFit) return null;
         string node = _graph.UniqueName(Scope, baseName ?? op);
         _graph.Add(new NodeModel(node, op, inputs.SelectMany(i => i.Select(v => v.Reference!)).ToEquatable(), Device, completed.Value), schema);
-        string outputType = schema.Outputs.Count == 0 ? "" : schema.Outputs[0].FixedType
-            ?? (schema.Outputs[0].TypeAttr is { } typeAttr ? completed.Value.First(a => a.Name == typeAttr).Text : "");
-        return Value.Tensor(_graph.OutputReference(node, 0), outputType, shape);
+
+        var outputs = new List<Value>();
+        foreach (var arg in schema.Outputs)
+        {
+            AttrModel? Attr(string? name) => name is null ? null : completed.Value.FirstOrDefault(a => a.Name == name);
+            int count = arg.NumberAttr is { } number ? (int)(Attr(number)?.Number ?? 0) : arg.TypeListAttr is { } list ? Attr(list)?.Items.Count ?? 0 : 1;
+            for (int i = 0; i < count; i++)
+            {
+                string dtype = arg.FixedType ?? (arg.TypeAttr is { } typeAttr ? Attr(typeAttr)?.Text ?? "" : Attr(arg.TypeListAttr)?.Items[i] ?? "");
+                int index = outputs.Count;
+                outputs.Add(Value.Tensor(_graph.OutputReference(node, index), dtype, index < shapes.Count ? shapes[index] : null));
+            }
+        }
+        if (outputs.Count == 0) return new[] { Value.Tensor(node, "", null) };
+        _forward.Record(node, schema, completed.Value, inputs.SelectMany(i => i).ToList(), outputs);
+        return outputs.ToArray();
     }
 }

@@ -10,23 +10,22 @@ namespace StaticFlow.Generator.Lowering;
 internal sealed partial class FunctionLowering
 {
     /// <summary>
-    /// The static shape of the op's first output by the op's own shape function (the one graph import runs), or
-    /// null where unknown; <paramref name="fits"/> is false (and SF0006 reported) when the inputs can never fit.
+    /// The static shape of each output by the op's own shape function (the one graph import runs), null where unknown;
+    /// <paramref name="fits"/> is false (and SF0006 reported) when the inputs can never fit.
     /// </summary>
-    private long[]? InferShape(OpSchema schema, IReadOnlyList<Value[]> inputs, EquatableArray<AttrModel> attrs, SyntaxNode at, out bool fits)
+    private IReadOnlyList<long[]?> InferShapes(OpSchema schema, IReadOnlyList<Value[]> inputs, EquatableArray<AttrModel> attrs, SyntaxNode at, out bool fits)
     {
         fits = true;
-        if (schema.Shape is not { } shapeFunction) return null;
+        if (schema.Shape is not { } shapeFunction) return Array.Empty<long[]?>();
         try
         {
-            var shapes = shapeFunction(new LoweringShapeContext(schema, inputs, attrs, _constantInts));
-            return shapes.Count > 0 ? shapes[0] : null;
+            return shapeFunction(new LoweringShapeContext(schema, inputs, attrs, _constantInts));
         }
         catch (ShapeMismatchException e)
         {
             fits = false;
             Fail(GraphDiagnostics.ShapeMismatch, at, schema.Name, e.Message);
-            return null;
+            return Array.Empty<long[]?>();
         }
     }
 

@@ -26,11 +26,13 @@ internal sealed partial class FunctionLowering
     private readonly bool _isLibrary;
     private readonly SemanticModel _model;
     private readonly Dictionary<ISymbol, Value> _locals = new(SymbolEqualityComparer.Default);
-    private readonly Dictionary<string, Value> _assignedVariables = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long[]> _constantInts = new(StringComparer.Ordinal);
-    private readonly List<string> _stateNodes = new();
-    private readonly List<string> _written = new();
-    private readonly List<string> _captures = new();
+    // Shared with functions inlined into this one (calls from a function that takes gradients).
+    private readonly Dictionary<string, Value> _assignedVariables;
+    private readonly Dictionary<string, long[]> _constantInts;
+    private readonly List<string> _stateNodes;
+    private readonly List<string> _written;
+    private readonly List<string> _captures;
+    private readonly ForwardRecord _forward;
     private readonly List<string> _nameScopes = new();
     private readonly List<string> _devices = new();
     private bool _failed;
@@ -45,6 +47,30 @@ internal sealed partial class FunctionLowering
         _functionScope = functionScope;
         _isLibrary = isLibrary;
         _model = module.Compilation.GetSemanticModel(info.Syntax.SyntaxTree);
+        _assignedVariables = new(StringComparer.Ordinal);
+        _constantInts = new(StringComparer.Ordinal);
+        _stateNodes = new();
+        _written = new();
+        _captures = new();
+        _forward = new ForwardRecord(TakesGradients(info));
+    }
+
+    /// <summary>A lowering of <paramref name="callee"/> inlined into <paramref name="caller"/>'s graph, sharing its state.</summary>
+    private FunctionLowering(FunctionLowering caller, ModuleLowering.FunctionInfo callee)
+    {
+        _module = caller._module;
+        _info = callee;
+        _graph = caller._graph;
+        _functionScope = caller.Scope + caller._graph.UniqueName(caller.Scope, callee.Method.Name).Substring(caller.Scope.Length) + "/";
+        _isLibrary = caller._isLibrary;
+        _model = _module.Compilation.GetSemanticModel(callee.Syntax.SyntaxTree);
+        _assignedVariables = caller._assignedVariables;
+        _constantInts = caller._constantInts;
+        _stateNodes = caller._stateNodes;
+        _written = caller._written;
+        _captures = caller._captures;
+        _forward = caller._forward;
+        if (callee.Device.Length == 0) _devices.Add(caller.Device);
     }
 
     /// <summary>Lowers <paramref name="info"/> into the module graph under its name scope and returns how generated code calls it.</summary>
@@ -64,6 +90,7 @@ internal sealed partial class FunctionLowering
         bool lowered = lowering.LowerBody();
         module.PopEntry();
         if (!lowered || lowering._failed) return null;
+        if (info.TrainStep is { } train && !lowering.LowerTrainStep(train, lowering._returns![0])) return null;
 
         var outputs = new List<TensorModel>();
         for (int i = 0; i < info.Outputs.Count; i++)

@@ -17,8 +17,41 @@ internal sealed record ModuleModel(
     public string FullName => Namespace is null ? ClassName : Namespace + "." + ClassName;
 }
 
-/// <summary>A <c>[Variable]</c> field: C# element type, TensorFlow dtype name, shape and initializer.</summary>
-internal sealed record VariableModel(string Name, string ElementType, string DType, EquatableArray<long> Shape, string Init, bool Trainable);
+/// <summary>
+/// A module variable: a <c>[Variable]</c> field, or optimizer state the lowering adds (slots, step count, learning
+/// rate; <see cref="IsOptimizerState"/>, first value <see cref="Fill"/>, held in a generated field).
+/// </summary>
+internal sealed record VariableModel(string Name, string ElementType, string DType, EquatableArray<long> Shape, string Init, bool Trainable, string FieldName,
+    double Fill = 0, bool IsOptimizerState = false);
+
+/// <summary>The optimizer of a <c>[TrainStep]</c> function, as its attribute sets it.</summary>
+internal sealed record TrainStepModel(string Optimizer, string Name, double LearningRate, double Momentum, bool Nesterov, double Beta1, double Beta2, double Epsilon, double Rho,
+    double WeightDecay, double InitialAccumulator, double ClipNorm)
+{
+    private static readonly string[] Names = { "SGD", "Adam", "AdamW", "RMSProp", "Adagrad" };
+
+    public static TrainStepModel From(Microsoft.CodeAnalysis.AttributeData attribute)
+    {
+        string optimizer = attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is int index && index >= 0 && index < Names.Length ? Names[index] : "Adam";
+        double Number(string name, double fallback)
+        {
+            foreach (var argument in attribute.NamedArguments)
+                if (argument.Key == name && argument.Value.Value is { } value) return System.Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture);
+            return fallback;
+        }
+        bool nesterov = false;
+        string name = optimizer;
+        foreach (var argument in attribute.NamedArguments)
+        {
+            if (argument.Key == "Nesterov" && argument.Value.Value is bool flag) nesterov = flag;
+            if (argument.Key == "Name" && argument.Value.Value is string text && text.Length > 0) name = text;
+        }
+        double learningRate = Number("LearningRate", double.NaN);
+        if (double.IsNaN(learningRate)) learningRate = optimizer == "SGD" ? 0.01 : 0.001;
+        return new TrainStepModel(optimizer, name, learningRate, Number("Momentum", 0), nesterov, Number("Beta1", 0.9), Number("Beta2", 0.999), Number("Epsilon", 1e-7),
+            Number("Rho", 0.9), Number("WeightDecay", 0.004), Number("InitialAccumulator", 0.1), Number("ClipNorm", 0));
+    }
+}
 
 /// <summary>A tensor a function takes or returns: C# element type, dtype, graph tensor name and static shape.</summary>
 internal sealed record TensorModel(string Name, string TensorName, string ElementType, string DType, bool HasRank, EquatableArray<long> Shape);

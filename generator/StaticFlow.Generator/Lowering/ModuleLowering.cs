@@ -28,6 +28,7 @@ internal sealed class ModuleLowering
     private readonly Dictionary<IMethodSymbol, FunctionDefModel?> _library = new(SymbolEqualityComparer.Default);
     private readonly List<FunctionDefModel> _libraryOrder = new();
     private readonly Stack<IMethodSymbol> _libraryStack = new();
+    private readonly Dictionary<string, (string Function, TrainStepModel Settings)> _optimizers = new(StringComparer.Ordinal);
 
     internal static readonly IReadOnlyDictionary<string, OpSchema> Schemas = BuildSchemas();
 
@@ -40,8 +41,10 @@ internal sealed class ModuleLowering
 
     /// <summary>A graph function's checked signature.</summary>
     internal sealed class FunctionInfo(IMethodSymbol method, MethodDeclarationSyntax syntax, string device, List<(string Name, ITypeSymbol Element, string DType, long[]? Shape)> parameters,
-        List<(string Name, ITypeSymbol Element, string DType)> outputs, bool returnsTuple)
+        List<(string Name, ITypeSymbol Element, string DType)> outputs, bool returnsTuple, TrainStepModel? trainStep = null)
     {
+        /// <summary>The optimizer settings of a <c>[TrainStep]</c> function, else null.</summary>
+        public TrainStepModel? TrainStep { get; } = trainStep;
         public IMethodSymbol Method { get; } = method;
         public MethodDeclarationSyntax Syntax { get; } = syntax;
         public string Device { get; } = device;
@@ -111,14 +114,8 @@ internal sealed class ModuleLowering
         }
 
         var graph = new GraphBuilder(isFunctionBody: false);
-        foreach (var variable in _variables.Values)
-        {
-            graph.Reserve(variable.Name);
-            graph.Add(new NodeModel(variable.Name, "VarHandleOp", EquatableArray<string>.Empty, moduleDevice, Attrs.Complete(Schemas["VarHandleOp"], new[]
-            {
-                Attrs.Type("dtype", variable.DType), Attrs.Shape("shape", true, variable.Shape), Attrs.String("shared_name", variable.Name),
-            })), Schemas["VarHandleOp"]);
-        }
+        _moduleGraph = graph;
+        foreach (var variable in _variables.Values) AddVariableHandle(graph, variable, moduleDevice);
 
         var functions = new List<FunctionModel>();
         foreach (var info in _functions.Values.OrderBy(f => f.Syntax.SpanStart).ThenBy(f => f.Method.Name, StringComparer.Ordinal))
@@ -173,6 +170,41 @@ internal sealed class ModuleLowering
 
     internal void PopEntry() => _libraryStack.Pop();
 
+    /// <summary>Whether <paramref name="method"/> is being lowered now (an entry or library function up the call chain).</summary>
+    internal bool IsBeingLowered(IMethodSymbol method) => _libraryStack.Contains(method, SymbolEqualityComparer.Default);
+
+    /// <summary>Reports SF0008 for a call of <paramref name="callee"/> that recurses.</summary>
+    internal void ReportRecursion(IMethodSymbol callee, Location callSite)
+    {
+        string path = string.Join(" -> ", _libraryStack.Reverse().Select(m => m.Name).Concat(new[] { callee.Name }));
+        Report(GraphDiagnostics.Recursion, callSite, callee.Name, path);
+    }
+
+    private GraphBuilder? _moduleGraph;
+
+    /// <summary>
+    /// Adds a variable the lowering itself needs (an optimizer's slot, step count or learning rate) to the module, with
+    /// its VarHandleOp in the module graph, and returns it; an existing one of that name is returned as is.
+    /// </summary>
+    internal VariableModel AddOptimizerVariable(string name, string dtype, long[] shape, double fill)
+    {
+        if (_variables.TryGetValue(name, out var existing)) return existing;
+        string field = "__sf_" + new string(name.Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
+        var variable = new VariableModel(name, TypeRules.CSharpNameOfDType(dtype), dtype, shape.ToEquatable(), "Zeros", false, field, fill, IsOptimizerState: true);
+        _variables[name] = variable;
+        AddVariableHandle(_moduleGraph!, variable, "");
+        return variable;
+    }
+
+    private static void AddVariableHandle(GraphBuilder graph, VariableModel variable, string device)
+    {
+        graph.Reserve(variable.Name);
+        graph.Add(new NodeModel(variable.Name, "VarHandleOp", EquatableArray<string>.Empty, device, Attrs.Complete(Schemas["VarHandleOp"], new[]
+        {
+            Attrs.Type("dtype", variable.DType), Attrs.Shape("shape", true, variable.Shape), Attrs.String("shared_name", variable.Name),
+        })), Schemas["VarHandleOp"]);
+    }
+
     private void LowerVariable(IFieldSymbol field, AttributeData attribute)
     {
         var location = field.Locations.FirstOrDefault();
@@ -214,7 +246,7 @@ internal sealed class ModuleLowering
                 init = initValue switch { 1 => "Ones", 2 => "GlorotUniform", 3 => "RandomNormal", _ => "Zeros" };
             if (argument.Key == "Trainable" && argument.Value.Value is bool flag) trainable = flag;
         }
-        _variables[field.Name] = new VariableModel(field.Name, TypeRules.CSharpName(element), dtype, shape.ToEquatable(), init, trainable);
+        _variables[field.Name] = new VariableModel(field.Name, TypeRules.CSharpName(element), dtype, shape.ToEquatable(), init, trainable, field.Name);
     }
 
     private FunctionInfo? CheckFunction(IMethodSymbol method, string moduleDevice)
@@ -288,7 +320,24 @@ internal sealed class ModuleLowering
             Report(GraphDiagnostics.InvalidGraphFunction, syntax.ReturnType.GetLocation(), method.Name, $"it must return a Tensor<T> or a tuple of them, not {method.ReturnType.ToDisplayString()}");
             ok = false;
         }
-        return ok ? new FunctionInfo(method, syntax, device, parameters, outputs, returnsTuple) : null;
+        TrainStepModel? trainStep = null;
+        if (TypeRules.FindAttribute(method, TypeRules.TrainStepAttribute) is { } trainAttribute)
+        {
+            trainStep = TrainStepModel.From(trainAttribute);
+            if (_optimizers.TryGetValue(trainStep.Name, out var other) && other.Settings != trainStep)
+            {
+                Report(GraphDiagnostics.InvalidGraphFunction, AttributeLocation(trainAttribute, syntax), method.Name,
+                    $"its optimizer '{trainStep.Name}' has other settings than the one of '{other.Function}', and the two would share its state; give one a Name of its own");
+                ok = false;
+            }
+            else _optimizers[trainStep.Name] = (method.Name, trainStep);
+            if (returnsTuple || outputs.Count != 1 || outputs[0].Item3 is not ("float" or "double"))
+            {
+                Report(GraphDiagnostics.InvalidGraphFunction, syntax.ReturnType.GetLocation(), method.Name, "a [TrainStep] function returns its loss, one Tensor<float> or Tensor<double>");
+                ok = false;
+            }
+        }
+        return ok ? new FunctionInfo(method, syntax, device, parameters, outputs, returnsTuple, trainStep) : null;
     }
 
     /// <summary>The canonical device of a [Device] attribute on <paramref name="symbol"/>, null when absent (SF0011 when invalid).</summary>

@@ -12,6 +12,7 @@ internal static class TypeRules
     public const string DeviceAttribute = "StaticFlow.DeviceAttribute";
     public const string ShapeAttribute = "StaticFlow.ShapeAttribute";
     public const string OpMethodAttribute = "StaticFlow.OpMethodAttribute";
+    public const string TrainStepAttribute = "StaticFlow.TrainStepAttribute";
 
     /// <summary>The element type of <c>StaticFlow.Tensor&lt;T&gt;</c>, or null for any other type.</summary>
     public static ITypeSymbol? TensorElement(ITypeSymbol? type) =>
@@ -48,6 +49,15 @@ internal static class TypeRules
 
     /// <summary>The C# spelling of an element type for emitted code.</summary>
     public static string CSharpName(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+
+    /// <summary>The C# spelling of the element type of a dtype the lowering creates variables of (optimizer state).</summary>
+    public static string CSharpNameOfDType(string dtype) => dtype switch
+    {
+        "double" => "double",
+        "int64" => "long",
+        "int32" => "int",
+        _ => "float",
+    };
 
     /// <summary>The runtime's DType member of a dtype name.</summary>
     public static string DTypeMember(string dtype) => dtype switch

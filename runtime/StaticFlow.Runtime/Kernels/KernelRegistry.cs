@@ -96,6 +96,7 @@ public sealed class KernelRegistry
         ReductionKernels.Register(registrar);
         ArrayKernels.Register(registrar);
         StateKernels.Register(registrar);
+        OptimizerKernels.Register(registrar);
         IoKernels.Register(registrar);
         FunctionKernels.Register(registrar);
         ParseExampleKernels.Register(registrar);

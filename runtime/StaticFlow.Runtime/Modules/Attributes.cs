@@ -78,3 +78,70 @@ public sealed class OpMethodAttribute(string op) : Attribute
     /// <summary>The op's registered name.</summary>
     public string Op { get; } = op;
 }
+
+/// <summary>TensorFlow's optimizers, each applied with its resource apply op.</summary>
+public enum Optimizer
+{
+    /// <summary>Gradient descent (<c>ResourceApplyGradientDescent</c>), or with <see cref="TrainStepAttribute.Momentum"/> (<c>ResourceApplyMomentum</c>, optionally Nesterov).</summary>
+    SGD,
+    /// <summary>Adam (<c>ResourceApplyAdam</c>), with Keras' bias correction from the step count.</summary>
+    Adam,
+    /// <summary>Adam with decoupled weight decay (<see cref="TrainStepAttribute.WeightDecay"/> times the learning rate, subtracted before the Adam step, as Keras' AdamW).</summary>
+    AdamW,
+    /// <summary>RMSProp (<c>ResourceApplyRMSProp</c>).</summary>
+    RMSProp,
+    /// <summary>Adagrad (<c>ResourceApplyAdagradV2</c>).</summary>
+    Adagrad,
+}
+
+/// <summary>
+/// Makes a graph function that returns a scalar loss a training step, like Keras' <c>train_step</c> after
+/// <c>model.compile(optimizer=...)</c>: its compiled form (<c>&lt;Name&gt;Graph</c>) computes the loss, its gradients
+/// with respect to every trainable variable the loss depends on (built at compile time from each op's gradient rule),
+/// and applies one optimizer step; it returns the loss before the step. The optimizer's state (slots, step count,
+/// learning rate) is module variables named as Keras names them (<c>Adam/w/m</c>, <c>Adam/iter</c>,
+/// <c>Adam/learning_rate</c>), so checkpoints resume training exactly. Called directly, the method only computes the loss.
+/// </summary>
+/// <param name="optimizer">The optimizer.</param>
+[AttributeUsage(AttributeTargets.Method, Inherited = false)]
+public sealed class TrainStepAttribute(Optimizer optimizer = Optimizer.Adam) : Attribute
+{
+    /// <summary>The optimizer.</summary>
+    public Optimizer Optimizer { get; } = optimizer;
+
+    /// <summary>
+    /// The optimizer's name, the first part of its variables' names (Keras' <c>name=</c>; the optimizer's own name
+    /// unless set). Train steps of one module with the same name share the optimizer's state and must agree on its settings.
+    /// </summary>
+    public string? Name { get; set; }
+
+    /// <summary>The initial learning rate (a variable, <c>&lt;Optimizer&gt;/learning_rate</c>, that schedules change); Keras' default 0.001 unless set, 0.01 for SGD.</summary>
+    public double LearningRate { get; set; } = double.NaN;
+
+    /// <summary>SGD's momentum (0: plain gradient descent) or RMSProp's.</summary>
+    public double Momentum { get; set; }
+
+    /// <summary>Nesterov momentum for SGD.</summary>
+    public bool Nesterov { get; set; }
+
+    /// <summary>Adam's first-moment decay.</summary>
+    public double Beta1 { get; set; } = 0.9;
+
+    /// <summary>Adam's second-moment decay.</summary>
+    public double Beta2 { get; set; } = 0.999;
+
+    /// <summary>The small constant added to denominators (Keras' 1e-7).</summary>
+    public double Epsilon { get; set; } = 1e-7;
+
+    /// <summary>RMSProp's decay of the mean square.</summary>
+    public double Rho { get; set; } = 0.9;
+
+    /// <summary>AdamW's weight decay (Keras' default 0.004).</summary>
+    public double WeightDecay { get; set; } = 0.004;
+
+    /// <summary>Adagrad's initial accumulator value.</summary>
+    public double InitialAccumulator { get; set; } = 0.1;
+
+    /// <summary>When positive, gradients are scaled so their global norm is at most this (Keras' <c>global_clipnorm</c>).</summary>
+    public double ClipNorm { get; set; }
+}

@@ -16,7 +16,7 @@ namespace StaticFlow;
 /// </summary>
 internal static class EagerExecutor
 {
-    private sealed record CachedOp(GraphSession Session, string[] Feeds, string[] Fetches);
+    private sealed record CachedOp(GraphSession Session, string[] Feeds, string[] Fetches, OpSchema Schema, NodeDef Node);
 
     private static readonly ConcurrentDictionary<string, CachedOp> s_cache = new(StringComparer.Ordinal);
 
@@ -43,7 +43,9 @@ internal static class EagerExecutor
         foreach (Tensor[] argument in inputs)
             foreach (Tensor tensor in argument)
                 feeds[cached.Feeds[index++]] = tensor;
-        return [.. cached.Session.Run(feeds, cached.Fetches)];
+        Tensor[] outputs = [.. cached.Session.Run(feeds, cached.Fetches)];
+        GradientTape.Record(cached.Schema, cached.Node, inputs, outputs);
+        return outputs;
     }
 
     private static CachedOp Build(OpSchema schema, Tensor[][] inputs, (string Name, AttrValue Value)[] attrs, DType?[]? outputTypes)
@@ -69,7 +71,7 @@ internal static class EagerExecutor
         graph.Node.Add(node);
         var session = new GraphSession(GraphImporter.Import(graph));
         int outputs = session.Graph.Find("op")!.OutputTypes.Count;
-        return new CachedOp(session, [.. feeds], [.. Enumerable.Range(0, outputs).Select(i => $"op:{i}")]);
+        return new CachedOp(session, [.. feeds], [.. Enumerable.Range(0, outputs).Select(i => $"op:{i}")], schema, node);
     }
 }
 

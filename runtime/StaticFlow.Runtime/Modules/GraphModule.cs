@@ -17,8 +17,11 @@ public sealed record GraphTensorInfo(string Name, string TensorName, DType DType
     public TensorShape StaticShape => Shape is null ? TensorShape.UnknownRank : new TensorShape(Shape);
 }
 
-/// <summary>A module variable: its name (the <c>VarHandleOp</c>'s shared_name and checkpoint key), dtype, shape and initializer.</summary>
-public sealed record GraphVariableInfo(string Name, DType DType, long[] Shape, Init Init, bool Trainable);
+/// <summary>
+/// A module variable: its name (the <c>VarHandleOp</c>'s shared_name and checkpoint key), dtype, shape and initializer;
+/// <paramref name="IsOptimizerState"/> for the slots, step count and learning rate a <see cref="TrainStepAttribute"/> adds.
+/// </summary>
+public sealed record GraphVariableInfo(string Name, DType DType, long[] Shape, Init Init, bool Trainable, bool IsOptimizerState = false);
 
 /// <summary>A graph function of a module: its inputs and outputs in the module graph and its signature key, if exported.</summary>
 public sealed record GraphFunctionInfo(string Name, string? SignatureKey, GraphTensorInfo[] Inputs, GraphTensorInfo[] Outputs, string[] WrittenVariables);
@@ -150,7 +153,9 @@ public static class GraphModules
 
     /// <summary>
     /// Restores every variable from the checkpoint at <paramref name="path"/> (a prefix, or a directory with a
-    /// <c>checkpoint</c> state file). Name-based and object-based checkpoints both work.
+    /// <c>checkpoint</c> state file). Name-based and object-based checkpoints both work. Optimizer state missing from
+    /// the checkpoint (one saved before training, or by a model without a train step) keeps its current value, as
+    /// TensorFlow restores a model's weights without its optimizer.
     /// </summary>
     /// <exception cref="StaticFlowFormatException">A variable is missing or has another dtype or shape, naming the variable and file.</exception>
     public static void RestoreCheckpoint(this IGraphModule module, string path)
@@ -159,6 +164,11 @@ public static class GraphModules
         var values = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var variable in module.Definition.Variables)
         {
+            if (!reader.Contains(variable.Name) && variable.IsOptimizerState)
+            {
+                values[variable.Name] = module.GetVariables()[variable.Name];
+                continue;
+            }
             if (!reader.Contains(variable.Name))
                 throw new StaticFlowFormatException(reader.Prefix, $"the checkpoint has no variable '{variable.Name}' of module {module.Definition.Name}");
             Tensor value = reader.Read(variable.Name);
@@ -231,6 +241,14 @@ public static class Initializers
             default: throw new ArgumentOutOfRangeException(nameof(init), init, "unknown initializer");
         }
         return new Tensor<T>(Tensor.FromArray<double>(values, shape).Cast(dtype));
+    }
+
+    /// <summary>A tensor of <paramref name="shape"/> with every element <paramref name="value"/> (optimizer state: slots, learning rate).</summary>
+    public static Tensor<T> Fill<T>(long[] shape, double value) where T : unmanaged
+    {
+        var values = new double[new TensorShape(shape).ElementCount];
+        Array.Fill(values, value);
+        return new Tensor<T>(Tensor.FromArray<double>(values, shape).Cast(DTypes.Of<T>()));
     }
 
     /// <summary>Keras' fans: a matrix [in, out]; a convolution kernel [..., in, out] times its receptive field.</summary>

@@ -44,6 +44,9 @@ internal sealed class OpSchema
     /// </summary>
     public string? WrittenBy { get; private set; }
 
+    /// <summary>The gradient rule (TensorFlow's <c>RegisterGradient</c>), or null when the op has none yet or is not differentiable.</summary>
+    public GradientFunction? Gradient { get; private set; }
+
     /// <summary>Sets the shape function.</summary>
     public OpSchema WithShape(ShapeFunction shape)
     {
@@ -55,6 +58,13 @@ internal sealed class OpSchema
     public OpSchema OnlyReadsInputs()
     {
         ReadsInputsOnly = true;
+        return this;
+    }
+
+    /// <summary>Sets the gradient rule.</summary>
+    public OpSchema WithGradient(GradientFunction? gradient)
+    {
+        Gradient = gradient;
         return this;
     }
 

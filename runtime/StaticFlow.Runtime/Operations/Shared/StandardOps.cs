@@ -21,7 +21,8 @@ internal static class StandardOps
         var ops = new List<OpSchema>();
         OpSchema Op(string name, string inputs, string outputs, string attrs = "", bool stateful = false)
         {
-            var schema = OpSchema.Parse(name, inputs, outputs, attrs, stateful);
+            // The gradient rule is looked up by name because most ops are declared in groups below.
+            var schema = OpSchema.Parse(name, inputs, outputs, attrs, stateful).WithGradient(GradientRules.Find(name));
             ops.Add(schema);
             return schema;
         }
@@ -252,6 +253,20 @@ internal static class StandardOps
         Op("IsVariableInitialized", "ref: Ref(dtype)", "is_initialized: bool", "dtype: type", stateful: true).WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Variables);
         Op("VarIsInitializedOp", "resource: resource", "is_initialized: bool", "", stateful: true).WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Variables);
         Op("DisableCopyOnRead", "resource: resource", "", "", stateful: true).WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Imported);
+
+        // Optimizers: TensorFlow's resource apply ops, which [TrainStep] functions write (tensorflow/core/ops/training_ops.cc).
+        const string Training = "[TrainStep] functions";
+        const string locking = "T: type; use_locking: bool = false";
+        Op("ResourceApplyGradientDescent", "var: resource, alpha: T, delta: T", "", locking, stateful: true)
+            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Training);
+        Op("ResourceApplyMomentum", "var: resource, accum: resource, lr: T, grad: T, momentum: T", "", locking + "; use_nesterov: bool = false", stateful: true)
+            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Training);
+        Op("ResourceApplyAdam", "var: resource, m: resource, v: resource, beta1_power: T, beta2_power: T, lr: T, beta1: T, beta2: T, epsilon: T, grad: T", "",
+            locking + "; use_nesterov: bool = false", stateful: true).WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Training);
+        Op("ResourceApplyRMSProp", "var: resource, ms: resource, mom: resource, lr: T, rho: T, momentum: T, epsilon: T, grad: T", "", locking, stateful: true)
+            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Training);
+        Op("ResourceApplyAdagradV2", "var: resource, accum: resource, lr: T, epsilon: T, grad: T", "", locking + "; update_slots: bool = true", stateful: true)
+            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Training);
 
         // TensorFlow's saver subgraph.
         Op("SaveV2", "prefix: string, tensor_names: string, shape_and_slices: string, tensors: dtypes", "", "dtypes: list(type) >= 1", stateful: true)

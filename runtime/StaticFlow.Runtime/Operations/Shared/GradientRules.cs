@@ -1,0 +1,365 @@
+// Shared source: compiled into the runtime and linked into the generator and analyzers. Each rule follows
+// TensorFlow's own (tensorflow/python/ops/math_grad.py, nn_grad.py, array_grad.py), with the same gradient ops, so an
+// exported train step is a graph TensorFlow itself would build.
+using System;
+using System.Collections.Generic;
+
+namespace StaticFlow.Operations;
+
+/// <summary>
+/// The gradient rule of each differentiable op, by op name. <see cref="StandardOps"/> attaches a rule to the op's
+/// single definition; an op marked differentiable without a rule fails at build time naming the op.
+/// </summary>
+internal static class GradientRules
+{
+    private static readonly Dictionary<string, GradientFunction> s_rules = Build();
+
+    /// <summary>The rule for <paramref name="op"/>, or null.</summary>
+    public static GradientFunction? Find(string op) => s_rules.TryGetValue(op, out var rule) ? rule : null;
+
+    private static BuiltTensor?[] One(BuiltTensor? gradient) => new[] { gradient };
+
+    private static Dictionary<string, GradientFunction> Build()
+    {
+        var rules = new Dictionary<string, GradientFunction>(StringComparer.Ordinal);
+
+        // Identities pass the gradient through.
+        foreach (string op in new[] { "Identity", "Snapshot", "EnsureShape", "CheckNumerics" })
+            rules[op] = g => One(g.Dy());
+        rules["AddN"] = g =>
+        {
+            var result = new BuiltTensor?[g.Node.Inputs.Count];
+            for (int i = 0; i < result.Length; i++) result[i] = g.Dy();
+            return result;
+        };
+        rules["Cast"] = g => One(Backpropagation.IsFloating(g.X(0).DType) && Backpropagation.IsFloating(g.Y().DType) ? g.B.Cast(g.Dy(), g.X(0).DType) : null);
+
+        // Broadcasting binary ops: each operand's gradient is summed back to its own shape.
+        rules["Add"] = rules["AddV2"] = g => Binary(g, g.Dy(), g.Dy());
+        rules["Sub"] = g => Binary(g, g.Dy(), g.B.Neg(g.Dy()));
+        rules["Mul"] = g => Binary(g, g.B.Mul(g.Dy(), g.X(1)), g.B.Mul(g.X(0), g.Dy()));
+        rules["RealDiv"] = rules["Div"] = g => Binary(g,
+            g.B.Div(g.Dy(), g.X(1)),
+            g.B.Mul(g.Dy(), g.B.Div(g.B.Div(g.B.Neg(g.X(0)), g.X(1)), g.X(1))));
+        rules["DivNoNan"] = g => Binary(g,
+            g.B.Op("DivNoNan", g.Dy(), g.X(1)),
+            g.B.Mul(g.Dy(), g.B.Op("DivNoNan", g.B.Op("DivNoNan", g.B.Neg(g.X(0)), g.X(1)), g.X(1))));
+        rules["SquaredDifference"] = g =>
+        {
+            var twice = g.B.Mul(g.B.Mul(g.Dy(), g.B.Sub(g.X(0), g.X(1))), 2);
+            return Binary(g, twice, g.B.Neg(twice));
+        };
+        rules["Maximum"] = g => MinMax(g, "GreaterEqual");
+        rules["Minimum"] = g => MinMax(g, "LessEqual");
+        rules["Pow"] = g =>
+        {
+            var b = g.B;
+            BuiltTensor x = g.X(0), y = g.X(1), dy = g.Dy();
+            var gx = b.Mul(b.Mul(dy, y), b.Op("Pow", x, b.Sub(y, b.Scalar(y.DType, 1))));
+            // d/dy x^y = x^y log x, taken as 0 where x <= 0 (TensorFlow's convention).
+            var positive = b.Op("Greater", x, b.ZerosLike(x));
+            var logX = b.Op("SelectV2", positive, b.Op("Log", b.Op("SelectV2", positive, x, b.Op("OnesLike", x))), b.ZerosLike(x));
+            var gy = b.Mul(b.Mul(dy, g.Y()), logX);
+            return Binary(g, gx, gy);
+        };
+        rules["Atan2"] = g =>
+        {
+            var b = g.B;
+            BuiltTensor y = g.X(0), x = g.X(1);
+            var scale = b.Div(g.Dy(), b.Add(b.Op("Square", x), b.Op("Square", y)));
+            return Binary(g, b.Mul(x, scale), b.Neg(b.Mul(y, scale)));
+        };
+        rules["SelectV2"] = g =>
+        {
+            var b = g.B;
+            var zeros = b.ZerosLike(g.Dy());
+            var whenTrue = b.Op("SelectV2", g.X(0), g.Dy(), zeros);
+            var whenFalse = b.Op("SelectV2", g.X(0), zeros, g.Dy());
+            return new[] { null, b.ReduceToShapeOf(whenTrue, g.X(1), g.X(2)), b.ReduceToShapeOf(whenFalse, g.X(2), g.X(1)) };
+        };
+
+        // Elementwise unary ops.
+        rules["Neg"] = g => One(g.B.Neg(g.Dy()));
+        rules["Abs"] = g => One(g.B.Mul(g.Dy(), g.B.Op("Sign", g.X(0))));
+        rules["Square"] = g => One(g.B.Mul(g.Dy(), g.B.Mul(g.X(0), 2)));
+        rules["Exp"] = g => One(g.B.Mul(g.Dy(), g.Y()));
+        rules["Expm1"] = g => One(g.B.Mul(g.Dy(), g.B.Op("Exp", g.X(0))));
+        rules["Log"] = g => One(g.B.Mul(g.Dy(), g.B.Op("Reciprocal", g.X(0))));
+        rules["Log1p"] = g => One(g.B.Mul(g.Dy(), g.B.Op("Reciprocal", g.B.Add(g.B.Scalar(g.X(0).DType, 1), g.X(0)))));
+        rules["Sqrt"] = g => One(g.B.Op("SqrtGrad", g.Y(), g.Dy()));
+        rules["Rsqrt"] = g => One(g.B.Op("RsqrtGrad", g.Y(), g.Dy()));
+        rules["Reciprocal"] = rules["Inv"] = g => One(g.B.Op("ReciprocalGrad", g.Y(), g.Dy()));
+        rules["Tanh"] = g => One(g.B.Op("TanhGrad", g.Y(), g.Dy()));
+        rules["Sigmoid"] = g => One(g.B.Op("SigmoidGrad", g.Y(), g.Dy()));
+        rules["Sin"] = g => One(g.B.Mul(g.Dy(), g.B.Op("Cos", g.X(0))));
+        rules["Cos"] = g => One(g.B.Neg(g.B.Mul(g.Dy(), g.B.Op("Sin", g.X(0)))));
+        rules["Tan"] = g => One(g.B.Mul(g.Dy(), g.B.Op("Square", g.B.Op("Reciprocal", g.B.Op("Cos", g.X(0))))));
+        rules["Sinh"] = g => One(g.B.Mul(g.Dy(), g.B.Op("Cosh", g.X(0))));
+        rules["Cosh"] = g => One(g.B.Mul(g.Dy(), g.B.Op("Sinh", g.X(0))));
+        rules["Asin"] = g => One(g.B.Mul(g.Dy(), g.B.Op("Rsqrt", OneMinusSquare(g))));
+        rules["Acos"] = g => One(g.B.Neg(g.B.Mul(g.Dy(), g.B.Op("Rsqrt", OneMinusSquare(g)))));
+        rules["Atan"] = g => One(g.B.Mul(g.Dy(), g.B.Op("Reciprocal", g.B.Add(g.B.Scalar(g.X(0).DType, 1), g.B.Op("Square", g.X(0))))));
+        rules["Asinh"] = g => One(g.B.Div(g.Dy(), g.B.Op("Cosh", g.Y())));
+        rules["Acosh"] = g => One(g.B.Div(g.Dy(), g.B.Op("Sinh", g.Y())));
+        rules["Atanh"] = g => One(g.B.Mul(g.Dy(), g.B.Op("Reciprocal", OneMinusSquare(g))));
+        rules["Erf"] = g => One(g.B.Mul(g.Dy(), ErfDerivative(g)));
+        rules["Erfc"] = g => One(g.B.Neg(g.B.Mul(g.Dy(), ErfDerivative(g))));
+
+        // Activations, with TensorFlow's fused gradient ops.
+        rules["Relu"] = g => One(g.B.Op("ReluGrad", g.Dy(), g.Y()));
+        rules["Relu6"] = g => One(g.B.Op("Relu6Grad", g.Dy(), g.X(0)));
+        rules["Elu"] = g => One(g.B.Op("EluGrad", g.Dy(), g.Y()));
+        rules["Selu"] = g => One(g.B.Op("SeluGrad", g.Dy(), g.Y()));
+        rules["Softplus"] = g => One(g.B.Op("SoftplusGrad", g.Dy(), g.X(0)));
+        rules["Softsign"] = g => One(g.B.Op("SoftsignGrad", g.Dy(), g.X(0)));
+        rules["LeakyRelu"] = g => One(g.B.Op("LeakyReluGrad", new[] { g.Dy(), g.X(0) }, OpBuilder.Attr("alpha", g.Float("alpha", 0.2))));
+        rules["Softmax"] = g =>
+        {
+            var b = g.B;
+            var dot = b.Sum(b.Mul(g.Dy(), g.Y()), new long[] { -1 }, keepDims: true);
+            return One(b.Mul(b.Sub(g.Dy(), dot), g.Y()));
+        };
+        rules["LogSoftmax"] = g =>
+        {
+            var b = g.B;
+            var total = b.Sum(g.Dy(), new long[] { -1 }, keepDims: true);
+            return One(b.Sub(g.Dy(), b.Mul(total, b.Op("Exp", g.Y()))));
+        };
+
+        // Matrix products.
+        rules["MatMul"] = g =>
+        {
+            var b = g.B;
+            bool ta = g.Flag("transpose_a"), tb = g.Flag("transpose_b");
+            BuiltTensor a = g.X(0), m = g.X(1), dy = g.Dy();
+            BuiltTensor MatMul(BuiltTensor p, BuiltTensor q, bool tp, bool tq) =>
+                b.Op("MatMul", new[] { p, q }, OpBuilder.Attr("transpose_a", tp), OpBuilder.Attr("transpose_b", tq));
+            return (ta, tb) switch
+            {
+                (false, false) => new[] { MatMul(dy, m, false, true), MatMul(a, dy, true, false) },
+                (false, true) => new[] { MatMul(dy, m, false, false), MatMul(dy, a, true, false) },
+                (true, false) => new[] { MatMul(m, dy, false, true), MatMul(a, dy, false, false) },
+                _ => new[] { MatMul(m, dy, true, true), MatMul(dy, a, true, true) },
+            };
+        };
+        rules["BatchMatMulV2"] = g =>
+        {
+            var b = g.B;
+            bool ax = g.Flag("adj_x"), ay = g.Flag("adj_y");
+            BuiltTensor x = g.X(0), y = g.X(1), dy = g.Dy();
+            BuiltTensor BatchMatMul(BuiltTensor p, BuiltTensor q, bool ap, bool aq) =>
+                b.Op("BatchMatMulV2", new[] { p, q }, OpBuilder.Attr("adj_x", ap), OpBuilder.Attr("adj_y", aq));
+            var (gx, gy) = (ax, ay) switch
+            {
+                (false, false) => (BatchMatMul(dy, y, false, true), BatchMatMul(x, dy, true, false)),
+                (false, true) => (BatchMatMul(dy, y, false, false), BatchMatMul(dy, x, true, false)),
+                (true, false) => (BatchMatMul(y, dy, false, true), BatchMatMul(x, dy, false, false)),
+                _ => (BatchMatMul(y, dy, true, true), BatchMatMul(dy, x, true, true)),
+            };
+            // Batch dimensions broadcast: sum each gradient back over the batch axes its operand lacks.
+            return new[] { ReduceBatch(b, gx, x), ReduceBatch(b, gy, y) };
+        };
+        rules["BiasAdd"] = g => new[] { g.Dy(), g.B.Op("BiasAddGrad", new[] { g.Dy() }, OpBuilder.Attr("data_format", g.Text("data_format") ?? "NHWC")) };
+
+        // Reductions.
+        rules["Sum"] = g => new[] { BroadcastReduced(g, g.Dy()), null };
+        rules["Mean"] = g =>
+        {
+            var b = g.B;
+            BuiltTensor x = g.X(0), y = g.Y();
+            long inCount = x.ElementCount, outCount = y.ElementCount;
+            BuiltTensor scaled = inCount >= 0 && outCount >= 0
+                ? b.Mul(g.Dy(), outCount == 0 ? 0 : (double)outCount / Math.Max(1, inCount))
+                : b.Div(g.Dy(), b.Cast(b.Div(b.Cast(b.Op("Size", x), "float"), b.Cast(b.Op("Size", y), "float")), x.DType));
+            return new[] { BroadcastReduced(g, scaled), null };
+        };
+        foreach (string op in new[] { "Max", "Min" })
+        {
+            rules[op] = g =>
+            {
+                var b = g.B;
+                BuiltTensor x = g.X(0);
+                var keptY = Kept(g, g.Y());
+                var indicators = b.Cast(b.Op("Equal", keptY, x), x.DType);
+                var count = b.Op("Sum", new[] { indicators, g.X(1) }, OpBuilder.Attr("keep_dims", true));
+                var share = b.Div(Kept(g, g.Dy()), count);
+                return new[] { b.Mul(indicators, share), null };
+            };
+        }
+        rules["L2Loss"] = g => One(g.B.Mul(g.X(0), g.Dy()));
+        rules["EuclideanNorm"] = g =>
+        {
+            var b = g.B;
+            var keptY = Kept(g, g.Y());
+            return new[] { b.Mul(b.Op("DivNoNan", g.X(0), keptY), Kept(g, g.Dy())), null };
+        };
+
+        // Shapes and layout.
+        rules["Reshape"] = g => new[] { g.B.ReshapeLike(g.Dy(), g.X(0)), null };
+        rules["Squeeze"] = g => One(g.B.ReshapeLike(g.Dy(), g.X(0)));
+        rules["ExpandDims"] = g => new[] { g.B.ReshapeLike(g.Dy(), g.X(0)), null };
+        rules["Transpose"] = g =>
+        {
+            long[] perm = g.ConstantInput(1, "the permutation");
+            var inverse = new long[perm.Length];
+            for (int i = 0; i < perm.Length; i++) inverse[perm[i]] = i;
+            return new[] { g.B.Op("Transpose", g.Dy(), g.B.Int32s(inverse)), null };
+        };
+        rules["BroadcastTo"] = g => new[] { g.B.ReduceToShapeOf(g.Dy(), g.X(0), g.Y()), null };
+        rules["Tile"] = g =>
+        {
+            var b = g.B;
+            long[] shape = g.StaticShape(g.X(0), "the input");
+            long[] multiples = g.ConstantInput(1, "the multiples");
+            // Split each axis into (multiple, size) and sum the copies away.
+            var split = new List<long>();
+            var axes = new List<long>();
+            for (int i = 0; i < shape.Length; i++)
+            {
+                axes.Add(split.Count);
+                split.Add(multiples[i]);
+                split.Add(shape[i]);
+            }
+            var reshaped = b.Reshape(g.Dy(), b.Int32s(split.ToArray()));
+            return new[] { b.ReshapeLike(b.Sum(reshaped, axes.ToArray()), g.X(0)), null };
+        };
+        rules["Pack"] = g =>
+        {
+            int count = g.Node.Inputs.Count;
+            var parts = g.B.Emit("Unpack", new[] { new[] { g.Dy() } }, new[] { OpBuilder.Attr("num", (long)count), OpBuilder.Attr("axis", g.Int("axis")) });
+            var result = new BuiltTensor?[count];
+            for (int i = 0; i < count; i++) result[i] = parts[i];
+            return result;
+        };
+        rules["ConcatV2"] = g =>
+        {
+            var b = g.B;
+            int count = g.Node.Inputs.Count - 1;
+            long rank = g.StaticShape(g.Dy(), "the result").Length;
+            long axis = g.ConstantInput(count, "the axis")[0];
+            if (axis < 0) axis += rank;
+            var result = new BuiltTensor?[count + 1];
+            long offset = 0;
+            for (int i = 0; i < count; i++)
+            {
+                long[] shape = g.StaticShape(g.X(i), $"input {i}");
+                if (shape[axis] < 0) throw new OpBuildException($"the gradient of ConcatV2 node '{g.Node.Name}' needs the size of input {i} along the axis");
+                var begin = new long[rank];
+                var size = new long[rank];
+                for (int d = 0; d < rank; d++) size[d] = -1;
+                begin[axis] = offset;
+                size[axis] = shape[axis];
+                result[i] = b.Op("Slice", g.Dy(), b.Int32s(begin), b.Int32s(size));
+                offset += shape[axis];
+            }
+            return result;
+        };
+        rules["GatherV2"] = g =>
+        {
+            var b = g.B;
+            long axis = g.ConstantInput(2, "the axis")[0];
+            if (axis != 0 || g.Int("batch_dims") != 0)
+                throw new OpBuildException($"the gradient of GatherV2 node '{g.Node.Name}' is implemented for axis 0 without batch dims (embedding lookups)");
+            long rows = g.StaticShape(g.X(0), "the params")[0];
+            if (rows < 0) throw new OpBuildException($"the gradient of GatherV2 node '{g.Node.Name}' needs the number of rows of params");
+            var ids = g.X(1);
+            var summed = b.Op("UnsortedSegmentSum", g.Dy(), ids, b.Scalar("int32", rows));
+            return new[] { summed, null, null };
+        };
+        rules["ClipByValue"] = g =>
+        {
+            var b = g.B;
+            BuiltTensor x = g.X(0), low = g.X(1), high = g.X(2), dy = g.Dy();
+            var zeros = b.ZerosLike(dy);
+            var below = b.Op("Less", x, low);
+            var above = b.Op("Greater", x, high);
+            var inside = b.Op("LogicalNot", b.Op("LogicalOr", below, above));
+            return new[]
+            {
+                b.Op("SelectV2", inside, dy, zeros),
+                b.ReduceToShapeOf(b.Op("SelectV2", below, dy, zeros), low, x),
+                b.ReduceToShapeOf(b.Op("SelectV2", above, dy, zeros), high, x),
+            };
+        };
+
+        // Fused losses: TensorFlow's kernels return the backprop alongside the loss.
+        rules["SoftmaxCrossEntropyWithLogits"] = g =>
+        {
+            var b = g.B;
+            var perRow = b.Op("ExpandDims", g.Dy(0), b.Scalar("int32", -1));
+            var features = b.Mul(perRow, g.Y(1));
+            var labels = b.Mul(perRow, b.Neg(b.Op("LogSoftmax", g.X(0))));
+            return new[] { features, labels };
+        };
+        rules["SparseSoftmaxCrossEntropyWithLogits"] = g =>
+        {
+            var b = g.B;
+            var perRow = b.Op("ExpandDims", g.Dy(0), b.Scalar("int32", -1));
+            return new[] { b.Mul(perRow, g.Y(1)), null };
+        };
+        return rules;
+    }
+
+    private static BuiltTensor?[] Binary(GradientContext g, BuiltTensor dx, BuiltTensor dy) =>
+        new[] { g.B.ReduceToShapeOf(dx, g.X(0), g.X(1)), g.B.ReduceToShapeOf(dy, g.X(1), g.X(0)) };
+
+    private static BuiltTensor?[] MinMax(GradientContext g, string comparison)
+    {
+        var b = g.B;
+        var zeros = b.ZerosLike(g.Dy());
+        var pickX = b.Op(comparison, g.X(0), g.X(1));
+        return Binary(g, b.Op("SelectV2", pickX, g.Dy(), zeros), b.Op("SelectV2", pickX, zeros, g.Dy()));
+    }
+
+    private static BuiltTensor OneMinusSquare(GradientContext g) =>
+        g.B.Sub(g.B.Scalar(g.X(0).DType, 1), g.B.Op("Square", g.X(0)));
+
+    private static BuiltTensor ErfDerivative(GradientContext g) =>
+        g.B.Mul(g.B.Op("Exp", g.B.Neg(g.B.Op("Square", g.X(0)))), 2 / Math.Sqrt(Math.PI));
+
+    private static BuiltTensor ReduceBatch(OpBuilder b, BuiltTensor gradient, BuiltTensor operand)
+    {
+        if (gradient.Shape is null || operand.Shape is null || gradient.Shape.Length == operand.Shape.Length && operand.IsFullyDefined && gradient.IsFullyDefined
+            && Same(gradient.Shape, operand.Shape)) return gradient;
+        int lead = gradient.Shape.Length - operand.Shape.Length;
+        var axes = new List<long>();
+        for (int i = 0; i < gradient.Shape.Length - 2; i++)
+            if (i < lead || operand.Shape[i - lead] == 1 && gradient.Shape[i] != 1) axes.Add(i);
+        return axes.Count == 0 ? gradient : b.ReshapeLike(b.Sum(gradient, axes.ToArray()), operand);
+    }
+
+    private static bool Same(long[] a, long[] b)
+    {
+        for (int i = 0; i < a.Length; i++) if (a[i] != b[i]) return false;
+        return true;
+    }
+
+    /// <summary>A reduction's output (or its gradient) reshaped to the input's rank with 1 on the reduced axes.</summary>
+    private static BuiltTensor Kept(GradientContext g, BuiltTensor reduced)
+    {
+        if (g.Flag("keep_dims")) return reduced;
+        long[] shape = g.StaticShape(g.X(0), "the input");
+        long[] axes = OpBuilder.NormalizeAxes(g.ConstantInput(1, "the reduction axes"), shape)!;
+        var kept = new long[shape.Length];
+        int unknown = 0;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            kept[i] = Array.IndexOf(axes, (long)i) >= 0 ? 1 : shape[i];
+            if (kept[i] < 0) unknown++;
+        }
+        if (unknown > 1) throw new OpBuildException($"the gradient of {g.Node.Schema.Name} node '{g.Node.Name}' needs all but one kept dimension of its input to be known");
+        return g.B.Reshape(reduced, g.B.Int32s(kept));
+    }
+
+    /// <summary>Sum's and Mean's rule: the output gradient reshaped to the kept shape and broadcast to the input.</summary>
+    private static BuiltTensor BroadcastReduced(GradientContext g, BuiltTensor gradient)
+    {
+        var b = g.B;
+        BuiltTensor x = g.X(0);
+        var kept = Kept(g, gradient);
+        if (kept.Shape is not null && x.IsFullyDefined && kept.IsFullyDefined && Same2(kept.Shape, x.Shape!)) return kept;
+        return b.Op("BroadcastTo", kept, b.ShapeOf(x));
+    }
+
+    private static bool Same2(long[] a, long[] b) => a.Length == b.Length && Same(a, b);
+}
