@@ -142,6 +142,7 @@ internal sealed class EagerOpBuilder : OpBuilder
 
     private static AttrValue ToAttrValue(object value) => value switch
     {
+        AttrValue ready => ready,
         bool flag => AttrValues.Of(flag),
         long number => AttrValues.Of(number),
         int number => AttrValues.Of((long)number),

@@ -1,0 +1,262 @@
+using System.Text.Json.Nodes;
+using StaticFlow.Operations;
+using StaticFlow.Tensors;
+using Xunit.Abstractions;
+
+namespace StaticFlow.Tests;
+
+/// <summary>
+/// Every gradient rule, run eagerly through <see cref="GradientTape"/> (the rules the generator uses at compile time),
+/// against central finite differences in double precision and against TensorFlow.js's <c>tf.grads</c>.
+/// </summary>
+public class GradientRuleTests(ITestOutputHelper output)
+{
+    /// <summary>An op input: dtype, shape and values; floating inputs are differentiated.</summary>
+    internal sealed record In(string DType, long[] Shape, double[] Values)
+    {
+        public bool IsFloating => DType is "double" or "float";
+
+        public Tensor ToTensor() => DType switch
+        {
+            "double" => Tensor.FromArray<double>(Values, Shape),
+            "float" => Tensor.FromArray<float>([.. Values.Select(v => (float)v)], Shape),
+            "int32" => Tensor.FromArray<int>([.. Values.Select(v => (int)v)], Shape),
+            "int64" => Tensor.FromArray<long>([.. Values.Select(v => (long)v)], Shape),
+            _ => Tensor.FromArray<bool>([.. Values.Select(v => v != 0)], Shape),
+        };
+    }
+
+    /// <summary>One op call to differentiate; <see cref="Js"/> is the same function in TensorFlow.js over the inputs <c>x</c> (null: no equivalent).</summary>
+    internal sealed record Case(string Name, string Op, In[][] Arguments, BuiltAttr[] Attrs, string? Js, string?[]? OutputTypes = null, double Step = 1e-6, int[]? JsWrt = null);
+
+    private static int s_seed = 1;
+
+    private static double[] Draw(long[] shape, Func<Random, double> value)
+    {
+        var random = new Random(s_seed++);
+        return [.. Enumerable.Range(0, (int)shape.Aggregate(1L, (a, b) => a * b)).Select(_ => value(random))];
+    }
+
+    // Away from the kinks of Relu, Abs, Max and friends, where finite differences straddle two slopes.
+    private static In F(params long[] shape) => new("double", shape, Draw(shape, r => (r.NextDouble() * 1.9 + 0.1) * (r.Next(2) == 0 ? -1 : 1)));
+    private static In Pos(params long[] shape) => new("double", shape, Draw(shape, r => 0.2 + r.NextDouble() * 2.3));
+    private static In Unit(params long[] shape) => new("double", shape, Draw(shape, r => r.NextDouble() * 1.6 - 0.8));
+    private static In AboveOne(params long[] shape) => new("double", shape, Draw(shape, r => 1.2 + r.NextDouble() * 2));
+    private static In I32(long[] shape, params double[] values) => new("int32", shape, values);
+    private static In Axes(params double[] values) => new("int32", [values.Length], values);
+    private static In Scalar32(double value) => new("int32", [], [value]);
+    private static In Bools(long[] shape, params double[] values) => new("bool", shape, values);
+    private static In[] One(In input) => [input];
+    private static BuiltAttr A(string name, object value) => new(name, value);
+
+    private static Case Unary(string op, string js, Func<long[], In>? domain = null) => new(op, op, [One((domain ?? F)([2, 3]))], [], js);
+
+    private static Case Binary(string op, string js, In x, In y) => new(op, op, [One(x), One(y)], [], js);
+
+    internal static readonly Case[] Cases = BuildCases();
+
+    private static Case[] BuildCases()
+    {
+        s_seed = 1;
+        return
+        [
+            Unary("Identity", "tf.clone(x[0])"),
+            Unary("Snapshot", "tf.clone(x[0])"),
+            new("CheckNumerics", "CheckNumerics", [One(F(2, 3))], [A("message", "checked")], "tf.clone(x[0])"),
+            new("EnsureShape", "EnsureShape", [One(F(2, 3))], [A("shape", new Protos.AttrValue { Shape = new TensorShape(2, 3).ToProto() })], "tf.clone(x[0])"),
+            new("AddN", "AddN", [[F(2, 3), F(2, 3), F(2, 3)]], [], "tf.addN([x[0], x[1], x[2]])"),
+            new("Cast", "Cast", [One(F(2, 3))], [], "tf.cast(x[0], 'float32')", OutputTypes: ["float"], Step: 1e-2),
+            Binary("Add", "tf.add(x[0], x[1])", F(2, 3), F(3)),
+            Binary("AddV2", "tf.add(x[0], x[1])", F(2, 1), F(1, 3)),
+            Binary("Sub", "tf.sub(x[0], x[1])", F(2, 3), F(1)),
+            Binary("Mul", "tf.mul(x[0], x[1])", F(4, 1, 3), F(2, 1)),
+            Binary("RealDiv", "tf.div(x[0], x[1])", F(2, 3), Pos(3)),
+            Binary("Div", "tf.div(x[0], x[1])", F(2, 3), Pos(2, 1)),
+            Binary("DivNoNan", "tf.div(x[0], x[1])" /* tfjs has no gradient for divNoNan; y > 0 here */, F(2, 3), Pos(2, 1)),
+            Binary("SquaredDifference", "tf.squaredDifference(x[0], tf.broadcastTo(x[1], [2, 3]))" /* tfjs 4.22 mis-shapes the broadcast gradient */, F(2, 3), F(3)),
+            Binary("Maximum", "tf.maximum(x[0], x[1])", F(2, 3), F(2, 3)),
+            Binary("Minimum", "tf.minimum(x[0], tf.broadcastTo(x[1], [2, 3]))" /* as SquaredDifference */, F(2, 3), F(1, 3)),
+            Binary("Pow", "tf.pow(x[0], x[1])", Pos(2, 3), F(2, 3)),
+            Binary("Atan2", "tf.atan2(x[0], x[1])", F(2, 3), F(2, 3)),
+            new("SelectV2", "SelectV2", [One(Bools([2, 3], 1, 0, 0, 1, 1, 0)), One(F(2, 3)), One(F(3))], [],
+                "tf.where(x[0], x[1], tf.broadcastTo(x[2], [2, 3]))", JsWrt: [1, 2]),
+            Unary("Neg", "tf.neg(x[0])"),
+            Unary("Abs", "tf.abs(x[0])"),
+            Unary("Square", "tf.square(x[0])"),
+            Unary("Exp", "tf.exp(x[0])"),
+            Unary("Expm1", "tf.expm1(x[0])"),
+            Unary("Log", "tf.log(x[0])", Pos),
+            Unary("Log1p", "tf.log1p(x[0])", Pos),
+            Unary("Sqrt", "tf.sqrt(x[0])", Pos),
+            Unary("Rsqrt", "tf.rsqrt(x[0])", Pos),
+            Unary("Reciprocal", "tf.reciprocal(x[0])", Pos),
+            Unary("Inv", "tf.reciprocal(x[0])", Pos),
+            Unary("Tanh", "tf.tanh(x[0])"),
+            Unary("Sigmoid", "tf.sigmoid(x[0])"),
+            Unary("Sin", "tf.sin(x[0])"),
+            Unary("Cos", "tf.cos(x[0])"),
+            Unary("Tan", "tf.tan(x[0])", Unit),
+            Unary("Sinh", "tf.sinh(x[0])"),
+            Unary("Cosh", "tf.cosh(x[0])"),
+            Unary("Asin", "tf.asin(x[0])", Unit),
+            Unary("Acos", "tf.acos(x[0])", Unit),
+            Unary("Atan", "tf.atan(x[0])"),
+            Unary("Asinh", "tf.asinh(x[0])"),
+            Unary("Acosh", "tf.acosh(x[0])", AboveOne),
+            Unary("Atanh", "tf.atanh(x[0])", Unit),
+            Unary("Erf", "tf.erf(x[0])"),
+            Unary("Erfc", "tf.sub(1, tf.erf(x[0]))"),
+            Unary("Relu", "tf.relu(x[0])"),
+            new("Relu6", "Relu6", [One(new In("double", [2, 4], [-1.5, 0.5, 2, 5.5, 6.5, 7, -0.2, 3]))], [], "tf.relu6(x[0])"),
+            Unary("Elu", "tf.elu(x[0])"),
+            Unary("Selu", "tf.selu(x[0])"),
+            Unary("Softplus", "tf.softplus(x[0])"),
+            Unary("Softsign", "tf.div(x[0], tf.add(1, tf.abs(x[0])))"),
+            new("LeakyRelu", "LeakyRelu", [One(F(2, 3))], [A("alpha", 0.3)], "tf.leakyRelu(x[0], 0.3)"),
+            new("Softmax", "Softmax", [One(F(2, 4))], [], "tf.softmax(x[0])"),
+            new("LogSoftmax", "LogSoftmax", [One(F(2, 4))], [], "tf.logSoftmax(x[0])"),
+            new("MatMul", "MatMul", [One(F(2, 3)), One(F(3, 4))], [], "tf.matMul(x[0], x[1])"),
+            new("MatMul (a transposed)", "MatMul", [One(F(3, 2)), One(F(3, 4))], [A("transpose_a", true)], "tf.matMul(x[0], x[1], true, false)"),
+            new("MatMul (b transposed)", "MatMul", [One(F(2, 3)), One(F(4, 3))], [A("transpose_b", true)], "tf.matMul(x[0], x[1], false, true)"),
+            new("MatMul (both transposed)", "MatMul", [One(F(3, 2)), One(F(4, 3))], [A("transpose_a", true), A("transpose_b", true)], "tf.matMul(x[0], x[1], true, true)"),
+            new("BatchMatMulV2", "BatchMatMulV2", [One(F(2, 2, 3)), One(F(3, 4))], [], "tf.matMul(x[0], tf.broadcastTo(x[1], [2, 3, 4]))"),
+            new("BatchMatMulV2 (adjoint)", "BatchMatMulV2", [One(F(2, 3, 2)), One(F(2, 4, 3))], [A("adj_x", true), A("adj_y", true)], "tf.matMul(x[0], x[1], true, true)"),
+            new("BiasAdd", "BiasAdd", [One(F(2, 3, 4)), One(F(4))], [], "tf.add(x[0], x[1])"),
+            new("Sum", "Sum", [One(F(2, 3, 4)), One(Axes(0, 2))], [], "tf.sum(x[0], [0, 2])", JsWrt: [0]),
+            new("Mean", "Mean", [One(F(2, 3)), One(Axes(1))], [A("keep_dims", true)], "tf.mean(x[0], 1, true)", JsWrt: [0]),
+            new("Max", "Max", [One(F(2, 3)), One(Axes(1))], [], "tf.max(x[0], 1)", JsWrt: [0]),
+            new("Min", "Min", [One(F(3, 4)), One(Axes(0))], [], "tf.min(x[0], 0)", JsWrt: [0]),
+            new("L2Loss", "L2Loss", [One(F(2, 3))], [], "tf.div(tf.sum(tf.square(x[0])), 2)"),
+            new("EuclideanNorm", "EuclideanNorm", [One(F(2, 3)), One(Axes(1))], [], "tf.norm(x[0], 'euclidean', 1)", JsWrt: [0]),
+            new("Reshape", "Reshape", [One(F(2, 3)), One(Axes(3, 2))], [], "tf.reshape(x[0], [3, 2])", JsWrt: [0]),
+            new("Squeeze", "Squeeze", [One(F(2, 1, 3))], [A("squeeze_dims", new long[] { 1 })], "tf.squeeze(x[0], [1])"),
+            new("ExpandDims", "ExpandDims", [One(F(2, 3)), One(Scalar32(1))], [], "tf.expandDims(x[0], 1)", JsWrt: [0]),
+            new("Transpose", "Transpose", [One(F(2, 3, 4)), One(Axes(2, 0, 1))], [], "tf.transpose(x[0], [2, 0, 1])", JsWrt: [0]),
+            new("BroadcastTo", "BroadcastTo", [One(F(1, 3)), One(Axes(2, 3))], [], "tf.broadcastTo(x[0], [2, 3])", JsWrt: [0]),
+            new("Tile", "Tile", [One(F(2, 3)), One(Axes(2, 1))], [], "tf.tile(x[0], [2, 1])", JsWrt: [0]),
+            new("Pack", "Pack", [[F(2, 3), F(2, 3), F(2, 3)]], [A("axis", 1L)], "tf.stack([x[0], x[1], x[2]], 1)"),
+            new("ConcatV2", "ConcatV2", [[F(2, 3), F(2, 2)], One(Scalar32(1))], [], "tf.concat([x[0], x[1]], 1)", JsWrt: [0, 1]),
+            new("GatherV2", "GatherV2", [One(F(5, 3)), One(I32([3], 4, 0, 4)), One(Scalar32(0))], [], "tf.gather(x[0], x[1], 0)", JsWrt: [0]),
+            new("ClipByValue", "ClipByValue", [One(F(2, 3)), One(new In("double", [], [-0.7])), One(new In("double", [], [0.9]))], [], "tf.clipByValue(x[0], -0.7, 0.9)", JsWrt: [0]),
+            new("SoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits", [One(F(2, 4)), One(new In("double", [2, 4], [0.1, 0.2, 0.3, 0.4, 0.7, 0.1, 0.1, 0.1]))], [],
+                "tf.neg(tf.sum(tf.mul(x[1], tf.logSoftmax(x[0])), -1))"),
+            new("SparseSoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits", [One(F(3, 4)), One(new In("int64", [3], [1, 3, 0]))], [],
+                "tf.neg(tf.sum(tf.mul(tf.oneHot(x[1], 4), tf.logSoftmax(x[0])), -1))", JsWrt: [0]),
+        ];
+    }
+
+    public static TheoryData<string> CaseNames() => [.. Cases.Select(c => c.Name)];
+
+    /// <summary>Σ weights ⊙ op(inputs), the scalar every case differentiates; recorded when a tape is open.</summary>
+    private static Tensor Objective(Case c, Tensor[][] inputs, Tensor weights)
+    {
+        var b = new EagerOpBuilder();
+        BuiltTensor[][] arguments = [.. inputs.Select(a => a.Select(EagerOpBuilder.Built).ToArray())];
+        var y = b.Cast(b.Emit(c.Op, arguments, c.Attrs, c.OutputTypes)[0], "double");
+        var product = b.Mul(y, EagerOpBuilder.Built(weights));
+        return EagerOpBuilder.Unbuilt(b.Sum(product, [.. Enumerable.Range(0, product.Shape!.Length).Select(a => (long)a)]));
+    }
+
+    private static Tensor Weights(Case c)
+    {
+        var b = new EagerOpBuilder();
+        var y = b.Emit(c.Op, [.. c.Arguments.Select(a => a.Select(i => EagerOpBuilder.Built(i.ToTensor())).ToArray())], c.Attrs, c.OutputTypes)[0];
+        var random = new Random(c.Name.Length * 7919 + c.Op.Length);
+        return Tensor.FromArray<double>([.. Enumerable.Range(0, (int)y.ElementCount).Select(_ => random.NextDouble() * 2 - 1)], y.Shape!);
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void TheRuleMatchesCentralFiniteDifferences(string name)
+    {
+        Case c = Cases.Single(k => k.Name == name);
+        Tensor weights = Weights(c);
+        Tensor[][] inputs = [.. c.Arguments.Select(a => a.Select(i => i.ToTensor()).ToArray())];
+        var sources = new List<(int Argument, int Item)>();
+        for (int a = 0; a < inputs.Length; a++)
+            for (int i = 0; i < inputs[a].Length; i++)
+                if (c.Arguments[a][i].IsFloating) sources.Add((a, i));
+
+        Tensor[] analytic;
+        using (var tape = GradientTape.Start())
+        {
+            Tensor objective = Objective(c, inputs, weights);
+            analytic = tape.Gradient(objective, [.. sources.Select(s => inputs[s.Argument][s.Item])]);
+        }
+        for (int s = 0; s < sources.Count; s++)
+        {
+            var (a, item) = sources[s];
+            double[] values = c.Arguments[a][item].Values;
+            double[] gradient = analytic[s].ToArray<double>();
+            Assert.Equal(values.Length, gradient.Length);
+            for (int e = 0; e < values.Length; e++)
+            {
+                double Evaluate(double delta)
+                {
+                    var changed = (double[])values.Clone();
+                    changed[e] += delta;
+                    Tensor[][] perturbed = [.. inputs.Select(x => (Tensor[])x.Clone())];
+                    perturbed[a][item] = (c.Arguments[a][item] with { Values = changed }).ToTensor();
+                    return Objective(c, perturbed, weights).ToArray<double>()[0];
+                }
+                double numeric = (Evaluate(c.Step) - Evaluate(-c.Step)) / (2 * c.Step);
+                double tolerance = (c.Step >= 1e-3 ? 1e-4 : 1e-6) * (1 + Math.Abs(numeric));
+                Assert.True(Math.Abs(numeric - gradient[e]) <= tolerance,
+                    $"{name}: d/d input {a}.{item}[{e}]: finite differences {numeric}, rule {gradient[e]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void TensorFlowJsComputesTheSameGradients()
+    {
+        var cases = Cases.Where(c => c.Js is not null).ToList();
+        var requests = new JsonArray();
+        var analytics = new List<Tensor[]>();
+        foreach (var c in cases)
+        {
+            Tensor weights = Weights(c);
+            In[] flat = [.. c.Arguments.SelectMany(a => a)];
+            int[] wrt = c.JsWrt ?? [.. Enumerable.Range(0, flat.Length).Where(i => flat[i].IsFloating)];
+            Tensor[][] inputs = [.. c.Arguments.Select(a => a.Select(i => i.ToTensor()).ToArray())];
+            Tensor[] flatTensors = [.. inputs.SelectMany(a => a)];
+            using (var tape = GradientTape.Start())
+                analytics.Add(tape.Gradient(Objective(c, inputs, weights), [.. wrt.Select(i => flatTensors[i])]));
+            requests.Add(new JsonObject
+            {
+                ["kind"] = "gradient",
+                ["js"] = c.Js,
+                ["inputs"] = new JsonArray([.. flat.Select(i => (JsonNode)TensorFlowJs.Spec(i.IsFloating ? "float32" : i.DType == "bool" ? "bool" : "int32", i.Shape, i.Values))]),
+                ["weights"] = TensorFlowJs.Spec("float32", weights.Shape.Dims.ToArray(), weights.ToArray<double>()),
+                ["wrt"] = new JsonArray([.. wrt.Select(i => (JsonNode)i)]),
+            });
+        }
+        var results = TensorFlowJs.Run(requests);
+        var failures = new List<string>();
+        for (int k = 0; k < cases.Count; k++)
+        {
+            var (values, error) = results[k];
+            if (values is null) { failures.Add($"{cases[k].Name}: TensorFlow.js failed: {error}"); continue; }
+            for (int s = 0; s < values.Length; s++)
+            {
+                double[] ours = analytics[k][s].ToArray<double>();
+                for (int e = 0; e < ours.Length; e++)
+                    if (Math.Abs(ours[e] - values[s][e]) > 1e-3 * (1 + Math.Abs(ours[e])))
+                        failures.Add($"{cases[k].Name}: gradient {s}[{e}]: StaticFlow {ours[e]}, TensorFlow.js {values[s][e]}");
+            }
+        }
+        output.WriteLine($"{cases.Count} gradient rules checked against TensorFlow.js 4.22.0 (float32, tolerance 1e-3 relative).");
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+    }
+
+    [Fact]
+    public void EveryRuleHasACaseAndEveryDifferentiableOpWithoutOneIsCounted()
+    {
+        var withRules = OpCatalog.StandardSchemas.Values.Where(s => s.Gradient is not null).Select(s => s.Name).ToHashSet();
+        var covered = Cases.Select(c => c.Op).ToHashSet();
+        Assert.Empty(withRules.Except(covered).Order());
+        var missing = OpCatalog.StandardSchemas.Values.Where(s => s.IsDifferentiable && s.Gradient is null && s.Outputs.Count > 0).Select(s => s.Name).Order().ToList();
+        output.WriteLine($"{withRules.Count} ops have gradient rules; {missing.Count} differentiable ops have none yet: {string.Join(", ", missing)}");
+        Assert.True(withRules.Count >= 75, $"only {withRules.Count} gradient rules");
+    }
+}
