@@ -197,4 +197,35 @@ internal static class Sources
             public Tensor<double> TrainAdamW([Shape(-1, 5)] Tensor<double> x, [Shape(-1, 1)] Tensor<double> y) => Loss(x, y);
         }
         """;
+
+    /// <summary>An MLP classifier of 4 features into 3 classes, trained with Keras' sparse categorical cross-entropy.</summary>
+    public const string Classifier = """
+        using StaticFlow;
+
+        namespace Models;
+
+        [GraphModule]
+        public partial class Classifier
+        {
+            [Variable(4, 16, Init = Init.GlorotUniform)] Tensor<float> w1;
+            [Variable(16)] Tensor<float> b1;
+            [Variable(16, 3, Init = Init.GlorotUniform)] Tensor<float> w2;
+            [Variable(3)] Tensor<float> b2;
+
+            [GraphFunction(Signature = "serving_default")]
+            public Tensor<float> Logits([Shape(-1, 4)] Tensor<float> x) =>
+                Ops.BiasAdd(Ops.MatMul(Ops.Relu(Ops.BiasAdd(Ops.MatMul(x, w1), b1)), w2), b2);
+
+            [GraphFunction]
+            public Tensor<float> Loss([Shape(-1, 4)] Tensor<float> x, [Shape(-1)] Tensor<int> labels) =>
+                Losses.SparseCategoricalCrossentropy(labels, Logits(x), fromLogits: true);
+
+            [GraphFunction]
+            public Tensor<float> Accuracy([Shape(-1, 4)] Tensor<float> x, [Shape(-1)] Tensor<int> labels) =>
+                Metrics.SparseCategoricalAccuracy(labels, Ops.Softmax(Logits(x)));
+
+            [GraphFunction, TrainStep(Optimizer.Adam, LearningRate = 0.02)]
+            public Tensor<float> Train([Shape(-1, 4)] Tensor<float> x, [Shape(-1)] Tensor<int> labels) => Loss(x, labels);
+        }
+        """;
 }

@@ -272,6 +272,8 @@ internal sealed partial class FunctionLowering
         }
         if (TypeRules.FindAttribute(method, TypeRules.OpMethodAttribute) is { } opAttribute && info.Symbol is not null)
             return LowerOpCall(invocation, method, opAttribute);
+        if (TypeRules.FindAttribute(method, TypeRules.CompositeAttribute) is { } compositeAttribute && info.Symbol is not null)
+            return LowerCompositeCall(invocation, method, compositeAttribute);
         if (_module.FindFunction(method) is { } callee && SymbolEqualityComparer.Default.Equals(method.ContainingType, _info.Method.ContainingType))
             return _forward.Enabled ? InlineCall(invocation, callee) : LowerGraphCall(invocation, callee);
         if (method.ContainingType?.ToDisplayString() == "StaticFlow.Gradients" && method.Name == "Of")

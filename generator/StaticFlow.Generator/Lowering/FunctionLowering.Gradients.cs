@@ -213,4 +213,50 @@ internal sealed partial class FunctionLowering
         if (!lowered || inlined._failed) { _failed = true; return null; }
         return callee.ReturnsTuple ? Value.Tuple(inlined._returns!.ToList()) : inlined._returns![0];
     }
+
+    /// <summary>A call of a <c>[Composite]</c> method (a loss or metric): the shared composite expanded into ops here.</summary>
+    private Value? LowerCompositeCall(InvocationExpressionSyntax invocation, IMethodSymbol method, AttributeData attribute)
+    {
+        string name = attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].Value as string ?? "" : "";
+        if (CompositeOps.Find(name) is not { } composite)
+        {
+            Fail(GraphDiagnostics.UnknownOp, invocation, name, method.ContainingType.Name + "." + method.Name);
+            return null;
+        }
+        var arguments = BindArguments(invocation, method);
+        var inputs = new List<BuiltTensor>();
+        var options = new Dictionary<string, object>(StringComparer.Ordinal);
+        for (int p = 0; p < method.Parameters.Length; p++)
+        {
+            var parameter = method.Parameters[p];
+            var given = arguments[p];
+            if (TypeRules.TensorElement(parameter.Type) is { } element)
+            {
+                if (given.Count != 1) { Fail(GraphDiagnostics.UnsupportedConstruct, invocation, $"The argument for '{parameter.Name}'", "pass one tensor"); return null; }
+                Value? value = LowerTensor(given[0], TypeRules.DTypeOf(element) ?? "float");
+                if (value is null) return null;
+                inputs.Add(Built(value));
+                continue;
+            }
+            object? constant = given.Count == 0 ? (parameter.HasExplicitDefaultValue ? parameter.ExplicitDefaultValue : null) : _model.GetConstantValue(given[0]).Value;
+            switch (constant)
+            {
+                case bool flag: options[parameter.Name] = flag; break;
+                case double or float or int or long: options[parameter.Name] = Convert.ToDouble(constant, CultureInfo.InvariantCulture); break;
+                default:
+                    Fail(GraphDiagnostics.AttrNotConstant, given.Count > 0 ? given[0] : invocation, given.Count > 0 ? given[0].ToString() : parameter.Name, parameter.Name, name);
+                    return null;
+            }
+        }
+        try
+        {
+            return Unbuilt(composite(new LoweringOpBuilder(this, invocation), inputs, options));
+        }
+        catch (OpBuildException e)
+        {
+            if (e.Message != AlreadyReported) Fail(GraphDiagnostics.UnsupportedConstruct, invocation, $"'{invocation}'", e.Message);
+            else _failed = true;
+            return null;
+        }
+    }
 }

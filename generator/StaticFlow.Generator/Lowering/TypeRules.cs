@@ -13,6 +13,7 @@ internal static class TypeRules
     public const string ShapeAttribute = "StaticFlow.ShapeAttribute";
     public const string OpMethodAttribute = "StaticFlow.OpMethodAttribute";
     public const string TrainStepAttribute = "StaticFlow.TrainStepAttribute";
+    public const string CompositeAttribute = "StaticFlow.CompositeAttribute";
 
     /// <summary>The element type of <c>StaticFlow.Tensor&lt;T&gt;</c>, or null for any other type.</summary>
     public static ITypeSymbol? TensorElement(ITypeSymbol? type) =>

@@ -145,3 +145,16 @@ public sealed class TrainStepAttribute(Optimizer optimizer = Optimizer.Adam) : A
     /// <summary>When positive, gradients are scaled so their global norm is at most this (Keras' <c>global_clipnorm</c>).</summary>
     public double ClipNorm { get; set; }
 }
+
+/// <summary>
+/// Declares that a static method is a composite of ops StaticFlow defines once for graphs and eager calls alike (a
+/// Keras loss or metric): in a graph function the generator expands it into those ops; called directly it runs them.
+/// Tensor parameters are the composite's inputs; bool and number parameters its options, which must be constants.
+/// </summary>
+/// <param name="name">The composite's name in StaticFlow's catalogue of composites.</param>
+[AttributeUsage(AttributeTargets.Method, Inherited = false)]
+public sealed class CompositeAttribute(string name) : Attribute
+{
+    /// <summary>The composite's name.</summary>
+    public string Name { get; } = name;
+}
