@@ -44,4 +44,47 @@ public partial class Regressor
         using var output = GraphScope.Name("dense2");
         return Ops.MatMul(hidden, w2) + b2;
     }
+
+    /// <summary>The mean squared error of the predictions for a batch (Keras' <c>loss='mse'</c>).</summary>
+    [GraphFunction]
+    public Tensor<float> Loss([Shape(-1, 5)] Tensor<float> x, [Shape(-1, 1)] Tensor<float> y) => Losses.MeanSquaredError(y, Predict(x));
+
+    /// <summary>One Adam step on the loss (Keras' <c>optimizer='adam'</c>): gradients built at compile time, applied by ResourceApplyAdam.</summary>
+    [GraphFunction, TrainStep(Optimizer.Adam, LearningRate = 0.01)]
+    public Tensor<float> Train([Shape(-1, 5)] Tensor<float> x, [Shape(-1, 1)] Tensor<float> y) => Loss(x, y);
+}
+
+/// <summary>A small classifier of 2-D points into 3 classes: 2 -> 32 (relu) -> 32 (relu) -> 3, trained with sparse categorical cross-entropy.</summary>
+[GraphModule]
+public partial class SpiralClassifier
+{
+    [Variable(2, 32, Init = Init.GlorotUniform)] Tensor<float> w1;
+    [Variable(32)] Tensor<float> b1;
+    [Variable(32, 32, Init = Init.GlorotUniform)] Tensor<float> w2;
+    [Variable(32)] Tensor<float> b2;
+    [Variable(32, 3, Init = Init.GlorotUniform)] Tensor<float> w3;
+    [Variable(3)] Tensor<float> b3;
+
+    /// <summary>The class logits of a batch of points.</summary>
+    [GraphFunction(Signature = "serving_default")]
+    public Tensor<float> Logits([Shape(-1, 2)] Tensor<float> points)
+    {
+        var h1 = Ops.Relu(Ops.BiasAdd(Ops.MatMul(points, w1), b1));
+        var h2 = Ops.Relu(Ops.BiasAdd(Ops.MatMul(h1, w2), b2));
+        return Ops.BiasAdd(Ops.MatMul(h2, w3), b3);
+    }
+
+    /// <summary>Cross-entropy of the labels and the logits.</summary>
+    [GraphFunction]
+    public Tensor<float> Loss([Shape(-1, 2)] Tensor<float> points, [Shape(-1)] Tensor<int> labels) =>
+        Losses.SparseCategoricalCrossentropy(labels, Logits(points), fromLogits: true);
+
+    /// <summary>The fraction of points classified right.</summary>
+    [GraphFunction]
+    public Tensor<float> Accuracy([Shape(-1, 2)] Tensor<float> points, [Shape(-1)] Tensor<int> labels) =>
+        Metrics.SparseCategoricalAccuracy(labels, Logits(points));
+
+    /// <summary>One Adam step.</summary>
+    [GraphFunction, TrainStep(Optimizer.Adam, LearningRate = 0.01)]
+    public Tensor<float> Train([Shape(-1, 2)] Tensor<float> points, [Shape(-1)] Tensor<int> labels) => Loss(points, labels);
 }

@@ -20,10 +20,10 @@ public class FitTests
         return module;
     }
 
-    private static Func<Tensor<float>, Tensor<int>, Tensor<float>> Function(IGraphModule module, string name)
+    private static Func<Tensor<float>, Tensor<int>, CancellationToken, Tensor<float>> Function(IGraphModule module, string name)
     {
         var method = module.GetType().GetMethod(name)!;
-        return (x, y) => (Tensor<float>)method.Invoke(module, [x, y, CancellationToken.None])!;
+        return (x, y, token) => (Tensor<float>)method.Invoke(module, [x, y, token])!;
     }
 
     /// <summary>Three Gaussian blobs in four dimensions, one per class.</summary>
@@ -51,7 +51,7 @@ public class FitTests
         var history = model.Fit(Function(model, "TrainGraph"), x, y,
             new FitOptions { Epochs = 8, BatchSize = 32, ValidationSplit = 0.2, Seed = 7, Progress = log },
             validationLoss: Function(model, "LossGraph"),
-            metrics: new Dictionary<string, Func<Tensor<float>, Tensor<int>, Tensor<float>>> { ["accuracy"] = Function(model, "AccuracyGraph") });
+            metrics: new Dictionary<string, Func<Tensor<float>, Tensor<int>, CancellationToken, Tensor<float>>> { ["accuracy"] = Function(model, "AccuracyGraph") });
         Assert.Equal(8, history.Epochs.Count);
         Assert.True(history.Epochs[^1].Loss < history.Epochs[0].Loss / 2, $"loss {history.Epochs[0].Loss} -> {history.Epochs[^1].Loss}");
         Assert.True(history.Epochs[^1].Values["val_accuracy"] >= 0.95, $"validation accuracy {history.Epochs[^1].Values["val_accuracy"]}");

@@ -34,6 +34,9 @@ public sealed class FitOptions
     /// <summary>A learning-rate schedule by global step (0-based), written into the optimizer's <c>learning_rate</c> variable before each step; null keeps it.</summary>
     public Func<long, double>? LearningRate { get; init; }
 
+    /// <summary>Checked before every step and passed to every graph call; cancelling throws <see cref="OperationCanceledException"/>.</summary>
+    public CancellationToken Cancellation { get; init; }
+
     /// <summary>Stops with <see cref="TrainingDivergedException"/> when a step's loss is NaN or infinite (Keras' <c>TerminateOnNaN</c>).</summary>
     public bool StopOnNaN { get; init; } = true;
 }
@@ -129,15 +132,15 @@ public static class Trainer
 {
     /// <summary>Trains on rows of <paramref name="x"/> and <paramref name="y"/> (the first dimension is the row).</summary>
     /// <param name="model">The module whose variables the step updates.</param>
-    /// <param name="trainStep">One step on a batch, returning its loss: <c>(x, y) =&gt; model.TrainGraph(x, y)</c>.</param>
+    /// <param name="trainStep">One step on a batch, returning its loss: the compiled train step itself, <c>model.TrainGraph</c>.</param>
     /// <param name="x">The inputs.</param>
     /// <param name="y">The targets, as many rows as <paramref name="x"/>.</param>
     /// <param name="options">Epochs, batch size and the rest.</param>
     /// <param name="validationLoss">The loss without a step (<c>model.LossGraph</c>), for <c>val_loss</c>; null for none.</param>
     /// <param name="metrics">Validation metrics by name (<c>["accuracy"] = model.AccuracyGraph</c>), reported as <c>val_&lt;name&gt;</c>.</param>
-    public static History Fit<TX, TY, TLoss>(this IGraphModule model, Func<Tensor<TX>, Tensor<TY>, Tensor<TLoss>> trainStep, Tensor<TX> x, Tensor<TY> y,
-        FitOptions? options = null, Func<Tensor<TX>, Tensor<TY>, Tensor<TLoss>>? validationLoss = null,
-        IReadOnlyDictionary<string, Func<Tensor<TX>, Tensor<TY>, Tensor<TLoss>>>? metrics = null)
+    public static History Fit<TX, TY, TLoss>(this IGraphModule model, Func<Tensor<TX>, Tensor<TY>, CancellationToken, Tensor<TLoss>> trainStep, Tensor<TX> x, Tensor<TY> y,
+        FitOptions? options = null, Func<Tensor<TX>, Tensor<TY>, CancellationToken, Tensor<TLoss>>? validationLoss = null,
+        IReadOnlyDictionary<string, Func<Tensor<TX>, Tensor<TY>, CancellationToken, Tensor<TLoss>>>? metrics = null)
         where TX : unmanaged where TY : unmanaged where TLoss : unmanaged, IFloatingPoint<TLoss>
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -160,17 +163,17 @@ public static class Trainer
     }
 
     /// <summary>Trains on the batches <paramref name="batches"/> gives for each epoch (given the epoch number).</summary>
-    public static History Fit<TX, TY, TLoss>(this IGraphModule model, Func<Tensor<TX>, Tensor<TY>, Tensor<TLoss>> trainStep,
+    public static History Fit<TX, TY, TLoss>(this IGraphModule model, Func<Tensor<TX>, Tensor<TY>, CancellationToken, Tensor<TLoss>> trainStep,
         Func<int, IEnumerable<(Tensor<TX> X, Tensor<TY> Y)>> batches, FitOptions? options = null,
-        IReadOnlyList<(Tensor<TX> X, Tensor<TY> Y)>? validation = null, Func<Tensor<TX>, Tensor<TY>, Tensor<TLoss>>? validationLoss = null,
-        IReadOnlyDictionary<string, Func<Tensor<TX>, Tensor<TY>, Tensor<TLoss>>>? metrics = null)
+        IReadOnlyList<(Tensor<TX> X, Tensor<TY> Y)>? validation = null, Func<Tensor<TX>, Tensor<TY>, CancellationToken, Tensor<TLoss>>? validationLoss = null,
+        IReadOnlyDictionary<string, Func<Tensor<TX>, Tensor<TY>, CancellationToken, Tensor<TLoss>>>? metrics = null)
         where TX : unmanaged where TY : unmanaged where TLoss : unmanaged, IFloatingPoint<TLoss> =>
         Fit(model, trainStep, batches, -1, options ?? new FitOptions(), validation, validationLoss, metrics);
 
-    private static History Fit<TX, TY, TLoss>(IGraphModule model, Func<Tensor<TX>, Tensor<TY>, Tensor<TLoss>> trainStep,
+    private static History Fit<TX, TY, TLoss>(IGraphModule model, Func<Tensor<TX>, Tensor<TY>, CancellationToken, Tensor<TLoss>> trainStep,
         Func<int, IEnumerable<(Tensor<TX> X, Tensor<TY> Y)>> batches, int batchesPerEpoch, FitOptions options,
-        IReadOnlyList<(Tensor<TX> X, Tensor<TY> Y)>? validation, Func<Tensor<TX>, Tensor<TY>, Tensor<TLoss>>? validationLoss,
-        IReadOnlyDictionary<string, Func<Tensor<TX>, Tensor<TY>, Tensor<TLoss>>>? metrics)
+        IReadOnlyList<(Tensor<TX> X, Tensor<TY> Y)>? validation, Func<Tensor<TX>, Tensor<TY>, CancellationToken, Tensor<TLoss>>? validationLoss,
+        IReadOnlyDictionary<string, Func<Tensor<TX>, Tensor<TY>, CancellationToken, Tensor<TLoss>>>? metrics)
         where TX : unmanaged where TY : unmanaged where TLoss : unmanaged, IFloatingPoint<TLoss>
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -190,7 +193,8 @@ public static class Trainer
             foreach (var (bx, by) in batches(epoch))
             {
                 if (options.LearningRate is { } schedule) SetLearningRate(model, schedule(state.Step));
-                double value = Scalar(trainStep(bx, by));
+                options.Cancellation.ThrowIfCancellationRequested();
+                double value = Scalar(trainStep(bx, by, options.Cancellation));
                 batch++;
                 if (options.StopOnNaN && !double.IsFinite(value))
                     throw new TrainingDivergedException($"The loss became {value} at step {state.Step} (epoch {epoch}, batch {batch}); lower the learning rate or clip gradients (TrainStep ClipNorm).");
@@ -204,9 +208,9 @@ public static class Trainer
             var values = new Dictionary<string, double>(StringComparer.Ordinal) { ["loss"] = loss.Result };
             if (validation is not null && validation.Count > 0)
             {
-                if (validationLoss is not null) values["val_loss"] = Evaluate(validation, validationLoss);
-                foreach (var (name, metric) in metrics ?? new Dictionary<string, Func<Tensor<TX>, Tensor<TY>, Tensor<TLoss>>>())
-                    values["val_" + name] = Evaluate(validation, metric);
+                if (validationLoss is not null) values["val_loss"] = Evaluate(validation, validationLoss, options.Cancellation);
+                foreach (var (name, metric) in metrics ?? new Dictionary<string, Func<Tensor<TX>, Tensor<TY>, CancellationToken, Tensor<TLoss>>>())
+                    values["val_" + name] = Evaluate(validation, metric, options.Cancellation);
             }
             if (LearningRate(model) is { } rate) values["learning_rate"] = rate;
             var result = new EpochResult(epoch, steps, values);
@@ -224,11 +228,12 @@ public static class Trainer
     }
 
     /// <summary>The mean of <paramref name="function"/> over <paramref name="batches"/>, weighted by rows.</summary>
-    public static double Evaluate<TX, TY, TLoss>(IReadOnlyList<(Tensor<TX> X, Tensor<TY> Y)> batches, Func<Tensor<TX>, Tensor<TY>, Tensor<TLoss>> function)
+    public static double Evaluate<TX, TY, TLoss>(IReadOnlyList<(Tensor<TX> X, Tensor<TY> Y)> batches, Func<Tensor<TX>, Tensor<TY>, CancellationToken, Tensor<TLoss>> function,
+        CancellationToken cancellation = default)
         where TX : unmanaged where TY : unmanaged where TLoss : unmanaged, IFloatingPoint<TLoss>
     {
         var mean = new MeanMetric();
-        foreach (var (bx, by) in batches) mean.Add(Scalar(function(bx, by)), bx.Shape.Rank > 0 ? bx.Shape[0] : 1);
+        foreach (var (bx, by) in batches) mean.Add(Scalar(function(bx, by, cancellation)), bx.Shape.Rank > 0 ? bx.Shape[0] : 1);
         return mean.Result;
     }
 
