@@ -117,12 +117,14 @@ public class ViewerBrowserTests(BrowserFixture browser, ITestOutputHelper log)
         using (server)
         {
             await page.FillAsync("#search", "MatMul");
-            Assert.Equal("2", await page.GetAttributeAsync("#results", "data-count"));
+            // Predict's two, the two of the inlined Predict in Train, and Train's four gradient MatMuls.
+            Assert.Equal("8", await page.GetAttributeAsync("#results", "data-count"));
             Assert.True(await page.Locator(".node.match").CountAsync() >= 1, "the collapsed scope holding the matches is marked");
             await page.ClickAsync("[data-result='Predict/dense2/MatMul']");
             await page.WaitForSelectorAsync(".node.selected[data-id='Predict/dense2/MatMul']");
             await page.FillAsync("#search", "relu");
-            Assert.Equal("1", await page.GetAttributeAsync("#results", "data-count"));
+            Assert.Equal("3", await page.GetAttributeAsync("#results", "data-count")); // Relu twice, and ReluGrad
+
         }
     }
 
@@ -162,8 +164,9 @@ public class ViewerBrowserTests(BrowserFixture browser, ITestOutputHelper log)
         {
             Assert.Equal(2, await page.Locator(".canvas").CountAsync());
             string summary = (await page.GetAttributeAsync("body", "data-diff"))!;
-            // Clearing devices changes exactly the 11 nodes of Predict; nothing is added or removed.
-            Assert.Equal("{\"removed\":0,\"added\":0,\"changed\":11}", summary);
+            // Clearing devices changes exactly the nodes of Predict (11) and of Predict inlined into Train (9: its
+            // placeholder and output are Train's); nothing is added or removed.
+            Assert.Equal("{\"removed\":0,\"added\":0,\"changed\":20}", summary);
             await BrowserFixture.ScreenshotAsync(page, "quickstart-diff-devices-cleared");
         }
     }
@@ -184,7 +187,8 @@ public class ViewerBrowserTests(BrowserFixture browser, ITestOutputHelper log)
         await page.GotoAsync(new Uri(html).AbsoluteUri);
         await page.WaitForSelectorAsync("body[data-ready='1']");
         Assert.Empty(requests);
-        Assert.Equal("38", await page.GetAttributeAsync("body", "data-nodes"));
+        // Predict, Loss and Train (forward, gradients and Adam) with the variables and their optimizer slots.
+        Assert.Equal("177", await page.GetAttributeAsync("body", "data-nodes"));
     }
 
     [Fact]
