@@ -53,7 +53,7 @@ public class OpCatalogueTests(ITestOutputHelper output)
     public void TheCatalogueCountIsPrinted()
     {
         int withKernels = OpSupport.All.Count(o => o.Devices.Count > 0);
-        output.WriteLine($"{withKernels} ops with kernels, {OpSupport.OpsMethods.Count} callable from graph functions, {OpSupport.All.Count(o => o.IsDifferentiable)} differentiable");
+        output.WriteLine($"{withKernels} ops with kernels, {OpSupport.OpsMethods.Count} callable from graph functions, {OpSupport.All.Count(o => o.IsDifferentiable)} differentiable, {OpSupport.All.Count(o => o.HasGradient)} with a gradient rule");
         Assert.Equal(OpCatalog.StandardSchemas.Count, withKernels);
         // The floor the ops issue set: what a TensorFlow program commonly uses, at least 250 ops with kernels.
         Assert.True(withKernels >= 250, $"{withKernels} ops with kernels, fewer than 250");
@@ -264,7 +264,9 @@ public class OpCatalogueTests(ITestOutputHelper output)
         "the kernel registry by `OpCatalogueTests.DocsOpsMdIsTheCatalogue`; `staticflow ops` prints the same table (`--json` for tools).\n" +
         "*dtypes* are those of the attr that selects the kernel (usually `T`): *floating* is float16, float32 and float64; *numeric*\n" +
         "adds every integer type; *any* means one kernel serves every dtype. *In graph functions* names the `Ops` method, or what\n" +
-        "writes the op otherwise. How to add one: [adding-an-op.md](adding-an-op.md).\n\n" +
+        "writes the op otherwise. *Gradient*: *yes* where StaticFlow has the op's gradient rule (used by compile-time gradients and the\n" +
+        "eager tape), *not yet* where TensorFlow differentiates the op and StaticFlow does not yet, *none* where TensorFlow does not\n" +
+        "either. How to add one: [adding-an-op.md](adding-an-op.md).\n\n" +
         $"{OpSupport.All.Count} ops.\n\n" +
         OpSupport.ToMarkdown().ReplaceLineEndings("\n");
 
@@ -293,6 +295,7 @@ public class OpsCommandTests
         var ops = document.RootElement.EnumerateArray().ToDictionary(o => o.GetProperty("op").GetString()!);
         Assert.Equal(OpSupport.All.Count, ops.Count);
         Assert.False(ops["Equal"].GetProperty("differentiable").GetBoolean());
+        Assert.True(ops["MatMul"].GetProperty("gradient").GetBoolean());
         Assert.Equal("the exporter's saver", ops["SaveV2"].GetProperty("writtenBy").GetString());
         Assert.Contains("float16", ops["Sin"].GetProperty("dtypes").EnumerateArray().Select(d => d.GetString()));
         Assert.True(ops["Reshape"].GetProperty("anyDType").GetBoolean());

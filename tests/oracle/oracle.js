@@ -24,7 +24,10 @@ function gradient(c) {
   return tf.grads(f)(c.wrt.map(i => inputs[i])).map(g => Array.from(g.dataSync()));
 }
 
+let optimizerRuns = 0;
+
 function optimizer(c) {
+  const prefix = 'run' + (optimizerRuns++) + '_';
   const s = c.settings;
   const make = {
     sgd: () => tf.train.sgd(s.learningRate),
@@ -34,10 +37,10 @@ function optimizer(c) {
     adagrad: () => tf.train.adagrad(s.learningRate, s.initialAccumulator),
   }[c.optimizer];
   const opt = make();
-  const variables = c.start.map((spec, i) => tf.variable(tensor(spec), true, 'v' + i));
+  const variables = c.start.map((spec, i) => tf.variable(tensor(spec), true, prefix + i));
   for (const step of c.gradients) {
     const grads = {};
-    step.forEach((values, i) => { grads['v' + i] = tf.tensor(values, c.start[i].shape); });
+    step.forEach((values, i) => { grads[prefix + i] = tf.tensor(values, c.start[i].shape); });
     opt.applyGradients(grads);
   }
   return variables.map(v => Array.from(v.dataSync()));

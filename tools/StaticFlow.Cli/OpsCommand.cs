@@ -9,7 +9,7 @@ internal static class OpsCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var json = new Option<bool>("--json") { Description = "Print the table as JSON, for tools." };
-        var command = new Command("ops", "List every op StaticFlow runs: dtypes, devices, whether it is differentiable and whether graph functions can call it.") { json };
+        var command = new Command("ops", "List every op StaticFlow runs: dtypes, devices, whether StaticFlow has its gradient and whether graph functions can call it.") { json };
         command.SetAction(result => CommandLineApp.Guarded(error, () =>
         {
             if (result.GetValue(json))
@@ -29,6 +29,7 @@ internal static class OpsCommand
                         foreach (string device in op.Devices) writer.WriteStringValue(device);
                         writer.WriteEndArray();
                         writer.WriteBoolean("differentiable", op.IsDifferentiable);
+                        writer.WriteBoolean("gradient", op.HasGradient);
                         writer.WriteBoolean("stateful", op.IsStateful);
                         writer.WriteBoolean("callableFromGraphFunctions", op.OpsMethod is not null);
                         if (op.OpsMethod is { } method) writer.WriteString("opsMethod", "Ops." + method);
@@ -40,10 +41,10 @@ internal static class OpsCommand
                 return 0;
             }
             int width = OpSupport.All.Max(o => o.Name.Length) + 2;
-            output.WriteLine($"{"op".PadRight(width)}{"dtypes",-34}{"devices",-9}{"grad",-6}graph functions");
+            output.WriteLine($"{"op".PadRight(width)}{"dtypes",-34}{"devices",-9}{"gradient",-10}graph functions");
             foreach (var op in OpSupport.All)
             {
-                output.WriteLine($"{op.Name.PadRight(width)}{op.DTypeSummary,-34}{string.Join(",", op.Devices),-9}{(op.IsDifferentiable ? "yes" : "no"),-6}{(op.OpsMethod is { } m ? "Ops." + m : op.WrittenBy)}");
+                output.WriteLine($"{op.Name.PadRight(width)}{op.DTypeSummary,-34}{string.Join(",", op.Devices),-9}{(op.HasGradient ? "yes" : op.IsDifferentiable ? "not yet" : "none"),-10}{(op.OpsMethod is { } m ? "Ops." + m : op.WrittenBy)}");
             }
             output.WriteLine($"{OpSupport.All.Count} ops; floating = float16, float32, float64; numeric = those and every integer type");
             return 0;

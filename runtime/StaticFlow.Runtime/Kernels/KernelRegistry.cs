@@ -97,6 +97,7 @@ public sealed class KernelRegistry
         ArrayKernels.Register(registrar);
         StateKernels.Register(registrar);
         OptimizerKernels.Register(registrar);
+        ConvolutionGradientKernels.Register(registrar);
         IoKernels.Register(registrar);
         FunctionKernels.Register(registrar);
         ParseExampleKernels.Register(registrar);

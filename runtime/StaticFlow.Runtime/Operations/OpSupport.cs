@@ -14,7 +14,9 @@ namespace StaticFlow.Operations;
 /// <param name="IsStateful">True for ops with side effects or state.</param>
 /// <param name="OpsMethod">The <see cref="Ops"/> method graph functions call it by, or null.</param>
 /// <param name="WrittenBy">What writes the op when graph functions have no method for it.</param>
-public sealed record OpSupport(string Name, IReadOnlyList<string> DTypes, IReadOnlyList<string> Devices, bool IsDifferentiable, bool IsStateful, string? OpsMethod, string? WrittenBy)
+/// <param name="HasGradient">True when StaticFlow has the op's gradient rule (compile-time gradients and the eager tape use it).</param>
+public sealed record OpSupport(string Name, IReadOnlyList<string> DTypes, IReadOnlyList<string> Devices, bool IsDifferentiable, bool IsStateful, string? OpsMethod, string? WrittenBy,
+    bool HasGradient = false)
 {
     /// <summary>The ops graph functions can call, by <see cref="Ops"/> method.</summary>
     internal static IReadOnlyDictionary<string, MethodInfo> OpsMethods { get; } = FindOpsMethods();
@@ -34,10 +36,13 @@ public sealed record OpSupport(string Name, IReadOnlyList<string> DTypes, IReadO
     public static string ToMarkdown()
     {
         var text = new StringBuilder();
-        text.AppendLine("| op | dtypes | devices | differentiable | in graph functions |");
+        text.AppendLine("| op | dtypes | devices | gradient | in graph functions |");
         text.AppendLine("| --- | --- | --- | --- | --- |");
         foreach (var op in All)
-            text.AppendLine($"| `{op.Name}` | {op.DTypeSummary} | {string.Join(", ", op.Devices)} | {(op.IsDifferentiable ? "yes" : "no")} | {(op.OpsMethod is { } method ? $"`Ops.{method}`" : op.WrittenBy)} |");
+        {
+            string gradient = op.HasGradient ? "yes" : op.IsDifferentiable ? "not yet" : "none";
+            text.AppendLine($"| `{op.Name}` | {op.DTypeSummary} | {string.Join(", ", op.Devices)} | {gradient} | {(op.OpsMethod is { } method ? $"`Ops.{method}`" : op.WrittenBy)} |");
+        }
         return text.ToString();
     }
 
@@ -52,7 +57,8 @@ public sealed record OpSupport(string Name, IReadOnlyList<string> DTypes, IReadO
                 schema.IsDifferentiable,
                 schema.IsStateful,
                 OpsMethods.TryGetValue(schema.Name, out var method) ? method.Name : null,
-                schema.WrittenBy);
+                schema.WrittenBy,
+                schema.Gradient is not null);
         })];
 
     // Ops is public API; the DynamicDependency keeps its methods when an application is trimmed.

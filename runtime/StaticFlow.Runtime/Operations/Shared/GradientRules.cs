@@ -282,6 +282,39 @@ internal static class GradientRules
             };
         };
 
+        // Convolution, pooling and batch normalization (nn_grad.py), by TensorFlow's gradient ops.
+        rules["Conv2D"] = g =>
+        {
+            var b = g.B;
+            var attrs = ConvAttrs(g);
+            var input = b.Op("Conv2DBackpropInput", new[] { b.ShapeOf(g.X(0)), g.X(1), g.Dy() }, attrs);
+            var filter = b.Op("Conv2DBackpropFilter", new[] { g.X(0), b.ShapeOf(g.X(1)), g.Dy() }, attrs);
+            return new[] { input, filter };
+        };
+        rules["Conv2DBackpropInput"] = g =>
+        {
+            var b = g.B;
+            var attrs = ConvAttrs(g);
+            var filter = b.Op("Conv2DBackpropFilter", new[] { g.Dy(), b.ShapeOf(g.X(1)), g.X(2) }, attrs);
+            var outBackprop = b.Op("Conv2D", new[] { g.Dy(), g.X(1) }, attrs);
+            return new[] { null, filter, outBackprop };
+        };
+        rules["MaxPool"] = g => One(g.B.Op("MaxPoolGrad", new[] { g.X(0), g.Y(), g.Dy() }, PoolAttrs(g)));
+        rules["AvgPool"] = g => One(g.B.Op("AvgPoolGrad", new[] { g.B.ShapeOf(g.X(0)), g.Dy() }, PoolAttrs(g)));
+        rules["FusedBatchNormV3"] = g =>
+        {
+            var b = g.B;
+            var outputs = b.Emit("FusedBatchNormGradV3",
+                new[] { new[] { g.Dy(0) }, new[] { g.X(0) }, new[] { g.X(1) }, new[] { g.Y(3) }, new[] { g.Y(4) }, new[] { g.Y(5) } },
+                new[]
+                {
+                    OpBuilder.Attr("epsilon", g.Float("epsilon", 1e-4)), OpBuilder.Attr("data_format", g.Text("data_format") ?? "NHWC"),
+                    OpBuilder.Attr("is_training", g.Flag("is_training")),
+                });
+            // The batch statistics' own gradients (outputs 1 and 2) are not propagated, as in TensorFlow.
+            return new BuiltTensor?[] { outputs[0], outputs[1], outputs[2], null, null };
+        };
+
         // Fused losses: TensorFlow's kernels return the backprop alongside the loss.
         rules["SoftmaxCrossEntropyWithLogits"] = g =>
         {
@@ -299,6 +332,19 @@ internal static class GradientRules
         };
         return rules;
     }
+
+    private static BuiltAttr[] ConvAttrs(GradientContext g) => new[]
+    {
+        OpBuilder.Attr("strides", g.Ints("strides") ?? new long[] { 1, 1, 1, 1 }), OpBuilder.Attr("padding", g.Text("padding") ?? "VALID"),
+        OpBuilder.Attr("explicit_paddings", g.Ints("explicit_paddings") ?? Array.Empty<long>()), OpBuilder.Attr("data_format", g.Text("data_format") ?? "NHWC"),
+        OpBuilder.Attr("dilations", g.Ints("dilations") ?? new long[] { 1, 1, 1, 1 }),
+    };
+
+    private static BuiltAttr[] PoolAttrs(GradientContext g) => new[]
+    {
+        OpBuilder.Attr("ksize", g.Ints("ksize")!), OpBuilder.Attr("strides", g.Ints("strides")!), OpBuilder.Attr("padding", g.Text("padding") ?? "VALID"),
+        OpBuilder.Attr("data_format", g.Text("data_format") ?? "NHWC"),
+    };
 
     private static BuiltTensor?[] Binary(GradientContext g, BuiltTensor dx, BuiltTensor dy) =>
         new[] { g.B.ReduceToShapeOf(dx, g.X(0), g.X(1)), g.B.ReduceToShapeOf(dy, g.X(1), g.X(0)) };

@@ -430,6 +430,12 @@ internal static class ShapeFunctions
     /// <summary>Random ops: the shape given by the constant first input.</summary>
     public static IReadOnlyList<long[]?> FromShapeInput(ShapeContext c) => Fill(c);
 
+    /// <summary>Conv2DBackpropFilter: the filter shape its second input (filter_sizes) holds.</summary>
+    public static IReadOnlyList<long[]?> FromShapeInputAt1(ShapeContext c) => [c.Constant(1)];
+
+    /// <summary>FusedBatchNormGradV3: x's shape, the scale's twice, and two empty reserve spaces.</summary>
+    public static IReadOnlyList<long[]?> FusedBatchNormGrad(ShapeContext c) => [c.Shape(1), c.Shape(2), c.Shape(2), [0], [0]];
+
     /// <summary>StatelessRandomGetKeyCounter: a one-word key and a two-word counter.</summary>
     public static IReadOnlyList<long[]?> KeyCounter(ShapeContext c) => [[1], [2]];
 

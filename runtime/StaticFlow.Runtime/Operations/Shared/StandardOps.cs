@@ -99,8 +99,8 @@ internal static class StandardOps
             Fresh(name, Binary, "z: T", "T: type", ShapeFunctions.Broadcast).NotDifferentiable();
         Fresh("Invert", Unary, "y: T", "T: type", ShapeFunctions.Unchanged).NotDifferentiable();
 
-        // TensorFlow's gradient ops, which gradient graphs are made of (graph functions will get them from Gradients).
-        const string GradientGraphs = "gradient graphs (imported)";
+        // TensorFlow's gradient ops, which gradient graphs are made of (the gradient rules emit them).
+        const string GradientGraphs = "gradients (Gradients.Of, [TrainStep]) and imported gradient graphs";
         foreach (string name in new[] { "ReluGrad", "Relu6Grad", "SoftplusGrad", "SoftsignGrad" })
             Fresh(name, "gradients: T, features: T", "backprops: T", "T: type", ShapeFunctions.Broadcast).Written(GradientGraphs);
         foreach (string name in new[] { "EluGrad", "SeluGrad" })
@@ -221,6 +221,18 @@ internal static class StandardOps
         Op("Conv2DBackpropInput", "input_sizes: int32, filter: T, out_backprop: T", "output: T",
             "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
             .WithShape(ShapeFunctions.FromShapeInput);
+        Op("Conv2DBackpropFilter", "input: T, filter_sizes: int32, out_backprop: T", "output: T",
+            "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
+            .WithShape(ShapeFunctions.FromShapeInputAt1).Written(GradientGraphs);
+        Op("MaxPoolGrad", "orig_input: T, orig_output: T, grad: T", "output: T",
+            "ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; T: type = float")
+            .WithShape(ShapeFunctions.Unchanged).Written(GradientGraphs);
+        Op("AvgPoolGrad", "orig_input_shape: int32, grad: T", "output: T", "ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; data_format: string = \"NHWC\"; T: type")
+            .WithShape(ShapeFunctions.FromShapeInput).Written(GradientGraphs);
+        Op("FusedBatchNormGradV3", "y_backprop: T, x: T, scale: float, reserve_space_1: U, reserve_space_2: U, reserve_space_3: U",
+            "x_backprop: T, scale_backprop: U, offset_backprop: U, reserve_space_4: U, reserve_space_5: U",
+            "T: type; U: type; epsilon: float = 0.0001; data_format: string = \"NHWC\"; is_training: bool = true")
+            .WithShape(ShapeFunctions.FusedBatchNormGrad).Written(GradientGraphs);
         Op("LRN", "input: T", "output: T", "depth_radius: int = 5; bias: float = 1; alpha: float = 1; beta: float = 0.5; T: type = float").WithShape(ShapeFunctions.Unchanged);
         Op("ResizeBilinear", "images: T, size: int32", "resized_images: float", "T: type; align_corners: bool = false; half_pixel_centers: bool = false").WithShape(ShapeFunctions.Resize);
         Op("ResizeNearestNeighbor", "images: T, size: int32", "resized_images: T", "T: type; align_corners: bool = false; half_pixel_centers: bool = false").WithShape(ShapeFunctions.Resize);

@@ -1,0 +1,179 @@
+using System.Numerics;
+using StaticFlow.Graphs;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.Kernels;
+
+/// <summary>
+/// The gradient ops of convolution, pooling and batch normalization in NHWC, following TensorFlow's CPU kernels
+/// (<c>conv_grad_filter_ops.cc</c>, <c>maxpooling_op.cc</c>, <c>avgpooling_op.cc</c>, <c>fused_batch_norm_op.cc</c>).
+/// </summary>
+internal static class ConvolutionGradientKernels
+{
+    public static void Register(KernelRegistrar add)
+    {
+        add.Add("Conv2DBackpropFilter", KernelDTypes.Float, node =>
+            ElementwiseKernels.ByFloatType(node, "T", new FilterGradientFactory(ConvolutionKernels.Window.FromNode(node, "filter"))));
+        add.Add("MaxPoolGrad", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new PoolGradientFactory(ConvolutionKernels.Window.FromNode(node, "ksize"), max: true)));
+        add.Add("AvgPoolGrad", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new PoolGradientFactory(ConvolutionKernels.Window.FromNode(node, "ksize"), max: false)));
+        add.Add("FusedBatchNormGradV3", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new BatchNormGradientFactory()));
+    }
+
+    /// <summary>d filter[ky, kx, ic, oc] = Σ over batch and output positions of input[at the tap] · out_backprop.</summary>
+    private sealed class FilterGradientFactory(ConvolutionKernels.Window window) : ElementwiseKernels.IFloatKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T> => new DelegateKernel(c =>
+        {
+            Tensor input = c.Input(0), dy = c.Input(2);
+            long[] sizes = c.ToLongs(1);
+            if (input.Shape.Rank != 4 || dy.Shape.Rank != 4) throw c.Error($"input {input.Shape} and out_backprop {dy.Shape} must have rank 4");
+            if (sizes.Length != 4 || sizes.Any(s => s <= 0)) throw c.Error($"filter_sizes must be 4 positive sizes, got [{string.Join(",", sizes)}]");
+            int n = (int)input.Shape[0], h = (int)input.Shape[1], w = (int)input.Shape[2], inC = (int)input.Shape[3];
+            int kh = (int)sizes[0], kw = (int)sizes[1], outC = (int)sizes[3];
+            if (sizes[2] != inC) throw c.Error($"filter_sizes [{string.Join(",", sizes)}] take {sizes[2]} input channels, the input has {inC}");
+            var (oh, padTop) = window.Size(c, h, kh, window.StrideH, window.DilationH, 1);
+            var (ow, padLeft) = window.Size(c, w, kw, window.StrideW, window.DilationW, 2);
+            if (dy.Shape[0] != n || dy.Shape[1] != oh || dy.Shape[2] != ow || dy.Shape[3] != outC)
+                throw c.Error($"out_backprop {dy.Shape} is not the [{n},{oh},{ow},{outC}] that Conv2D of input {input.Shape} and filter [{string.Join(",", sizes)}] gives");
+            var df = Tensor.Zeros(dy.DType, new TensorShape(sizes));
+            ReadOnlySpan<T> x = input.AsSpan<T>(), g = dy.AsSpan<T>();
+            Span<T> o = df.AsSpan<T>();
+            for (int b = 0; b < n; b++)
+                for (int y = 0; y < oh; y++)
+                    for (int xo = 0; xo < ow; xo++)
+                    {
+                        ReadOnlySpan<T> gradient = g.Slice(((b * oh + y) * ow + xo) * outC, outC);
+                        for (int ky = 0; ky < kh; ky++)
+                        {
+                            int iy = y * window.StrideH + ky * window.DilationH - padTop;
+                            if ((uint)iy >= (uint)h) continue;
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                int ix = xo * window.StrideW + kx * window.DilationW - padLeft;
+                                if ((uint)ix >= (uint)w) continue;
+                                ReadOnlySpan<T> pixel = x.Slice(((b * h + iy) * w + ix) * inC, inC);
+                                int fAt = (ky * kw + kx) * inC * outC;
+                                for (int ic = 0; ic < inC; ic++)
+                                {
+                                    Span<T> row = o.Slice(fAt + ic * outC, outC);
+                                    T value = pixel[ic];
+                                    for (int oc = 0; oc < outC; oc++) row[oc] += value * gradient[oc];
+                                }
+                            }
+                        }
+                    }
+            c.SetOutput(0, df);
+        });
+    }
+
+    /// <summary>
+    /// MaxPoolGrad routes each output's gradient to the first input cell (in window order) holding the window's
+    /// maximum; AvgPoolGrad spreads it evenly over the window's cells inside the input.
+    /// </summary>
+    private sealed class PoolGradientFactory(ConvolutionKernels.Window window, bool max) : ElementwiseKernels.IFloatKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T> => new DelegateKernel(c =>
+        {
+            long[] inputShape = max ? c.Input(0).Shape.Dims.ToArray() : c.ToLongs(0);
+            Tensor dy = c.Input(max ? 2 : 1);
+            if (inputShape.Length != 4 || dy.Shape.Rank != 4) throw c.Error($"input [{string.Join(",", inputShape)}] and grad {dy.Shape} must have rank 4");
+            int batch = (int)inputShape[0], height = (int)inputShape[1], width = (int)inputShape[2], channels = (int)inputShape[3];
+            var (oh, padTop) = window.Size(c, height, window.KernelH, window.StrideH, 1, 1);
+            var (ow, padLeft) = window.Size(c, width, window.KernelW, window.StrideW, 1, 2);
+            if (dy.Shape[0] != batch || dy.Shape[1] != oh || dy.Shape[2] != ow || dy.Shape[3] != channels)
+                throw c.Error($"grad {dy.Shape} is not the pooled shape [{batch},{oh},{ow},{channels}]");
+            var dx = Tensor.Zeros(dy.DType, new TensorShape(inputShape));
+            ReadOnlySpan<T> x = max ? c.Input(0).AsSpan<T>() : default, g = dy.AsSpan<T>();
+            Span<T> o = dx.AsSpan<T>();
+            for (int n = 0; n < batch; n++)
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++)
+                    {
+                        int gAt = ((n * oh + i) * ow + j) * channels;
+                        int r0 = Math.Max(i * window.StrideH - padTop, 0), r1 = Math.Min(i * window.StrideH - padTop + window.KernelH, height);
+                        int c0 = Math.Max(j * window.StrideW - padLeft, 0), c1 = Math.Min(j * window.StrideW - padLeft + window.KernelW, width);
+                        if (r0 >= r1 || c0 >= c1) continue;
+                        for (int ch = 0; ch < channels; ch++)
+                        {
+                            if (max)
+                            {
+                                int best = -1;
+                                T bestValue = T.NegativeInfinity;
+                                for (int r = r0; r < r1; r++)
+                                    for (int col = c0; col < c1; col++)
+                                    {
+                                        int at = ((n * height + r) * width + col) * channels + ch;
+                                        if (best < 0 || x[at] > bestValue) (best, bestValue) = (at, x[at]);
+                                    }
+                                o[best] += g[gAt + ch];
+                            }
+                            else
+                            {
+                                T share = g[gAt + ch] / T.CreateChecked((r1 - r0) * (c1 - c0));
+                                for (int r = r0; r < r1; r++)
+                                    for (int col = c0; col < c1; col++)
+                                        o[((n * height + r) * width + col) * channels + ch] += share;
+                            }
+                        }
+                    }
+            c.SetOutput(0, dx);
+        });
+    }
+
+    /// <summary>
+    /// FusedBatchNormGradV3 from the forward pass's saved mean and variance (reserve spaces 1 and 2). Training:
+    /// dx = scale / σ · (dy - mean(dy) - x̂ · mean(dy · x̂)); inference: dx = dy · scale / σ; both give Σ dy · x̂ and Σ dy.
+    /// </summary>
+    private sealed class BatchNormGradientFactory : ElementwiseKernels.IFloatKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            if (KernelHelpers.DTypeAttr(node, "U") != DType.Float32) throw new KernelNotFoundException(node.Name, node.Op, "scale and the reserve spaces must be float32");
+            string format = KernelHelpers.StringAttr(node, "data_format");
+            if (format != "NHWC") throw new KernelNotFoundException(node.Name, node.Op, $"data_format {format} is not supported on CPU (use NHWC)");
+            double epsilon = node.Attr("epsilon").F;
+            bool training = KernelHelpers.BoolAttr(node, "is_training");
+            return new DelegateKernel(c =>
+            {
+                Tensor dyTensor = c.Input(0), xTensor = c.Input(1);
+                if (!dyTensor.Shape.Equals(xTensor.Shape) || xTensor.Shape.Rank != 4)
+                    throw c.Error($"y_backprop {dyTensor.Shape} and x {xTensor.Shape} must be one 4-D NHWC shape");
+                int channels = (int)xTensor.Shape[3];
+                float[] scale = c.Input(2).ToArray<float>(), mean = c.Input(3).ToArray<float>(), variance = c.Input(4).ToArray<float>();
+                if (scale.Length != channels || mean.Length != channels || variance.Length != channels)
+                    throw c.Error($"scale, mean and variance must have {channels} values");
+                ReadOnlySpan<T> dy = dyTensor.AsSpan<T>(), x = xTensor.AsSpan<T>();
+                long rows = xTensor.ElementCount / Math.Max(channels, 1);
+                var inverse = new double[channels];
+                for (int ch = 0; ch < channels; ch++) inverse[ch] = 1 / Math.Sqrt(variance[ch] + epsilon);
+                var sumDy = new double[channels];
+                var sumDyXhat = new double[channels];
+                for (long r = 0; r < rows; r++)
+                    for (int ch = 0; ch < channels; ch++)
+                    {
+                        int i = (int)(r * channels + ch);
+                        double g = double.CreateChecked(dy[i]);
+                        sumDy[ch] += g;
+                        sumDyXhat[ch] += g * (double.CreateChecked(x[i]) - mean[ch]) * inverse[ch];
+                    }
+                var dx = Tensor.Uninitialized(xTensor.DType, xTensor.Shape);
+                Span<T> o = dx.AsSpan<T>();
+                for (long r = 0; r < rows; r++)
+                    for (int ch = 0; ch < channels; ch++)
+                    {
+                        int i = (int)(r * channels + ch);
+                        double g = double.CreateChecked(dy[i]);
+                        double value = training
+                            ? scale[ch] * inverse[ch] * (g - sumDy[ch] / rows - (double.CreateChecked(x[i]) - mean[ch]) * inverse[ch] * sumDyXhat[ch] / rows)
+                            : g * scale[ch] * inverse[ch];
+                        o[i] = T.CreateChecked(value);
+                    }
+                c.SetOutput(0, dx);
+                c.SetOutput(1, Tensor.Vector([.. sumDyXhat.Select(v => (float)v)]));
+                c.SetOutput(2, Tensor.Vector([.. sumDy.Select(v => (float)v)]));
+                c.SetOutput(3, Tensor.Zeros(DType.Float32, new TensorShape(0)));
+                c.SetOutput(4, Tensor.Zeros(DType.Float32, new TensorShape(0)));
+            });
+        }
+    }
+}

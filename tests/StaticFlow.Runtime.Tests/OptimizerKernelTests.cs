@@ -1,0 +1,129 @@
+using System.Text.Json.Nodes;
+using StaticFlow.Execution;
+using StaticFlow.Graphs;
+using StaticFlow.Tensors;
+using Xunit.Abstractions;
+using static StaticFlow.Tests.G;
+
+namespace StaticFlow.Tests;
+
+/// <summary>
+/// TensorFlow's resource apply ops, run as graph nodes for several steps from one start and one gradient sequence,
+/// against TensorFlow.js's <c>tf.train.*</c> optimizers given the same gradients.
+/// </summary>
+public class OptimizerKernelTests(ITestOutputHelper output)
+{
+    private const int Steps = 5;
+    private static readonly long[] Shape = [2, 3];
+
+    /// <summary>An optimizer: its apply op, slots (with first values), hyperparameter inputs per step, attrs, and tfjs's settings.</summary>
+    private sealed record Optimizer(string Name, string Op, (string Name, float Fill)[] Slots, Func<int, float[]> Hyper, (string, Protos.AttrValue)[] Attrs, string JsName, JsonObject JsSettings);
+
+    private static readonly Optimizer[] s_optimizers =
+    [
+        new("SGD", "ResourceApplyGradientDescent", [], _ => [0.1f], [], "sgd", new JsonObject { ["learningRate"] = 0.1 }),
+        new("Momentum", "ResourceApplyMomentum", [("accum", 0)], _ => [0.05f], [], "momentum",
+            new JsonObject { ["learningRate"] = 0.05, ["momentum"] = 0.9, ["nesterov"] = false }),
+        new("Nesterov", "ResourceApplyMomentum", [("accum", 0)], _ => [0.05f], [("use_nesterov", Bool(true))], "momentum",
+            new JsonObject { ["learningRate"] = 0.05, ["momentum"] = 0.9, ["nesterov"] = true }),
+        new("Adam", "ResourceApplyAdam", [("m", 0), ("v", 0)], t => [MathF.Pow(0.9f, t), MathF.Pow(0.999f, t), 0.01f, 0.9f, 0.999f, 1e-7f], [], "adam",
+            new JsonObject { ["learningRate"] = 0.01, ["beta1"] = 0.9, ["beta2"] = 0.999, ["epsilon"] = 1e-7 }),
+        new("RMSProp", "ResourceApplyRMSProp", [("ms", 0), ("mom", 0)], _ => [0.01f, 0.9f, 0.5f, 1e-7f], [], "rmsprop",
+            new JsonObject { ["learningRate"] = 0.01, ["rho"] = 0.9, ["momentum"] = 0.5, ["epsilon"] = 1e-7 }),
+        new("Adagrad", "ResourceApplyAdagradV2", [("accum", 0.1f)], _ => [0.1f, 1e-7f], [], "adagrad",
+            new JsonObject { ["learningRate"] = 0.1, ["initialAccumulator"] = 0.1 }),
+    ];
+
+    private static float[] Start() => [0.5f, -1.25f, 2f, 0.1f, -0.3f, 0.75f];
+
+    private static float[][] GradientSequence()
+    {
+        var random = new Random(17);
+        return [.. Enumerable.Range(0, Steps).Select(_ => Enumerable.Range(0, 6).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray())];
+    }
+
+    /// <summary>Runs <paramref name="optimizer"/>'s apply op <see cref="Steps"/> times and returns the variable.</summary>
+    private static float[] RunStaticFlow(Optimizer optimizer)
+    {
+        // Inputs in the op's order: the variable and slots (handles), then the hyperparameters, with the gradient where
+        // TensorFlow's signature puts it (after lr for GradientDescent's delta and Momentum's grad, last for the others).
+        var nodes = new List<Protos.NodeDef> { Node("var", "VarHandleOp", null, ("dtype", Type(DType.Float32)), ("shape", G.Shape(Shape)), ("shared_name", Str("var"))) };
+        foreach (var (slot, _) in optimizer.Slots)
+            nodes.Add(Node(slot, "VarHandleOp", null, ("dtype", Type(DType.Float32)), ("shape", G.Shape(Shape)), ("shared_name", Str(slot))));
+        int hyperCount = optimizer.Hyper(1).Length;
+        for (int h = 0; h < hyperCount; h++) nodes.Add(Placeholder($"h{h}", DType.Float32));
+        nodes.Add(Placeholder("grad", DType.Float32));
+        var inputs = new List<string> { "var" };
+        inputs.AddRange(optimizer.Slots.Select(s => s.Name));
+        var hypers = Enumerable.Range(0, hyperCount).Select(h => $"h{h}").ToList();
+        switch (optimizer.Op)
+        {
+            case "ResourceApplyGradientDescent": inputs.AddRange([hypers[0], "grad"]); break;
+            case "ResourceApplyMomentum": inputs.AddRange([hypers[0], "grad", "momentum"]); nodes.Add(Const("momentum", Tensor.Scalar(0.9f))); break;
+            default: inputs.AddRange(hypers); inputs.Add("grad"); break;
+        }
+        nodes.Add(Node("apply", optimizer.Op, [.. inputs], [("T", Type(DType.Float32)), .. optimizer.Attrs]));
+        var session = new GraphSession(GraphImporter.Import(Graph([.. nodes])));
+        session.Resources.GetOrCreate("", "var").Assign(Tensor.FromArray<float>(Start(), Shape));
+        foreach (var (slot, fill) in optimizer.Slots)
+            session.Resources.GetOrCreate("", slot).Assign(Tensor.FromArray<float>([.. Enumerable.Repeat(fill, 6)], Shape));
+        var gradients = GradientSequence();
+        for (int t = 1; t <= Steps; t++)
+        {
+            var feeds = new Dictionary<string, Tensor> { ["grad:0"] = Tensor.FromArray<float>(gradients[t - 1], Shape) };
+            float[] values = optimizer.Hyper(t);
+            for (int h = 0; h < values.Length; h++) feeds[$"h{h}:0"] = Tensor.Scalar(values[h]);
+            session.Run(feeds, [], ["apply"]);
+        }
+        return session.Resources.GetOrCreate("", "var").Read().ToArray<float>();
+    }
+
+    [Fact]
+    public void FiveStepsOfEachOptimizerMatchTensorFlowJs()
+    {
+        var cases = new JsonArray();
+        foreach (var optimizer in s_optimizers)
+        {
+            cases.Add(new JsonObject
+            {
+                ["kind"] = "optimizer",
+                ["optimizer"] = optimizer.JsName,
+                ["settings"] = optimizer.JsSettings.DeepClone(),
+                ["start"] = new JsonArray(TensorFlowJs.Spec("float32", Shape, Start().Select(v => (double)v))),
+                ["gradients"] = new JsonArray([.. GradientSequence().Select(g => (JsonNode)new JsonArray(new JsonArray([.. g.Select(v => (JsonNode)(double)v)])))]),
+            });
+        }
+        var results = TensorFlowJs.Run(cases);
+        var failures = new List<string>();
+        for (int i = 0; i < s_optimizers.Length; i++)
+        {
+            var (values, error) = results[i];
+            if (values is null) { failures.Add($"{s_optimizers[i].Name}: TensorFlow.js failed: {error}"); continue; }
+            float[] ours = RunStaticFlow(s_optimizers[i]);
+            for (int e = 0; e < ours.Length; e++)
+                if (Math.Abs(ours[e] - values[0][e]) > 1e-5 * (1 + Math.Abs(values[0][e])))
+                    failures.Add($"{s_optimizers[i].Name}[{e}]: StaticFlow {ours[e]}, TensorFlow.js {values[0][e]}");
+            output.WriteLine($"{s_optimizers[i].Name}: {string.Join(", ", ours.Select(v => v.ToString("G6")))}");
+        }
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+    }
+
+    [Fact]
+    public void AGradientOfAnotherShapeNamesTheVariable()
+    {
+        var nodes = new[]
+        {
+            Node("var", "VarHandleOp", null, ("dtype", Type(DType.Float32)), ("shape", G.Shape(Shape)), ("shared_name", Str("weights"))),
+            Placeholder("lr", DType.Float32), Placeholder("grad", DType.Float32),
+            Node("apply", "ResourceApplyGradientDescent", ["var", "lr", "grad"], ("T", Type(DType.Float32))),
+        };
+        var session = new GraphSession(GraphImporter.Import(Graph(nodes)));
+        session.Resources.GetOrCreate("", "weights").Assign(Tensor.FromArray<float>(Start(), Shape));
+        var error = Assert.Throws<GraphException>(() => session.Run(new Dictionary<string, Tensor>
+        {
+            ["lr:0"] = Tensor.Scalar(0.1f), ["grad:0"] = Tensor.FromArray<float>([1f, 2f], 2),
+        }, [], ["apply"]));
+        Assert.Contains("'weights'", error.Message);
+        Assert.Contains("[2]", error.Message);
+    }
+}
