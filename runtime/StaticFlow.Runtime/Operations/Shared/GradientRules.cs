@@ -282,6 +282,151 @@ internal static class GradientRules
             };
         };
 
+        // More of array_grad.py: slicing, padding, splitting, reversing and scattering move gradients back to where values came from.
+        rules["IdentityN"] = g =>
+        {
+            var result = new BuiltTensor?[g.Node.Inputs.Count];
+            for (int i = 0; i < result.Length; i++) result[i] = g.HasDy(i) ? g.Dy(i) : null;
+            return result;
+        };
+        rules["PlaceholderWithDefault"] = g => One(g.Dy());
+        rules["Slice"] = g =>
+        {
+            long[] shape = g.StaticShape(g.X(0), "the input");
+            long[] begin = g.ConstantInput(1, "begin");
+            long[] size = g.ConstantInput(2, "size");
+            var paddings = new long[shape.Length * 2];
+            for (int i = 0; i < shape.Length; i++)
+            {
+                long extent = size[i] < 0 ? shape[i] - begin[i] : size[i];
+                if (shape[i] < 0) throw new OpBuildException($"the gradient of Slice node '{g.Node.Name}' needs the input's size along axis {i}");
+                paddings[2 * i] = begin[i];
+                paddings[2 * i + 1] = shape[i] - begin[i] - extent;
+            }
+            return new[] { g.B.Op("Pad", g.Dy(), Matrix(g.B, paddings, shape.Length)), null, null };
+        };
+        rules["Pad"] = rules["PadV2"] = g =>
+        {
+            long[] shape = g.StaticShape(g.X(0), "the input");
+            long[] paddings = g.ConstantInput(1, "the paddings");
+            var begin = new long[shape.Length];
+            var size = new long[shape.Length];
+            for (int i = 0; i < shape.Length; i++)
+            {
+                begin[i] = paddings[2 * i];
+                size[i] = shape[i];
+            }
+            var sliced = g.B.Op("Slice", g.Dy(), g.B.Int32s(begin), g.B.Int32s(size));
+            return g.Node.Inputs.Count == 3
+                ? new[] { sliced, null, g.B.Sub(g.B.Sum(g.Dy(), AllAxes(g.Dy())), g.B.Sum(sliced, AllAxes(sliced))) }
+                : new[] { sliced, null };
+        };
+        rules["Unpack"] = g =>
+        {
+            var parts = new BuiltTensor[g.Node.Outputs.Count];
+            for (int i = 0; i < parts.Length; i++) parts[i] = g.Dy(i);
+            return One(g.B.Emit("Pack", new[] { parts }, new[] { OpBuilder.Attr("axis", g.Int("axis")) })[0]);
+        };
+        rules["Split"] = g =>
+        {
+            var parts = new BuiltTensor[g.Node.Outputs.Count];
+            for (int i = 0; i < parts.Length; i++) parts[i] = g.Dy(i);
+            return new[] { null, g.B.Emit("ConcatV2", new[] { parts, new[] { g.X(0) } }, Array.Empty<BuiltAttr>())[0] };
+        };
+        rules["SplitV"] = g =>
+        {
+            var parts = new BuiltTensor[g.Node.Outputs.Count];
+            for (int i = 0; i < parts.Length; i++) parts[i] = g.Dy(i);
+            return new[] { g.B.Emit("ConcatV2", new[] { parts, new[] { g.X(2) } }, Array.Empty<BuiltAttr>())[0], null, null };
+        };
+        rules["ReverseV2"] = g => new[] { g.B.Op("ReverseV2", g.Dy(), g.X(1)), null };
+        rules["Roll"] = g => new[] { g.B.Op("Roll", g.Dy(), g.B.Neg(g.X(1)), g.X(2)), null, null };
+        rules["Cumsum"] = g => new[]
+        {
+            g.B.Op("Cumsum", new[] { g.Dy(), g.X(1) }, OpBuilder.Attr("exclusive", g.Flag("exclusive")), OpBuilder.Attr("reverse", !g.Flag("reverse"))), null,
+        };
+        rules["Fill"] = g => new[] { null, g.B.Sum(g.Dy(), AllAxes(g.Dy())) };
+        rules["Concat"] = g =>
+        {
+            var b = g.B;
+            int count = g.Node.Inputs.Count - 1;
+            long rank = g.StaticShape(g.Dy(), "the result").Length;
+            long axis = g.ConstantInput(0, "the axis")[0];
+            if (axis < 0) axis += rank;
+            var result = new BuiltTensor?[count + 1];
+            long offset = 0;
+            for (int i = 0; i < count; i++)
+            {
+                long[] shape = g.StaticShape(g.X(i + 1), $"input {i}");
+                var begin = new long[rank];
+                var size = new long[rank];
+                for (int d = 0; d < rank; d++) size[d] = -1;
+                begin[axis] = offset;
+                size[axis] = shape[axis];
+                result[i + 1] = b.Op("Slice", g.Dy(), b.Int32s(begin), b.Int32s(size));
+                offset += shape[axis];
+            }
+            return result;
+        };
+        rules["SpaceToDepth"] = g => One(g.B.Op("DepthToSpace", new[] { g.Dy() }, OpBuilder.Attr("block_size", g.Int("block_size")), OpBuilder.Attr("data_format", g.Text("data_format") ?? "NHWC")));
+        rules["DepthToSpace"] = g => One(g.B.Op("SpaceToDepth", new[] { g.Dy() }, OpBuilder.Attr("block_size", g.Int("block_size")), OpBuilder.Attr("data_format", g.Text("data_format") ?? "NHWC")));
+        rules["MatrixBandPart"] = g => new[] { g.B.Op("MatrixBandPart", g.Dy(), g.X(1), g.X(2)), null, null };
+        rules["MatrixDiag"] = g => One(g.B.Op("MatrixDiagPart", g.Dy()));
+        rules["MatrixDiagPart"] = g => One(g.B.Op("MatrixDiag", g.Dy()));
+        rules["Diag"] = g => One(g.B.Op("DiagPart", g.Dy()));
+        rules["DiagPart"] = g => One(g.B.Op("Diag", g.Dy()));
+        rules["MatrixSetDiag"] = g => new[]
+        {
+            g.B.Op("MatrixSetDiag", g.Dy(), g.B.ZerosLike(g.X(1))), g.B.Op("MatrixDiagPart", g.Dy()),
+        };
+        rules["GatherNd"] = g => new[] { g.B.Op("ScatterNd", g.X(1), g.Dy(), g.B.Cast(g.B.ShapeOf(g.X(0)), g.X(1).DType)), null };
+        rules["ScatterNd"] = g => new[] { null, g.B.Op("GatherNd", g.Dy(), g.X(0)), null };
+        rules["TensorScatterUpdate"] = g => new[]
+        {
+            g.B.Op("TensorScatterUpdate", g.Dy(), g.X(1), g.B.ZerosLike(g.X(2))), null, g.B.Op("GatherNd", g.Dy(), g.X(1)),
+        };
+        rules["TensorScatterAdd"] = g => new[] { g.Dy(), null, g.B.Op("GatherNd", g.Dy(), g.X(1)) };
+        rules["TensorScatterSub"] = g => new[] { g.Dy(), null, g.B.Neg(g.B.Op("GatherNd", g.Dy(), g.X(1))) };
+        rules["UnsortedSegmentSum"] = rules["SegmentSum"] = g =>
+        {
+            var result = new BuiltTensor?[g.Node.Inputs.Count];
+            result[0] = g.B.Op("GatherV2", g.Dy(), g.X(1), g.B.Scalar("int32", 0));
+            return result;
+        };
+        rules["Select"] = g =>
+        {
+            var b = g.B;
+            if (g.X(0).Shape is not { } condition || g.X(1).Shape is not { } value || condition.Length != value.Length)
+                throw new OpBuildException($"the gradient of Select node '{g.Node.Name}' is implemented for a condition of the values' shape (use SelectV2)");
+            var zeros = b.ZerosLike(g.Dy());
+            return new[] { null, b.Op("Select", g.X(0), g.Dy(), zeros), b.Op("Select", g.X(0), zeros, g.Dy()) };
+        };
+
+        // More of math_grad.py.
+        rules["Xlogy"] = g =>
+        {
+            var b = g.B;
+            var nonZero = b.Cast(b.Op("NotEqual", g.X(0), b.ZerosLike(g.X(0))), g.X(0).DType);
+            return Binary(g, b.Mul(b.Op("Xlogy", nonZero, g.X(1)), g.Dy()), b.Mul(b.Op("Xdivy", g.X(0), g.X(1)), g.Dy()));
+        };
+        rules["Xdivy"] = g =>
+        {
+            var b = g.B;
+            var nonZero = b.Cast(b.Op("NotEqual", g.X(0), b.ZerosLike(g.X(0))), g.X(0).DType);
+            return Binary(g, b.Mul(b.Op("Xdivy", nonZero, g.X(1)), g.Dy()), b.Mul(b.Op("Xdivy", b.Neg(g.X(0)), b.Op("Square", g.X(1))), g.Dy()));
+        };
+        rules["Xlog1py"] = g =>
+        {
+            var b = g.B;
+            var nonZero = b.Cast(b.Op("NotEqual", g.X(0), b.ZerosLike(g.X(0))), g.X(0).DType);
+            var onePlusY = b.Add(g.X(1), b.Scalar(g.X(1).DType, 1));
+            return Binary(g, b.Mul(b.Op("Xlog1py", nonZero, g.X(1)), g.Dy()), b.Mul(b.Op("Xdivy", g.X(0), onePlusY), g.Dy()));
+        };
+        rules["FloorMod"] = g => Binary(g, g.Dy(), g.B.Mul(g.B.Neg(g.Dy()), g.B.Op("FloorDiv", g.X(0), g.X(1))));
+        rules["Lgamma"] = g => One(g.B.Mul(g.Dy(), g.B.Op("Digamma", g.X(0))));
+        rules["Erfinv"] = g => One(g.B.Mul(g.Dy(), g.B.Mul(g.B.Op("Exp", g.B.Op("Square", g.Y())), Math.Sqrt(Math.PI) / 2)));
+        rules["Ndtri"] = g => One(g.B.Mul(g.Dy(), g.B.Mul(g.B.Op("Exp", g.B.Mul(g.B.Op("Square", g.Y()), 0.5)), Math.Sqrt(2 * Math.PI))));
+
         // Convolution, pooling and batch normalization (nn_grad.py), by TensorFlow's gradient ops.
         rules["Conv2D"] = g =>
         {
@@ -331,6 +476,21 @@ internal static class GradientRules
             return new[] { b.Mul(perRow, g.Y(1)), null };
         };
         return rules;
+    }
+
+    private static long[] AllAxes(BuiltTensor x)
+    {
+        var axes = new long[x.Shape?.Length ?? throw new OpBuildException("a gradient needs the rank of a summed tensor")];
+        for (int i = 0; i < axes.Length; i++) axes[i] = i;
+        return axes;
+    }
+
+    /// <summary>An int32 [rows, 2] constant of (before, after) pairs.</summary>
+    private static BuiltTensor Matrix(OpBuilder b, long[] pairs, int rows)
+    {
+        var values = new double[pairs.Length];
+        for (int i = 0; i < values.Length; i++) values[i] = pairs[i];
+        return b.Constant("int32", new long[] { rows, 2 }, values);
     }
 
     private static BuiltAttr[] ConvAttrs(GradientContext g) => new[]

@@ -35,7 +35,7 @@ internal static class StandardOps
 
         // Sources, identities and control.
         Op("Const", "", "output: dtype", "value: tensor; dtype: type").WithShape(ShapeFunctions.FromValueAttr).NotDifferentiable().Written("constants and literals in graph functions");
-        Op("Placeholder", "", "output: dtype", "dtype: type; shape: shape = unknown").WithShape(ShapeFunctions.FromShapeAttr).Written("graph function parameters");
+        Op("Placeholder", "", "output: dtype", "dtype: type; shape: shape = unknown").WithShape(ShapeFunctions.FromShapeAttr).NotDifferentiable().Written("graph function parameters");
         Op("PlaceholderWithDefault", "input: dtype", "output: dtype", "dtype: type; shape: shape").WithShape(ShapeFunctions.PlaceholderWithDefault).Written(Imported);
         Op("Identity", "input: T", "output: T", "T: type").WithShape(ShapeFunctions.Unchanged);
         Op("IdentityN", "input: T", "output: T", "T: list(type) >= 1").WithShape(ShapeFunctions.EachUnchanged).Written("returning a tuple from a graph function");
@@ -46,7 +46,7 @@ internal static class StandardOps
         Op("EnsureShape", "input: T", "output: T", "shape: shape; T: type").WithShape(ShapeFunctions.EnsureShape).Written(Imported);
         Op("CheckNumerics", "tensor: T", "output: T", "T: type; message: string").WithShape(ShapeFunctions.Unchanged).Written(Imported);
         Op("ShapeN", "input: N * T", "output: N * out_type", "N: int >= 1; T: type; out_type: type = int32").WithShape(ShapeFunctions.ShapeN).NotDifferentiable().Written(Imported);
-        Op("_Arg", "", "output: T", "T: type; index: int >= 0", stateful: true).WithShape(ShapeFunctions.Unknown).Written("parameters of library functions");
+        Op("_Arg", "", "output: T", "T: type; index: int >= 0", stateful: true).WithShape(ShapeFunctions.Unknown).NotDifferentiable().Written("parameters of library functions");
         Op("_Retval", "input: T", "", "T: type; index: int >= 0", stateful: true).WithShape(ShapeFunctions.NoOutputs).Written("results of library functions");
 
         // Matrix products.
@@ -250,13 +250,13 @@ internal static class StandardOps
         // Variables: TF1 reference variables and TF2 resource variables.
         const string Variables = "[Variable] fields and their assignments";
         Op("VariableV2", "", "ref: Ref(dtype)", "shape: shape; dtype: type; container: string = \"\"; shared_name: string = \"\"", stateful: true)
-            .WithShape(ShapeFunctions.FromShapeAttr).Written(Variables);
+            .WithShape(ShapeFunctions.FromShapeAttr).NotDifferentiable().Written(Variables);
         Op("Assign", "ref: Ref(T), value: T", "output_ref: Ref(T)", "T: type; validate_shape: bool = true; use_locking: bool = true").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Variables);
         Op("AssignAdd", "ref: Ref(T), value: T", "output_ref: Ref(T)", "T: type; use_locking: bool = false").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Variables);
         Op("AssignSub", "ref: Ref(T), value: T", "output_ref: Ref(T)", "T: type; use_locking: bool = false").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Variables);
         Op("VarHandleOp", "", "resource: resource",
             "container: string = \"\"; shared_name: string = \"\"; debug_name: string = \"\" @tf2; dtype: type; shape: shape; allowed_devices: list(string) = [] @tf2", stateful: true)
-            .WithShape(ShapeFunctions.Scalar).Written(Variables);
+            .WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Variables);
         // A read's shape is the handle's variable shape, which graph import knows from the VarHandleOp.
         Op("ReadVariableOp", "resource: resource", "value: dtype", "dtype: type", stateful: true).WithShape(ShapeFunctions.Unknown).Written(Variables);
         Op("AssignVariableOp", "resource: resource, value: dtype", "", "dtype: type; validate_shape: bool = false @tf2", stateful: true).WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Variables);
