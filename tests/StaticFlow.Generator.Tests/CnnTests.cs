@@ -50,6 +50,32 @@ public class CnnTests
     }
 
     [Fact]
+    public void TheCnnTrainsThroughConvolutionPoolingAndBatchNormGradients()
+    {
+        var module = Create(seed: 7);
+        // Class = which third of the image (top, middle, bottom rows) is bright.
+        var random = new Random(21);
+        const int batch = 48;
+        var pixels = new float[batch * 64];
+        var labels = new int[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            labels[b] = b % 3;
+            for (int p = 0; p < 64; p++)
+                pixels[b * 64 + p] = 0.2f * random.NextSingle() + (p / 8 * 3 / 8 == labels[b] ? 1f : 0f);
+        }
+        var images = Tensor<float>.From(pixels, batch, 8, 8, 1);
+        var classes = Tensor<int>.From(labels, batch);
+        var train = module.GetType().GetMethod("TrainGraph")!;
+        float Step() => ((Tensor<float>)train.Invoke(module, [images, classes, CancellationToken.None])!).ToArray()[0];
+        float first = Step(), last = first;
+        for (int i = 0; i < 60; i++) last = Step();
+        Assert.True(last < first * 0.3f, $"loss {first} -> {last}");
+        var ops = module.Definition.ToGraphDef().Node.Select(n => n.Op).ToHashSet();
+        Assert.All(new[] { "Conv2DBackpropFilter", "MaxPoolGrad", "AvgPoolGrad", "FusedBatchNormGradV3", "ReluGrad", "BiasAddGrad" }, op => Assert.Contains(op, ops));
+    }
+
+    [Fact]
     public void NewOpsAgreeEagerAndAsAGraph()
     {
         var module = Create(seed: 2);

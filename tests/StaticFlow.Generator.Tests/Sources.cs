@@ -116,6 +116,13 @@ internal static class Sources
             }
 
             [GraphFunction]
+            public Tensor<float> Loss([Shape(-1, 8, 8, 1)] Tensor<float> images, [Shape(-1)] Tensor<int> labels) =>
+                Losses.SparseCategoricalCrossentropy(labels, Classify(images));
+
+            [GraphFunction, TrainStep(Optimizer.Adam, LearningRate = 0.01)]
+            public Tensor<float> Train([Shape(-1, 8, 8, 1)] Tensor<float> images, [Shape(-1)] Tensor<int> labels) => Loss(images, labels);
+
+            [GraphFunction]
             public Tensor<float> Upsample([Shape(1, 4, 4, 1)] Tensor<float> images)
             {
                 var features = Ops.Conv2D(images, filters, [1, 1, 1, 1], "SAME");
