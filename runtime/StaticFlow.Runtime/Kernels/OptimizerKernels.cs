@@ -26,58 +26,95 @@ internal static class OptimizerKernels
             bool updateSlots = !node.Attrs.ContainsKey("update_slots") || KernelHelpers.BoolAttr(node, "update_slots");
             return new DelegateKernel(c =>
             {
+                // Plain loops over spans into fresh tensors: one pass per variable, no per-element calls.
+                Tensor w = Slot<T>(c, 0, null);
+                ReadOnlySpan<T> value = w.AsSpan<T>();
                 switch (op)
                 {
                     case "ResourceApplyGradientDescent":
                     {
                         // var -= alpha * delta
-                        var (w, alpha, delta) = (Slot<T>(c, 0, null), Scalar<T>(c, 1), Gradient<T>(c, 2, 0));
-                        Update<T>(c, 0, w, (i, value) => value - alpha * delta[i]);
+                        T alpha = Scalar<T>(c, 1);
+                        ReadOnlySpan<T> delta = Gradient<T>(c, 2, w);
+                        var next = Fresh(w, out Span<T> updated);
+                        for (int i = 0; i < updated.Length; i++) updated[i] = value[i] - alpha * delta[i];
+                        c.InputVariable(0).Assign(next);
                         break;
                     }
                     case "ResourceApplyMomentum":
                     {
                         // accum = accum * momentum + grad; var -= lr * accum (Nesterov: var -= grad * lr + accum * momentum * lr)
-                        var w = Slot<T>(c, 0, null);
                         T lr = Scalar<T>(c, 2), momentum = Scalar<T>(c, 4);
-                        var grad = Gradient<T>(c, 3, 0);
-                        var accum = Update<T>(c, 1, Slot<T>(c, 1, w), (i, a) => a * momentum + grad[i]);
-                        Update<T>(c, 0, w, (i, value) => nesterov ? value - grad[i] * lr - accum[i] * momentum * lr : value - lr * accum[i]);
+                        ReadOnlySpan<T> grad = Gradient<T>(c, 3, w), accum = Slot<T>(c, 1, w).AsSpan<T>();
+                        var nextAccum = Fresh(w, out Span<T> a);
+                        var next = Fresh(w, out Span<T> updated);
+                        for (int i = 0; i < updated.Length; i++)
+                        {
+                            a[i] = accum[i] * momentum + grad[i];
+                            updated[i] = nesterov ? value[i] - grad[i] * lr - a[i] * momentum * lr : value[i] - lr * a[i];
+                        }
+                        c.InputVariable(1).Assign(nextAccum);
+                        c.InputVariable(0).Assign(next);
                         break;
                     }
                     case "ResourceApplyAdam":
                     {
-                        var w = Slot<T>(c, 0, null);
                         T beta1Power = Scalar<T>(c, 3), beta2Power = Scalar<T>(c, 4), lr = Scalar<T>(c, 5), beta1 = Scalar<T>(c, 6), beta2 = Scalar<T>(c, 7), epsilon = Scalar<T>(c, 8);
-                        var grad = Gradient<T>(c, 9, 0);
+                        ReadOnlySpan<T> grad = Gradient<T>(c, 9, w), m = Slot<T>(c, 1, w).AsSpan<T>(), v = Slot<T>(c, 2, w).AsSpan<T>();
                         T one = T.One;
                         T alpha = lr * T.Sqrt(one - beta2Power) / (one - beta1Power);
-                        var m = Update<T>(c, 1, Slot<T>(c, 1, w), (i, value) => value + (grad[i] - value) * (one - beta1));
-                        var v = Update<T>(c, 2, Slot<T>(c, 2, w), (i, value) => value + (grad[i] * grad[i] - value) * (one - beta2));
-                        Update<T>(c, 0, w, (i, value) => nesterov
-                            ? value - (m[i] * beta1 + (one - beta1) * grad[i]) * alpha / (T.Sqrt(v[i]) + epsilon)
-                            : value - m[i] * alpha / (T.Sqrt(v[i]) + epsilon));
+                        var nextM = Fresh(w, out Span<T> m2);
+                        var nextV = Fresh(w, out Span<T> v2);
+                        var next = Fresh(w, out Span<T> updated);
+                        for (int i = 0; i < updated.Length; i++)
+                        {
+                            T g = grad[i];
+                            m2[i] = m[i] + (g - m[i]) * (one - beta1);
+                            v2[i] = v[i] + (g * g - v[i]) * (one - beta2);
+                            T step = nesterov ? m2[i] * beta1 + (one - beta1) * g : m2[i];
+                            updated[i] = value[i] - step * alpha / (T.Sqrt(v2[i]) + epsilon);
+                        }
+                        c.InputVariable(1).Assign(nextM);
+                        c.InputVariable(2).Assign(nextV);
+                        c.InputVariable(0).Assign(next);
                         break;
                     }
                     case "ResourceApplyRMSProp":
                     {
                         // ms = ms + (grad² - ms) * (1 - rho); mom = mom * momentum + lr * grad / sqrt(ms + epsilon); var -= mom
-                        var w = Slot<T>(c, 0, null);
                         T lr = Scalar<T>(c, 3), rho = Scalar<T>(c, 4), momentum = Scalar<T>(c, 5), epsilon = Scalar<T>(c, 6);
-                        var grad = Gradient<T>(c, 7, 0);
-                        var ms = Update<T>(c, 1, Slot<T>(c, 1, w), (i, value) => value + (grad[i] * grad[i] - value) * (T.One - rho));
-                        var mom = Update<T>(c, 2, Slot<T>(c, 2, w), (i, value) => value * momentum + lr * grad[i] / T.Sqrt(ms[i] + epsilon));
-                        Update<T>(c, 0, w, (i, value) => value - mom[i]);
+                        ReadOnlySpan<T> grad = Gradient<T>(c, 7, w), ms = Slot<T>(c, 1, w).AsSpan<T>(), mom = Slot<T>(c, 2, w).AsSpan<T>();
+                        var nextMs = Fresh(w, out Span<T> ms2);
+                        var nextMom = Fresh(w, out Span<T> mom2);
+                        var next = Fresh(w, out Span<T> updated);
+                        for (int i = 0; i < updated.Length; i++)
+                        {
+                            T g = grad[i];
+                            ms2[i] = ms[i] + (g * g - ms[i]) * (T.One - rho);
+                            mom2[i] = mom[i] * momentum + lr * g / T.Sqrt(ms2[i] + epsilon);
+                            updated[i] = value[i] - mom2[i];
+                        }
+                        c.InputVariable(1).Assign(nextMs);
+                        c.InputVariable(2).Assign(nextMom);
+                        c.InputVariable(0).Assign(next);
                         break;
                     }
                     default:
                     {
                         // ResourceApplyAdagradV2: accum += grad²; var -= lr * grad / (sqrt(accum) + epsilon)
-                        var w = Slot<T>(c, 0, null);
                         T lr = Scalar<T>(c, 2), epsilon = Scalar<T>(c, 3);
-                        var grad = Gradient<T>(c, 4, 0);
-                        var accum = updateSlots ? Update<T>(c, 1, Slot<T>(c, 1, w), (i, value) => value + grad[i] * grad[i]) : Slot<T>(c, 1, w).ToArray<T>();
-                        Update<T>(c, 0, w, (i, value) => value - lr * grad[i] / (T.Sqrt(accum[i]) + epsilon));
+                        ReadOnlySpan<T> grad = Gradient<T>(c, 4, w);
+                        Tensor accumTensor = Slot<T>(c, 1, w);
+                        ReadOnlySpan<T> accum = accumTensor.AsSpan<T>();
+                        var nextAccum = Fresh(w, out Span<T> a);
+                        var next = Fresh(w, out Span<T> updated);
+                        for (int i = 0; i < updated.Length; i++)
+                        {
+                            a[i] = updateSlots ? accum[i] + grad[i] * grad[i] : accum[i];
+                            updated[i] = value[i] - lr * grad[i] / (T.Sqrt(a[i]) + epsilon);
+                        }
+                        if (updateSlots) c.InputVariable(1).Assign(nextAccum);
+                        c.InputVariable(0).Assign(next);
                         break;
                     }
                 }
@@ -104,22 +141,20 @@ internal static class OptimizerKernels
         return value.AsSpan<T>()[0];
     }
 
-    private static T[] Gradient<T>(KernelContext c, int input, int variableInput) where T : unmanaged
+    private static ReadOnlySpan<T> Gradient<T>(KernelContext c, int input, Tensor variable) where T : unmanaged
     {
         Tensor gradient = c.Input(input);
-        Tensor variable = c.InputVariable(variableInput).Read();
         if (!gradient.Shape.Equals(variable.Shape))
-            throw c.Error($"the gradient has shape {gradient.Shape} but variable '{c.InputVariable(variableInput).Name}' has shape {variable.Shape}");
-        return gradient.AsSpan<T>().ToArray();
+            throw c.Error($"the gradient has shape {gradient.Shape} but variable '{c.InputVariable(0).Name}' has shape {variable.Shape}");
+        if (gradient.DType != variable.DType) throw c.Error($"the gradient is {gradient.DType.Name()}, the variable {variable.DType.Name()}");
+        return gradient.AsSpan<T>();
     }
 
-    /// <summary>Assigns variable input <paramref name="input"/> a fresh tensor of f(i, old[i]) and returns the new values.</summary>
-    private static T[] Update<T>(KernelContext c, int input, Tensor current, Func<int, T, T> next) where T : unmanaged
+    /// <summary>A fresh tensor shaped like <paramref name="like"/>, for a variable's next value.</summary>
+    private static Tensor Fresh<T>(Tensor like, out Span<T> values) where T : unmanaged
     {
-        ReadOnlySpan<T> old = current.AsSpan<T>();
-        var values = new T[old.Length];
-        for (int i = 0; i < values.Length; i++) values[i] = next(i, old[i]);
-        c.InputVariable(input).Assign(Tensor.FromArray<T>(values, current.Shape.Dims.ToArray()));
-        return values;
+        var tensor = Tensor.Uninitialized(like.DType, like.Shape);
+        values = tensor.AsSpan<T>();
+        return tensor;
     }
 }

@@ -1,0 +1,116 @@
+using System.Reflection;
+using System.Runtime.Loader;
+using BenchmarkDotNet.Attributes;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using StaticFlow.Generator;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.Benchmarks;
+
+/// <summary>
+/// A compiled Adam train step against the forward pass of the same module in the same run: the MLP 784-512-512-10
+/// (Dense relu, Dense relu, Dense, sparse softmax cross-entropy) and the small CNN (Conv 3x3x32, MaxPool 2,
+/// Conv 3x3x64, MaxPool 2, Dense 128, Dense 10 on 28x28x1), both at batch 64. A step does about three times the
+/// forward pass's multiply-adds; docs/benchmarks.md turns the times into fractions of the measured FMA peak.
+/// </summary>
+[MemoryDiagnoser]
+public class TrainingBenchmarks
+{
+    private const string Source = """
+        using StaticFlow;
+
+        [GraphModule]
+        public partial class Mlp
+        {
+            [Variable(784, 512, Init = Init.GlorotUniform)] Tensor<float> w1;
+            [Variable(512)] Tensor<float> b1;
+            [Variable(512, 512, Init = Init.GlorotUniform)] Tensor<float> w2;
+            [Variable(512)] Tensor<float> b2;
+            [Variable(512, 10, Init = Init.GlorotUniform)] Tensor<float> w3;
+            [Variable(10)] Tensor<float> b3;
+
+            [GraphFunction]
+            public Tensor<float> Forward([Shape(-1, 784)] Tensor<float> x)
+            {
+                var h1 = Ops.Relu(Ops.BiasAdd(Ops.MatMul(x, w1), b1));
+                var h2 = Ops.Relu(Ops.BiasAdd(Ops.MatMul(h1, w2), b2));
+                return Ops.BiasAdd(Ops.MatMul(h2, w3), b3);
+            }
+
+            [GraphFunction]
+            public Tensor<float> Loss([Shape(-1, 784)] Tensor<float> x, [Shape(-1)] Tensor<int> labels) =>
+                Losses.SparseCategoricalCrossentropy(labels, Forward(x), fromLogits: true);
+
+            [GraphFunction, TrainStep(Optimizer.Adam)]
+            public Tensor<float> Train([Shape(-1, 784)] Tensor<float> x, [Shape(-1)] Tensor<int> labels) => Loss(x, labels);
+        }
+
+        [GraphModule]
+        public partial class SmallCnn
+        {
+            [Variable(3, 3, 1, 32, Init = Init.GlorotUniform)] Tensor<float> k1;
+            [Variable(32)] Tensor<float> c1;
+            [Variable(3, 3, 32, 64, Init = Init.GlorotUniform)] Tensor<float> k2;
+            [Variable(64)] Tensor<float> c2;
+            [Variable(1600, 128, Init = Init.GlorotUniform)] Tensor<float> w1;
+            [Variable(128)] Tensor<float> b1;
+            [Variable(128, 10, Init = Init.GlorotUniform)] Tensor<float> w2;
+            [Variable(10)] Tensor<float> b2;
+
+            [GraphFunction]
+            public Tensor<float> Forward([Shape(-1, 28, 28, 1)] Tensor<float> x)
+            {
+                var a = Ops.MaxPool(Ops.Relu(Ops.BiasAdd(Ops.Conv2D(x, k1, [1, 1, 1, 1], "VALID"), c1)), [1, 2, 2, 1], [1, 2, 2, 1], "VALID");
+                var b = Ops.MaxPool(Ops.Relu(Ops.BiasAdd(Ops.Conv2D(a, k2, [1, 1, 1, 1], "VALID"), c2)), [1, 2, 2, 1], [1, 2, 2, 1], "VALID");
+                var h = Ops.Relu(Ops.BiasAdd(Ops.MatMul(Ops.Reshape(b, [-1, 1600]), w1), b1));
+                return Ops.BiasAdd(Ops.MatMul(h, w2), b2);
+            }
+
+            [GraphFunction]
+            public Tensor<float> Loss([Shape(-1, 28, 28, 1)] Tensor<float> x, [Shape(-1)] Tensor<int> labels) =>
+                Losses.SparseCategoricalCrossentropy(labels, Forward(x), fromLogits: true);
+
+            [GraphFunction, TrainStep(Optimizer.Adam)]
+            public Tensor<float> Train([Shape(-1, 28, 28, 1)] Tensor<float> x, [Shape(-1)] Tensor<int> labels) => Loss(x, labels);
+        }
+        """;
+
+    private static readonly Lazy<Assembly> s_models = new(() =>
+    {
+        CSharpGeneratorDriver.Create(new GraphModuleGenerator()).RunGeneratorsAndUpdateCompilation(GeneratorCompilations.Create(Source), out var output, out var diagnostics);
+        using var stream = new MemoryStream();
+        var result = output.Emit(stream);
+        if (!result.Success) throw new InvalidOperationException(string.Join("\n", result.Diagnostics.Concat(diagnostics).Where(d => d.Severity == DiagnosticSeverity.Error)));
+        stream.Position = 0;
+        return new AssemblyLoadContext("training-benchmarks").LoadFromStream(stream);
+    });
+
+    private object _module = null!;
+    private MethodInfo _forward = null!, _train = null!;
+    private Tensor<float> _x = null!;
+    private Tensor<int> _labels = null!;
+
+    [Params("Mlp", "SmallCnn")]
+    public string Model { get; set; } = "Mlp";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _module = Activator.CreateInstance(s_models.Value.GetType(Model)!)!;
+        _forward = _module.GetType().GetMethod("ForwardGraph")!;
+        _train = _module.GetType().GetMethod("TrainGraph")!;
+        var random = new Random(1);
+        long[] shape = Model == "Mlp" ? [64, 784] : [64, 28, 28, 1];
+        _x = Tensor<float>.From([.. Enumerable.Range(0, 64 * 784).Select(_ => random.NextSingle())], shape);
+        _labels = Tensor<int>.From([.. Enumerable.Range(0, 64).Select(i => i % 10)], 64);
+    }
+
+    /// <summary>The forward pass at batch 64 (the baseline).</summary>
+    [Benchmark(Baseline = true)]
+    public object Forward() => _forward.Invoke(_module, [_x, CancellationToken.None])!;
+
+    /// <summary>One Adam train step at batch 64: forward, backward and update.</summary>
+    [Benchmark]
+    public object TrainStep() => _train.Invoke(_module, [_x, _labels, CancellationToken.None])!;
+}
