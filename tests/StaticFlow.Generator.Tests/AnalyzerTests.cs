@@ -159,5 +159,13 @@ public class AnalyzerTests
         members: "    [GraphFunction] public Tensor<float> Scale(Tensor<float> v, int {|SF0014:times|}) => v;");
 
     [Fact]
+    public Task GradientOfASourceTheLossDoesNotReadIsReported() =>
+        Verify("        var loss = Ops.Sum(Ops.MatMul(x, w), [0, 1]);\n        return {|SF0016:Gradients.Of(loss, b)|};");
+
+    [Fact]
+    public Task GradientThroughAnOpWithoutARuleIsReported() =>
+        Verify("        var loss = Ops.Sum(Ops.Cumprod(Ops.MatMul(x, w), 1), [0, 1]);\n        return {|SF0016:Gradients.Of(loss, w)|};");
+
+    [Fact]
     public Task AttrsMustBeConstants() => Verify("        return Ops.MatMul(x, w, transposeA: {|SF0015:flag|});", members: "    bool flag;");
 }

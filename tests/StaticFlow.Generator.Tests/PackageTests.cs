@@ -192,6 +192,7 @@ public class PackageTests
             [GraphFunction] public Tensor<float> Write(Tensor<float> x) { {|SF0013:cache|} = x; return x; }
             [GraphFunction] public Tensor<float> Scale(Tensor<float> v, int {|SF0014:times|}) => v;
             [GraphFunction] public Tensor<float> Attr([Shape(-1, 5)] Tensor<float> x) => Ops.MatMul(x, w, transposeA: {|SF0015:flag|});
+            [GraphFunction] public Tensor<float> Grad([Shape(-1, 5)] Tensor<float> x) => {|SF0016:Gradients.Of(Ops.Sum(Ops.MatMul(x, w), [0, 1]), b)|};
         }
 
         public static class Custom
@@ -228,7 +229,7 @@ public class PackageTests
     public void ARealBuildReportsEveryDiagnosticAtItsSpan()
     {
         var (source, expected) = Unmark(BrokenProgram);
-        Assert.Equal(16, expected.Count);
+        Assert.Equal(17, expected.Count);
         var (code, output) = Dotnet(CreateProject(source), "build", "-c", "Release");
         Assert.NotEqual(0, code);
         foreach (var (id, line, column) in expected)
