@@ -324,3 +324,44 @@ public static class Trainer
         }
     }
 }
+
+/// <summary>Keras' learning-rate schedules as functions of the global step, for <see cref="FitOptions.LearningRate"/>.</summary>
+public static class LearningRateSchedules
+{
+    /// <summary><c>ExponentialDecay</c>: initial · rate^(step / decaySteps), floored to whole periods when <paramref name="staircase"/>.</summary>
+    public static Func<long, double> ExponentialDecay(double initial, long decaySteps, double decayRate, bool staircase = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(decaySteps);
+        return step =>
+        {
+            double periods = (double)step / decaySteps;
+            return initial * Math.Pow(decayRate, staircase ? Math.Floor(periods) : periods);
+        };
+    }
+
+    /// <summary><c>PiecewiseConstantDecay</c>: <c>values[i]</c> up to and including <c>boundaries[i]</c>, the last value after the last boundary.</summary>
+    public static Func<long, double> PiecewiseConstant(long[] boundaries, double[] values)
+    {
+        ArgumentNullException.ThrowIfNull(boundaries);
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Length != boundaries.Length + 1) throw new ArgumentException($"{boundaries.Length} boundaries need {boundaries.Length + 1} values, got {values.Length}", nameof(values));
+        return step =>
+        {
+            for (int i = 0; i < boundaries.Length; i++)
+                if (step <= boundaries[i]) return values[i];
+            return values[^1];
+        };
+    }
+
+    /// <summary><c>CosineDecay</c>: from initial down to initial · alpha along half a cosine over <paramref name="decaySteps"/>, then flat.</summary>
+    public static Func<long, double> CosineDecay(double initial, long decaySteps, double alpha = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(decaySteps);
+        return step =>
+        {
+            double progress = Math.Min(step, decaySteps) / (double)decaySteps;
+            double cosine = 0.5 * (1 + Math.Cos(Math.PI * progress));
+            return initial * ((1 - alpha) * cosine + alpha);
+        };
+    }
+}
