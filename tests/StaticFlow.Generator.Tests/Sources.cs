@@ -231,7 +231,7 @@ internal static class Sources
             public Tensor<float> Accuracy([Shape(-1, 4)] Tensor<float> x, [Shape(-1)] Tensor<int> labels) =>
                 Metrics.SparseCategoricalAccuracy(labels, Ops.Softmax(Logits(x)));
 
-            [GraphFunction, TrainStep(Optimizer.Adam, LearningRate = 0.02)]
+            [GraphFunction(Signature = "train"), TrainStep(Optimizer.Adam, LearningRate = 0.02)]
             public Tensor<float> Train([Shape(-1, 4)] Tensor<float> x, [Shape(-1)] Tensor<int> labels) => Loss(x, labels);
         }
         """;
