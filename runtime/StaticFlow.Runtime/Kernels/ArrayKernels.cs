@@ -136,6 +136,7 @@ internal static class ArrayKernels
             c.SetOutput(0, ElementCopy.Gather(x, size, start, steps));
         }));
         add.Add("StridedSlice", node => new StridedSliceKernel(node));
+        add.Add("StridedSliceGrad", [DType.Float32, DType.Float64, DType.Float16, DType.Int32, DType.Int64], node => new StridedSliceGradKernel(node), dtypeAttr: "T");
         add.Add("GatherV2", node =>
         {
             long batchDims = KernelHelpers.IntAttr(node, "batch_dims");

@@ -305,6 +305,16 @@ internal static class GradientRules
             }
             return new[] { g.B.Op("Pad", g.Dy(), Matrix(g.B, paddings, shape.Length)), null, null };
         };
+        rules["StridedSlice"] = g =>
+        {
+            var b = g.B;
+            var attrs = new List<BuiltAttr>();
+            foreach (string mask in new[] { "begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask" })
+                attrs.Add(OpBuilder.Attr(mask, g.Int(mask)));
+            var shape = b.Cast(b.ShapeOf(g.X(0)), g.X(1).DType);
+            var inputs = new[] { new[] { shape }, new[] { g.X(1) }, new[] { g.X(2) }, new[] { g.X(3) }, new[] { g.Dy() } };
+            return new[] { b.Emit("StridedSliceGrad", inputs, attrs)[0], null, null, null };
+        };
         rules["Pad"] = rules["PadV2"] = g =>
         {
             long[] shape = g.StaticShape(g.X(0), "the input");

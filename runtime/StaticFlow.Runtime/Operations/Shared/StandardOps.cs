@@ -145,6 +145,9 @@ internal static class StandardOps
         Op("StridedSlice", "input: T, begin: Index, end: Index, strides: Index", "output: T",
             "T: type; Index: type; begin_mask: int = 0; end_mask: int = 0; ellipsis_mask: int = 0; new_axis_mask: int = 0; shrink_axis_mask: int = 0")
             .WithShape(ShapeFunctions.Unknown).Written(Imported);
+        Op("StridedSliceGrad", "shape: Index, begin: Index, end: Index, strides: Index, dy: T", "output: T",
+            "T: type; Index: type; begin_mask: int = 0; end_mask: int = 0; ellipsis_mask: int = 0; new_axis_mask: int = 0; shrink_axis_mask: int = 0")
+            .WithShape(ShapeFunctions.FromShapeInput).Written(GradientGraphs);
         Op("GatherV2", "params: Tparams, indices: Tindices, axis: Taxis", "output: Tparams", "batch_dims: int = 0; Tparams: type; Tindices: type; Taxis: type").WithShape(ShapeFunctions.Gather);
         Op("Tile", "input: T, multiples: Tmultiples", "output: T", "T: type; Tmultiples: type = int32").WithShape(ShapeFunctions.Tile);
         Op("Pad", "input: T, paddings: Tpaddings", "output: T", "T: type; Tpaddings: type = int32").WithShape(ShapeFunctions.Pad).Written(Imported);
