@@ -437,6 +437,35 @@ internal static class GradientRules
         rules["Erfinv"] = g => One(g.B.Mul(g.Dy(), g.B.Mul(g.B.Op("Exp", g.B.Op("Square", g.Y())), Math.Sqrt(Math.PI) / 2)));
         rules["Ndtri"] = g => One(g.B.Mul(g.Dy(), g.B.Mul(g.B.Op("Exp", g.B.Mul(g.B.Op("Square", g.Y()), 0.5)), Math.Sqrt(2 * Math.PI))));
 
+        // Einsum: each operand's gradient is the einsum of the output gradient with the other operands, back to that
+        // operand's subscripts (TensorFlow's _EinsumGrad for the cases without an index summed away inside one operand).
+        rules["Einsum"] = g =>
+        {
+            int count = g.Node.Inputs.Count;
+            string text = g.Text("equation") ?? "";
+            var equation = EinsumEquation.TryParse(text, count, out string? problem)
+                ?? throw new OpBuildException($"the gradient of Einsum node '{g.Node.Name}': {problem}");
+            var result = new BuiltTensor?[count];
+            for (int i = 0; i < count; i++)
+            {
+                string target = equation.Operands[i];
+                var subscripts = new List<string> { equation.Output };
+                var operands = new List<BuiltTensor> { g.Dy() };
+                for (int j = 0; j < count; j++)
+                {
+                    if (j == i) continue;
+                    subscripts.Add(equation.Operands[j]);
+                    operands.Add(g.X(j));
+                }
+                string available = string.Concat(subscripts);
+                foreach (char letter in target)
+                    if (available.IndexOf(letter) < 0 || target.IndexOf(letter) != target.LastIndexOf(letter))
+                        throw new OpBuildException($"the gradient of Einsum node '{g.Node.Name}' ('{text}') is implemented when every index of an operand appears once in it and elsewhere in the equation");
+                result[i] = g.B.Emit("Einsum", new[] { operands.ToArray() }, new[] { OpBuilder.Attr("equation", string.Join(",", subscripts) + "->" + target) })[0];
+            }
+            return result;
+        };
+
         // Convolution, pooling and batch normalization (nn_grad.py), by TensorFlow's gradient ops.
         rules["Conv2D"] = g =>
         {
