@@ -147,6 +147,8 @@ public class GradientRuleTests(ITestOutputHelper output)
                 "tf.conv2d(x[0], x[1], 2, 'valid')"),
             new("Conv2DBackpropInput", "Conv2DBackpropInput", [One(I32([4], 1, 6, 6, 2)), One(F(3, 3, 2, 3)), One(F(1, 3, 3, 3))],
                 [A("strides", new long[] { 1, 2, 2, 1 }), A("padding", "SAME")], "tf.conv2dTranspose(x[2], x[1], [1, 6, 6, 2], 2, 'same')", JsWrt: [1, 2]),
+            new("DepthwiseConv2dNative", "DepthwiseConv2dNative", [One(F(2, 5, 5, 3)), One(F(3, 3, 3, 2))], [A("strides", new long[] { 1, 2, 2, 1 }), A("padding", "SAME")],
+                "tf.depthwiseConv2d(x[0], x[1], 2, 'same')"),
             new("MaxPool", "MaxPool", [One(F(2, 4, 6, 3))], [A("ksize", new long[] { 1, 2, 2, 1 }), A("strides", new long[] { 1, 2, 2, 1 }), A("padding", "VALID")],
                 "tf.maxPool(x[0], 2, 2, 'valid')"),
             new("MaxPool (SAME, overlapping)", "MaxPool", [One(F(1, 5, 5, 2))], [A("ksize", new long[] { 1, 3, 3, 1 }), A("strides", new long[] { 1, 2, 2, 1 }), A("padding", "SAME")],

@@ -16,6 +16,10 @@ internal static class ConvolutionGradientKernels
             ElementwiseKernels.ByFloatType(node, "T", new FilterGradientFactory(ConvolutionKernels.Window.FromNode(node, "filter"))));
         add.Add("MaxPoolGrad", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new PoolGradientFactory(ConvolutionKernels.Window.FromNode(node, "ksize"), max: true)));
         add.Add("AvgPoolGrad", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new PoolGradientFactory(ConvolutionKernels.Window.FromNode(node, "ksize"), max: false)));
+        add.Add("DepthwiseConv2dNativeBackpropInput", KernelDTypes.Float, node =>
+            ElementwiseKernels.ByFloatType(node, "T", new DepthwiseGradientFactory(ConvolutionKernels.Window.FromNode(node, "filter"), ofFilter: false)));
+        add.Add("DepthwiseConv2dNativeBackpropFilter", KernelDTypes.Float, node =>
+            ElementwiseKernels.ByFloatType(node, "T", new DepthwiseGradientFactory(ConvolutionKernels.Window.FromNode(node, "filter"), ofFilter: true)));
         add.Add("FusedBatchNormGradV3", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new BatchNormGradientFactory()));
     }
 
@@ -63,6 +67,58 @@ internal static class ConvolutionGradientKernels
                         }
                     }
             c.SetOutput(0, df);
+        });
+    }
+
+    /// <summary>
+    /// The depthwise convolution's gradients: each output channel ch·M + m came from input channel ch through tap
+    /// filter[ky, kx, ch, m], so the input's gradient gathers dy through the taps and the filter's sums input · dy.
+    /// </summary>
+    private sealed class DepthwiseGradientFactory(ConvolutionKernels.Window window, bool ofFilter) : ElementwiseKernels.IFloatKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T> => new DelegateKernel(c =>
+        {
+            Tensor dy = c.Input(2);
+            long[] inputShape = ofFilter ? c.Input(0).Shape.Dims.ToArray() : c.ToLongs(0);
+            long[] filterShape = ofFilter ? c.ToLongs(1) : c.Input(1).Shape.Dims.ToArray();
+            if (inputShape.Length != 4 || filterShape.Length != 4 || dy.Shape.Rank != 4 || inputShape.Any(d => d < 0) || filterShape.Any(d => d <= 0))
+                throw c.Error($"input [{string.Join(",", inputShape)}], filter [{string.Join(",", filterShape)}] and out_backprop {dy.Shape} must be 4-D sizes");
+            int n = (int)inputShape[0], h = (int)inputShape[1], w = (int)inputShape[2], channels = (int)inputShape[3];
+            int kh = (int)filterShape[0], kw = (int)filterShape[1], multiplier = (int)filterShape[3];
+            if (filterShape[2] != channels) throw c.Error($"the filter takes {filterShape[2]} channels, the input has {channels}");
+            var (oh, padTop) = window.Size(c, h, kh, window.StrideH, window.DilationH, 1);
+            var (ow, padLeft) = window.Size(c, w, kw, window.StrideW, window.DilationW, 2);
+            int outChannels = channels * multiplier;
+            if (dy.Shape[0] != n || dy.Shape[1] != oh || dy.Shape[2] != ow || dy.Shape[3] != outChannels)
+                throw c.Error($"out_backprop {dy.Shape} is not the [{n},{oh},{ow},{outChannels}] the depthwise convolution gives");
+            var result = Tensor.Zeros(dy.DType, new TensorShape(ofFilter ? filterShape : inputShape));
+            ReadOnlySpan<T> g = dy.AsSpan<T>(), other = c.Input(ofFilter ? 0 : 1).AsSpan<T>();
+            Span<T> o = result.AsSpan<T>();
+            for (int b = 0; b < n; b++)
+                for (int y = 0; y < oh; y++)
+                    for (int x = 0; x < ow; x++)
+                    {
+                        int gAt = ((b * oh + y) * ow + x) * outChannels;
+                        for (int ky = 0; ky < kh; ky++)
+                        {
+                            int iy = y * window.StrideH - padTop + ky * window.DilationH;
+                            if ((uint)iy >= (uint)h) continue;
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                int ix = x * window.StrideW - padLeft + kx * window.DilationW;
+                                if ((uint)ix >= (uint)w) continue;
+                                int xAt = ((b * h + iy) * w + ix) * channels, fAt = (ky * kw + kx) * outChannels;
+                                for (int ch = 0; ch < channels; ch++)
+                                    for (int m = 0; m < multiplier; m++)
+                                    {
+                                        int k = ch * multiplier + m;
+                                        if (ofFilter) o[fAt + k] += other[xAt + ch] * g[gAt + k];
+                                        else o[xAt + ch] += other[fAt + k] * g[gAt + k];
+                                    }
+                            }
+                        }
+                    }
+            c.SetOutput(0, result);
         });
     }
 

@@ -483,6 +483,14 @@ internal static class GradientRules
             var outBackprop = b.Op("Conv2D", new[] { g.Dy(), g.X(1) }, attrs);
             return new[] { null, filter, outBackprop };
         };
+        rules["DepthwiseConv2dNative"] = g =>
+        {
+            var b = g.B;
+            var attrs = ConvAttrs(g);
+            var input = b.Op("DepthwiseConv2dNativeBackpropInput", new[] { b.ShapeOf(g.X(0)), g.X(1), g.Dy() }, attrs);
+            var filter = b.Op("DepthwiseConv2dNativeBackpropFilter", new[] { g.X(0), b.ShapeOf(g.X(1)), g.Dy() }, attrs);
+            return new[] { input, filter };
+        };
         rules["MaxPool"] = g => One(g.B.Op("MaxPoolGrad", new[] { g.X(0), g.Y(), g.Dy() }, PoolAttrs(g)));
         rules["AvgPool"] = g => One(g.B.Op("AvgPoolGrad", new[] { g.B.ShapeOf(g.X(0)), g.Dy() }, PoolAttrs(g)));
         rules["FusedBatchNormV3"] = g =>

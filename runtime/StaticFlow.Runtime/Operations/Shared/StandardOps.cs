@@ -227,6 +227,11 @@ internal static class StandardOps
         Op("Conv2DBackpropFilter", "input: T, filter_sizes: int32, out_backprop: T", "output: T",
             "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
             .WithShape(ShapeFunctions.FromShapeInputAt1).Written(GradientGraphs);
+        const string depthwiseAttrs = "T: type; strides: list(int); padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]";
+        Op("DepthwiseConv2dNativeBackpropInput", "input_sizes: int32, filter: T, out_backprop: T", "output: T", depthwiseAttrs)
+            .WithShape(ShapeFunctions.FromShapeInput).Written(GradientGraphs);
+        Op("DepthwiseConv2dNativeBackpropFilter", "input: T, filter_sizes: int32, out_backprop: T", "output: T", depthwiseAttrs)
+            .WithShape(ShapeFunctions.FromShapeInputAt1).Written(GradientGraphs);
         Op("MaxPoolGrad", "orig_input: T, orig_output: T, grad: T", "output: T",
             "ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; T: type = float")
             .WithShape(ShapeFunctions.Unchanged).Written(GradientGraphs);
