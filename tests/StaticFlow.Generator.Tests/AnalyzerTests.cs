@@ -163,6 +163,24 @@ public class AnalyzerTests
         Verify("        var loss = Ops.Sum(Ops.MatMul(x, w), [0, 1]);\n        return {|SF0016:Gradients.Of(loss, b)|};");
 
     [Fact]
+    public async Task AGradientStoppedByAnIntegerTensorSaysWhere()
+    {
+        var compilation = GeneratorHost.Compile("""
+            using StaticFlow;
+            [GraphModule]
+            public partial class Model
+            {
+                [Variable(5, 10)] Tensor<float> w;
+                [GraphFunction]
+                public Tensor<float> Run([Shape(-1, 5)] Tensor<float> x) => Gradients.Of(Ops.Sum(Ops.Cast<float>(Ops.ArgMax(Ops.MatMul(x, w), 1)), [0]), w);
+            }
+            """);
+        var diagnostic = Assert.Single(await Task.Run(() => GeneratorHost.Analyze(compilation)));
+        Assert.Equal("SF0016", diagnostic.Id);
+        Assert.Contains("it stops at the int64 input of Cast ('Run/Cast')", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public Task GradientThroughAnOpWithoutARuleIsReported() =>
         Verify("        var loss = Ops.Sum(Ops.Cumprod(Ops.MatMul(x, w), 1), [0, 1]);\n        return {|SF0016:Gradients.Of(loss, w)|};");
 

@@ -152,7 +152,8 @@ internal sealed partial class FunctionLowering
         _nameScopes.Add("gradients");
         try
         {
-            BuiltTensor?[] gradients = Backpropagation.Gradients(_forward.Nodes, Built(target), flat, builder);
+            var stoppedAt = new List<string>();
+            BuiltTensor?[] gradients = Backpropagation.Gradients(_forward.Nodes, Built(target), flat, builder, stoppedAt: stoppedAt);
             var result = new List<Value?>();
             int next = 0;
             foreach (var (text, tensors) in groups)
@@ -168,7 +169,10 @@ internal sealed partial class FunctionLowering
                 }
                 if (parts.Count == 0)
                 {
-                    Fail(GraphDiagnostics.GradientNotBuilt, at, text, $"'{targetText}' does not depend on it (TensorFlow's gradient would be None); leave it out");
+                    string why = stoppedAt.Count > 0
+                        ? $"no gradient reaches it from '{targetText}': it stops at {string.Join(", ", stoppedAt.Distinct())} (integer tensors and ops TensorFlow does not differentiate carry no gradient)"
+                        : $"'{targetText}' does not depend on it (TensorFlow's gradient would be None); leave it out";
+                    Fail(GraphDiagnostics.GradientNotBuilt, at, text, why);
                     return null;
                 }
                 result.Add(Unbuilt(parts.Count == 1 ? parts[0] : builder.Emit("AddN", new[] { parts.ToArray() }, Array.Empty<BuiltAttr>())[0]));

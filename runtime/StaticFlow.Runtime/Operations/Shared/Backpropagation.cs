@@ -66,9 +66,14 @@ internal static class Backpropagation
     /// The gradients of <paramref name="target"/> (summed over its elements, as <c>tf.gradients</c>) with respect to
     /// each of <paramref name="sources"/>; null where the target does not depend on a source.
     /// </summary>
-    /// <exception cref="OpBuildException">An op on the path has no gradient rule or is not differentiable, named with its node.</exception>
+    /// <param name="nodes">The forward ops in the order they ran (or were added).</param>
+    /// <param name="target">The tensor differentiated.</param>
+    /// <param name="sources">The tensors differentiated with respect to.</param>
+    /// <param name="builder">Where the gradient ops go.</param>
+    /// <param name="stoppedAt">When given, receives "op (node)" for each op TensorFlow does not differentiate at which a gradient stopped.</param>
+    /// <exception cref="OpBuildException">An op on the path has no gradient rule, named with its node.</exception>
     public static BuiltTensor?[] Gradients(IReadOnlyList<ForwardNode> nodes, BuiltTensor target, IReadOnlyList<BuiltTensor> sources, OpBuilder builder,
-        BuiltTensor? targetGradient = null)
+        List<string>? stoppedAt = null)
     {
         // Nodes reachable from the sources that the target depends on.
         var fromSources = new HashSet<object>();
@@ -100,7 +105,7 @@ internal static class Backpropagation
         }
 
         var pending = new Dictionary<object, List<BuiltTensor>>();
-        pending[target.Handle] = new List<BuiltTensor> { targetGradient ?? OnesLike(builder, target) };
+        pending[target.Handle] = new List<BuiltTensor> { OnesLike(builder, target) };
         for (int n = nodes.Count - 1; n >= 0; n--)
         {
             if (!onPath[n]) continue;
@@ -118,6 +123,7 @@ internal static class Backpropagation
             if (!node.Schema.IsDifferentiable)
             {
                 // TensorFlow returns None through ops registered NotDifferentiable (comparisons, integer results).
+                stoppedAt?.Add($"{node.Schema.Name} ('{node.Name}')");
                 continue;
             }
             GradientFunction rule = node.Schema.Gradient
@@ -125,6 +131,8 @@ internal static class Backpropagation
             BuiltTensor?[] inputGradients = rule(new GradientContext(node, outputGradients, builder));
             for (int i = 0; i < node.Inputs.Count && i < inputGradients.Length; i++)
             {
+                if (!IsFloating(node.Inputs[i].DType) && needed.Contains(node.Inputs[i].Handle) && fromSources.Contains(node.Inputs[i].Handle))
+                    stoppedAt?.Add($"the {node.Inputs[i].DType} input of {node.Schema.Name} ('{node.Name}')");
                 if (inputGradients[i] is not { } gradient || !IsFloating(node.Inputs[i].DType)) continue;
                 object key = node.Inputs[i].Handle;
                 if (!pending.TryGetValue(key, out var list)) pending[key] = list = new List<BuiltTensor>();
@@ -135,7 +143,7 @@ internal static class Backpropagation
         var result = new BuiltTensor?[sources.Count];
         for (int s = 0; s < sources.Count; s++)
         {
-            if (sources[s].Handle.Equals(target.Handle)) result[s] = targetGradient ?? OnesLike(builder, target);
+            if (sources[s].Handle.Equals(target.Handle)) result[s] = OnesLike(builder, target);
             else if (pending.TryGetValue(sources[s].Handle, out var parts)) result[s] = Sum(builder, parts);
         }
         return result;
