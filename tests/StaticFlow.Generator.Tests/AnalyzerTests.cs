@@ -181,6 +181,11 @@ public class AnalyzerTests
     }
 
     [Fact]
+    public Task CallingATrainStepFromAnotherGraphFunctionIsReported() =>
+        Verify("        return {|SF0014:Step(x)|};",
+            members: "    [GraphFunction, TrainStep(Optimizer.SGD)] public Tensor<float> Step([Shape(-1, 5)] Tensor<float> x) => Ops.Mean(Ops.MatMul(x, w), [0, 1]);");
+
+    [Fact]
     public Task GradientThroughAnOpWithoutARuleIsReported() =>
         Verify("        var loss = Ops.Sum(Ops.Cumprod(Ops.MatMul(x, w), 1), [0, 1]);\n        return {|SF0016:Gradients.Of(loss, w)|};");
 

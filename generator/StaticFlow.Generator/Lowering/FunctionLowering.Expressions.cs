@@ -275,7 +275,15 @@ internal sealed partial class FunctionLowering
         if (TypeRules.FindAttribute(method, TypeRules.CompositeAttribute) is { } compositeAttribute && info.Symbol is not null)
             return LowerCompositeCall(invocation, method, compositeAttribute);
         if (_module.FindFunction(method) is { } callee && SymbolEqualityComparer.Default.Equals(method.ContainingType, _info.Method.ContainingType))
+        {
+            if (callee.TrainStep is not null)
+            {
+                // Inside another graph it would only compute the loss: the step is what its compiled form adds.
+                Fail(GraphDiagnostics.InvalidGraphFunction, invocation, callee.Method.Name, "a [TrainStep] function takes its step only as its compiled form; call the loss it returns instead");
+                return null;
+            }
             return _forward.Enabled ? InlineCall(invocation, callee) : LowerGraphCall(invocation, callee);
+        }
         if (method.ContainingType?.ToDisplayString() == "StaticFlow.Gradients" && method.Name == "Of")
             return LowerGradientsOf(invocation, method);
         if (TypeRules.HasAttribute(method, TypeRules.GraphFunctionAttribute))
