@@ -231,29 +231,7 @@ internal static class GradientRules
             for (int i = 0; i < count; i++) result[i] = parts[i];
             return result;
         };
-        rules["ConcatV2"] = g =>
-        {
-            var b = g.B;
-            int count = g.Node.Inputs.Count - 1;
-            long rank = g.StaticShape(g.Dy(), "the result").Length;
-            long axis = g.ConstantInput(count, "the axis")[0];
-            if (axis < 0) axis += rank;
-            var result = new BuiltTensor?[count + 1];
-            long offset = 0;
-            for (int i = 0; i < count; i++)
-            {
-                long[] shape = g.StaticShape(g.X(i), $"input {i}");
-                if (shape[axis] < 0) throw new OpBuildException($"the gradient of ConcatV2 node '{g.Node.Name}' needs the size of input {i} along the axis");
-                var begin = new long[rank];
-                var size = new long[rank];
-                for (int d = 0; d < rank; d++) size[d] = -1;
-                begin[axis] = offset;
-                size[axis] = shape[axis];
-                result[i] = b.Op("Slice", g.Dy(), b.Int32s(begin), b.Int32s(size));
-                offset += shape[axis];
-            }
-            return result;
-        };
+        rules["ConcatV2"] = g => ConcatGradient(g, firstValue: 0, axisInput: g.Node.Inputs.Count - 1);
         rules["GatherV2"] = g =>
         {
             var b = g.B;
@@ -356,28 +334,7 @@ internal static class GradientRules
             g.B.Op("Cumsum", new[] { g.Dy(), g.X(1) }, OpBuilder.Attr("exclusive", g.Flag("exclusive")), OpBuilder.Attr("reverse", !g.Flag("reverse"))), null,
         };
         rules["Fill"] = g => new[] { null, g.B.Sum(g.Dy(), AllAxes(g.Dy())) };
-        rules["Concat"] = g =>
-        {
-            var b = g.B;
-            int count = g.Node.Inputs.Count - 1;
-            long rank = g.StaticShape(g.Dy(), "the result").Length;
-            long axis = g.ConstantInput(0, "the axis")[0];
-            if (axis < 0) axis += rank;
-            var result = new BuiltTensor?[count + 1];
-            long offset = 0;
-            for (int i = 0; i < count; i++)
-            {
-                long[] shape = g.StaticShape(g.X(i + 1), $"input {i}");
-                var begin = new long[rank];
-                var size = new long[rank];
-                for (int d = 0; d < rank; d++) size[d] = -1;
-                begin[axis] = offset;
-                size[axis] = shape[axis];
-                result[i + 1] = b.Op("Slice", g.Dy(), b.Int32s(begin), b.Int32s(size));
-                offset += shape[axis];
-            }
-            return result;
-        };
+        rules["Concat"] = g => ConcatGradient(g, firstValue: 1, axisInput: 0);
         rules["SpaceToDepth"] = g => One(g.B.Op("DepthToSpace", new[] { g.Dy() }, OpBuilder.Attr("block_size", g.Int("block_size")), OpBuilder.Attr("data_format", g.Text("data_format") ?? "NHWC")));
         rules["DepthToSpace"] = g => One(g.B.Op("SpaceToDepth", new[] { g.Dy() }, OpBuilder.Attr("block_size", g.Int("block_size")), OpBuilder.Attr("data_format", g.Text("data_format") ?? "NHWC")));
         rules["MatrixBandPart"] = g => new[] { g.B.Op("MatrixBandPart", g.Dy(), g.X(1), g.X(2)), null, null };
@@ -552,6 +509,31 @@ internal static class GradientRules
         OpBuilder.Attr("ksize", g.Ints("ksize")!), OpBuilder.Attr("strides", g.Ints("strides")!), OpBuilder.Attr("padding", g.Text("padding") ?? "VALID"),
         OpBuilder.Attr("data_format", g.Text("data_format") ?? "NHWC"),
     };
+
+    /// <summary>ConcatV2's and Concat's rule: each value's gradient is its slice of the output gradient along the axis.</summary>
+    private static BuiltTensor?[] ConcatGradient(GradientContext g, int firstValue, int axisInput)
+    {
+        var b = g.B;
+        int count = g.Node.Inputs.Count - 1;
+        long rank = g.StaticShape(g.Dy(), "the result").Length;
+        long axis = g.ConstantInput(axisInput, "the axis")[0];
+        if (axis < 0) axis += rank;
+        var result = new BuiltTensor?[count + 1];
+        long offset = 0;
+        for (int i = 0; i < count; i++)
+        {
+            long[] shape = g.StaticShape(g.X(firstValue + i), $"input {i}");
+            if (shape[axis] < 0) throw new OpBuildException($"the gradient of {g.Node.Schema.Name} node '{g.Node.Name}' needs the size of input {i} along the axis");
+            var begin = new long[rank];
+            var size = new long[rank];
+            for (int d = 0; d < rank; d++) size[d] = -1;
+            begin[axis] = offset;
+            size[axis] = shape[axis];
+            result[firstValue + i] = b.Op("Slice", g.Dy(), b.Int32s(begin), b.Int32s(size));
+            offset += shape[axis];
+        }
+        return result;
+    }
 
     private static BuiltTensor?[] Binary(GradientContext g, BuiltTensor dx, BuiltTensor dy) =>
         new[] { g.B.ReduceToShapeOf(dx, g.X(0), g.X(1)), g.B.ReduceToShapeOf(dy, g.X(1), g.X(0)) };
