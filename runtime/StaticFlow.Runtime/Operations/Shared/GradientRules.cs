@@ -127,37 +127,12 @@ internal static class GradientRules
         };
 
         // Matrix products.
-        rules["MatMul"] = g =>
-        {
-            var b = g.B;
-            bool ta = g.Flag("transpose_a"), tb = g.Flag("transpose_b");
-            BuiltTensor a = g.X(0), m = g.X(1), dy = g.Dy();
-            BuiltTensor MatMul(BuiltTensor p, BuiltTensor q, bool tp, bool tq) =>
-                b.Op("MatMul", new[] { p, q }, OpBuilder.Attr("transpose_a", tp), OpBuilder.Attr("transpose_b", tq));
-            return (ta, tb) switch
-            {
-                (false, false) => new[] { MatMul(dy, m, false, true), MatMul(a, dy, true, false) },
-                (false, true) => new[] { MatMul(dy, m, false, false), MatMul(dy, a, true, false) },
-                (true, false) => new[] { MatMul(m, dy, false, true), MatMul(a, dy, false, false) },
-                _ => new[] { MatMul(m, dy, true, true), MatMul(dy, a, true, true) },
-            };
-        };
+        rules["MatMul"] = g => ProductGradient(g, "MatMul", "transpose_a", "transpose_b");
+        // Batch dimensions broadcast: each gradient is summed back over the batch axes its operand lacks.
         rules["BatchMatMulV2"] = g =>
         {
-            var b = g.B;
-            bool ax = g.Flag("adj_x"), ay = g.Flag("adj_y");
-            BuiltTensor x = g.X(0), y = g.X(1), dy = g.Dy();
-            BuiltTensor BatchMatMul(BuiltTensor p, BuiltTensor q, bool ap, bool aq) =>
-                b.Op("BatchMatMulV2", new[] { p, q }, OpBuilder.Attr("adj_x", ap), OpBuilder.Attr("adj_y", aq));
-            var (gx, gy) = (ax, ay) switch
-            {
-                (false, false) => (BatchMatMul(dy, y, false, true), BatchMatMul(x, dy, true, false)),
-                (false, true) => (BatchMatMul(dy, y, false, false), BatchMatMul(dy, x, true, false)),
-                (true, false) => (BatchMatMul(y, dy, false, true), BatchMatMul(x, dy, false, false)),
-                _ => (BatchMatMul(y, dy, true, true), BatchMatMul(dy, x, true, true)),
-            };
-            // Batch dimensions broadcast: sum each gradient back over the batch axes its operand lacks.
-            return new[] { ReduceBatch(b, gx, x), ReduceBatch(b, gy, y) };
+            var gradients = ProductGradient(g, "BatchMatMulV2", "adj_x", "adj_y");
+            return new[] { ReduceBatch(g.B, gradients[0]!, g.X(0)), ReduceBatch(g.B, gradients[1]!, g.X(1)) };
         };
         rules["BiasAdd"] = g => new[] { g.Dy(), g.B.Op("BiasAddGrad", new[] { g.Dy() }, OpBuilder.Attr("data_format", g.Text("data_format") ?? "NHWC")) };
 
@@ -509,6 +484,22 @@ internal static class GradientRules
         OpBuilder.Attr("ksize", g.Ints("ksize")!), OpBuilder.Attr("strides", g.Ints("strides")!), OpBuilder.Attr("padding", g.Text("padding") ?? "VALID"),
         OpBuilder.Attr("data_format", g.Text("data_format") ?? "NHWC"),
     };
+
+    /// <summary>A matrix product's rule: op(a)·op(b) differentiated by transposed products of the same op, for each transpose flag.</summary>
+    private static BuiltTensor?[] ProductGradient(GradientContext g, string op, string transposeA, string transposeB)
+    {
+        bool ta = g.Flag(transposeA), tb = g.Flag(transposeB);
+        BuiltTensor a = g.X(0), m = g.X(1), dy = g.Dy();
+        BuiltTensor Product(BuiltTensor p, BuiltTensor q, bool tp, bool tq) =>
+            g.B.Op(op, new[] { p, q }, OpBuilder.Attr(transposeA, tp), OpBuilder.Attr(transposeB, tq));
+        return (ta, tb) switch
+        {
+            (false, false) => new[] { Product(dy, m, false, true), Product(a, dy, true, false) },
+            (false, true) => new[] { Product(dy, m, false, false), Product(dy, a, true, false) },
+            (true, false) => new[] { Product(m, dy, false, true), Product(a, dy, false, false) },
+            _ => new[] { Product(m, dy, true, true), Product(dy, a, true, true) },
+        };
+    }
 
     /// <summary>ConcatV2's and Concat's rule: each value's gradient is its slice of the output gradient along the axis.</summary>
     private static BuiltTensor?[] ConcatGradient(GradientContext g, int firstValue, int axisInput)
