@@ -17,7 +17,7 @@ public class MlpBreakdownBenchmarks
     /// <summary>Rows per run.</summary>
     [Params(1, 64)]
     public int Batch { get; set; }
-    private DenseModels _models = null!;
+    private ModelPair _models = null!;
     private PackedMatrix[] _weights = null!;
     private float[][] _activations = null!;
     private Dictionary<string, Tensors.Tensor> _feeds = null!;
@@ -35,7 +35,7 @@ public class MlpBreakdownBenchmarks
     {
         Sgemm.Threads = Threads;
         Sgemm.UseWorkerTeam = Team;
-        _models = new DenseModels(Widths, biasAndRelu: true);
+        _models = ModelPair.Dense(Widths, biasAndRelu: true);
         var random = new Random(3);
         _weights = [.. Enumerable.Range(0, Widths.Length - 1).Select(l =>
             Sgemm.Pack(Widths[l], Widths[l + 1], [.. Enumerable.Range(0, Widths[l] * Widths[l + 1]).Select(_ => random.NextSingle())], Widths[l + 1], transB: false))];

@@ -14,6 +14,10 @@ public class ConvolutionKernelTests
     [InlineData(2, 7, 6, 3, 3, 2, 4, 2, 1, "SAME")]
     [InlineData(1, 9, 9, 2, 3, 3, 2, 1, 2, "SAME")]
     [InlineData(1, 8, 5, 4, 1, 1, 5, 3, 1, "VALID")]
+    [InlineData(2, 6, 7, 8, 1, 1, 40, 1, 1, "VALID")] // pointwise: the input is A as it stands
+    [InlineData(6, 28, 28, 3, 3, 3, 33, 1, 1, "SAME")] // row blocks split across cores, a partial column panel
+    [InlineData(2, 13, 11, 32, 3, 3, 64, 1, 1, "VALID")] // the CNN's second layer: K = 288 spans two K blocks
+    [InlineData(1, 12, 12, 5, 3, 2, 7, 2, 3, "SAME")] // dilated window rows gathered tap by tap
     public void Conv2DMatchesAReference(int n, int h, int w, int c, int fh, int fw, int outC, int stride, int dilation, string padding)
     {
         var random = new Random(h * 31 + w);
@@ -38,7 +42,7 @@ public class ConvolutionKernelTests
                                 if (r < 0 || r >= h || col < 0 || col >= w) continue;
                                 for (int ch = 0; ch < c; ch++) sum += (double)x[((b * h + r) * w + col) * c + ch] * f[((ki * fw + kj) * c + ch) * outC + o];
                             }
-                        Assert.Equal(sum, y[((b * oh + i) * ow + j) * outC + o], 4);
+                        Assert.Equal(sum, y[((b * oh + i) * ow + j) * outC + o], 1e-4);
                     }
     }
 

@@ -44,6 +44,34 @@ public class PlanOptimizationTests
             }
     }
 
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(5, false)]
+    public void FusedConvolutionEqualsTheUnfusedOps(int batch, bool constantFilter)
+    {
+        const int size = 10, channels = 3, outputs = 20;
+        var random = new Random(batch);
+        float[] f = [.. Enumerable.Range(0, 3 * 3 * channels * outputs).Select(_ => random.NextSingle() - 0.5f)];
+        float[] b = [.. Enumerable.Range(0, outputs).Select(_ => random.NextSingle() - 0.5f)];
+        float[] x = [.. Enumerable.Range(0, batch * size * size * channels).Select(_ => random.NextSingle() - 0.5f)];
+        var filter = Tensor.FromArray<float>(f, 3, 3, channels, outputs);
+        var session = new GraphSession(GraphImporter.Import(Graph(
+            Placeholder("x", DType.Float32), constantFilter ? Const("f", filter) : Placeholder("f", DType.Float32), Const("b", Tensor.Vector(b)),
+            Node("conv", "Conv2D", ["x", "f"], F32, ("strides", Ints(1, 1, 1, 1)), ("padding", Str("SAME"))),
+            Node("bias", "BiasAdd", ["conv", "b"], F32),
+            Node("relu", "Relu", ["bias"], F32))));
+        var feeds = new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray<float>(x, batch, size, size, channels) };
+        if (!constantFilter) feeds["f"] = filter;
+
+        float[] fused = session.Run(feeds, ["relu"])[0].ToArray<float>();
+        Assert.Equal(2, session.Explain([.. feeds.Keys], ["relu"]).FusedNodes);
+        var unfused = session.Run(feeds, ["relu", "conv"]);
+        Assert.Equal(unfused[0].ToArray<float>(), fused);
+        float[] conv = unfused[1].ToArray<float>();
+        for (int i = 0; i < fused.Length; i++)
+            Assert.Equal(Math.Max(0, conv[i] + b[i % outputs]), fused[i], 5);
+    }
+
     [Fact]
     public void FusedLayerWithWeightsFedAtRunTimeAddsTheBiasInTheProduct()
     {

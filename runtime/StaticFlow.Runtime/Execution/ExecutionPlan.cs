@@ -127,14 +127,14 @@ internal sealed class ExecutionPlan
         };
     }
 
-    private sealed record Fusion(GraphNode MatMul, GraphNode BiasAdd, GraphNode? Relu)
+    private sealed record Fusion(GraphNode Product, GraphNode BiasAdd, GraphNode? Relu)
     {
-        public IEnumerable<int> Absorbed => Relu is null ? [MatMul.Index] : [MatMul.Index, BiasAdd.Index];
+        public IEnumerable<int> Absorbed => Relu is null ? [Product.Index] : [Product.Index, BiasAdd.Index];
         public GraphNode Last => Relu ?? BiasAdd;
     }
 
     /// <summary>
-    /// Float32 MatMul → BiasAdd (→ Relu) chains whose intermediate tensors feed nothing else, keyed by the chain's
+    /// Float32 MatMul or Conv2D → BiasAdd (→ Relu) chains whose intermediate tensors feed nothing else, keyed by the chain's
     /// last node (where the fused step runs, once every input of the chain is ready).
     /// </summary>
     private static Dictionary<int, Fusion> FindFusions(Graph graph, Placement placement, List<int> order, bool[] needed, HashSet<Edge> fed, HashSet<int> pinned, Func<Edge, int> slotOf)
@@ -166,9 +166,11 @@ internal sealed class ExecutionPlan
         foreach (int n in order)
         {
             var node = graph.Nodes[n];
-            if (node.Op != "MatMul" || node.Attr("T").Type != Protos.DataType.DtFloat || node.ControlInputs.Count > 0) continue;
+            if (node.Op is not ("MatMul" or "Conv2D") || node.Attr("T").Type != Protos.DataType.DtFloat || node.ControlInputs.Count > 0) continue;
             var bias = SoleConsumer(node, "BiasAdd");
             if (bias is null || bias.ControlInputs.Count > 0 || fed.Contains(bias.Inputs[1])) continue;
+            // The product's columns are its last axis: an NCHW BiasAdd of a convolution adds along another one.
+            if (bias.Attrs.TryGetValue("data_format", out var format) && format.S.ToStringUtf8() == "NCHW" && node.Op == "Conv2D") continue;
             var relu = SoleConsumer(bias, "Relu");
             if (relu is not null && relu.ControlInputs.Count > 0) relu = null;
             var fusion = new Fusion(node, bias, relu);
@@ -180,8 +182,8 @@ internal sealed class ExecutionPlan
     private static PlanStep FusedStep(GraphSession session, Graph graph, Fusion fusion, Func<Edge, int> slotOf, int[] slotBase, Placement placement,
         int[] uses, HashSet<int> pinned, Dictionary<int, Value> constants, HashSet<Edge> fed)
     {
-        var kernel = new FusedMatMulKernel(fusion.MatMul, session.Kernels.Create(fusion.MatMul), fusion.BiasAdd, fusion.Relu is not null);
-        int[] inputSlots = [slotOf(fusion.MatMul.Inputs[0]), slotOf(fusion.MatMul.Inputs[1]), slotOf(fusion.BiasAdd.Inputs[1])];
+        var kernel = new FusedProductKernel(fusion.Product, session.Kernels.Create(fusion.Product), fusion.BiasAdd, fusion.Relu is not null);
+        int[] inputSlots = [slotOf(fusion.Product.Inputs[0]), slotOf(fusion.Product.Inputs[1]), slotOf(fusion.BiasAdd.Inputs[1])];
         for (int i = 0; i < inputSlots.Length; i++)
             if (constants.TryGetValue(inputSlots[i], out var constant) && constant.Tensor is { } tensor) kernel.OnConstantInput(i, tensor);
         var last = fusion.Last;
@@ -189,18 +191,21 @@ internal sealed class ExecutionPlan
             LastUses(inputSlots, uses, pinned, constants), placement.DeviceOf[last.Index]);
     }
 
+    /// <summary>Ops whose kernels always write their (first) output into storage of their own, never an input's or a constant's.</summary>
+    private static readonly HashSet<string> FreshOutputOps = ["MatMul", "BatchMatMulV2", "Conv2D", "DepthwiseConv2dNative", "MaxPool", "AvgPool"];
+
     /// <summary>
-    /// Outputs that a product step made in storage of its own (MatMul, or the fused MatMul+BiasAdd+Relu), that are
+    /// Outputs that a product step made in storage of its own (MatMul, Conv2D, or a fused product+BiasAdd+Relu), that are
     /// not fed, and that every step reading them only reads (no view, identity or variable keeps them): once their
     /// last reader is done, nothing else can reference the storage.
     /// </summary>
     private static HashSet<int> FreshProducts(List<PlanStep> steps, int[] feedSlots)
     {
-        var fresh = new HashSet<int>(steps.Where(s => s.Kernel is FusedMatMulKernel || s.Node.Op is "MatMul" or "BatchMatMulV2").Select(s => s.OutputSlot));
+        var fresh = new HashSet<int>(steps.Where(s => s.Kernel is FusedProductKernel || FreshOutputOps.Contains(s.Node.Op)).Select(s => s.OutputSlot));
         var onlyRead = new Dictionary<int, bool>();
         foreach (var step in steps)
         {
-            bool reads = step.Kernel is FusedMatMulKernel || OpCatalog.StandardSchemas.GetValueOrDefault(step.Node.Op)?.ReadsInputsOnly == true;
+            bool reads = step.Kernel is FusedProductKernel || OpCatalog.StandardSchemas.GetValueOrDefault(step.Node.Op)?.ReadsInputsOnly == true;
             foreach (int slot in step.InputSlots) onlyRead[slot] = onlyRead.GetValueOrDefault(slot, true) && reads;
         }
         fresh.RemoveWhere(slot => feedSlots.Contains(slot) || !onlyRead.GetValueOrDefault(slot, true));

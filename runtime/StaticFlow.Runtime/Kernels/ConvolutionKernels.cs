@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Numerics.Tensors;
+using Tensor = StaticFlow.Tensors.Tensor;
 using StaticFlow.Graphs;
 using StaticFlow.Tensors;
 
@@ -55,37 +57,55 @@ internal static class ConvolutionKernels
         }
     }
 
-    private sealed class ConvFactory(Window window, bool depthwise) : ElementwiseKernels.IFloatKernelFactory
+    /// <summary>The sizes of one convolution, checked: input [batch, height, width, channels], filter [fh, fw, cin, cout or multiplier], output [batch, oh, ow, out].</summary>
+    internal readonly record struct Geometry(int Batch, int Height, int Width, int Channels, int FilterHeight, int FilterWidth, int FilterOut,
+        int OutHeight, int OutWidth, int OutChannels, int PadTop, int PadLeft, bool IsPointwise)
     {
-        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T> => new DelegateKernel(c =>
+        public static Geometry Of(KernelContext c, Window window, Tensor input, Tensor filter, bool depthwise)
         {
-            Tensor input = c.Input(0), filter = c.Input(1);
             if (input.Shape.Rank != 4 || filter.Shape.Rank != 4) throw c.Error($"input {input.Shape} and filter {filter.Shape} must both have rank 4");
             int batch = (int)input.Shape[0], height = (int)input.Shape[1], width = (int)input.Shape[2], channels = (int)input.Shape[3];
             int fh = (int)filter.Shape[0], fw = (int)filter.Shape[1], fin = (int)filter.Shape[2], fout = (int)filter.Shape[3];
             if (fin != channels) throw c.Error($"filter {filter.Shape} expects {fin} input channels, the input {input.Shape} has {channels}");
             var (oh, padTop) = window.Size(c, height, fh, window.StrideH, window.DilationH, 1);
             var (ow, padLeft) = window.Size(c, width, fw, window.StrideW, window.DilationW, 2);
-            int outChannels = depthwise ? channels * fout : fout;
-            var output = Tensor.Zeros(input.DType, new TensorShape(batch, oh, ow, outChannels));
+            bool pointwise = fh == 1 && fw == 1 && window.StrideH == 1 && window.StrideW == 1 && padTop == 0 && padLeft == 0 && oh == height && ow == width;
+            return new Geometry(batch, height, width, channels, fh, fw, fout, oh, ow, depthwise ? checked(channels * fout) : fout, padTop, padLeft, pointwise);
+        }
+    }
+
+    private sealed class ConvFactory(Window window, bool depthwise) : ElementwiseKernels.IFloatKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T> =>
+            typeof(T) == typeof(float) && !depthwise ? new ConvolutionGemmKernel(window) : new DelegateKernel(c =>
+        {
+            Tensor input = c.Input(0), filter = c.Input(1);
+            var g = Geometry.Of(c, window, input, filter, depthwise);
+            int channels = g.Channels, fout = g.FilterOut, outChannels = g.OutChannels;
+            var output = Tensor.Zeros(input.DType, new TensorShape(g.Batch, g.OutHeight, g.OutWidth, outChannels));
             ReadOnlySpan<T> x = input.AsSpan<T>(), f = filter.AsSpan<T>();
             Span<T> y = output.AsSpan<T>();
-            for (int n = 0; n < batch; n++)
-                for (int i = 0; i < oh; i++)
-                    for (int j = 0; j < ow; j++)
+            for (int n = 0; n < g.Batch; n++)
+                for (int i = 0; i < g.OutHeight; i++)
+                    for (int j = 0; j < g.OutWidth; j++)
                     {
-                        Span<T> pixel = y.Slice(((n * oh + i) * ow + j) * outChannels, outChannels);
-                        for (int ki = 0; ki < fh; ki++)
+                        Span<T> pixel = y.Slice(((n * g.OutHeight + i) * g.OutWidth + j) * outChannels, outChannels);
+                        for (int ki = 0; ki < g.FilterHeight; ki++)
                         {
-                            int r = i * window.StrideH - padTop + ki * window.DilationH;
-                            if ((uint)r >= (uint)height) continue;
-                            for (int kj = 0; kj < fw; kj++)
+                            int r = i * window.StrideH - g.PadTop + ki * window.DilationH;
+                            if ((uint)r >= (uint)g.Height) continue;
+                            for (int kj = 0; kj < g.FilterWidth; kj++)
                             {
-                                int col = j * window.StrideW - padLeft + kj * window.DilationW;
-                                if ((uint)col >= (uint)width) continue;
-                                ReadOnlySpan<T> source = x.Slice(((n * height + r) * width + col) * channels, channels);
-                                ReadOnlySpan<T> taps = f.Slice((ki * fw + kj) * fin * fout, fin * fout);
-                                if (depthwise)
+                                int col = j * window.StrideW - g.PadLeft + kj * window.DilationW;
+                                if ((uint)col >= (uint)g.Width) continue;
+                                ReadOnlySpan<T> source = x.Slice(((n * g.Height + r) * g.Width + col) * channels, channels);
+                                ReadOnlySpan<T> taps = f.Slice((ki * g.FilterWidth + kj) * channels * fout, channels * fout);
+                                if (depthwise && fout == 1)
+                                {
+                                    // One tap per channel: a vector multiply-add across the channels.
+                                    TensorPrimitives.FusedMultiplyAdd(source, taps, pixel, pixel);
+                                }
+                                else if (depthwise)
                                 {
                                     for (int ch = 0; ch < channels; ch++)
                                         for (int mul = 0; mul < fout; mul++) pixel[ch * fout + mul] += source[ch] * taps[ch * fout + mul];
@@ -94,11 +114,7 @@ internal static class ConvolutionKernels
                                 {
                                     // One row of the filter per input channel: pixel += source[ch] * filter[ki, kj, ch, :].
                                     for (int ch = 0; ch < channels; ch++)
-                                    {
-                                        T v = source[ch];
-                                        ReadOnlySpan<T> row = taps.Slice(ch * fout, fout);
-                                        for (int o = 0; o < fout; o++) pixel[o] += v * row[o];
-                                    }
+                                        TensorPrimitives.FusedMultiplyAdd(taps.Slice(ch * fout, fout), source[ch], pixel, pixel);
                                 }
                             }
                         }
@@ -116,15 +132,21 @@ internal static class ConvolutionKernels
             int batch = (int)input.Shape[0], height = (int)input.Shape[1], width = (int)input.Shape[2], channels = (int)input.Shape[3];
             var (oh, padTop) = window.Size(c, height, window.KernelH, window.StrideH, 1, 1);
             var (ow, padLeft) = window.Size(c, width, window.KernelW, window.StrideW, 1, 2);
-            var output = Tensor.Zeros(input.DType, new TensorShape(batch, oh, ow, channels));
-            ReadOnlySpan<T> x = input.AsSpan<T>();
-            Span<T> y = output.AsSpan<T>();
-            for (int n = 0; n < batch; n++)
-                for (int i = 0; i < oh; i++)
+            var output = Tensor.Uninitialized(input.DType, new TensorShape(batch, oh, ow, channels), c.Frame.Buffers);
+            // Output rows (an image's row of pixels) are split across cores when there are enough of them.
+            int rows = batch * oh;
+            long work = (long)rows * ow * channels * window.KernelH * window.KernelW;
+            int parts = work >= 1 << 16 ? Math.Min(Sgemm.Threads, rows) : 1;
+            void Part(int part)
+            {
+                ReadOnlySpan<T> x = input.AsSpan<T>();
+                Span<T> y = output.AsSpan<T>();
+                for (int row = (int)((long)rows * part / parts), end = (int)((long)rows * (part + 1) / parts); row < end; row++)
+                {
+                    int n = row / oh, i = row % oh;
                     for (int j = 0; j < ow; j++)
                     {
                         Span<T> pixel = y.Slice(((n * oh + i) * ow + j) * channels, channels);
-                        pixel.Fill(max ? T.NegativeInfinity : T.Zero);
                         int count = 0;
                         for (int ki = 0; ki < window.KernelH; ki++)
                         {
@@ -134,20 +156,38 @@ internal static class ConvolutionKernels
                             {
                                 int col = j * window.StrideW - padLeft + kj;
                                 if ((uint)col >= (uint)width) continue;
+                                // Whole channel vectors at a time: the first cell in the window is copied, the others folded in.
                                 ReadOnlySpan<T> source = x.Slice(((n * height + r) * width + col) * channels, channels);
-                                for (int ch = 0; ch < channels; ch++) pixel[ch] = max ? T.Max(pixel[ch], source[ch]) : pixel[ch] + source[ch];
-                                count++;
+                                if (count++ == 0) source.CopyTo(pixel);
+                                else Fold(pixel, source, max);
                             }
                         }
                         // Averages count only the window's cells inside the input, as TensorFlow does with SAME padding.
-                        if (!max && count > 0)
-                        {
-                            T divisor = T.CreateChecked(count);
-                            for (int ch = 0; ch < channels; ch++) pixel[ch] /= divisor;
-                        }
+                        if (count == 0) pixel.Fill(max ? T.NegativeInfinity : T.Zero);
+                        else if (!max && count > 1) TensorPrimitives.Divide(pixel, T.CreateChecked(count), pixel);
                     }
+                }
+            }
+            if (parts > 1) WorkerTeam.Shared.Run(parts, Part);
+            else Part(0);
             c.SetOutput(0, output);
         });
+
+        /// <summary>pixel = max(pixel, source) or pixel + source, a vector at a time (a pooled pixel has only tens of channels, too few to pay for a library call each).</summary>
+        private static void Fold<T>(Span<T> pixel, ReadOnlySpan<T> source, bool max) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            int i = 0;
+            if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+            {
+                for (; i + Vector<T>.Count <= pixel.Length; i += Vector<T>.Count)
+                {
+                    var a = new Vector<T>(pixel[i..]);
+                    var b = new Vector<T>(source[i..]);
+                    (max ? Vector.Max(a, b) : a + b).CopyTo(pixel[i..]);
+                }
+            }
+            for (; i < pixel.Length; i++) pixel[i] = max ? T.Max(pixel[i], source[i]) : pixel[i] + source[i];
+        }
     }
 
     private sealed class BatchNormFactory : ElementwiseKernels.IFloatKernelFactory

@@ -20,7 +20,7 @@ internal static class MatMulKernels
         public IOpKernel Create<T>(GraphNode node) where T : unmanaged, INumber<T> => new MatMulKernel<T>(transA, transB, batched);
     }
 
-    private sealed class MatMulKernel<T>(bool transA, bool transB, bool batched) : IOpKernel, IConstantInputAware, IFusableMatMul where T : unmanaged, INumber<T>
+    private sealed class MatMulKernel<T>(bool transA, bool transB, bool batched) : IOpKernel, IConstantInputAware, IFusableProduct where T : unmanaged, INumber<T>
     {
         // A constant right-hand matrix (the weights) packed once, with the tensor it came from.
         private (Tensor Source, PackedMatrix Packed)? _packedB;
@@ -98,8 +98,8 @@ internal static class MatMulKernels
     }
 }
 
-/// <summary>A MatMul kernel that can add a bias and apply Relu as it stores its product (see <see cref="FusedMatMulKernel"/>).</summary>
-internal interface IFusableMatMul
+/// <summary>A MatMul kernel that can add a bias and apply Relu as it stores its product (see <see cref="FusedProductKernel"/>).</summary>
+internal interface IFusableProduct
 {
     /// <summary>The product's column count for right-hand side <paramref name="b"/>, or -1 when this product cannot take a fused bias.</summary>
     long Columns(Tensor b);

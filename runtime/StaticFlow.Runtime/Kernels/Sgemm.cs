@@ -88,9 +88,7 @@ internal static unsafe class Sgemm
         if (m == 0 || n == 0) return;
         // A one-off product packs B into this thread's scratch buffer: a fresh multi-megabyte array per call
         // would cost more in page faults and GC than the packing itself.
-        int length = PackedMatrix.Length(k, n, NR);
-        float[] scratch = t_bPack is { } existing && existing.Length >= length ? existing : (t_bPack = GC.AllocateUninitializedArray<float>(length, pinned: true));
-        Multiply(m, a, lda, transA, PackInto(k, n, b, ldb, transB, scratch), c, ldc, bias, relu);
+        Multiply(m, a, lda, transA, PackTransient(k, n, b, ldb, transB), c, ldc, bias, relu);
     }
 
     /// <summary>
@@ -103,6 +101,17 @@ internal static unsafe class Sgemm
         int blocks = (k + KC - 1) / KC;
         int rows = (k + blocks - 1) / blocks;
         return Math.Min(KC, (rows + 3) / 4 * 4);
+    }
+
+    /// <summary>
+    /// Packs op(B)[k×n] into the calling thread's scratch buffer, for products made during this call only (the next
+    /// one-off product on this thread overwrites it). Other threads may read it while the caller waits for them.
+    /// </summary>
+    internal static PackedMatrix PackTransient(int k, int n, ReadOnlySpan<float> b, int ldb, bool transB)
+    {
+        int length = PackedMatrix.Length(k, n, NR);
+        float[] scratch = t_bPack is { } existing && existing.Length >= length ? existing : (t_bPack = GC.AllocateUninitializedArray<float>(length, pinned: true));
+        return PackInto(k, n, b, ldb, transB, scratch);
     }
 
     /// <summary>Packs op(B)[k×n] for repeated products.</summary>
@@ -158,8 +167,10 @@ internal static unsafe class Sgemm
     /// MatMul+BiasAdd+Relu makes no second pass over C), and the first block stores rather than accumulates, so C
     /// needs no clearing.
     /// </summary>
+    /// <remarks><paramref name="serial"/> keeps the product on the calling thread: a caller that has already split its
+    /// work across cores (a convolution's row blocks) must not split each part again.</remarks>
     public static void Multiply(int m, ReadOnlySpan<float> a, int lda, bool transA, PackedMatrix b, Span<float> c, int ldc,
-        ReadOnlySpan<float> bias = default, bool relu = false)
+        ReadOnlySpan<float> bias = default, bool relu = false, bool serial = false)
     {
         int n = b.N, k = b.K;
         if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"The bias has {bias.Length} values for {n} columns.", nameof(bias));
@@ -181,7 +192,7 @@ internal static unsafe class Sgemm
         fixed (float* pbias = bias)
         {
             var job = new Job(pa, lda, transA, b, pb, pc, ldc, bias.IsEmpty ? null : pbias, relu);
-            int threads = (long)m * n * k >= ParallelThreshold ? Math.Min(Threads, MaxThreads) : 1;
+            int threads = !serial && (long)m * n * k >= ParallelThreshold ? Math.Min(Threads, MaxThreads) : 1;
             if (threads <= 1)
             {
                 job.Run(0, m, 0, n);

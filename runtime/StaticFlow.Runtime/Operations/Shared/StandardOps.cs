@@ -217,10 +217,10 @@ internal static class StandardOps
         // Convolution, pooling and normalization (NHWC on CPU).
         Op("Conv2D", "input: T, filter: T", "output: T",
             "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
-            .WithShape(ShapeFunctions.Conv2D);
+            .WithShape(ShapeFunctions.Conv2D).OnlyReadsInputs();
         Op("DepthwiseConv2dNative", "input: T, filter: T", "output: T",
             "T: type; strides: list(int); padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
-            .WithShape(ShapeFunctions.DepthwiseConv2D);
+            .WithShape(ShapeFunctions.DepthwiseConv2D).OnlyReadsInputs();
         Op("Conv2DBackpropInput", "input_sizes: int32, filter: T, out_backprop: T", "output: T",
             "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
             .WithShape(ShapeFunctions.FromShapeInput);
@@ -247,9 +247,9 @@ internal static class StandardOps
         Op("Einsum", "inputs: N * T", "output: T", "equation: string; N: int >= 1; T: type").WithShape(ShapeFunctions.Einsum);
         Op("MaxPool", "input: T", "output: T",
             "T: type = float; ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"")
-            .WithShape(ShapeFunctions.Pool);
+            .WithShape(ShapeFunctions.Pool).OnlyReadsInputs();
         Op("AvgPool", "value: T", "output: T", "ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; data_format: string = \"NHWC\"; T: type")
-            .WithShape(ShapeFunctions.Pool);
+            .WithShape(ShapeFunctions.Pool).OnlyReadsInputs();
         Op("FusedBatchNormV3", "x: T, scale: U, offset: U, mean: U, variance: U",
             "y: T, batch_mean: U, batch_variance: U, reserve_space_1: U, reserve_space_2: U, reserve_space_3: U",
             "T: type; U: type; epsilon: float = 0.0001; exponential_avg_factor: float = 1 @tf2; data_format: string = \"NHWC\"; is_training: bool = true")

@@ -6,11 +6,12 @@ using Tensor = StaticFlow.Tensors.Tensor;
 namespace StaticFlow.Kernels;
 
 /// <summary>
-/// MatMul → BiasAdd (→ Relu) in one step, built by the planner when the intermediate results feed nothing else:
-/// the GEMM adds the bias and applies the activation to each register tile as it stores it (on every core the
-/// product is split over), and the intermediate tensors are never materialized. Inputs: a, b, bias.
+/// MatMul or Conv2D → BiasAdd (→ Relu) in one step, built by the planner when the intermediate results feed
+/// nothing else: the GEMM adds the bias and applies the activation to each register tile as it stores it (on every
+/// core the product is split over), and the intermediate tensors are never materialized. Inputs: a (or the image),
+/// b (or the filter), bias.
 /// </summary>
-internal sealed class FusedMatMulKernel(GraphNode matMul, IOpKernel inner, GraphNode biasAdd, bool relu) : IOpKernel, IConstantInputAware
+internal sealed class FusedProductKernel(GraphNode productNode, IOpKernel inner, GraphNode biasAdd, bool relu) : IOpKernel, IConstantInputAware
 {
     public void OnConstantInput(int index, Tensor value)
     {
@@ -20,29 +21,29 @@ internal sealed class FusedMatMulKernel(GraphNode matMul, IOpKernel inner, Graph
     public void Compute(KernelContext context)
     {
         Tensor bias = context.Input(2);
-        if (inner is IFusableMatMul fusable && fusable.Columns(context.Input(1)) is >= 0 and var columns)
+        if (inner is IFusableProduct fusable && fusable.Columns(context.Input(1)) is >= 0 and var columns)
         {
             if (bias.Shape.Rank != 1 || bias.Shape[0] != columns)
                 throw new GraphException(biasAdd.Name, biasAdd.Op, $"bias of shape {bias.Shape} does not match the {columns} columns of the product");
-            var matMulContext = new KernelContext(matMul, [context.InputValue(0), context.InputValue(1)], new Value[1], context.Frame);
+            var productContext = new KernelContext(productNode, [context.InputValue(0), context.InputValue(1)], new Value[1], context.Frame);
             Tensor fused;
             try
             {
-                fused = fusable.Multiply(matMulContext, bias.AsSpan<float>(), relu);
+                fused = fusable.Multiply(productContext, bias.AsSpan<float>(), relu);
             }
             catch (Exception e) when (e is not (GraphException or OperationCanceledException or OutOfMemoryException))
             {
-                throw new GraphException(matMul.Name, matMul.Op, e.Message, e);
+                throw new GraphException(productNode.Name, productNode.Op, e.Message, e);
             }
             context.SetOutput(0, fused);
             return;
         }
 
-        // A MatMul kernel from another registry: run it, then add the bias and activation row by row.
+        // A product kernel from another registry: run it, then add the bias and activation row by row.
         var product = new Value[1];
-        GraphSession.Invoke(inner, new KernelContext(matMul, [context.InputValue(0), context.InputValue(1)], product, context.Frame));
+        GraphSession.Invoke(inner, new KernelContext(productNode, [context.InputValue(0), context.InputValue(1)], product, context.Frame));
         Tensor output = product[0].Tensor!;
-        int n = (int)output.Shape[1];
+        int n = (int)output.Shape[output.Shape.Rank - 1];
         if (bias.Shape.Rank != 1 || bias.Shape[0] != n)
             throw new GraphException(biasAdd.Name, biasAdd.Op, $"bias of shape {bias.Shape} does not match the last dimension of {output.Shape}");
         // The product is freshly allocated by this step, so it is updated in place.
