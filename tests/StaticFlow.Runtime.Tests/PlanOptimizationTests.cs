@@ -45,31 +45,43 @@ public class PlanOptimizationTests
     }
 
     [Theory]
-    [InlineData(1, true)]
-    [InlineData(5, false)]
-    public void FusedConvolutionEqualsTheUnfusedOps(int batch, bool constantFilter)
+    [InlineData(1, true, 10, false, false)]
+    [InlineData(5, false, 10, false, false)]
+    [InlineData(1, true, 11, true, true)] // 9x9 convolved, pooled to 4x4: the last row and column are dropped
+    [InlineData(16, true, 28, true, true)] // blocks of pooled rows split across cores
+    [InlineData(3, false, 12, true, false)] // Conv → BiasAdd → MaxPool, no Relu
+    public void FusedConvolutionEqualsTheUnfusedOps(int batch, bool constantFilter, int size, bool pool, bool relu)
     {
-        const int size = 10, channels = 3, outputs = 20;
-        var random = new Random(batch);
+        const int channels = 3, outputs = 20;
+        var random = new Random(batch + size);
         float[] f = [.. Enumerable.Range(0, 3 * 3 * channels * outputs).Select(_ => random.NextSingle() - 0.5f)];
         float[] b = [.. Enumerable.Range(0, outputs).Select(_ => random.NextSingle() - 0.5f)];
         float[] x = [.. Enumerable.Range(0, batch * size * size * channels).Select(_ => random.NextSingle() - 0.5f)];
         var filter = Tensor.FromArray<float>(f, 3, 3, channels, outputs);
-        var session = new GraphSession(GraphImporter.Import(Graph(
+        string last = "bias";
+        var nodes = new List<Protos.NodeDef>
+        {
             Placeholder("x", DType.Float32), constantFilter ? Const("f", filter) : Placeholder("f", DType.Float32), Const("b", Tensor.Vector(b)),
-            Node("conv", "Conv2D", ["x", "f"], F32, ("strides", Ints(1, 1, 1, 1)), ("padding", Str("SAME"))),
+            Node("conv", "Conv2D", ["x", "f"], F32, ("strides", Ints(1, 1, 1, 1)), ("padding", Str(pool ? "VALID" : "SAME"))),
             Node("bias", "BiasAdd", ["conv", "b"], F32),
-            Node("relu", "Relu", ["bias"], F32))));
+        };
+        if (relu) nodes.Add(Node("relu", "Relu", [last], F32));
+        if (relu) last = "relu";
+        if (pool) nodes.Add(Node("pool", "MaxPool", [last], F32, ("ksize", Ints(1, 2, 2, 1)), ("strides", Ints(1, 2, 2, 1)), ("padding", Str("VALID"))));
+        if (pool) last = "pool";
+        var session = new GraphSession(GraphImporter.Import(Graph([.. nodes])));
         var feeds = new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray<float>(x, batch, size, size, channels) };
         if (!constantFilter) feeds["f"] = filter;
 
-        float[] fused = session.Run(feeds, ["relu"])[0].ToArray<float>();
-        Assert.Equal(2, session.Explain([.. feeds.Keys], ["relu"]).FusedNodes);
-        var unfused = session.Run(feeds, ["relu", "conv"]);
+        float[] fused = session.Run(feeds, [last])[0].ToArray<float>();
+        Assert.Equal(nodes.Count - 4, session.Explain([.. feeds.Keys], [last]).FusedNodes);
+        // Fetching the convolution keeps every step of the chain separate.
+        var unfused = session.Run(feeds, [last, "conv"]);
         Assert.Equal(unfused[0].ToArray<float>(), fused);
+        if (pool) return;
         float[] conv = unfused[1].ToArray<float>();
         for (int i = 0; i < fused.Length; i++)
-            Assert.Equal(Math.Max(0, conv[i] + b[i % outputs]), fused[i], 5);
+            Assert.Equal(Math.Max(relu ? 0 : float.NegativeInfinity, conv[i] + b[i % outputs]), fused[i], 5);
     }
 
     [Fact]
@@ -112,5 +124,28 @@ public class PlanOptimizationTests
         Assert.Equal([0f, 0f], r2[0].ToArray<float>());
         var bad = Assert.Throws<GraphException>(() => session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray<float>([1, 2], 1, 2), ["b"] = Tensor.Vector(1f) }, ["bias"]));
         Assert.Equal("bias", bad.NodeName);
+    }
+
+    [Fact]
+    public void ProfileTimesEachStepOfThePlanAndNamesFusedChains()
+    {
+        var random = new Random(3);
+        Tensor Random(params long[] dims) => Tensor.FromArray<float>([.. Enumerable.Range(0, (int)dims.Aggregate((a, b) => a * b)).Select(_ => random.NextSingle() - 0.5f)], dims);
+        var session = new GraphSession(GraphImporter.Import(Graph(
+            Placeholder("x", DType.Float32), Const("w", Random(64, 32)), Const("b", Random(32)),
+            Node("mm", "MatMul", ["x", "w"], F32),
+            Node("bias", "BiasAdd", ["mm", "b"], F32),
+            Node("relu", "Relu", ["bias"], F32),
+            Node("probabilities", "Softmax", ["relu"], F32))));
+        var feeds = new Dictionary<string, Tensor> { ["x"] = Random(8, 64) };
+
+        var profile = session.Profile(feeds, ["probabilities"], runs: 5);
+
+        Assert.Equal(session.Explain(["x"], ["probabilities"]).Steps, profile.Count);
+        Assert.Contains(profile, p => p.Node == "relu" && p.Op == "MatMul+BiasAdd+Relu");
+        Assert.Contains(profile, p => p.Node == "probabilities" && p.Op == "Softmax");
+        Assert.Equal(1.0, profile.Sum(p => p.Share), 6);
+        Assert.True(profile.Zip(profile.Skip(1)).All(pair => pair.First.Median >= pair.Second.Median), "slowest first");
+        Assert.Throws<ArgumentOutOfRangeException>(() => session.Profile(feeds, ["probabilities"], runs: 0));
     }
 }

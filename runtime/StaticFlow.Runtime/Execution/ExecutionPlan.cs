@@ -127,15 +127,17 @@ internal sealed class ExecutionPlan
         };
     }
 
-    private sealed record Fusion(GraphNode Product, GraphNode BiasAdd, GraphNode? Relu)
+    private sealed record Fusion(GraphNode Product, GraphNode BiasAdd, GraphNode? Relu, GraphNode? Pool)
     {
-        public IEnumerable<int> Absorbed => Relu is null ? [Product.Index] : [Product.Index, BiasAdd.Index];
-        public GraphNode Last => Relu ?? BiasAdd;
+        private GraphNode[] Chain => [.. new[] { Product, BiasAdd, Relu, Pool }.OfType<GraphNode>()];
+        public IEnumerable<int> Absorbed => Chain[..^1].Select(n => n.Index);
+        public GraphNode Last => Chain[^1];
     }
 
     /// <summary>
-    /// Float32 MatMul or Conv2D → BiasAdd (→ Relu) chains whose intermediate tensors feed nothing else, keyed by the chain's
-    /// last node (where the fused step runs, once every input of the chain is ready).
+    /// Float32 MatMul or Conv2D → BiasAdd (→ Relu) chains whose intermediate tensors feed nothing else, and a
+    /// convolution's MaxPool after them when its windows tile the output, keyed by the chain's last node (where the
+    /// fused step runs, once every input of the chain is ready).
     /// </summary>
     private static Dictionary<int, Fusion> FindFusions(Graph graph, Placement placement, List<int> order, bool[] needed, HashSet<Edge> fed, HashSet<int> pinned, Func<Edge, int> slotOf)
     {
@@ -173,7 +175,9 @@ internal sealed class ExecutionPlan
             if (bias.Attrs.TryGetValue("data_format", out var format) && format.S.ToStringUtf8() == "NCHW" && node.Op == "Conv2D") continue;
             var relu = SoleConsumer(bias, "Relu");
             if (relu is not null && relu.ControlInputs.Count > 0) relu = null;
-            var fusion = new Fusion(node, bias, relu);
+            var pool = node.Op == "Conv2D" ? SoleConsumer(relu ?? bias, "MaxPool") : null;
+            if (pool is not null && (pool.ControlInputs.Count > 0 || !ConvolutionGemmKernel.CanPool(pool))) pool = null;
+            var fusion = new Fusion(node, bias, relu, pool);
             fusions[fusion.Last.Index] = fusion;
         }
         return fusions;
@@ -182,7 +186,8 @@ internal sealed class ExecutionPlan
     private static PlanStep FusedStep(GraphSession session, Graph graph, Fusion fusion, Func<Edge, int> slotOf, int[] slotBase, Placement placement,
         int[] uses, HashSet<int> pinned, Dictionary<int, Value> constants, HashSet<Edge> fed)
     {
-        var kernel = new FusedProductKernel(fusion.Product, session.Kernels.Create(fusion.Product), fusion.BiasAdd, fusion.Relu is not null);
+        var kernel = new FusedProductKernel(fusion.Product, session.Kernels.Create(fusion.Product), fusion.BiasAdd, fusion.Relu is not null,
+            fusion.Pool is null ? null : (fusion.Pool, session.Kernels.Create(fusion.Pool)));
         int[] inputSlots = [slotOf(fusion.Product.Inputs[0]), slotOf(fusion.Product.Inputs[1]), slotOf(fusion.BiasAdd.Inputs[1])];
         for (int i = 0; i < inputSlots.Length; i++)
             if (constants.TryGetValue(inputSlots[i], out var constant) && constant.Tensor is { } tensor) kernel.OnConstantInput(i, tensor);

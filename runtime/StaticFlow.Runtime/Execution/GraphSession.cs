@@ -14,6 +14,13 @@ namespace StaticFlow.Execution;
 /// <param name="CrossDeviceEdges">Data edges whose producer and consumer sit on different devices.</param>
 public sealed record PlanStatistics(int Steps, int FoldedNodes, int FusedNodes, int CrossDeviceEdges);
 
+/// <summary>The time one step of a plan took (see <see cref="GraphSession.Profile"/>), like a node's entry in TensorFlow's step stats.</summary>
+/// <param name="Node">The node whose step it is (for a fused step, the last node of the chain).</param>
+/// <param name="Op">The node's op, or the fused chain (<c>Conv2D+BiasAdd+Relu</c>).</param>
+/// <param name="Median">The median over the profiled runs.</param>
+/// <param name="Share">The step's part of the sum of all steps' medians.</param>
+public sealed record StepProfile(string Node, string Op, TimeSpan Median, double Share);
+
 /// <summary>Options of a <see cref="GraphSession"/>.</summary>
 public sealed record SessionOptions
 {
@@ -92,6 +99,32 @@ public sealed class GraphSession
         var plan = GetPlan([.. (feeds ?? []).Select(Graph.ResolveTensor)], [.. fetches.Select(Graph.ResolveTensor)], ResolveTargets(targets ?? []));
         return new PlanStatistics(plan.Steps.Count, plan.FoldedNodes, plan.FusedNodes, plan.CrossDeviceEdges);
     }
+
+    /// <summary>
+    /// Runs the graph <paramref name="runs"/> times (after as many unmeasured runs, so kernels are compiled and
+    /// buffers reused) and returns each step's median time, slowest first: where a model spends its time.
+    /// </summary>
+    public IReadOnlyList<StepProfile> Profile(IReadOnlyDictionary<string, Tensor>? feeds, IReadOnlyList<string> fetches, int runs = 20)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
+        for (int i = 0; i < runs; i++) Run(feeds, fetches).Dispose();
+        var plan = GetPlan([.. (feeds ?? new Dictionary<string, Tensor>()).Keys.Select(Graph.ResolveTensor)], [.. fetches.Select(Graph.ResolveTensor)], []);
+        var ticks = new long[runs][];
+        for (int r = 0; r < runs; r++)
+        {
+            _profile = ticks[r] = new long[plan.Steps.Count];
+            try { Run(feeds, fetches).Dispose(); }
+            finally { _profile = null; }
+        }
+        var medians = Enumerable.Range(0, plan.Steps.Count).Select(s => ticks.Select(t => t[s]).Order().ElementAt(runs / 2)).ToArray();
+        double total = Math.Max(1, medians.Sum());
+        return [.. plan.Steps.Select((step, s) => new StepProfile(step.Node.Name, step.Kernel is FusedProductKernel fused ? fused.Chain : step.Node.Op,
+                TimeSpan.FromSeconds(medians[s] / (double)System.Diagnostics.Stopwatch.Frequency), medians[s] / total))
+            .OrderByDescending(p => p.Median)];
+    }
+
+    // Per-step ticks of the run being profiled on this thread, or null.
+    [ThreadStatic] private static long[]? _profile;
 
     /// <summary>
     /// Runs the graph and returns the fetched tensors in order. Disposing the results (optional) lets the next run
@@ -193,10 +226,14 @@ public sealed class GraphSession
 
         var callerBuffers = frame.Buffers;
         frame.Buffers = plan.Buffers;
+        // Only the top-level plan is profiled: a function's steps run inside its caller's step.
+        long[]? profile = frame.CallDepth == 0 && _profile?.Length == plan.Steps.Count ? _profile : null;
         try
         {
-            foreach (var step in plan.Steps)
+            for (int s = 0; s < plan.Steps.Count; s++)
             {
+                var step = plan.Steps[s];
+                long started = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                 frame.Cancellation.ThrowIfCancellationRequested();
                 var inputs = new Value[step.InputSlots.Length];
                 for (int i = 0; i < inputs.Length; i++) inputs[i] = slots[step.InputSlots[i]];
@@ -211,6 +248,7 @@ public sealed class GraphSession
                 foreach (int slot in step.RecycleAfter)
                     if (slots[slot].Tensor?.Storage is { } storage) plan.Buffers.Return(storage);
                 foreach (int slot in step.ReleaseAfter) slots[slot] = default;
+                if (profile is not null) profile[s] += System.Diagnostics.Stopwatch.GetTimestamp() - started;
             }
         }
         finally

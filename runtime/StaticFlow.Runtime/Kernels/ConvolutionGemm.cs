@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using StaticFlow.Graphs;
 using StaticFlow.Tensors;
 
 namespace StaticFlow.Kernels;
@@ -21,6 +22,7 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
     private (Tensor Source, PackedMatrix Packed)? _packedFilter;
 
     [ThreadStatic] private static float[]? t_patches;
+    [ThreadStatic] private static float[]? t_convolved;
 
     public void OnConstantInput(int index, Tensor value)
     {
@@ -33,28 +35,68 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
 
     public long Columns(Tensor filter) => filter.Shape.Rank == 4 ? filter.Shape[3] : -1;
 
-    public Tensor Multiply(KernelContext context, ReadOnlySpan<float> bias, bool relu)
+    public Tensor Multiply(KernelContext context, ReadOnlySpan<float> bias, bool relu) => Multiply(context, bias, relu, pool: null);
+
+    /// <summary>
+    /// Whether <paramref name="maxPool"/> can be folded into the convolution's store: windows that tile the output
+    /// without overlap or padding (ksize = strides, VALID), as CNNs pool.
+    /// </summary>
+    public static bool CanPool(GraphNode maxPool)
+    {
+        try
+        {
+            var w = ConvolutionKernels.Window.FromNode(maxPool, "ksize");
+            return w.Padding == "VALID" && w.KernelH == w.StrideH && w.KernelW == w.StrideW && maxPool.Attr("T").Type == Protos.DataType.DtFloat;
+        }
+        catch (GraphException) { return false; }
+    }
+
+    /// <summary>
+    /// The convolution (+ bias, Relu), then, when <paramref name="pool"/> is given, its max pooling (see
+    /// <see cref="CanPool"/>): each block's convolved rows go to the thread's scratch and only their pooled maxima
+    /// to the output, so the full-resolution activations (a CNN's largest tensor) are never written to memory, and
+    /// rows and columns the pooling drops are never computed.
+    /// </summary>
+    public Tensor Multiply(KernelContext context, ReadOnlySpan<float> bias, bool relu, ConvolutionKernels.Window? pool)
     {
         Tensor input = context.Input(0), filter = context.Input(1);
         var g = ConvolutionKernels.Geometry.Of(context, window, input, filter, depthwise: false);
-        var output = Tensor.Uninitialized(DType.Float32, new TensorShape(g.Batch, g.OutHeight, g.OutWidth, g.OutChannels), context.Frame.Buffers);
-        int rows = checked(g.Batch * g.OutHeight * g.OutWidth), depth = checked(g.FilterHeight * g.FilterWidth * g.Channels), columns = g.OutChannels;
+        int depth = checked(g.FilterHeight * g.FilterWidth * g.Channels), columns = g.OutChannels;
+        int pooledHeight = 0, pooledWidth = 0;
+        if (pool is not null)
+        {
+            pooledHeight = g.OutHeight >= pool.KernelH ? (g.OutHeight - pool.KernelH) / pool.StrideH + 1 : 0;
+            pooledWidth = g.OutWidth >= pool.KernelW ? (g.OutWidth - pool.KernelW) / pool.StrideW + 1 : 0;
+            if (pooledHeight == 0 || pooledWidth == 0)
+                throw context.Error($"the convolution's output {g.OutHeight}x{g.OutWidth} is smaller than the pooling window {pool.KernelH}x{pool.KernelW} with VALID padding");
+        }
+        var outputShape = pool is null
+            ? new TensorShape(g.Batch, g.OutHeight, g.OutWidth, columns)
+            : new TensorShape(g.Batch, pooledHeight, pooledWidth, columns);
+        var output = Tensor.Uninitialized(DType.Float32, outputShape, context.Frame.Buffers);
+        int rows = checked(g.Batch * g.OutHeight * g.OutWidth);
         if (rows == 0 || columns == 0) return output;
         PackedMatrix packed = _packedFilter is { } known && ReferenceEquals(known.Source, filter)
             ? known.Packed
             : Sgemm.PackTransient(depth, columns, filter.AsSpan<float>(), columns, transB: false);
-        if (g.IsPointwise)
+        if (g.IsPointwise && pool is null)
         {
             Sgemm.Multiply(rows, input.AsSpan<float>(), g.Channels, transA: false, packed, output.AsSpan<float>(), columns, bias, relu);
             return output;
         }
 
-        // Blocks small enough to stay in cache, and at least two per core when the work is worth splitting.
-        int threads = (long)rows * depth * columns >= 64L * 64 * 64 ? Math.Max(1, Sgemm.Threads) : 1;
-        int blockRows = Math.Clamp(BlockFloats / Math.Max(depth, 1), 6, 4096);
-        if (threads > 1) blockRows = Math.Min(blockRows, (rows + threads * 2 - 1) / (threads * 2));
-        blockRows = Math.Max(6, (blockRows + 5) / 6 * 6);
-        int blocks = (rows + blockRows - 1) / blockRows;
+        // A unit of work is a run of output rows: pixels, or with pooling whole pooled rows of one image (the
+        // convolved rows under them, only as wide as the pooling reads). Blocks are small enough to stay in cache,
+        // and at least two per core when the work is worth splitting.
+        int unitRows = pool is null ? 1 : pool.KernelH * ((pooledWidth - 1) * pool.StrideW + pool.KernelW);
+        int units = pool is null ? rows : g.Batch * pooledHeight;
+        int threads = (long)units * unitRows * depth * columns >= 64L * 64 * 64 ? Math.Max(1, Sgemm.Threads) : 1;
+        int blockUnits = Math.Max(1, Math.Min(BlockFloats / Math.Max(depth * unitRows, 1), pool is null ? 4096 : pooledHeight));
+        if (threads > 1) blockUnits = Math.Max(1, Math.Min(blockUnits, (units + threads * 2 - 1) / (threads * 2)));
+        if (pool is null) blockUnits = Math.Max(6, (blockUnits + 5) / 6 * 6);
+        // Pooled blocks never straddle two images.
+        int blocksPerImage = pool is null ? 0 : (pooledHeight + blockUnits - 1) / blockUnits;
+        int blocks = pool is null ? (rows + blockUnits - 1) / blockUnits : g.Batch * blocksPerImage;
         fixed (float* pinnedBias = bias)
         {
             var biasAddress = (nint)pinnedBias;
@@ -62,13 +104,27 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
             int next = 0;
             void Part(int _)
             {
+                var blockBias = new ReadOnlySpan<float>((float*)biasAddress, biasLength);
                 for (int block = Interlocked.Increment(ref next) - 1; block < blocks; block = Interlocked.Increment(ref next) - 1)
                 {
-                    int first = block * blockRows, count = Math.Min(blockRows, rows - first);
-                    float[] patches = t_patches is { } existing && existing.Length >= count * depth ? existing : (t_patches = new float[Math.Max(count, blockRows) * depth]);
-                    Gather(g, input.AsSpan<float>(), first, count, patches);
-                    Sgemm.Multiply(count, patches, depth, transA: false, packed, output.AsSpan<float>().Slice(first * columns, count * columns), columns,
-                        new ReadOnlySpan<float>((float*)biasAddress, biasLength), relu, serial: true);
+                    if (pool is null)
+                    {
+                        int first = block * blockUnits, count = Math.Min(blockUnits, rows - first);
+                        float[] patches = Scratch(ref t_patches, count * depth);
+                        GatherPixels(g, input.AsSpan<float>(), first, count, patches);
+                        Sgemm.Multiply(count, patches, depth, transA: false, packed, output.AsSpan<float>().Slice(first * columns, count * columns), columns,
+                            blockBias, relu, serial: true);
+                        continue;
+                    }
+                    int image = block / blocksPerImage, firstPooled = block % blocksPerImage * blockUnits;
+                    int pooledRows = Math.Min(blockUnits, pooledHeight - firstPooled);
+                    int convRows = pooledRows * pool.KernelH, convWidth = unitRows / pool.KernelH, pixels = convRows * convWidth;
+                    float[] blockPatches = Scratch(ref t_patches, pixels * depth);
+                    float[] convolved = Scratch(ref t_convolved, pixels * columns);
+                    GatherRows(g, input.AsSpan<float>(), image, firstPooled * pool.StrideH, convRows, convWidth, blockPatches);
+                    Sgemm.Multiply(pixels, blockPatches, depth, transA: false, packed, convolved, columns, blockBias, relu, serial: true);
+                    MaxPool(convolved, convWidth, columns, pool, pooledRows, pooledWidth,
+                        output.AsSpan<float>().Slice(((image * pooledHeight) + firstPooled) * pooledWidth * columns, pooledRows * pooledWidth * columns));
                 }
             }
             if (threads > 1 && blocks > 1) WorkerTeam.Shared.Run(Math.Min(threads, blocks), Part);
@@ -77,41 +133,75 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
         return output;
     }
 
-    /// <summary>Writes rows first..first+count of the patch matrix: each output pixel's window, zero where it overhangs the input.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Gather(in ConvolutionKernels.Geometry g, ReadOnlySpan<float> input, int first, int count, Span<float> patchSpan)
+    private static float[] Scratch(ref float[]? cache, int length) =>
+        cache is { } existing && existing.Length >= length ? existing : (cache = new float[length]);
+
+    /// <summary>Max over each pooling window of a block of convolved rows (row-major, <paramref name="width"/> pixels of <paramref name="channels"/>).</summary>
+    private static void MaxPool(ReadOnlySpan<float> convolved, int width, int channels, ConvolutionKernels.Window pool, int pooledRows, int pooledWidth, Span<float> pooled)
     {
-        int channels = g.Channels, fw = g.FilterWidth, depth = g.FilterHeight * fw * channels, pixels = g.OutHeight * g.OutWidth;
-        int tapRow = fw * channels;
-        fixed (float* x = input)
-        fixed (float* patches = patchSpan)
-        {
-            for (int r = 0; r < count; r++)
+        for (int pi = 0; pi < pooledRows; pi++)
+            for (int pj = 0; pj < pooledWidth; pj++)
             {
-                int pixel = first + r, n = pixel / pixels, rest = pixel % pixels, i = rest / g.OutWidth, j = rest % g.OutWidth;
-                float* row = patches + (long)r * depth;
-                int left = j * window.StrideW - g.PadLeft;
-                bool rowInside = window.DilationW == 1 && left >= 0 && left + fw <= g.Width;
-                for (int ki = 0; ki < g.FilterHeight; ki++)
-                {
-                    float* taps = row + ki * tapRow;
-                    int y = i * window.StrideH - g.PadTop + ki * window.DilationH;
-                    if ((uint)y >= (uint)g.Height)
+                Span<float> pixel = pooled.Slice((pi * pooledWidth + pj) * channels, channels);
+                for (int ki = 0; ki < pool.KernelH; ki++)
+                    for (int kj = 0; kj < pool.KernelW; kj++)
                     {
-                        Clear(taps, tapRow);
-                        continue;
+                        var source = convolved.Slice(((pi * pool.KernelH + ki) * width + pj * pool.StrideW + kj) * channels, channels);
+                        if (ki == 0 && kj == 0) source.CopyTo(pixel);
+                        else ConvolutionKernels.Fold(pixel, source, max: true);
                     }
-                    float* line = x + (long)(n * g.Height + y) * g.Width * channels;
-                    // Without dilation a window row inside the input is one contiguous run of fw·cin values.
-                    if (rowInside) Copy(line + (long)left * channels, taps, tapRow);
-                    else
-                        for (int kj = 0; kj < fw; kj++)
-                        {
-                            int col = left + kj * window.DilationW;
-                            if ((uint)col >= (uint)g.Width) Clear(taps + kj * channels, channels);
-                            else Copy(line + (long)col * channels, taps + kj * channels, channels);
-                        }
+            }
+    }
+
+    /// <summary>Patch rows for output rows firstRow..firstRow+count of one image, columns 0..width: row-major over (row, column).</summary>
+    private void GatherRows(in ConvolutionKernels.Geometry g, ReadOnlySpan<float> input, int image, int firstRow, int count, int width, Span<float> patches)
+    {
+        int depth = g.FilterHeight * g.FilterWidth * g.Channels;
+        for (int r = 0; r < count; r++)
+            for (int j = 0; j < width; j++)
+                GatherPixel(g, input, image, firstRow + r, j, patches.Slice((r * width + j) * depth, depth));
+    }
+
+    /// <summary>Patch rows first..first+count, one per output pixel in NHWC order.</summary>
+    private void GatherPixels(in ConvolutionKernels.Geometry g, ReadOnlySpan<float> input, int first, int count, Span<float> patches)
+    {
+        int depth = g.FilterHeight * g.FilterWidth * g.Channels, pixels = g.OutHeight * g.OutWidth;
+        for (int r = 0; r < count; r++)
+        {
+            int pixel = first + r, rest = pixel % pixels;
+            GatherPixel(g, input, pixel / pixels, rest / g.OutWidth, rest % g.OutWidth, patches.Slice(r * depth, depth));
+        }
+    }
+
+    /// <summary>One output pixel's window in the filter's HWIO order, zero where it overhangs the input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void GatherPixel(in ConvolutionKernels.Geometry g, ReadOnlySpan<float> input, int n, int i, int j, Span<float> patch)
+    {
+        int channels = g.Channels, fw = g.FilterWidth, tapRow = fw * channels;
+        int left = j * window.StrideW - g.PadLeft;
+        bool rowInside = window.DilationW == 1 && left >= 0 && left + fw <= g.Width;
+        fixed (float* x = input)
+        fixed (float* row = patch)
+        {
+            for (int ki = 0; ki < g.FilterHeight; ki++)
+            {
+                float* taps = row + ki * tapRow;
+                int y = i * window.StrideH - g.PadTop + ki * window.DilationH;
+                if ((uint)y >= (uint)g.Height)
+                {
+                    Clear(taps, tapRow);
+                    continue;
                 }
+                float* line = x + (long)(n * g.Height + y) * g.Width * channels;
+                // Without dilation a window row inside the input is one contiguous run of fw·cin values.
+                if (rowInside) Copy(line + (long)left * channels, taps, tapRow);
+                else
+                    for (int kj = 0; kj < fw; kj++)
+                    {
+                        int col = left + kj * window.DilationW;
+                        if ((uint)col >= (uint)g.Width) Clear(taps + kj * channels, channels);
+                        else Copy(line + (long)col * channels, taps + kj * channels, channels);
+                    }
             }
         }
     }

@@ -6,17 +6,23 @@ using Tensor = StaticFlow.Tensors.Tensor;
 namespace StaticFlow.Kernels;
 
 /// <summary>
-/// MatMul or Conv2D → BiasAdd (→ Relu) in one step, built by the planner when the intermediate results feed
-/// nothing else: the GEMM adds the bias and applies the activation to each register tile as it stores it (on every
-/// core the product is split over), and the intermediate tensors are never materialized. Inputs: a (or the image),
-/// b (or the filter), bias.
+/// MatMul or Conv2D → BiasAdd (→ Relu) (→ MaxPool, after a convolution) in one step, built by the planner when the
+/// intermediate results feed nothing else: the GEMM adds the bias and applies the activation to each register tile
+/// as it stores it (on every core the product is split over), a convolution pools each block of its output while it
+/// is in cache, and the intermediate tensors are never materialized. Inputs: a (or the image), b (or the filter), bias.
 /// </summary>
-internal sealed class FusedProductKernel(GraphNode productNode, IOpKernel inner, GraphNode biasAdd, bool relu) : IOpKernel, IConstantInputAware
+internal sealed class FusedProductKernel(GraphNode productNode, IOpKernel inner, GraphNode biasAdd, bool relu, (GraphNode Node, IOpKernel Kernel)? pool)
+    : IOpKernel, IConstantInputAware
 {
+    private readonly ConvolutionKernels.Window? _poolWindow = pool is { } p ? ConvolutionKernels.Window.FromNode(p.Node, "ksize") : null;
+
     public void OnConstantInput(int index, Tensor value)
     {
         if (index < 2 && inner is IConstantInputAware aware) aware.OnConstantInput(index, value);
     }
+
+    /// <summary>The fused ops, for profiles: <c>MatMul+BiasAdd+Relu</c>.</summary>
+    public string Chain => $"{productNode.Op}+{biasAdd.Op}{(relu ? "+Relu" : "")}{(pool is { } p ? "+" + p.Node.Op : "")}";
 
     public void Compute(KernelContext context)
     {
@@ -29,7 +35,9 @@ internal sealed class FusedProductKernel(GraphNode productNode, IOpKernel inner,
             Tensor fused;
             try
             {
-                fused = fusable.Multiply(productContext, bias.AsSpan<float>(), relu);
+                fused = _poolWindow is null ? fusable.Multiply(productContext, bias.AsSpan<float>(), relu)
+                    : fusable is ConvolutionGemmKernel convolution ? convolution.Multiply(productContext, bias.AsSpan<float>(), relu, _poolWindow)
+                    : Pool(context, fusable.Multiply(productContext, bias.AsSpan<float>(), relu));
             }
             catch (Exception e) when (e is not (GraphException or OperationCanceledException or OutOfMemoryException))
             {
@@ -55,6 +63,14 @@ internal sealed class FusedProductKernel(GraphNode productNode, IOpKernel inner,
             TensorPrimitives.Add(r, b, r);
             if (relu) TensorPrimitives.Max(r, 0f, r);
         }
-        context.SetOutput(0, output);
+        context.SetOutput(0, _poolWindow is null ? output : Pool(context, output));
+    }
+
+    /// <summary>The pooling step on its own, for a product kernel that cannot pool as it stores.</summary>
+    private Tensor Pool(KernelContext context, Tensor activations)
+    {
+        var pooled = new Value[1];
+        GraphSession.Invoke(pool!.Value.Kernel, new KernelContext(pool.Value.Node, [activations], pooled, context.Frame));
+        return pooled[0].Tensor!;
     }
 }
