@@ -2,6 +2,8 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace StaticFlow.Kernels;
 
@@ -62,8 +64,9 @@ internal sealed class PackedMatrix
 /// <summary>
 /// Single-precision GEMM, C = op(A) · op(B), in the Goto/BLIS style: B is packed into KC x NR column panels and
 /// A into MC x KC row panels so the micro-kernel streams both from cache, and an MR x NR register tile of
-/// accumulators is updated with fused multiply-adds (Vector512 where the CPU has it, else Vector256, else a
-/// scalar loop). Large products are split across cores by rows or by columns of C, whichever leaves each core
+/// accumulators is updated with fused multiply-adds (Vector512 where the CPU has it, else Vector256, else
+/// Vector128, as on ARM64; a scalar loop when hardware intrinsics are off). Large products are split across
+/// cores by rows or by columns of C, whichever leaves each core
 /// the smaller operand to read whole.
 /// </summary>
 [SkipLocalsInit] // the stack tiles are always written before they are read
@@ -73,7 +76,9 @@ internal static unsafe class Sgemm
     private const int MR = 6;
     private const int MC = 96;
     private const int MaxThreads = 64;
-    private static readonly int NR = Vector512.IsHardwareAccelerated ? 32 : 16;
+    /// <summary>Columns of a packed panel and of the register tile: two vectors of the widest width the CPU runs.</summary>
+    private static readonly int NR = 2 * (Vector512.IsHardwareAccelerated ? Vector512<float>.Count
+        : Vector256.IsHardwareAccelerated ? Vector256<float>.Count : Vector128<float>.Count);
 
     /// <summary>Work (m·n·k) below which one thread does it all: the hand-off would cost more than it saves.</summary>
     private const long ParallelThreshold = 64L * 64 * 64;
@@ -360,99 +365,104 @@ internal static unsafe class Sgemm
     /// C[MR×nr] += A[MR×kc] · Bpanel[kc×nr], with the tile held in registers. A's element (r, p) is at
     /// a[r·rowStride + p·step]: a packed panel has rowStride 1 and step MR, a row-major A rowStride lda and step 1.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MicroKernel(int kc, float* a, int rowStride, int step, float* b, float* c, int ldc, int nr, Finish finish)
     {
+        if (nr == 2 * Vector512<float>.Count && Lanes512.IsAccelerated) Tile<Lanes512, Vector512<float>>(kc, a, rowStride, step, b, c, ldc, finish);
+        else if (nr == 2 * Vector256<float>.Count && Lanes256.IsAccelerated) Tile<Lanes256, Vector256<float>>(kc, a, rowStride, step, b, c, ldc, finish);
+        else if (nr == 2 * Vector128<float>.Count && Lanes128.IsAccelerated) Tile<Lanes128, Vector128<float>>(kc, a, rowStride, step, b, c, ldc, finish);
+        else ScalarTile(kc, a, rowStride, step, b, c, ldc, nr, finish);
+    }
+
+    /// <summary>
+    /// The register tile for one vector width: MR rows of two vectors each (12 accumulators, which leaves room for
+    /// the two B vectors and a broadcast in the 16 registers of AVX2 and SSE; AVX-512 and AdvSimd have 32).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile<W, V>(int kc, float* a, int rowStride, int step, float* b, float* c, int ldc, Finish finish)
+        where W : struct, ILanes<V> where V : struct
+    {
+        int width = W.Count;
         float* r0 = a, r1 = a + rowStride, r2 = a + 2 * rowStride, r3 = a + 3 * rowStride, r4 = a + 4 * rowStride, r5 = a + 5 * rowStride;
-        if (nr == 32 && Vector512.IsHardwareAccelerated)
+        V c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+          c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++, b += 2 * width)
         {
-            Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
-                             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-            for (int p = 0; p < kc; p++, b += 32)
-            {
-                long o = (long)p * step;
-                var b0 = Vector512.Load(b);
-                var b1 = Vector512.Load(b + 16);
-                var a0 = Vector512.Create(r0[o]); c00 = Vector512.FusedMultiplyAdd(a0, b0, c00); c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
-                var a1 = Vector512.Create(r1[o]); c10 = Vector512.FusedMultiplyAdd(a1, b0, c10); c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
-                var a2 = Vector512.Create(r2[o]); c20 = Vector512.FusedMultiplyAdd(a2, b0, c20); c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
-                var a3 = Vector512.Create(r3[o]); c30 = Vector512.FusedMultiplyAdd(a3, b0, c30); c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
-                var a4 = Vector512.Create(r4[o]); c40 = Vector512.FusedMultiplyAdd(a4, b0, c40); c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
-                var a5 = Vector512.Create(r5[o]); c50 = Vector512.FusedMultiplyAdd(a5, b0, c50); c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
-            }
-            Store512(c, c00, c01, finish); Store512(c + ldc, c10, c11, finish); Store512(c + 2 * ldc, c20, c21, finish);
-            Store512(c + 3 * ldc, c30, c31, finish); Store512(c + 4 * ldc, c40, c41, finish); Store512(c + 5 * ldc, c50, c51, finish);
+            long o = (long)p * step;
+            var b0 = W.Load(b);
+            var b1 = W.Load(b + width);
+            var a0 = W.Broadcast(r0[o]); c00 = W.MultiplyAdd(a0, b0, c00); c01 = W.MultiplyAdd(a0, b1, c01);
+            var a1 = W.Broadcast(r1[o]); c10 = W.MultiplyAdd(a1, b0, c10); c11 = W.MultiplyAdd(a1, b1, c11);
+            var a2 = W.Broadcast(r2[o]); c20 = W.MultiplyAdd(a2, b0, c20); c21 = W.MultiplyAdd(a2, b1, c21);
+            var a3 = W.Broadcast(r3[o]); c30 = W.MultiplyAdd(a3, b0, c30); c31 = W.MultiplyAdd(a3, b1, c31);
+            var a4 = W.Broadcast(r4[o]); c40 = W.MultiplyAdd(a4, b0, c40); c41 = W.MultiplyAdd(a4, b1, c41);
+            var a5 = W.Broadcast(r5[o]); c50 = W.MultiplyAdd(a5, b0, c50); c51 = W.MultiplyAdd(a5, b1, c51);
         }
-        else if (nr == 16 && Vector256.IsHardwareAccelerated)
-        {
-            Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
-                             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-            for (int p = 0; p < kc; p++, b += 16)
-            {
-                long o = (long)p * step;
-                var b0 = Vector256.Load(b);
-                var b1 = Vector256.Load(b + 8);
-                var a0 = Vector256.Create(r0[o]); c00 = Vector256.FusedMultiplyAdd(a0, b0, c00); c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
-                var a1 = Vector256.Create(r1[o]); c10 = Vector256.FusedMultiplyAdd(a1, b0, c10); c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
-                var a2 = Vector256.Create(r2[o]); c20 = Vector256.FusedMultiplyAdd(a2, b0, c20); c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
-                var a3 = Vector256.Create(r3[o]); c30 = Vector256.FusedMultiplyAdd(a3, b0, c30); c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
-                var a4 = Vector256.Create(r4[o]); c40 = Vector256.FusedMultiplyAdd(a4, b0, c40); c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
-                var a5 = Vector256.Create(r5[o]); c50 = Vector256.FusedMultiplyAdd(a5, b0, c50); c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
-            }
-            Store256(c, c00, c01, finish); Store256(c + ldc, c10, c11, finish); Store256(c + 2 * ldc, c20, c21, finish);
-            Store256(c + 3 * ldc, c30, c31, finish); Store256(c + 4 * ldc, c40, c41, finish); Store256(c + 5 * ldc, c50, c51, finish);
-        }
-        else
-        {
-            float* sums = stackalloc float[MR * nr];
-            new Span<float>(sums, MR * nr).Clear();
-            for (int p = 0; p < kc; p++, b += nr)
-                for (int r = 0; r < MR; r++)
-                {
-                    float av = a[(long)r * rowStride + (long)p * step];
-                    for (int j = 0; j < nr; j++) sums[r * nr + j] += av * b[j];
-                }
+        Store<W, V>(c, c00, c01, finish); Store<W, V>(c + ldc, c10, c11, finish); Store<W, V>(c + 2 * ldc, c20, c21, finish);
+        Store<W, V>(c + 3 * ldc, c30, c31, finish); Store<W, V>(c + 4 * ldc, c40, c41, finish); Store<W, V>(c + 5 * ldc, c50, c51, finish);
+    }
+
+    /// <summary>The tile without vectors (hardware intrinsics disabled): slow, but the same results.</summary>
+    private static void ScalarTile(int kc, float* a, int rowStride, int step, float* b, float* c, int ldc, int nr, Finish finish)
+    {
+        float* sums = stackalloc float[MR * nr];
+        new Span<float>(sums, MR * nr).Clear();
+        for (int p = 0; p < kc; p++, b += nr)
             for (int r = 0; r < MR; r++)
-                for (int j = 0; j < nr; j++) c[(long)r * ldc + j] = finish.Apply(sums[r * nr + j], c[(long)r * ldc + j], j);
-        }
+            {
+                float av = a[(long)r * rowStride + (long)p * step];
+                for (int j = 0; j < nr; j++) sums[r * nr + j] += av * b[j];
+            }
+        for (int r = 0; r < MR; r++)
+            for (int j = 0; j < nr; j++) c[(long)r * ldc + j] = finish.Apply(sums[r * nr + j], c[(long)r * ldc + j], j);
     }
 
     /// <summary>
     /// C[1×nr] (+)= a · Bpanel for one row of A whose element p is at a[p·step] (a packed panel: step MR; the row
     /// in place: step 1): the one-row case (a batch of one), which the 6-row tile would compute six times over.
-    /// Four interleaved accumulator pairs hide the FMA latency.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowKernel(int kc, float* a, int step, float* b, float* c, int nr, Finish finish)
     {
-        if (nr == 32 && Vector512.IsHardwareAccelerated)
+        if (nr == 2 * Vector512<float>.Count && Lanes512.IsAccelerated) Row<Lanes512, Vector512<float>>(kc, a, step, b, c, finish);
+        else if (nr == 2 * Vector256<float>.Count && Lanes256.IsAccelerated) Row<Lanes256, Vector256<float>>(kc, a, step, b, c, finish);
+        else if (nr == 2 * Vector128<float>.Count && Lanes128.IsAccelerated) Row<Lanes128, Vector128<float>>(kc, a, step, b, c, finish);
+        else
         {
-            Vector512<float> s0 = default, s1 = default, t0 = default, t1 = default, u0 = default, u1 = default, v0 = default, v1 = default;
-            int p = 0;
-            for (; p + 4 <= kc; p += 4, a += 4 * step, b += 4 * 32)
+            float* sums = stackalloc float[nr];
+            new Span<float>(sums, nr).Clear();
+            for (int p = 0; p < kc; p++, a += step, b += nr)
             {
-                var a0 = Vector512.Create(a[0]); s0 = Vector512.FusedMultiplyAdd(a0, Vector512.Load(b), s0); s1 = Vector512.FusedMultiplyAdd(a0, Vector512.Load(b + 16), s1);
-                var a1 = Vector512.Create(a[step]); t0 = Vector512.FusedMultiplyAdd(a1, Vector512.Load(b + 32), t0); t1 = Vector512.FusedMultiplyAdd(a1, Vector512.Load(b + 48), t1);
-                var a2 = Vector512.Create(a[2 * step]); u0 = Vector512.FusedMultiplyAdd(a2, Vector512.Load(b + 64), u0); u1 = Vector512.FusedMultiplyAdd(a2, Vector512.Load(b + 80), u1);
-                var a3 = Vector512.Create(a[3 * step]); v0 = Vector512.FusedMultiplyAdd(a3, Vector512.Load(b + 96), v0); v1 = Vector512.FusedMultiplyAdd(a3, Vector512.Load(b + 112), v1);
+                float av = a[0];
+                for (int j = 0; j < nr; j++) sums[j] += av * b[j];
             }
-            for (; p < kc; p++, a += step, b += 32)
-            {
-                var a0 = Vector512.Create(a[0]);
-                s0 = Vector512.FusedMultiplyAdd(a0, Vector512.Load(b), s0);
-                s1 = Vector512.FusedMultiplyAdd(a0, Vector512.Load(b + 16), s1);
-            }
-            Store512(c, s0 + t0 + u0 + v0, s1 + t1 + u1 + v1, finish);
-            return;
+            for (int j = 0; j < nr; j++) c[j] = finish.Apply(sums[j], c[j], j);
         }
-        float* sums = stackalloc float[nr];
-        new Span<float>(sums, nr).Clear();
-        for (int p = 0; p < kc; p++, a += step, b += nr)
+    }
+
+    /// <summary>
+    /// One row against a panel for one vector width. Four interleaved accumulator pairs hide the FMA latency: with
+    /// one pair, each multiply-add would wait for the previous one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row<W, V>(int kc, float* a, int step, float* b, float* c, Finish finish)
+        where W : struct, ILanes<V> where V : struct
+    {
+        int width = W.Count, nr = 2 * width;
+        V s0 = default, s1 = default, t0 = default, t1 = default, u0 = default, u1 = default, v0 = default, v1 = default;
+        int p = 0;
+        for (; p + 4 <= kc; p += 4, a += 4 * step, b += 4 * nr)
         {
-            float av = a[0];
-            for (int j = 0; j < nr; j++) sums[j] += av * b[j];
+            var a0 = W.Broadcast(a[0]); s0 = W.MultiplyAdd(a0, W.Load(b), s0); s1 = W.MultiplyAdd(a0, W.Load(b + width), s1);
+            var a1 = W.Broadcast(a[step]); t0 = W.MultiplyAdd(a1, W.Load(b + nr), t0); t1 = W.MultiplyAdd(a1, W.Load(b + nr + width), t1);
+            var a2 = W.Broadcast(a[2 * step]); u0 = W.MultiplyAdd(a2, W.Load(b + 2 * nr), u0); u1 = W.MultiplyAdd(a2, W.Load(b + 2 * nr + width), u1);
+            var a3 = W.Broadcast(a[3 * step]); v0 = W.MultiplyAdd(a3, W.Load(b + 3 * nr), v0); v1 = W.MultiplyAdd(a3, W.Load(b + 3 * nr + width), v1);
         }
-        for (int j = 0; j < nr; j++) c[j] = finish.Apply(sums[j], c[j], j);
+        for (; p < kc; p++, a += step, b += nr)
+        {
+            var a0 = W.Broadcast(a[0]);
+            s0 = W.MultiplyAdd(a0, W.Load(b), s0);
+            s1 = W.MultiplyAdd(a0, W.Load(b + width), s1);
+        }
+        Store<W, V>(c, W.Add(W.Add(s0, t0), W.Add(u0, v0)), W.Add(W.Add(s1, t1), W.Add(u1, v1)), finish);
     }
 
     /// <summary>
@@ -470,30 +480,76 @@ internal static unsafe class Sgemm
             return relu ? Math.Max(sum, 0f) : sum;
         }
 
-        public Vector512<float> Apply(Vector512<float> sum, float* c, int column)
+        public V Apply<W, V>(V sum, float* c, int column) where W : struct, ILanes<V> where V : struct
         {
-            if (accumulate) sum += Vector512.Load(c);
-            if (bias != null) sum += Vector512.Load(bias + column);
-            return relu ? Vector512.Max(sum, Vector512<float>.Zero) : sum;
-        }
-
-        public Vector256<float> Apply(Vector256<float> sum, float* c, int column)
-        {
-            if (accumulate) sum += Vector256.Load(c);
-            if (bias != null) sum += Vector256.Load(bias + column);
-            return relu ? Vector256.Max(sum, Vector256<float>.Zero) : sum;
+            if (accumulate) sum = W.Add(sum, W.Load(c));
+            if (bias != null) sum = W.Add(sum, W.Load(bias + column));
+            return relu ? W.Relu(sum) : sum;
         }
     }
 
-    private static void Store512(float* c, Vector512<float> lo, Vector512<float> hi, Finish finish)
+    private static void Store<W, V>(float* c, V lo, V hi, Finish finish) where W : struct, ILanes<V> where V : struct
     {
-        finish.Apply(lo, c, 0).Store(c);
-        finish.Apply(hi, c + 16, 16).Store(c + 16);
+        W.Store(finish.Apply<W, V>(lo, c, 0), c);
+        W.Store(finish.Apply<W, V>(hi, c + W.Count, W.Count), c + W.Count);
     }
 
-    private static void Store256(float* c, Vector256<float> lo, Vector256<float> hi, Finish finish)
+    /// <summary>
+    /// The float operations of one vector width. The kernels are written once against this; a generic method over a
+    /// struct is compiled separately for each, with these calls inlined, so each width gets its own machine code.
+    /// </summary>
+    private interface ILanes<V> where V : struct
     {
-        finish.Apply(lo, c, 0).Store(c);
-        finish.Apply(hi, c + 8, 8).Store(c + 8);
+        static abstract bool IsAccelerated { get; }
+        static abstract int Count { get; }
+        static abstract V Load(float* source);
+        static abstract void Store(V value, float* destination);
+        static abstract V Broadcast(float value);
+        /// <summary>a·b + addend, fused where the CPU has FMA.</summary>
+        static abstract V MultiplyAdd(V a, V b, V addend);
+        static abstract V Add(V a, V b);
+        /// <summary>max(value, 0), NaN kept (as TensorFlow's Relu and Math.Max).</summary>
+        static abstract V Relu(V value);
+    }
+
+    private readonly struct Lanes512 : ILanes<Vector512<float>>
+    {
+        public static bool IsAccelerated => Vector512.IsHardwareAccelerated;
+        public static int Count => Vector512<float>.Count;
+        public static Vector512<float> Load(float* source) => Vector512.Load(source);
+        public static void Store(Vector512<float> value, float* destination) => value.Store(destination);
+        public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
+        public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> addend) => Vector512.FusedMultiplyAdd(a, b, addend);
+        public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+        public static Vector512<float> Relu(Vector512<float> value) => Vector512.Max(value, Vector512<float>.Zero);
+    }
+
+    private readonly struct Lanes256 : ILanes<Vector256<float>>
+    {
+        public static bool IsAccelerated => Vector256.IsHardwareAccelerated;
+        public static int Count => Vector256<float>.Count;
+        public static Vector256<float> Load(float* source) => Vector256.Load(source);
+        public static void Store(Vector256<float> value, float* destination) => value.Store(destination);
+        public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
+        // Vector256.FusedMultiplyAdd without FMA hardware is a software emulation, many times slower than a
+        // multiply and an add (an AVX CPU without FMA, or FMA disabled).
+        public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> addend) =>
+            Fma.IsSupported ? Vector256.FusedMultiplyAdd(a, b, addend) : a * b + addend;
+        public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+        public static Vector256<float> Relu(Vector256<float> value) => Vector256.Max(value, Vector256<float>.Zero);
+    }
+
+    private readonly struct Lanes128 : ILanes<Vector128<float>>
+    {
+        public static bool IsAccelerated => Vector128.IsHardwareAccelerated;
+        public static int Count => Vector128<float>.Count;
+        public static Vector128<float> Load(float* source) => Vector128.Load(source);
+        public static void Store(Vector128<float> value, float* destination) => value.Store(destination);
+        public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
+        // ARM64's AdvSimd always has a fused multiply-add; x64 below AVX2 (SSE only) may not.
+        public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> addend) =>
+            Fma.IsSupported || AdvSimd.IsSupported ? Vector128.FusedMultiplyAdd(a, b, addend) : a * b + addend;
+        public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
+        public static Vector128<float> Relu(Vector128<float> value) => Vector128.Max(value, Vector128<float>.Zero);
     }
 }
