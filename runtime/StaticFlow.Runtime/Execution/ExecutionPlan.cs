@@ -117,12 +117,11 @@ internal sealed class ExecutionPlan
 
             steps.Add(new PlanStep(node, kernel, inputSlots, slotBase[n], outputFed, LastUses(inputSlots, uses, pinned, constants), device));
         }
-        var fresh = FreshProducts(steps, feedSlots);
-        MarkRecyclable(steps, fresh, pinned);
+        var returnable = MarkRecyclable(steps, feedSlots, pinned);
         return new ExecutionPlan
         {
             Steps = steps, SlotCount = slots, Constants = constants, FeedSlots = feedSlots, FetchSlots = fetchSlots,
-            ReturnableFetches = [.. fetchSlots.Select(fresh.Contains)],
+            ReturnableFetches = [.. fetchSlots.Select(returnable.Contains)],
             FoldedNodes = folded, CrossDeviceEdges = crossDevice, FusedNodes = fusedAway.Count,
         };
     }
@@ -196,34 +195,47 @@ internal sealed class ExecutionPlan
             LastUses(inputSlots, uses, pinned, constants), placement.DeviceOf[last.Index]);
     }
 
-    /// <summary>Ops whose kernels always write their (first) output into storage of their own, never an input's or a constant's.</summary>
-    private static readonly HashSet<string> FreshOutputOps = ["MatMul", "BatchMatMulV2", "Conv2D", "DepthwiseConv2dNative", "MaxPool", "AvgPool"];
-
     /// <summary>
-    /// Outputs that a product step made in storage of its own (MatMul, Conv2D, or a fused product+BiasAdd+Relu), that are
-    /// not fed, and that every step reading them only reads (no view, identity or variable keeps them): once their
-    /// last reader is done, nothing else can reference the storage.
+    /// Marks where the storage of products can go back to the pool within a run. A product (a step whose op
+    /// <see cref="OpSchema.OwnsOutput"/>, or a fused product) and the views of it (<see cref="OpSchema.ViewsInput"/>:
+    /// a Flatten's Reshape) share one storage; it is given back after the last step that reads any of them, provided
+    /// every reader only reads (no identity kept, no variable assigned), and none of them is fed or fetched.
+    /// Returns the fetched products whose storage the caller may give back (<see cref="RunResults.Dispose"/>): those
+    /// fetched without any view of them.
     /// </summary>
-    private static HashSet<int> FreshProducts(List<PlanStep> steps, int[] feedSlots)
+    private static HashSet<int> MarkRecyclable(List<PlanStep> steps, int[] feedSlots, HashSet<int> pinned)
     {
-        var fresh = new HashSet<int>(steps.Where(s => s.Kernel is FusedProductKernel || FreshOutputOps.Contains(s.Node.Op)).Select(s => s.OutputSlot));
-        var onlyRead = new Dictionary<int, bool>();
-        foreach (var step in steps)
-        {
-            bool reads = step.Kernel is FusedProductKernel || OpCatalog.StandardSchemas.GetValueOrDefault(step.Node.Op)?.ReadsInputsOnly == true;
-            foreach (int slot in step.InputSlots) onlyRead[slot] = onlyRead.GetValueOrDefault(slot, true) && reads;
-        }
-        fresh.RemoveWhere(slot => feedSlots.Contains(slot) || !onlyRead.GetValueOrDefault(slot, true));
-        return fresh;
-    }
-
-    /// <summary>Fresh products that are not fetched go back to the pool after their last read in the run.</summary>
-    private static void MarkRecyclable(List<PlanStep> steps, HashSet<int> fresh, HashSet<int> pinned)
-    {
-        fresh = [.. fresh.Where(slot => !pinned.Contains(slot))];
+        static OpSchema? Schema(PlanStep step) => OpCatalog.StandardSchemas.GetValueOrDefault(step.Node.Op);
+        // Each product's output slot and the slots of its views, by the product's slot.
+        var storageOf = new Dictionary<int, int>();
+        var lastReader = new Dictionary<int, (int Step, int Slot)>();
+        var spoiled = new HashSet<int>();
         for (int i = 0; i < steps.Count; i++)
-            if (steps[i].ReleaseAfter.Any(fresh.Contains))
-                steps[i] = steps[i] with { RecycleAfter = [.. steps[i].ReleaseAfter.Where(fresh.Contains)] };
+        {
+            var step = steps[i];
+            bool isView = Schema(step)?.ViewsInput == true && step.InputSlots.Length > 0 && storageOf.ContainsKey(step.InputSlots[0]);
+            bool readsOnly = step.Kernel is FusedProductKernel || Schema(step)?.ReadsInputsOnly == true;
+            for (int k = 0; k < step.InputSlots.Length; k++)
+            {
+                if (!storageOf.TryGetValue(step.InputSlots[k], out int storage)) continue;
+                if (!readsOnly && !(isView && k == 0)) spoiled.Add(storage);
+                lastReader[storage] = (i, step.InputSlots[k]);
+            }
+            if (step.Kernel is FusedProductKernel || Schema(step)?.OwnsOutput == true) storageOf[step.OutputSlot] = step.OutputSlot;
+            else if (isView) storageOf[step.OutputSlot] = storageOf[step.InputSlots[0]];
+        }
+        foreach (var (slot, storage) in storageOf)
+            if (feedSlots.Contains(slot)) spoiled.Add(storage);
+        var fetched = storageOf.Where(member => pinned.Contains(member.Key)).ToLookup(member => member.Value, member => member.Key);
+        var returnable = new HashSet<int>(fetched.Where(members => !spoiled.Contains(members.Key) && members.All(slot => slot == members.Key)).Select(members => members.Key));
+        spoiled.UnionWith(fetched.Select(members => members.Key));
+
+        var recycleAt = new Dictionary<int, List<int>>();
+        foreach (var (storage, (step, slot)) in lastReader)
+            if (!spoiled.Contains(storage) && steps[step].ReleaseAfter.Contains(slot))
+                (recycleAt.TryGetValue(step, out var list) ? list : recycleAt[step] = []).Add(slot);
+        foreach (var (step, slots) in recycleAt) steps[step] = steps[step] with { RecycleAfter = [.. slots] };
+        return returnable;
     }
 
     /// <summary>Counts a step's reads and returns the slots it reads for the last time (fetches and constants stay).</summary>

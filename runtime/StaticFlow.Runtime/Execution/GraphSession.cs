@@ -19,7 +19,9 @@ public sealed record PlanStatistics(int Steps, int FoldedNodes, int FusedNodes, 
 /// <param name="Op">The node's op, or the fused chain (<c>Conv2D+BiasAdd+Relu</c>).</param>
 /// <param name="Median">The median over the profiled runs.</param>
 /// <param name="Share">The step's part of the sum of all steps' medians.</param>
-public sealed record StepProfile(string Node, string Op, TimeSpan Median, double Share);
+/// <param name="AllocatedBytes">The median of what the step allocated on the running thread (its kernel's helper
+/// threads not counted): zero for a step that reuses its buffers.</param>
+public sealed record StepProfile(string Node, string Op, TimeSpan Median, double Share, long AllocatedBytes);
 
 /// <summary>Options of a <see cref="GraphSession"/>.</summary>
 public sealed record SessionOptions
@@ -101,30 +103,42 @@ public sealed class GraphSession
     }
 
     /// <summary>
-    /// Runs the graph <paramref name="runs"/> times (after as many unmeasured runs, so kernels are compiled and
-    /// buffers reused) and returns each step's median time, slowest first: where a model spends its time.
+    /// Runs the graph <paramref name="runs"/> times (after as many unmeasured runs and at least half a second of them,
+    /// so kernels are compiled and buffers reused) and returns each step's median time and allocation, slowest
+    /// first: where a model spends its time.
     /// </summary>
     public IReadOnlyList<StepProfile> Profile(IReadOnlyDictionary<string, Tensor>? feeds, IReadOnlyList<string> fetches, int runs = 20)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
-        for (int i = 0; i < runs; i++) Run(feeds, fetches).Dispose();
+        // Half a second of warm-up at least: the JIT recompiles a method with its optimizing tier only after it has
+        // been called a while, and runs timed before that measure the unoptimized code.
+        var warmUp = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < runs || warmUp.ElapsedMilliseconds < 500; i++) Run(feeds, fetches).Dispose();
         var plan = GetPlan([.. (feeds ?? new Dictionary<string, Tensor>()).Keys.Select(Graph.ResolveTensor)], [.. fetches.Select(Graph.ResolveTensor)], []);
-        var ticks = new long[runs][];
+        var records = new StepRecord[runs];
         for (int r = 0; r < runs; r++)
         {
-            _profile = ticks[r] = new long[plan.Steps.Count];
+            _profile = records[r] = new StepRecord(plan.Steps.Count);
             try { Run(feeds, fetches).Dispose(); }
             finally { _profile = null; }
         }
-        var medians = Enumerable.Range(0, plan.Steps.Count).Select(s => ticks.Select(t => t[s]).Order().ElementAt(runs / 2)).ToArray();
-        double total = Math.Max(1, medians.Sum());
+        long Median(int step, Func<StepRecord, long[]> measure) => records.Select(r => measure(r)[step]).Order().ElementAt(runs / 2);
+        var ticks = Enumerable.Range(0, plan.Steps.Count).Select(s => Median(s, r => r.Ticks)).ToArray();
+        double total = Math.Max(1, ticks.Sum());
         return [.. plan.Steps.Select((step, s) => new StepProfile(step.Node.Name, step.Kernel is FusedProductKernel fused ? fused.Chain : step.Node.Op,
-                TimeSpan.FromSeconds(medians[s] / (double)System.Diagnostics.Stopwatch.Frequency), medians[s] / total))
+                TimeSpan.FromSeconds(ticks[s] / (double)System.Diagnostics.Stopwatch.Frequency), ticks[s] / total, Median(s, r => r.Bytes)))
             .OrderByDescending(p => p.Median)];
     }
 
-    // Per-step ticks of the run being profiled on this thread, or null.
-    [ThreadStatic] private static long[]? _profile;
+    /// <summary>What each step of one profiled run took: ticks and bytes allocated on the running thread.</summary>
+    private sealed class StepRecord(int steps)
+    {
+        public long[] Ticks { get; } = new long[steps];
+        public long[] Bytes { get; } = new long[steps];
+    }
+
+    // The record of the run being profiled on this thread, or null.
+    [ThreadStatic] private static StepRecord? _profile;
 
     /// <summary>
     /// Runs the graph and returns the fetched tensors in order. Disposing the results (optional) lets the next run
@@ -227,13 +241,14 @@ public sealed class GraphSession
         var callerBuffers = frame.Buffers;
         frame.Buffers = plan.Buffers;
         // Only the top-level plan is profiled: a function's steps run inside its caller's step.
-        long[]? profile = frame.CallDepth == 0 && _profile?.Length == plan.Steps.Count ? _profile : null;
+        StepRecord? profile = frame.CallDepth == 0 && _profile?.Ticks.Length == plan.Steps.Count ? _profile : null;
         try
         {
             for (int s = 0; s < plan.Steps.Count; s++)
             {
                 var step = plan.Steps[s];
                 long started = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+                long allocated = profile is null ? 0 : GC.GetAllocatedBytesForCurrentThread();
                 frame.Cancellation.ThrowIfCancellationRequested();
                 var inputs = new Value[step.InputSlots.Length];
                 for (int i = 0; i < inputs.Length; i++) inputs[i] = slots[step.InputSlots[i]];
@@ -248,7 +263,11 @@ public sealed class GraphSession
                 foreach (int slot in step.RecycleAfter)
                     if (slots[slot].Tensor?.Storage is { } storage) plan.Buffers.Return(storage);
                 foreach (int slot in step.ReleaseAfter) slots[slot] = default;
-                if (profile is not null) profile[s] += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+                if (profile is not null)
+                {
+                    profile.Ticks[s] += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+                    profile.Bytes[s] += GC.GetAllocatedBytesForCurrentThread() - allocated;
+                }
             }
         }
         finally

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using StaticFlow.Graphs;
 using StaticFlow.Tensors;
@@ -136,77 +137,106 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
     private static float[] Scratch(ref float[]? cache, int length) =>
         cache is { } existing && existing.Length >= length ? existing : (cache = new float[length]);
 
-    /// <summary>Max over each pooling window of a block of convolved rows (row-major, <paramref name="width"/> pixels of <paramref name="channels"/>).</summary>
-    private static void MaxPool(ReadOnlySpan<float> convolved, int width, int channels, ConvolutionKernels.Window pool, int pooledRows, int pooledWidth, Span<float> pooled)
+    /// <summary>
+    /// Max over each pooling window of a block of convolved rows (row-major, <paramref name="width"/> pixels of
+    /// <paramref name="channels"/>), a vector of channels at a time held in a register across the whole window.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxPool(ReadOnlySpan<float> convolvedRows, int width, int channels, ConvolutionKernels.Window pool, int pooledRows, int pooledWidth, Span<float> pooledRowsOut)
     {
-        for (int pi = 0; pi < pooledRows; pi++)
-            for (int pj = 0; pj < pooledWidth; pj++)
-            {
-                Span<float> pixel = pooled.Slice((pi * pooledWidth + pj) * channels, channels);
-                for (int ki = 0; ki < pool.KernelH; ki++)
-                    for (int kj = 0; kj < pool.KernelW; kj++)
+        int kh = pool.KernelH, kw = pool.KernelW, rowFloats = width * channels, lanes = Vector<float>.Count;
+        fixed (float* convolved = convolvedRows)
+        fixed (float* pooledStart = pooledRowsOut)
+        {
+            float* pooled = pooledStart;
+            for (int pi = 0; pi < pooledRows; pi++)
+                for (int pj = 0; pj < pooledWidth; pj++, pooled += channels)
+                {
+                    float* corner = convolved + (long)pi * kh * rowFloats + (long)pj * pool.StrideW * channels;
+                    int c = 0;
+                    if (Vector.IsHardwareAccelerated)
+                        for (; c + lanes <= channels; c += lanes)
+                        {
+                            var m = Vector.Load(corner + c);
+                            for (int ki = 0; ki < kh; ki++)
+                                for (int kj = ki == 0 ? 1 : 0; kj < kw; kj++)
+                                    m = Vector.Max(m, Vector.Load(corner + (long)ki * rowFloats + kj * channels + c));
+                            m.Store(pooled + c);
+                        }
+                    for (; c < channels; c++)
                     {
-                        var source = convolved.Slice(((pi * pool.KernelH + ki) * width + pj * pool.StrideW + kj) * channels, channels);
-                        if (ki == 0 && kj == 0) source.CopyTo(pixel);
-                        else ConvolutionKernels.Fold(pixel, source, max: true);
+                        float m = corner[c];
+                        for (int ki = 0; ki < kh; ki++)
+                            for (int kj = ki == 0 ? 1 : 0; kj < kw; kj++)
+                                m = float.Max(m, corner[(long)ki * rowFloats + kj * channels + c]);
+                        pooled[c] = m;
                     }
-            }
+                }
+        }
     }
 
     /// <summary>Patch rows for output rows firstRow..firstRow+count of one image, columns 0..width: row-major over (row, column).</summary>
     private void GatherRows(in ConvolutionKernels.Geometry g, ReadOnlySpan<float> input, int image, int firstRow, int count, int width, Span<float> patches)
     {
         int depth = g.FilterHeight * g.FilterWidth * g.Channels;
-        for (int r = 0; r < count; r++)
-            for (int j = 0; j < width; j++)
-                GatherPixel(g, input, image, firstRow + r, j, patches.Slice((r * width + j) * depth, depth));
+        fixed (float* x = input)
+        fixed (float* dst = patches)
+            for (int r = 0; r < count; r++)
+                GatherRow(g, x, image, firstRow + r, 0, width, dst + (long)r * width * depth);
     }
 
     /// <summary>Patch rows first..first+count, one per output pixel in NHWC order.</summary>
     private void GatherPixels(in ConvolutionKernels.Geometry g, ReadOnlySpan<float> input, int first, int count, Span<float> patches)
     {
         int depth = g.FilterHeight * g.FilterWidth * g.Channels, pixels = g.OutHeight * g.OutWidth;
-        for (int r = 0; r < count; r++)
-        {
-            int pixel = first + r, rest = pixel % pixels;
-            GatherPixel(g, input, pixel / pixels, rest / g.OutWidth, rest % g.OutWidth, patches.Slice(r * depth, depth));
-        }
+        fixed (float* x = input)
+        fixed (float* dst = patches)
+            for (int r = 0; r < count;)
+            {
+                // The run of pixels left in this output row.
+                int pixel = first + r, rest = pixel % pixels, column = rest % g.OutWidth, run = Math.Min(count - r, g.OutWidth - column);
+                GatherRow(g, x, pixel / pixels, rest / g.OutWidth, column, run, dst + (long)r * depth);
+                r += run;
+            }
     }
 
-    /// <summary>One output pixel's window in the filter's HWIO order, zero where it overhangs the input.</summary>
+    /// <summary>
+    /// The windows of output pixels (n, i, firstColumn..firstColumn+count), each in the filter's HWIO order, zero where
+    /// it overhangs the input. The copy runs tap by tap across the row's pixels: a thin input (one channel, a 3×3
+    /// filter) has windows of only nine values, and copying them pixel by pixel cost more than the product itself.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void GatherPixel(in ConvolutionKernels.Geometry g, ReadOnlySpan<float> input, int n, int i, int j, Span<float> patch)
+    private void GatherRow(in ConvolutionKernels.Geometry g, float* x, int n, int i, int firstColumn, int count, float* patches)
     {
-        int channels = g.Channels, fw = g.FilterWidth, tapRow = fw * channels;
-        int left = j * window.StrideW - g.PadLeft;
-        bool rowInside = window.DilationW == 1 && left >= 0 && left + fw <= g.Width;
-        fixed (float* x = input)
-        fixed (float* row = patch)
+        int channels = g.Channels, fw = g.FilterWidth, depth = g.FilterHeight * fw * channels;
+        int strideW = window.StrideW, stride = strideW * channels;
+        for (int ki = 0; ki < g.FilterHeight; ki++)
         {
-            for (int ki = 0; ki < g.FilterHeight; ki++)
+            int y = i * window.StrideH - g.PadTop + ki * window.DilationH;
+            bool rowInside = (uint)y < (uint)g.Height;
+            float* line = x + ((long)n * g.Height + y) * g.Width * channels;
+            for (int kj = 0; kj < fw; kj++)
             {
-                float* taps = row + ki * tapRow;
-                int y = i * window.StrideH - g.PadTop + ki * window.DilationH;
-                if ((uint)y >= (uint)g.Height)
-                {
-                    Clear(taps, tapRow);
-                    continue;
-                }
-                float* line = x + (long)(n * g.Height + y) * g.Width * channels;
-                // Without dilation a window row inside the input is one contiguous run of fw·cin values.
-                if (rowInside) Copy(line + (long)left * channels, taps, tapRow);
+                float* taps = patches + (ki * fw + kj) * channels;
+                // Pixels jj in [lo, hi) read input column (firstColumn + jj)·strideW - padLeft + kj·dilation, inside the row.
+                int offset = firstColumn * strideW - g.PadLeft + kj * window.DilationW;
+                int lo = rowInside ? Math.Clamp(CeilDiv(-offset, strideW), 0, count) : count;
+                int hi = rowInside ? Math.Clamp(CeilDiv(g.Width - offset, strideW), lo, count) : count;
+                for (int jj = 0; jj < lo; jj++) Clear(taps + (long)jj * depth, channels);
+                for (int jj = hi; jj < count; jj++) Clear(taps + (long)jj * depth, channels);
+                float* source = line + (long)(offset + lo * strideW) * channels;
+                float* destination = taps + (long)lo * depth;
+                if (channels == 1)
+                    for (int jj = lo; jj < hi; jj++, source += strideW, destination += depth) *destination = *source;
                 else
-                    for (int kj = 0; kj < fw; kj++)
-                    {
-                        int col = left + kj * window.DilationW;
-                        if ((uint)col >= (uint)g.Width) Clear(taps + kj * channels, channels);
-                        else Copy(line + (long)col * channels, taps + kj * channels, channels);
-                    }
+                    for (int jj = lo; jj < hi; jj++, source += stride, destination += depth) Copy(source, destination, channels);
             }
         }
     }
 
-    // A window row of a thin input (3 values for a 3×3 filter on one channel) is too short to pay for a memmove call.
+    private static int CeilDiv(int value, int divisor) => value <= 0 ? -(-value / divisor) : (value + divisor - 1) / divisor;
+
+    // A few channels are too short to pay for a memmove call.
     private static void Copy(float* source, float* destination, int count)
     {
         if (count > 16) new ReadOnlySpan<float>(source, count).CopyTo(new Span<float>(destination, count));

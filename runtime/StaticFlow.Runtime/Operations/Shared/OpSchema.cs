@@ -35,6 +35,18 @@ internal sealed class OpSchema
     /// <summary>The kernel writes fresh outputs and only reads its inputs, so an input's storage may be reused after it.</summary>
     public bool ReadsInputsOnly { get; private set; }
 
+    /// <summary>
+    /// The kernel's first output is always storage of its own, taken from the run's buffer pool (never an input's or
+    /// a constant's), so the plan may give it back to the pool once nothing reads it any more.
+    /// </summary>
+    public bool OwnsOutput { get; private set; }
+
+    /// <summary>
+    /// The first output is the first input's storage under another shape, or the input itself (Reshape, Identity):
+    /// whoever reads the output keeps the input's storage in use.
+    /// </summary>
+    public bool ViewsInput { get; private set; }
+
     /// <summary>False for ops TensorFlow marks <c>NotDifferentiable</c> (comparisons, shapes, integer-valued results, state).</summary>
     public bool IsDifferentiable { get; private set; } = true;
 
@@ -58,6 +70,20 @@ internal sealed class OpSchema
     public OpSchema OnlyReadsInputs()
     {
         ReadsInputsOnly = true;
+        return this;
+    }
+
+    /// <summary>Marks the kernel's first output as storage of its own from the run's buffer pool (see <see cref="OwnsOutput"/>).</summary>
+    public OpSchema WritesOwnOutput()
+    {
+        OwnsOutput = true;
+        return this;
+    }
+
+    /// <summary>Marks the first output as a view of the first input's storage (see <see cref="ViewsInput"/>).</summary>
+    public OpSchema ViewOfInput()
+    {
+        ViewsInput = true;
         return this;
     }
 

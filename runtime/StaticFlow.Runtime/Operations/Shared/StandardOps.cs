@@ -37,7 +37,7 @@ internal static class StandardOps
         Op("Const", "", "output: dtype", "value: tensor; dtype: type").WithShape(ShapeFunctions.FromValueAttr).NotDifferentiable().Written("constants and literals in graph functions");
         Op("Placeholder", "", "output: dtype", "dtype: type; shape: shape = unknown").WithShape(ShapeFunctions.FromShapeAttr).NotDifferentiable().Written("graph function parameters");
         Op("PlaceholderWithDefault", "input: dtype", "output: dtype", "dtype: type; shape: shape").WithShape(ShapeFunctions.PlaceholderWithDefault).Written(Imported);
-        Op("Identity", "input: T", "output: T", "T: type").WithShape(ShapeFunctions.Unchanged);
+        Op("Identity", "input: T", "output: T", "T: type").WithShape(ShapeFunctions.Unchanged).ViewOfInput();
         Op("IdentityN", "input: T", "output: T", "T: list(type) >= 1").WithShape(ShapeFunctions.EachUnchanged).Written("returning a tuple from a graph function");
         Op("StopGradient", "input: T", "output: T", "T: type").WithShape(ShapeFunctions.Unchanged).NotDifferentiable();
         Op("NoOp", "", "").WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written("control dependencies (init and restore ops)");
@@ -50,8 +50,8 @@ internal static class StandardOps
         Op("_Retval", "input: T", "", "T: type; index: int >= 0", stateful: true).WithShape(ShapeFunctions.NoOutputs).Written("results of library functions");
 
         // Matrix products.
-        Fresh("MatMul", "a: T, b: T", "product: T", "transpose_a: bool = false; transpose_b: bool = false; T: type; grad_a: bool = false @tf2; grad_b: bool = false @tf2", ShapeFunctions.MatMul);
-        Fresh("BatchMatMulV2", "x: T, y: T", "output: T", "T: type; adj_x: bool = false; adj_y: bool = false; grad_x: bool = false @tf2; grad_y: bool = false @tf2", ShapeFunctions.BatchMatMul);
+        Fresh("MatMul", "a: T, b: T", "product: T", "transpose_a: bool = false; transpose_b: bool = false; T: type; grad_a: bool = false @tf2; grad_b: bool = false @tf2", ShapeFunctions.MatMul).WritesOwnOutput();
+        Fresh("BatchMatMulV2", "x: T, y: T", "output: T", "T: type; adj_x: bool = false; adj_y: bool = false; grad_x: bool = false @tf2; grad_y: bool = false @tf2", ShapeFunctions.BatchMatMul).WritesOwnOutput();
         Fresh("BiasAdd", "value: T, bias: T", "output: T", "T: type; data_format: string = \"NHWC\"", ShapeFunctions.BiasAdd);
 
         // Elementwise binary ops, with broadcasting.
@@ -131,9 +131,9 @@ internal static class StandardOps
             Op(name, "input: T, dimension: Tidx", "output: output_type", "T: type; Tidx: type = int32; output_type: type = int64").WithShape(ShapeFunctions.ArgReduce).NotDifferentiable();
 
         // Shapes and layout.
-        Op("Reshape", "tensor: T, shape: Tshape", "output: T", "T: type; Tshape: type = int32").WithShape(ShapeFunctions.Reshape);
-        Op("Squeeze", "input: T", "output: T", "T: type; squeeze_dims: list(int) = []").WithShape(ShapeFunctions.Squeeze);
-        Op("ExpandDims", "input: T, dim: Tdim", "output: T", "T: type; Tdim: type = int32").WithShape(ShapeFunctions.ExpandDims);
+        Op("Reshape", "tensor: T, shape: Tshape", "output: T", "T: type; Tshape: type = int32").WithShape(ShapeFunctions.Reshape).ViewOfInput();
+        Op("Squeeze", "input: T", "output: T", "T: type; squeeze_dims: list(int) = []").WithShape(ShapeFunctions.Squeeze).ViewOfInput();
+        Op("ExpandDims", "input: T, dim: Tdim", "output: T", "T: type; Tdim: type = int32").WithShape(ShapeFunctions.ExpandDims).ViewOfInput();
         Op("Transpose", "x: T, perm: Tperm", "y: T", "T: type; Tperm: type = int32").WithShape(ShapeFunctions.Transpose);
         Op("InvertPermutation", "x: T", "y: T", "T: type = int32").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Imported);
         Op("ConcatV2", "values: N * T, axis: Tidx", "output: T", "N: int >= 2; T: type; Tidx: type = int32").WithShape(ShapeFunctions.Concat);
@@ -217,10 +217,10 @@ internal static class StandardOps
         // Convolution, pooling and normalization (NHWC on CPU).
         Op("Conv2D", "input: T, filter: T", "output: T",
             "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
-            .WithShape(ShapeFunctions.Conv2D).OnlyReadsInputs();
+            .WithShape(ShapeFunctions.Conv2D).OnlyReadsInputs().WritesOwnOutput();
         Op("DepthwiseConv2dNative", "input: T, filter: T", "output: T",
             "T: type; strides: list(int); padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
-            .WithShape(ShapeFunctions.DepthwiseConv2D).OnlyReadsInputs();
+            .WithShape(ShapeFunctions.DepthwiseConv2D).OnlyReadsInputs().WritesOwnOutput();
         Op("Conv2DBackpropInput", "input_sizes: int32, filter: T, out_backprop: T", "output: T",
             "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
             .WithShape(ShapeFunctions.FromShapeInput);
@@ -247,9 +247,9 @@ internal static class StandardOps
         Op("Einsum", "inputs: N * T", "output: T", "equation: string; N: int >= 1; T: type").WithShape(ShapeFunctions.Einsum);
         Op("MaxPool", "input: T", "output: T",
             "T: type = float; ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"")
-            .WithShape(ShapeFunctions.Pool).OnlyReadsInputs();
+            .WithShape(ShapeFunctions.Pool).OnlyReadsInputs().WritesOwnOutput();
         Op("AvgPool", "value: T", "output: T", "ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; data_format: string = \"NHWC\"; T: type")
-            .WithShape(ShapeFunctions.Pool).OnlyReadsInputs();
+            .WithShape(ShapeFunctions.Pool).OnlyReadsInputs().WritesOwnOutput();
         Op("FusedBatchNormV3", "x: T, scale: U, offset: U, mean: U, variance: U",
             "y: T, batch_mean: U, batch_variance: U, reserve_space_1: U, reserve_space_2: U, reserve_space_3: U",
             "T: type; U: type; epsilon: float = 0.0001; exponential_avg_factor: float = 1 @tf2; data_format: string = \"NHWC\"; is_training: bool = true")
