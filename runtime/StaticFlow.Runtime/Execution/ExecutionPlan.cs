@@ -37,6 +37,19 @@ internal sealed class ExecutionPlan
     /// </summary>
     public required bool[] ReturnableFetches { get; init; }
 
+    // A workspace left by the last run, for the next one (a run in progress holds its own).
+    private RunWorkspace? _spareWorkspace;
+
+    /// <summary>The arrays of one run: the last run's, or new ones when another run holds those (or a function calls itself).</summary>
+    public RunWorkspace RentWorkspace() => Interlocked.Exchange(ref _spareWorkspace, null) ?? new RunWorkspace(this);
+
+    /// <summary>Clears <paramref name="workspace"/> (it must not keep tensors alive) and keeps it for the next run.</summary>
+    public void ReturnWorkspace(RunWorkspace workspace)
+    {
+        workspace.Clear();
+        _spareWorkspace = workspace;
+    }
+
     public static ExecutionPlan Build(GraphSession session, Graph graph, Placement placement, Edge[] feeds, Edge[] fetches, int[] targets)
     {
         var fed = new HashSet<Edge>(feeds);
@@ -265,4 +278,33 @@ internal sealed class ExecutionPlan
     private static bool CallsFunctions(Graph graph, GraphNode node) =>
         graph.Library.Contains(node.Op) ||
         node.Attrs.Values.Any(a => a.Func is not null || a.List?.Func.Count > 0);
+}
+
+/// <summary>
+/// The per-run state of a plan: its value slots and, for each step, the kernel context with its input and output
+/// arrays. Kept by the plan between runs, so a run of a small graph allocates none of them.
+/// </summary>
+internal sealed class RunWorkspace
+{
+    public RunWorkspace(ExecutionPlan plan)
+    {
+        Slots = new Value[plan.SlotCount];
+        Contexts = [.. plan.Steps.Select(step => new KernelContext(step.Node, new Value[step.InputSlots.Length], new Value[step.OutputFed.Length], null!))];
+    }
+
+    public Value[] Slots { get; }
+
+    /// <summary>One context per step of the plan, in order.</summary>
+    public KernelContext[] Contexts { get; }
+
+    public void Clear()
+    {
+        Array.Clear(Slots);
+        foreach (var context in Contexts)
+        {
+            Array.Clear(context.InputValues);
+            Array.Clear(context.OutputValues);
+            context.Frame = null!;
+        }
+    }
 }

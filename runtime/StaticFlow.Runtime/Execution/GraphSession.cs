@@ -153,22 +153,39 @@ public sealed class GraphSession
     public RunResults Run(IReadOnlyDictionary<string, Tensor>? feeds, IReadOnlyList<string> fetches, IReadOnlyList<string>? targets = null, CancellationToken cancellation = default)
     {
         feeds ??= new Dictionary<string, Tensor>();
-        targets ??= [];
-        var feedEdges = feeds.Keys.Select(Graph.ResolveTensor).ToArray();
-        var fetchEdges = fetches.Select(Graph.ResolveTensor).ToArray();
-        var targetNodes = ResolveTargets(targets);
-        var feedValues = new Value[feedEdges.Length];
+        var names = new string[feeds.Count];
+        var tensors = new Tensor[feeds.Count];
         int k = 0;
         foreach (var (name, tensor) in feeds)
         {
-            CheckFeed(name, feedEdges[k], tensor);
-            feedValues[k++] = tensor;
+            names[k] = name;
+            tensors[k++] = tensor;
         }
+        return Prepare(names, fetches, targets).Run(tensors, cancellation);
+    }
 
+    /// <summary>
+    /// Resolves feeds, fetches and targets once and returns a run that can be repeated with new feed tensors
+    /// (TensorFlow's <c>Session.make_callable</c>): each <see cref="PreparedRun.Run(ReadOnlySpan{Tensor})"/> skips
+    /// the name lookups and plan selection that <see cref="Run"/> does every time, which for a small graph are a
+    /// large part of a run.
+    /// </summary>
+    /// <exception cref="FeedException">A name is unknown.</exception>
+    public PreparedRun Prepare(IReadOnlyList<string> feeds, IReadOnlyList<string> fetches, IReadOnlyList<string>? targets = null)
+    {
+        var feedEdges = feeds.Select(Graph.ResolveTensor).ToArray();
+        var fetchEdges = fetches.Select(Graph.ResolveTensor).ToArray();
+        var targetNodes = ResolveTargets(targets ?? []);
+        var checks = feeds.Select((name, i) => FeedCheck.For(Graph, name, feedEdges[i])).ToArray();
+        return new PreparedRun(this, GetPlan(feedEdges, fetchEdges, targetNodes), checks, [.. fetches], fetchEdges);
+    }
+
+    /// <summary>Runs a prepared plan (see <see cref="PreparedRun"/>): the feeds are already checked.</summary>
+    internal RunResults RunPrepared(ExecutionPlan plan, ReadOnlySpan<Tensor> feeds, IReadOnlyList<string> fetches, Edge[] fetchEdges, CancellationToken cancellation)
+    {
         using var budget = MemoryBudget.Enter(Options.EffectiveMemoryLimit);
-        var plan = GetPlan(feedEdges, fetchEdges, targetNodes);
         var frame = new RunFrame(this, [], [], cancellation);
-        var results = Execute(plan, feedValues, frame);
+        var results = Execute(plan, feeds, frame);
         var tensors = new Tensor[results.Length];
         for (int i = 0; i < results.Length; i++)
             tensors[i] = results[i] switch
@@ -232,9 +249,10 @@ public sealed class GraphSession
         return graph.Nodes.Where(n => n.IsStateful && n.Op is not ("_Arg" or "_Retval") && !consumed.Contains(n.Index)).Select(n => n.Index);
     }
 
-    private static Value[] Execute(ExecutionPlan plan, Value[] feedValues, RunFrame frame)
+    private static Value[] Execute(ExecutionPlan plan, ReadOnlySpan<Tensor> feedValues, RunFrame frame)
     {
-        var slots = new Value[plan.SlotCount];
+        var workspace = plan.RentWorkspace();
+        var slots = workspace.Slots;
         foreach (var (slot, value) in plan.Constants) slots[slot] = value;
         for (int i = 0; i < feedValues.Length; i++) slots[plan.FeedSlots[i]] = feedValues[i];
 
@@ -250,16 +268,21 @@ public sealed class GraphSession
                 long started = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                 long allocated = profile is null ? 0 : GC.GetAllocatedBytesForCurrentThread();
                 frame.Cancellation.ThrowIfCancellationRequested();
-                var inputs = new Value[step.InputSlots.Length];
+                var context = workspace.Contexts[s];
+                context.Frame = frame;
+                var inputs = context.InputValues;
                 for (int i = 0; i < inputs.Length; i++) inputs[i] = slots[step.InputSlots[i]];
-                var outputs = new Value[step.OutputFed.Length];
-                Invoke(step.Kernel, new KernelContext(step.Node, inputs, outputs, frame));
+                Invoke(step.Kernel, context);
+                var outputs = context.OutputValues;
                 for (int i = 0; i < outputs.Length; i++)
                 {
                     if (step.OutputFed[i]) continue;
                     if (outputs[i].IsEmpty) throw new GraphException(step.Node.Name, step.Node.Op, $"the kernel produced no output {i}");
                     slots[step.OutputSlot + i] = outputs[i];
                 }
+                // The next run checks that the kernel set every output, so none may be left over from this one.
+                Array.Clear(outputs);
+                Array.Clear(inputs);
                 foreach (int slot in step.RecycleAfter)
                     if (slots[slot].Tensor?.Storage is { } storage) plan.Buffers.Return(storage);
                 foreach (int slot in step.ReleaseAfter) slots[slot] = default;
@@ -269,14 +292,15 @@ public sealed class GraphSession
                     profile.Bytes[s] += GC.GetAllocatedBytesForCurrentThread() - allocated;
                 }
             }
+            var results = new Value[plan.FetchSlots.Length];
+            for (int i = 0; i < results.Length; i++) results[i] = slots[plan.FetchSlots[i]];
+            return results;
         }
         finally
         {
             frame.Buffers = callerBuffers;
+            plan.ReturnWorkspace(workspace);
         }
-        var results = new Value[plan.FetchSlots.Length];
-        for (int i = 0; i < results.Length; i++) results[i] = slots[plan.FetchSlots[i]];
-        return results;
     }
 
     internal static void Invoke(IOpKernel kernel, KernelContext context)
@@ -292,21 +316,6 @@ public sealed class GraphSession
         catch (Exception e) when (e is not (GraphException or OperationCanceledException or OutOfMemoryException))
         {
             throw new GraphException(context.Node.Name, context.Node.Op, e.Message, e);
-        }
-    }
-
-    private void CheckFeed(string name, Edge edge, Tensor tensor)
-    {
-        var node = Graph.Nodes[edge.Node];
-        DataType expected = node.OutputTypes[edge.Output];
-        if (tensor.DType.ToProto() != expected)
-            throw new FeedException($"Feed '{name}' is {tensor.DType.Name()}, but the tensor is {GraphImporter.DTypeName(expected)}.");
-        if (node.Op is "Placeholder" or "PlaceholderWithDefault" && node.Attrs.TryGetValue("shape", out var shapeAttr) && shapeAttr.Shape is { UnknownRank: false } shape)
-        {
-            var declared = TensorShape.FromProto(shape);
-            bool fits = declared.Rank == tensor.Shape.Rank;
-            for (int i = 0; fits && i < declared.Rank; i++) fits = declared[i] < 0 || declared[i] == tensor.Shape[i];
-            if (!fits) throw new FeedException($"Feed '{name}' has shape {tensor.Shape}, but placeholder '{node.Name}' takes {declared}.");
         }
     }
 }

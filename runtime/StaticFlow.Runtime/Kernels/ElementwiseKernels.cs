@@ -378,7 +378,7 @@ internal sealed class SoftmaxKernel<T>(bool log) : IOpKernel where T : unmanaged
     {
         Tensor x = context.Input(0);
         if (x.Shape.Rank < 1) throw context.Error($"logits must have rank >= 1, got {x.Shape}");
-        var y = Tensor.Uninitialized(x.DType, x.Shape);
+        var y = Tensor.Uninitialized(x.DType, x.Shape, context.Frame.Buffers);
         int n = (int)x.Shape[x.Shape.Rank - 1];
         ReadOnlySpan<T> xs = x.AsSpan<T>();
         Span<T> ys = y.AsSpan<T>();

@@ -43,7 +43,12 @@ public sealed class KernelContext
     public GraphNode Node { get; }
 
     /// <summary>The run this invocation belongs to.</summary>
-    public RunFrame Frame { get; }
+    // Settable so that a plan's step keeps one context from run to run (see RunWorkspace).
+    public RunFrame Frame { get; internal set; }
+
+    internal Value[] InputValues => _inputs;
+
+    internal Value[] OutputValues => _outputs;
 
     /// <summary>Number of data inputs.</summary>
     public int InputCount => _inputs.Length;

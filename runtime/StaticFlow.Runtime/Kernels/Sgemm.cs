@@ -203,37 +203,47 @@ internal static unsafe class Sgemm
                 job.Run(0, m, 0, n);
                 return;
             }
-            // Each core reads all of the matrix the split does not divide: split rows (sharing all of B) only
-            // when A is the larger of the two, else split columns (sharing all of A).
-            bool byRows = m >= threads * MR * 2 && m >= n;
-            int unit = byRows ? MR : b.NR, extent = byRows ? m : n;
-            int units = (extent + unit - 1) / unit;
-            // The split is in chunks, each thread owning a contiguous run of them (the same columns of a weight
-            // matrix every time, so each core keeps its share in its own L2); a thread done with its own chunks
-            // takes the remaining chunks of the others, so a core that is late (a shared machine's vCPU is not
-            // always there) delays only the chunk it is in. Rows go in chunks of at most MC rows (the unit of A's
-            // blocking), at least two per thread so that mid-sized products split evenly (256 rows: 4 x 66, not
-            // 96 + 96 + 64 over two cores).
-            int chunkUnits = byRows ? Math.Min(MC / MR, (units + threads * 2 - 1) / (threads * 2)) : Math.Max(1, units / (threads * 4));
-            int chunks = (units + chunkUnits - 1) / chunkUnits;
-            threads = Math.Min(threads, chunks);
-            var next = new ChunkCounters(threads, chunks);
-            void Part(int t)
+            RunSplit(job, m, n, b.NR, threads);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="job"/> on <paramref name="threads"/> cores. A method of its own because the closure its
+    /// parts share is allocated on entry to the scope that declares what it captures: inline, every product, even
+    /// one run on a single core, would allocate it.
+    /// </summary>
+    private static void RunSplit(Job job, int m, int n, int nr, int threads)
+    {
+        // Each core reads all of the matrix the split does not divide: split rows (sharing all of B) only
+        // when A is the larger of the two, else split columns (sharing all of A).
+        bool byRows = m >= threads * MR * 2 && m >= n;
+        int unit = byRows ? MR : nr, extent = byRows ? m : n;
+        int units = (extent + unit - 1) / unit;
+        // The split is in chunks, each thread owning a contiguous run of them (the same columns of a weight
+        // matrix every time, so each core keeps its share in its own L2); a thread done with its own chunks
+        // takes the remaining chunks of the others, so a core that is late (a shared machine's vCPU is not
+        // always there) delays only the chunk it is in. Rows go in chunks of at most MC rows (the unit of A's
+        // blocking), at least two per thread so that mid-sized products split evenly (256 rows: 4 x 66, not
+        // 96 + 96 + 64 over two cores).
+        int chunkUnits = byRows ? Math.Min(MC / MR, (units + threads * 2 - 1) / (threads * 2)) : Math.Max(1, units / (threads * 4));
+        int chunks = (units + chunkUnits - 1) / chunkUnits;
+        threads = Math.Min(threads, chunks);
+        var next = new ChunkCounters(threads, chunks);
+        void Part(int t)
+        {
+            for (int v = 0; v < threads; v++)
             {
-                for (int v = 0; v < threads; v++)
+                int owner = (t + v) % threads;
+                for (int chunk = next.Claim(owner); chunk >= 0; chunk = next.Claim(owner))
                 {
-                    int owner = (t + v) % threads;
-                    for (int chunk = next.Claim(owner); chunk >= 0; chunk = next.Claim(owner))
-                    {
-                        int start = chunk * chunkUnits * unit, end = Math.Min(extent, (chunk + 1) * chunkUnits * unit);
-                        if (byRows) job.Run(start, end, 0, n);
-                        else job.Run(0, m, start, end);
-                    }
+                    int start = chunk * chunkUnits * unit, end = Math.Min(extent, (chunk + 1) * chunkUnits * unit);
+                    if (byRows) job.Run(start, end, 0, n);
+                    else job.Run(0, m, start, end);
                 }
             }
-            if (UseWorkerTeam) WorkerTeam.Shared.Run(threads, Part);
-            else Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Part);
         }
+        if (UseWorkerTeam) WorkerTeam.Shared.Run(threads, Part);
+        else Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Part);
     }
 
     /// <summary>For each thread, the next unclaimed chunk of its own contiguous run (counters a cache line apart).</summary>

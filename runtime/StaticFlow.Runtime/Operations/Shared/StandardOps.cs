@@ -119,8 +119,8 @@ internal static class StandardOps
         foreach (string name in new[] { "Relu", "Relu6", "Elu", "Selu", "Softplus" })
             Fresh(name, "features: T", "activations: T", "T: type", ShapeFunctions.Unchanged);
         Fresh("LeakyRelu", "features: T", "activations: T", "alpha: float = 0.2; T: type = float", ShapeFunctions.Unchanged);
-        Fresh("Softmax", "logits: T", "softmax: T", "T: type", ShapeFunctions.Unchanged);
-        Fresh("LogSoftmax", "logits: T", "logsoftmax: T", "T: type", ShapeFunctions.Unchanged);
+        Fresh("Softmax", "logits: T", "softmax: T", "T: type", ShapeFunctions.Unchanged).WritesOwnOutput();
+        Fresh("LogSoftmax", "logits: T", "logsoftmax: T", "T: type", ShapeFunctions.Unchanged).WritesOwnOutput();
         // Cast to the same dtype hands back its input, so it is not a fresh-output kernel.
         Op("Cast", "x: SrcT", "y: DstT", "SrcT: type; DstT: type; Truncate: bool = false").WithShape(ShapeFunctions.Unchanged);
 
