@@ -18,6 +18,7 @@ internal sealed class ModelPair
     {
         OutputName = output;
         InputShape = inputShape;
+        Graph = graph;
         Session = new GraphSession(GraphImporter.Import(graph));
         OnnxModel = new ModelProto
         {
@@ -27,6 +28,9 @@ internal sealed class ModelPair
             Graph = onnx,
         }.ToByteArray();
     }
+
+    /// <summary>The StaticFlow graph (weights as constants).</summary>
+    public GraphDef Graph { get; }
 
     /// <summary>The StaticFlow session over the graph.</summary>
     public GraphSession Session { get; }
