@@ -324,15 +324,18 @@ internal static unsafe class Sgemm
                                 float* aPanel = inPlace ? a + (long)(ic + ir) * lda + pc : ap + (ir / MR) * kc * MR;
                                 int rowStride = inPlace ? lda : 1, step = inPlace ? 1 : MR;
                                 float* cTile = c + (long)(ic + ir) * ldc + jr;
-                                if (mPart == MR && nPart == nr) MicroKernel(kc, aPanel, rowStride, step, bPanel, cTile, ldc, nr, finish);
-                                else if (mPart == 1 && nPart == nr) RowKernel(kc, aPanel, step, bPanel, cTile, nr, finish);
+                                // A last panel with at most half its columns used (the 100 outputs of a layer are
+                                // three panels of 32 and 4 columns) is computed half as wide.
+                                int width = nPart <= nr / 2 && HasHalfTile(nr) ? nr / 2 : nr;
+                                if (mPart == MR && nPart == width) MicroKernel(kc, aPanel, rowStride, step, bPanel, nr, cTile, ldc, width, finish);
+                                else if (mPart == 1 && nPart == width) RowKernel(kc, aPanel, step, bPanel, nr, cTile, width, finish);
                                 else
                                 {
-                                    // Edge tile: compute a full tile into scratch, finish only the valid part.
-                                    MicroKernel(kc, aPanel, rowStride, step, bPanel, tile, nr, nr, default);
+                                    // Edge tile: compute a whole tile into scratch, finish only the valid part.
+                                    MicroKernel(kc, aPanel, rowStride, step, bPanel, nr, tile, width, width, default);
                                     for (int r = 0; r < mPart; r++)
                                         for (int col = 0; col < nPart; col++)
-                                            cTile[(long)r * ldc + col] = finish.Apply(tile[r * nr + col], cTile[(long)r * ldc + col], col);
+                                            cTile[(long)r * ldc + col] = finish.Apply(tile[r * width + col], cTile[(long)r * ldc + col], col);
                                 }
                             }
                         }
@@ -372,30 +375,34 @@ internal static unsafe class Sgemm
     }
 
     /// <summary>
-    /// C[MR×nr] += A[MR×kc] · Bpanel[kc×nr], with the tile held in registers. A's element (r, p) is at
+    /// C[MR×width] += A[MR×kc] · Bpanel[kc×width], with the tile held in registers. A's element (r, p) is at
     /// a[r·rowStride + p·step]: a packed panel has rowStride 1 and step MR, a row-major A rowStride lda and step 1.
+    /// The panel's rows are <paramref name="bStride"/> apart: the packed width NR, of which a tile may use half.
     /// </summary>
-    private static void MicroKernel(int kc, float* a, int rowStride, int step, float* b, float* c, int ldc, int nr, Finish finish)
+    private static void MicroKernel(int kc, float* a, int rowStride, int step, float* b, int bStride, float* c, int ldc, int width, Finish finish)
     {
-        if (nr == 2 * Vector512<float>.Count && Lanes512.IsAccelerated) Tile<Lanes512, Vector512<float>>(kc, a, rowStride, step, b, c, ldc, finish);
-        else if (nr == 2 * Vector256<float>.Count && Lanes256.IsAccelerated) Tile<Lanes256, Vector256<float>>(kc, a, rowStride, step, b, c, ldc, finish);
-        else if (nr == 2 * Vector128<float>.Count && Lanes128.IsAccelerated) Tile<Lanes128, Vector128<float>>(kc, a, rowStride, step, b, c, ldc, finish);
-        else ScalarTile(kc, a, rowStride, step, b, c, ldc, nr, finish);
+        if (width == 2 * Vector512<float>.Count && Lanes512.IsAccelerated) Tile<Lanes512, Vector512<float>>(kc, a, rowStride, step, b, bStride, c, ldc, finish);
+        else if (width == 2 * Vector256<float>.Count && Lanes256.IsAccelerated) Tile<Lanes256, Vector256<float>>(kc, a, rowStride, step, b, bStride, c, ldc, finish);
+        else if (width == 2 * Vector128<float>.Count && Lanes128.IsAccelerated) Tile<Lanes128, Vector128<float>>(kc, a, rowStride, step, b, bStride, c, ldc, finish);
+        else ScalarTile(kc, a, rowStride, step, b, bStride, c, ldc, width, finish);
     }
+
+    /// <summary>Whether a vector tile half as wide as <paramref name="nr"/> exists (not below two 128-bit vectors).</summary>
+    private static bool HasHalfTile(int nr) => nr / 2 >= 2 * Vector128<float>.Count && Vector128.IsHardwareAccelerated;
 
     /// <summary>
     /// The register tile for one vector width: MR rows of two vectors each (12 accumulators, which leaves room for
     /// the two B vectors and a broadcast in the 16 registers of AVX2 and SSE; AVX-512 and AdvSimd have 32).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<W, V>(int kc, float* a, int rowStride, int step, float* b, float* c, int ldc, Finish finish)
+    private static void Tile<W, V>(int kc, float* a, int rowStride, int step, float* b, int bStride, float* c, int ldc, Finish finish)
         where W : struct, ILanes<V> where V : struct
     {
         int width = W.Count;
         float* r0 = a, r1 = a + rowStride, r2 = a + 2 * rowStride, r3 = a + 3 * rowStride, r4 = a + 4 * rowStride, r5 = a + 5 * rowStride;
         V c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
           c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++, b += 2 * width)
+        for (int p = 0; p < kc; p++, b += bStride)
         {
             long o = (long)p * step;
             var b0 = W.Load(b);
@@ -412,11 +419,11 @@ internal static unsafe class Sgemm
     }
 
     /// <summary>The tile without vectors (hardware intrinsics disabled): slow, but the same results.</summary>
-    private static void ScalarTile(int kc, float* a, int rowStride, int step, float* b, float* c, int ldc, int nr, Finish finish)
+    private static void ScalarTile(int kc, float* a, int rowStride, int step, float* b, int bStride, float* c, int ldc, int nr, Finish finish)
     {
         float* sums = stackalloc float[MR * nr];
         new Span<float>(sums, MR * nr).Clear();
-        for (int p = 0; p < kc; p++, b += nr)
+        for (int p = 0; p < kc; p++, b += bStride)
             for (int r = 0; r < MR; r++)
             {
                 float av = a[(long)r * rowStride + (long)p * step];
@@ -427,24 +434,24 @@ internal static unsafe class Sgemm
     }
 
     /// <summary>
-    /// C[1×nr] (+)= a · Bpanel for one row of A whose element p is at a[p·step] (a packed panel: step MR; the row
+    /// C[1×width] (+)= a · Bpanel for one row of A whose element p is at a[p·step] (a packed panel: step MR; the row
     /// in place: step 1): the one-row case (a batch of one), which the 6-row tile would compute six times over.
     /// </summary>
-    private static void RowKernel(int kc, float* a, int step, float* b, float* c, int nr, Finish finish)
+    private static void RowKernel(int kc, float* a, int step, float* b, int bStride, float* c, int width, Finish finish)
     {
-        if (nr == 2 * Vector512<float>.Count && Lanes512.IsAccelerated) Row<Lanes512, Vector512<float>>(kc, a, step, b, c, finish);
-        else if (nr == 2 * Vector256<float>.Count && Lanes256.IsAccelerated) Row<Lanes256, Vector256<float>>(kc, a, step, b, c, finish);
-        else if (nr == 2 * Vector128<float>.Count && Lanes128.IsAccelerated) Row<Lanes128, Vector128<float>>(kc, a, step, b, c, finish);
+        if (width == 2 * Vector512<float>.Count && Lanes512.IsAccelerated) Row<Lanes512, Vector512<float>>(kc, a, step, b, bStride, c, finish);
+        else if (width == 2 * Vector256<float>.Count && Lanes256.IsAccelerated) Row<Lanes256, Vector256<float>>(kc, a, step, b, bStride, c, finish);
+        else if (width == 2 * Vector128<float>.Count && Lanes128.IsAccelerated) Row<Lanes128, Vector128<float>>(kc, a, step, b, bStride, c, finish);
         else
         {
-            float* sums = stackalloc float[nr];
-            new Span<float>(sums, nr).Clear();
-            for (int p = 0; p < kc; p++, a += step, b += nr)
+            float* sums = stackalloc float[width];
+            new Span<float>(sums, width).Clear();
+            for (int p = 0; p < kc; p++, a += step, b += bStride)
             {
                 float av = a[0];
-                for (int j = 0; j < nr; j++) sums[j] += av * b[j];
+                for (int j = 0; j < width; j++) sums[j] += av * b[j];
             }
-            for (int j = 0; j < nr; j++) c[j] = finish.Apply(sums[j], c[j], j);
+            for (int j = 0; j < width; j++) c[j] = finish.Apply(sums[j], c[j], j);
         }
     }
 
@@ -453,10 +460,10 @@ internal static unsafe class Sgemm
     /// one pair, each multiply-add would wait for the previous one.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Row<W, V>(int kc, float* a, int step, float* b, float* c, Finish finish)
+    private static void Row<W, V>(int kc, float* a, int step, float* b, int nr, float* c, Finish finish)
         where W : struct, ILanes<V> where V : struct
     {
-        int width = W.Count, nr = 2 * width;
+        int width = W.Count;
         V s0 = default, s1 = default, t0 = default, t1 = default, u0 = default, u1 = default, v0 = default, v1 = default;
         int p = 0;
         for (; p + 4 <= kc; p += 4, a += 4 * step, b += 4 * nr)
