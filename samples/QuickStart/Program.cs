@@ -11,6 +11,8 @@ string root = Path.GetFullPath(args.Length > 0 ? args[0] : Path.Combine(Path.Get
 if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
 Directory.CreateDirectory(root);
 Console.WriteLine($"StaticFlow QuickStart; files go to {root}");
+// A NativeAOT build keeps the wide kernels only if compiled for them (IlcInstructionSet in QuickStart.csproj).
+Console.WriteLine($"Kernels: {(StaticFlow.Kernels.KernelVectors.Bits is 0 ? "scalar" : $"{StaticFlow.Kernels.KernelVectors.Bits}-bit vectors")} ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture})");
 
 // 1. Save and load: the x + y graph and a checkpoint of its variables.
 Console.WriteLine();

@@ -257,6 +257,12 @@ public class PackageTests
         process.WaitForExit();
         Assert.True(process.ExitCode == 0, printed);
         Assert.EndsWith("Done.", printed.TrimEnd());
+        // The binary keeps the 256-bit kernels (IlcInstructionSet x86-64-v3) where the CPU has AVX2 and FMA; a
+        // NativeAOT build for baseline x64 would run the 128-bit ones.
+        var kernels = System.Text.RegularExpressions.Regex.Match(printed, @"Kernels: (\d+)-bit vectors");
+        Assert.True(kernels.Success, printed);
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            Assert.Equal(256, int.Parse(kernels.Groups[1].Value));
         // The native executable's export loads in this (JIT) process.
         var signature = SavedModelBundle.Load(Path.Combine(files, "regressor", "1")).GetSignature();
         Assert.Equal("x", Assert.Single(signature.Inputs).Key);

@@ -11,16 +11,16 @@ namespace StaticFlow.Tests;
 /// </summary>
 public class VectorWidthTests
 {
-    public static TheoryData<string, string> NarrowerPaths => new()
+    public static TheoryData<string, string, int> NarrowerPaths => new()
     {
-        { "DOTNET_EnableAVX512", "Vector512=False" }, // .NET 10 ignores the older DOTNET_EnableAVX512F
-        { "DOTNET_EnableAVX2", "Vector256=False" },
-        { "DOTNET_EnableHWIntrinsic", "Vector128=False" },
+        { "DOTNET_EnableAVX512", "Vector512=False", 256 }, // .NET 10 ignores the older DOTNET_EnableAVX512F
+        { "DOTNET_EnableAVX2", "Vector256=False", 128 },
+        { "DOTNET_EnableHWIntrinsic", "Vector128=False", 0 },
     };
 
     [Theory]
     [MemberData(nameof(NarrowerPaths))]
-    public async Task ANarrowerVectorPathGivesTheSameResults(string switchedOff, string expectedWidths)
+    public async Task ANarrowerVectorPathGivesTheSameResults(string switchedOff, string expectedWidths, int widestKernelBits)
     {
         string helper = Path.Combine(TestData.RepositoryRoot, "tests", "StaticFlow.VectorPaths", "bin",
             new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name, "net10.0", "StaticFlow.VectorPaths.dll");
@@ -39,6 +39,8 @@ public class VectorWidthTests
         // child runs the same path as this process, which is still a valid comparison).
         Assert.Contains(expectedWidths, widths);
         if (switchedOff != "DOTNET_EnableHWIntrinsic") Assert.Contains("Vector128=True", widths);
+        int kernelBits = int.Parse(widths[(widths.IndexOf("KernelBits=", StringComparison.Ordinal) + "KernelBits=".Length)..]);
+        Assert.InRange(kernelBits, Math.Min(widestKernelBits, 128), widestKernelBits);
 
         var cases = KernelCases.All().ToList();
         Assert.Equal(cases.Count, Directory.GetFiles(dir, "*.bin").Length);

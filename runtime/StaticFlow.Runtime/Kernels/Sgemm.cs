@@ -80,6 +80,9 @@ internal static unsafe class Sgemm
     private static readonly int NR = 2 * (Vector512.IsHardwareAccelerated ? Vector512<float>.Count
         : Vector256.IsHardwareAccelerated ? Vector256<float>.Count : Vector128<float>.Count);
 
+    /// <summary>The vector width the tiles run with (see <see cref="KernelVectors.Bits"/>).</summary>
+    internal static int VectorBits => Vector128.IsHardwareAccelerated ? NR / 2 * 32 : 0;
+
     /// <summary>Work (m·n·k) below which one thread does it all: the hand-off would cost more than it saves.</summary>
     private const long ParallelThreshold = 64L * 64 * 64;
 
