@@ -12,6 +12,7 @@ internal static class G
     public static AttrValue Type(DType t) => new() { Type = t.ToProto() };
     public static AttrValue Int(long i) => new() { I = i };
     public static AttrValue Bool(bool b) => new() { B = b };
+    public static AttrValue Float(float f) => new() { F = f };
     public static AttrValue Str(string s) => new() { S = ByteString.CopyFromUtf8(s) };
     public static AttrValue Ints(params long[] values) => new() { List = new AttrValue.Types.ListValue { I = { values } } };
     public static AttrValue Types(params DType[] types) => new() { List = new AttrValue.Types.ListValue { Type = { types.Select(t => t.ToProto()) } } };

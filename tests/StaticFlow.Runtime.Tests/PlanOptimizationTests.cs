@@ -148,4 +148,66 @@ public class PlanOptimizationTests
         Assert.True(profile.Zip(profile.Skip(1)).All(pair => pair.First.Median >= pair.Second.Median), "slowest first");
         Assert.Throws<ArgumentOutOfRangeException>(() => session.Profile(feeds, ["probabilities"], runs: 0));
     }
+
+    [Theory]
+    [InlineData(true, false, true, false, true)] // Keras' Conv2D(use_bias=False) → BatchNormalization → ReLU
+    [InlineData(true, true, false, false, true)] // with the convolution's bias, no activation
+    [InlineData(true, true, true, true, true)] // and a max pooling after the activation
+    [InlineData(false, false, true, false, true)] // a fed filter: folded on every run
+    [InlineData(true, false, false, false, false)] // training mode uses batch statistics: not folded
+    public void ABatchNormalizationAfterAConvolutionFoldsIntoItsFilter(bool constantFilter, bool biasAdd, bool relu, bool pool, bool inference)
+    {
+        const int batch = 2, size = 10, channels = 3, outputs = 16;
+        var random = new Random(outputs + (biasAdd ? 1 : 0) + (relu ? 2 : 0));
+        Tensor Random(float low, float high, params long[] dims) =>
+            Tensor.FromArray<float>([.. Enumerable.Range(0, (int)dims.Aggregate((a, b) => a * b)).Select(_ => low + (high - low) * random.NextSingle())], dims);
+        var filter = Random(-0.5f, 0.5f, 3, 3, channels, outputs);
+        var nodes = new List<Protos.NodeDef>
+        {
+            Placeholder("x", DType.Float32), constantFilter ? Const("f", filter) : Placeholder("f", DType.Float32),
+            Const("b", Random(-0.5f, 0.5f, outputs)), Const("scale", Random(0.5f, 2, outputs)), Const("offset", Random(-1, 1, outputs)),
+            Const("mean", Random(-0.5f, 0.5f, outputs)), Const("variance", Random(0.1f, 2, outputs)),
+            Node("conv", "Conv2D", ["x", "f"], F32, ("strides", Ints(1, 1, 1, 1)), ("padding", Str(pool ? "VALID" : "SAME"))),
+        };
+        string last = "conv";
+        if (biasAdd) nodes.Add(Node("bias", "BiasAdd", ["conv", "b"], F32));
+        if (biasAdd) last = "bias";
+        nodes.Add(Node("bn", "FusedBatchNormV3", [last, "scale", "offset", "mean", "variance"], F32, ("U", Type(DType.Float32)),
+            ("epsilon", Float(0.001f)), ("is_training", Bool(!inference)), ("data_format", Str("NHWC"))));
+        last = "bn";
+        if (relu) nodes.Add(Node("relu", "Relu", [last], F32));
+        if (relu) last = "relu";
+        if (pool) nodes.Add(Node("pool", "MaxPool", [last], F32, ("ksize", Ints(1, 2, 2, 1)), ("strides", Ints(1, 2, 2, 1)), ("padding", Str("VALID"))));
+        if (pool) last = "pool";
+        var session = new GraphSession(GraphImporter.Import(Graph([.. nodes])));
+        var feeds = new Dictionary<string, Tensor> { ["x"] = Random(-1, 1, batch, size, size, channels) };
+        if (!constantFilter) feeds["f"] = filter;
+
+        float[] fused = session.Run(feeds, [last])[0].ToArray<float>();
+        int chain = 1 + (biasAdd ? 1 : 0) + (relu ? 1 : 0) + (pool ? 1 : 0); // the nodes before the last one
+        int expectedFused = inference ? chain : biasAdd ? 1 : 0;
+        Assert.Equal(expectedFused, session.Explain([.. feeds.Keys], [last]).FusedNodes);
+        // Fetching the convolution keeps every node of the chain separate: FusedBatchNormV3's own kernel runs.
+        float[] unfused = session.Run(feeds, [last, "conv"])[0].ToArray<float>();
+        Assert.Equal(unfused.Length, fused.Length);
+        for (int i = 0; i < fused.Length; i++)
+            Assert.True(Math.Abs(fused[i] - unfused[i]) <= 1e-4f * Math.Max(1, Math.Abs(unfused[i])), $"[{i}] folded {fused[i]}, unfolded {unfused[i]}");
+    }
+
+    [Fact]
+    public void ABatchNormalizationWhoseStatisticsAreFetchedIsNotFolded()
+    {
+        var random = new Random(4);
+        Tensor Random(params long[] dims) => Tensor.FromArray<float>([.. Enumerable.Range(0, (int)dims.Aggregate((a, b) => a * b)).Select(_ => 0.5f + random.NextSingle())], dims);
+        var session = new GraphSession(GraphImporter.Import(Graph(
+            Placeholder("x", DType.Float32), Const("f", Random(3, 3, 2, 4)),
+            Const("scale", Random(4)), Const("offset", Random(4)), Const("mean", Random(4)), Const("variance", Random(4)),
+            Node("conv", "Conv2D", ["x", "f"], F32, ("strides", Ints(1, 1, 1, 1)), ("padding", Str("SAME"))),
+            Node("bn", "FusedBatchNormV3", ["conv", "scale", "offset", "mean", "variance"], F32, ("U", Type(DType.Float32)), ("is_training", Bool(false))))));
+        var feeds = new Dictionary<string, Tensor> { ["x"] = Random(1, 5, 5, 2) };
+        Assert.Equal(1, session.Explain(["x"], ["bn"]).FusedNodes);
+        Assert.Equal(0, session.Explain(["x"], ["bn", "bn:1"]).FusedNodes);
+        var both = session.Run(feeds, ["bn", "bn:1"]);
+        Assert.Equal(session.Run(feeds, ["bn"])[0].ToArray<float>().Length, both[0].ToArray<float>().Length);
+    }
 }

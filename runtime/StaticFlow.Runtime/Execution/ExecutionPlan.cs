@@ -139,17 +139,18 @@ internal sealed class ExecutionPlan
         };
     }
 
-    private sealed record Fusion(GraphNode Product, GraphNode BiasAdd, GraphNode? Relu, GraphNode? Pool)
+    private sealed record Fusion(GraphNode Product, GraphNode? BiasAdd, GraphNode? BatchNorm, GraphNode? Relu, GraphNode? Pool)
     {
-        private GraphNode[] Chain => [.. new[] { Product, BiasAdd, Relu, Pool }.OfType<GraphNode>()];
+        private GraphNode[] Chain => [.. new[] { Product, BiasAdd, BatchNorm, Relu, Pool }.OfType<GraphNode>()];
         public IEnumerable<int> Absorbed => Chain[..^1].Select(n => n.Index);
         public GraphNode Last => Chain[^1];
     }
 
     /// <summary>
-    /// Float32 MatMul or Conv2D → BiasAdd (→ Relu) chains whose intermediate tensors feed nothing else, and a
-    /// convolution's MaxPool after them when its windows tile the output, keyed by the chain's last node (where the
-    /// fused step runs, once every input of the chain is ready).
+    /// Float32 MatMul or Conv2D → BiasAdd (→ Relu) chains whose intermediate tensors feed nothing else, keyed by the
+    /// chain's last node (where the fused step runs, once every input of the chain is ready). After a convolution,
+    /// an inference-mode FusedBatchNormV3 (with or without the BiasAdd) folds into the filter and bias, and a MaxPool
+    /// whose windows tile the output joins the chain.
     /// </summary>
     private static Dictionary<int, Fusion> FindFusions(Graph graph, Placement placement, List<int> order, bool[] needed, HashSet<Edge> fed, HashSet<int> pinned, Func<Edge, int> slotOf)
     {
@@ -176,20 +177,40 @@ internal sealed class ExecutionPlan
             return consumer.Op == op && input == 0 && placement.DeviceOf[consumer.Index] == placement.DeviceOf[producer.Index] ? consumer : null;
         }
 
+        // A batch normalization that folds into the convolution before it: inference mode (moving statistics as
+        // inputs), NHWC, float32, no control inputs, its parameters not fed, and only its normalized output used.
+        bool FoldableBatchNorm(GraphNode batchNorm)
+        {
+            if (batchNorm.ControlInputs.Count > 0 || batchNorm.Attr("is_training").B || batchNorm.Attr("data_format").S.ToStringUtf8() != "NHWC"
+                || batchNorm.Attr("T").Type != Protos.DataType.DtFloat || batchNorm.Attr("U").Type != Protos.DataType.DtFloat)
+                return false;
+            if (batchNorm.Inputs.Skip(1).Any(fed.Contains)) return false;
+            for (int k = 1; k < batchNorm.OutputTypes.Count; k++)
+            {
+                var edge = new Edge(batchNorm.Index, k);
+                if (fed.Contains(edge) || pinned.Contains(slotOf(edge)) || dataConsumers.ContainsKey(slotOf(edge))) return false;
+            }
+            return true;
+        }
+
         var fusions = new Dictionary<int, Fusion>();
         foreach (int n in order)
         {
             var node = graph.Nodes[n];
             if (node.Op is not ("MatMul" or "Conv2D") || node.Attr("T").Type != Protos.DataType.DtFloat || node.ControlInputs.Count > 0) continue;
             var bias = SoleConsumer(node, "BiasAdd");
-            if (bias is null || bias.ControlInputs.Count > 0 || fed.Contains(bias.Inputs[1])) continue;
+            if (bias is not null && (bias.ControlInputs.Count > 0 || fed.Contains(bias.Inputs[1]))) continue;
             // The product's columns are its last axis: an NCHW BiasAdd of a convolution adds along another one.
-            if (bias.Attrs.TryGetValue("data_format", out var format) && format.S.ToStringUtf8() == "NCHW" && node.Op == "Conv2D") continue;
-            var relu = SoleConsumer(bias, "Relu");
+            if (bias is not null && bias.Attrs.TryGetValue("data_format", out var format) && format.S.ToStringUtf8() == "NCHW" && node.Op == "Conv2D") continue;
+            var batchNorm = node.Op == "Conv2D" ? SoleConsumer(bias ?? node, "FusedBatchNormV3") : null;
+            if (batchNorm is not null && !FoldableBatchNorm(batchNorm)) batchNorm = null;
+            var last = batchNorm ?? bias;
+            if (last is null) continue;
+            var relu = SoleConsumer(last, "Relu");
             if (relu is not null && relu.ControlInputs.Count > 0) relu = null;
-            var pool = node.Op == "Conv2D" ? SoleConsumer(relu ?? bias, "MaxPool") : null;
+            var pool = node.Op == "Conv2D" ? SoleConsumer(relu ?? last, "MaxPool") : null;
             if (pool is not null && (pool.ControlInputs.Count > 0 || !ConvolutionGemmKernel.CanPool(pool))) pool = null;
-            var fusion = new Fusion(node, bias, relu, pool);
+            var fusion = new Fusion(node, bias, batchNorm, relu, pool);
             fusions[fusion.Last.Index] = fusion;
         }
         return fusions;
@@ -198,9 +219,12 @@ internal sealed class ExecutionPlan
     private static PlanStep FusedStep(GraphSession session, Graph graph, Fusion fusion, Func<Edge, int> slotOf, int[] slotBase, Placement placement,
         int[] uses, HashSet<int> pinned, Dictionary<int, Value> constants, HashSet<Edge> fed)
     {
-        var kernel = new FusedProductKernel(fusion.Product, session.Kernels.Create(fusion.Product), fusion.BiasAdd, fusion.Relu is not null,
+        var kernel = new FusedProductKernel(fusion.Product, session.Kernels.Create(fusion.Product), fusion.BiasAdd, fusion.BatchNorm, fusion.Relu is not null,
             fusion.Pool is null ? null : (fusion.Pool, session.Kernels.Create(fusion.Pool)));
-        int[] inputSlots = [slotOf(fusion.Product.Inputs[0]), slotOf(fusion.Product.Inputs[1]), slotOf(fusion.BiasAdd.Inputs[1])];
+        // The image (or a) and the filter (or b), then the bias, then the normalization's scale, offset, mean and variance.
+        int[] inputSlots = [slotOf(fusion.Product.Inputs[0]), slotOf(fusion.Product.Inputs[1]),
+            .. fusion.BiasAdd is { } biasAdd ? [slotOf(biasAdd.Inputs[1])] : Array.Empty<int>(),
+            .. fusion.BatchNorm is { } batchNorm ? batchNorm.Inputs.Skip(1).Take(4).Select(slotOf) : []];
         for (int i = 0; i < inputSlots.Length; i++)
             if (constants.TryGetValue(inputSlots[i], out var constant) && constant.Tensor is { } tensor) kernel.OnConstantInput(i, tensor);
         var last = fusion.Last;
