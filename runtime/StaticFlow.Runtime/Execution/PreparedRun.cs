@@ -14,6 +14,7 @@ public sealed class PreparedRun
     private readonly GraphSession _session;
     private readonly ExecutionPlan _plan;
     private readonly FeedCheck[] _feeds;
+    private readonly string[] _feedNames;
     private readonly string[] _fetches;
     private readonly Edge[] _fetchEdges;
 
@@ -22,12 +23,13 @@ public sealed class PreparedRun
         _session = session;
         _plan = plan;
         _feeds = feeds;
+        _feedNames = [.. feeds.Select(f => f.Name)];
         _fetches = fetches;
         _fetchEdges = fetchEdges;
     }
 
     /// <summary>The names of the tensors each run takes, in the order <see cref="Run(ReadOnlySpan{Tensor})"/> takes them.</summary>
-    public IReadOnlyList<string> Feeds => [.. _feeds.Select(f => f.Name)];
+    public IReadOnlyList<string> Feeds => _feedNames;
 
     /// <summary>The names of the tensors each run returns, in order.</summary>
     public IReadOnlyList<string> Fetches => _fetches;
@@ -43,7 +45,7 @@ public sealed class PreparedRun
     public RunResults Run(ReadOnlySpan<Tensor> feeds, CancellationToken cancellation)
     {
         if (feeds.Length != _feeds.Length)
-            throw new FeedException($"The run takes {_feeds.Length} feeds ({string.Join(", ", _feeds.Select(f => f.Name))}), got {feeds.Length}.");
+            throw new FeedException($"The run takes {_feeds.Length} feeds ({string.Join(", ", _feedNames)}), got {feeds.Length}.");
         for (int i = 0; i < feeds.Length; i++) _feeds[i].Check(feeds[i]);
         return _session.RunPrepared(_plan, feeds, _fetches, _fetchEdges, cancellation);
     }

@@ -123,9 +123,6 @@ internal static class ConvolutionKernels
         });
     }
 
-    /// <summary>pixel = max(pixel, source) or pixel + source.</summary>
-    internal static void Fold<T>(Span<T> pixel, ReadOnlySpan<T> source, bool max) where T : unmanaged, IFloatingPointIeee754<T> => PoolFactory.Fold(pixel, source, max);
-
     private sealed class PoolFactory(Window window, bool max) : ElementwiseKernels.IFloatKernelFactory
     {
         public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T> => new DelegateKernel(c =>
@@ -177,7 +174,7 @@ internal static class ConvolutionKernels
         });
 
         /// <summary>pixel = max(pixel, source) or pixel + source, a vector at a time (a pooled pixel has only tens of channels, too few to pay for a library call each).</summary>
-        internal static void Fold<T>(Span<T> pixel, ReadOnlySpan<T> source, bool max) where T : unmanaged, IFloatingPointIeee754<T>
+        private static void Fold<T>(Span<T> pixel, ReadOnlySpan<T> source, bool max) where T : unmanaged, IFloatingPointIeee754<T>
         {
             int i = 0;
             if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
