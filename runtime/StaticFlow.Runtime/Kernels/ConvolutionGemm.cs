@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using StaticFlow.Graphs;
 using StaticFlow.Tensors;
 
@@ -202,45 +203,68 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
 
     /// <summary>
     /// The windows of output pixels (n, i, firstColumn..firstColumn+count), each in the filter's HWIO order, zero where
-    /// it overhangs the input. The copy runs tap by tap across the row's pixels: a thin input (one channel, a 3×3
-    /// filter) has windows of only nine values, and copying them pixel by pixel cost more than the product itself.
+    /// it overhangs the input. Where a window's row lies inside the input (and without dilation) it is one contiguous
+    /// run of fw·cin values, copied at once; the rest is copied tap by tap across the row's pixels, which is also how
+    /// a thin input (one channel, a 3×3 filter: windows of nine values) is copied throughout, since copying it pixel by
+    /// pixel cost more than the product itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void GatherRow(in ConvolutionKernels.Geometry g, float* x, int n, int i, int firstColumn, int count, float* patches)
     {
-        int channels = g.Channels, fw = g.FilterWidth, depth = g.FilterHeight * fw * channels;
-        int strideW = window.StrideW, stride = strideW * channels;
+        int channels = g.Channels, fw = g.FilterWidth, depth = g.FilterHeight * fw * channels, rowLength = fw * channels;
+        int strideW = window.StrideW, stride = strideW * channels, left = firstColumn * strideW - g.PadLeft;
         for (int ki = 0; ki < g.FilterHeight; ki++)
         {
             int y = i * window.StrideH - g.PadTop + ki * window.DilationH;
             bool rowInside = (uint)y < (uint)g.Height;
             float* line = x + ((long)n * g.Height + y) * g.Width * channels;
+            float* windowRows = patches + ki * rowLength;
+            // Pixels [inner, innerEnd) have their whole window row inside the input: column left + jj·strideW onwards, fw wide.
+            int inner = count, innerEnd = count;
+            if (rowInside && window.DilationW == 1 && channels > 1)
+            {
+                inner = Math.Clamp(CeilDiv(-left, strideW), 0, count);
+                innerEnd = Math.Clamp(CeilDiv(g.Width - fw + 1 - left, strideW), inner, count);
+                float* source = line + (long)(left + inner * strideW) * channels, destination = windowRows + (long)inner * depth;
+                for (int jj = inner; jj < innerEnd; jj++, source += stride, destination += depth) Copy(source, destination, rowLength);
+            }
             for (int kj = 0; kj < fw; kj++)
             {
-                float* taps = patches + (ki * fw + kj) * channels;
-                // Pixels jj in [lo, hi) read input column (firstColumn + jj)·strideW - padLeft + kj·dilation, inside the row.
-                int offset = firstColumn * strideW - g.PadLeft + kj * window.DilationW;
+                float* taps = windowRows + kj * channels;
+                // Pixels jj in [lo, hi) read input column left + jj·strideW + kj·dilation, inside the row.
+                int offset = left + kj * window.DilationW;
                 int lo = rowInside ? Math.Clamp(CeilDiv(-offset, strideW), 0, count) : count;
                 int hi = rowInside ? Math.Clamp(CeilDiv(g.Width - offset, strideW), lo, count) : count;
                 for (int jj = 0; jj < lo; jj++) Clear(taps + (long)jj * depth, channels);
                 for (int jj = hi; jj < count; jj++) Clear(taps + (long)jj * depth, channels);
-                float* source = line + (long)(offset + lo * strideW) * channels;
-                float* destination = taps + (long)lo * depth;
-                if (channels == 1)
-                    for (int jj = lo; jj < hi; jj++, source += strideW, destination += depth) *destination = *source;
-                else
-                    for (int jj = lo; jj < hi; jj++, source += stride, destination += depth) Copy(source, destination, channels);
+                // The pixels inside, except those whose whole row was copied above.
+                TapRun(line, taps, offset, lo, Math.Min(hi, inner), strideW, channels, depth);
+                TapRun(line, taps, offset, Math.Max(lo, innerEnd), hi, strideW, channels, depth);
             }
         }
     }
 
+    /// <summary>Tap (·, kj) of pixels from..to: one channel vector each, from input column offset + jj·strideW.</summary>
+    private static void TapRun(float* line, float* taps, int offset, int from, int to, int strideW, int channels, int depth)
+    {
+        float* source = line + (long)(offset + from * strideW) * channels, destination = taps + (long)from * depth;
+        if (channels == 1)
+            for (int jj = from; jj < to; jj++, source += strideW, destination += depth) *destination = *source;
+        else
+            for (int jj = from; jj < to; jj++, source += strideW * channels, destination += depth) Copy(source, destination, channels);
+    }
+
     private static int CeilDiv(int value, int divisor) => value <= 0 ? -(-value / divisor) : (value + divisor - 1) / divisor;
 
-    // A few channels are too short to pay for a memmove call.
+    // A window row is tens to hundreds of values: copied a vector at a time inline, rather than by a memmove call each.
     private static void Copy(float* source, float* destination, int count)
     {
-        if (count > 16) new ReadOnlySpan<float>(source, count).CopyTo(new Span<float>(destination, count));
-        else for (int i = 0; i < count; i++) destination[i] = source[i];
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= count; i += 8) Vector256.Store(Vector256.Load(source + i), destination + i);
+        else if (Vector128.IsHardwareAccelerated)
+            for (; i + 4 <= count; i += 4) Vector128.Store(Vector128.Load(source + i), destination + i);
+        for (; i < count; i++) destination[i] = source[i];
     }
 
     private static void Clear(float* destination, int count)
