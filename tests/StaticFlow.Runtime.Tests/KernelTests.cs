@@ -162,6 +162,24 @@ public class KernelTests
         Assert.Equal(1f / 3, s[4], 6);
         var l = RunOne("LogSoftmax", [logits], F32).ToArray<float>();
         Assert.Equal(Math.Log(0.09003057), l[0], 5);
+
+        // Rows long enough for the vectorized float32 path (and a NaN-free row of large logits), against doubles.
+        var random = new Random(7);
+        const int rows = 4, n = 37;
+        float[] values = [.. Enumerable.Range(0, rows * n).Select(i => (random.NextSingle() - 0.5f) * (i < n ? 80f : 8f))];
+        var softmax = RunOne("Softmax", [Tensor.FromArray<float>(values, rows, n)], F32).ToArray<float>();
+        var logSoftmax = RunOne("LogSoftmax", [Tensor.FromArray<float>(values, rows, n)], F32).ToArray<float>();
+        for (int r = 0; r < rows; r++)
+        {
+            double max = values.Skip(r * n).Take(n).Max(v => (double)v);
+            double logSum = Math.Log(values.Skip(r * n).Take(n).Sum(v => Math.Exp(v - max)));
+            for (int j = 0; j < n; j++)
+            {
+                double expected = values[r * n + j] - max - logSum;
+                Assert.Equal(Math.Exp(expected), softmax[r * n + j], 6);
+                Assert.Equal(expected, logSoftmax[r * n + j], 4);
+            }
+        }
     }
 
     [Fact]
