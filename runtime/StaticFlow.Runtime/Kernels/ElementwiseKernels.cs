@@ -416,8 +416,9 @@ internal sealed class SoftmaxKernel<T>(bool log) : IOpKernel where T : unmanaged
     }
 
     /// <summary>
-    /// Float32 rows with TensorPrimitives' vectorized max, exp and sums: exp(x − max) / Σ, or x − max − log Σ, as the
-    /// generic loop computes them (a classifier's batch of 64 rows of 10 logits took 4.2 μs one exp at a time).
+    /// Float32 rows: the max and the final division with TensorPrimitives, the exponentials one at a time with their sum.
+    /// TensorPrimitives.Exp measured no faster than MathF.Exp on 640 values here, and on rows of 10 it cost 110 ns
+    /// a call (a classifier's 64 rows of 10 logits: 7.2 μs against 2.1 μs).
     /// </summary>
     private static void SoftmaxRows(ReadOnlySpan<float> xs, Span<float> ys, int n, bool log)
     {
@@ -426,19 +427,16 @@ internal sealed class SoftmaxKernel<T>(bool log) : IOpKernel where T : unmanaged
             ReadOnlySpan<float> row = xs.Slice(start, n);
             Span<float> output = ys.Slice(start, n);
             float max = TensorPrimitives.MaxNumber(row);
-            TensorPrimitives.Subtract(row, max, output);
-            if (log)
+            float sum = 0;
+            for (int i = 0; i < n; i++)
             {
-                // The shifted logits stay in output; their exponentials are summed without a second buffer.
-                float sum = 0;
-                foreach (float shifted in output) sum += MathF.Exp(shifted);
-                TensorPrimitives.Subtract(output, MathF.Log(sum), output);
+                float shifted = row[i] - max;
+                float e = MathF.Exp(shifted);
+                sum += e;
+                output[i] = log ? shifted : e;
             }
-            else
-            {
-                TensorPrimitives.Exp(output, output);
-                TensorPrimitives.Divide(output, TensorPrimitives.Sum(output), output);
-            }
+            if (log) TensorPrimitives.Subtract(output, MathF.Log(sum), output);
+            else TensorPrimitives.Divide(output, sum, output);
         }
     }
 }
