@@ -110,16 +110,19 @@ public sealed class GraphSession
     public IReadOnlyList<StepProfile> Profile(IReadOnlyDictionary<string, Tensor>? feeds, IReadOnlyList<string> fetches, int runs = 20)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
+        string[] names = [.. feeds?.Keys ?? []];
+        Tensor[] tensors = [.. names.Select(name => feeds![name])];
+        var prepared = Prepare(names, fetches);
+        var plan = prepared.Plan;
         // Half a second of warm-up at least: the JIT recompiles a method with its optimizing tier only after it has
         // been called a while, and runs timed before that measure the unoptimized code.
         var warmUp = System.Diagnostics.Stopwatch.StartNew();
-        for (int i = 0; i < runs || warmUp.ElapsedMilliseconds < 500; i++) Run(feeds, fetches).Dispose();
-        var plan = GetPlan([.. (feeds ?? new Dictionary<string, Tensor>()).Keys.Select(Graph.ResolveTensor)], [.. fetches.Select(Graph.ResolveTensor)], []);
+        for (int i = 0; i < runs || warmUp.ElapsedMilliseconds < 500; i++) prepared.Run(tensors).Dispose();
         var records = new StepRecord[runs];
         for (int r = 0; r < runs; r++)
         {
-            _profile = records[r] = new StepRecord(plan.Steps.Count);
-            try { Run(feeds, fetches).Dispose(); }
+            _profile = records[r] = new StepRecord(plan);
+            try { prepared.Run(tensors).Dispose(); }
             finally { _profile = null; }
         }
         long Median(int step, Func<StepRecord, long[]> measure) => records.Select(r => measure(r)[step]).Order().ElementAt(runs / 2);
@@ -130,11 +133,12 @@ public sealed class GraphSession
             .OrderByDescending(p => p.Median)];
     }
 
-    /// <summary>What each step of one profiled run took: ticks and bytes allocated on the running thread.</summary>
-    private sealed class StepRecord(int steps)
+    /// <summary>What each step of one profiled run of <see cref="Plan"/> took: ticks and bytes allocated on the running thread.</summary>
+    private sealed class StepRecord(ExecutionPlan plan)
     {
-        public long[] Ticks { get; } = new long[steps];
-        public long[] Bytes { get; } = new long[steps];
+        public ExecutionPlan Plan { get; } = plan;
+        public long[] Ticks { get; } = new long[plan.Steps.Count];
+        public long[] Bytes { get; } = new long[plan.Steps.Count];
     }
 
     // The record of the run being profiled on this thread, or null.
@@ -258,8 +262,8 @@ public sealed class GraphSession
 
         var callerBuffers = frame.Buffers;
         frame.Buffers = plan.Buffers;
-        // Only the top-level plan is profiled: a function's steps run inside its caller's step.
-        StepRecord? profile = frame.CallDepth == 0 && _profile?.Ticks.Length == plan.Steps.Count ? _profile : null;
+        // Only the profiled plan: a function's steps run inside its caller's step.
+        StepRecord? profile = ReferenceEquals(_profile?.Plan, plan) ? _profile : null;
         try
         {
             for (int s = 0; s < plan.Steps.Count; s++)

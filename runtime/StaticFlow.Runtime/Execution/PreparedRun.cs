@@ -28,6 +28,8 @@ public sealed class PreparedRun
         _fetchEdges = fetchEdges;
     }
 
+    internal ExecutionPlan Plan => _plan;
+
     /// <summary>The names of the tensors each run takes, in the order <see cref="Run(ReadOnlySpan{Tensor})"/> takes them.</summary>
     public IReadOnlyList<string> Feeds => _feedNames;
 
