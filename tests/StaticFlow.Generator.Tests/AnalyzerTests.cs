@@ -132,7 +132,31 @@ public class AnalyzerTests
     }
 
     [Fact]
-    public Task VariableNeedsAShape() => Verify("        return x;", members: "    [{|SF0010:Variable|}] Tensor<float> shapeless;");
+    public Task VariableNeedsPositiveDimensions() => Verify("        return x;", members: "    [{|SF0010:Variable(0, 3)|}] Tensor<float> empty;");
+
+    [Fact]
+    public Task AVariableWithNoDimensionsIsAScalar() => Verify("        scalar = Ops.Sum(x, [0, 1]);\n        return x * scalar;", members: "    [Variable] Tensor<float> scalar;");
+
+    [Fact]
+    public Task AFailedVariableIsReportedOnceNotAgainWhereItIsWritten() =>
+        Verify("        empty = x;\n        return x + empty;", members: "    [{|SF0010:Variable(0, 3)|}] Tensor<float> empty;");
+
+    [Fact]
+    public Task ForEachOverAnArrayKnownOnlyAtRunTimeCannotUnroll() =>
+        Verify("        var h = x;\n        {|SF0007:foreach (var f in factors) h = h * f;|}\n        return h;", members: "    float[] factors = [1f];");
+
+    [Fact]
+    public Task AnIndexKnownOnlyAtRunTimeIsReportedAtTheIndex() =>
+        Verify("        long rows = x.Shape[0];\n        return x[{|SF0001:(int)rows - 1|}];");
+
+    [Fact]
+    public Task NotNegatesOnlyBooleanTensors() => Verify("        return {|SF0001:!x|};");
+
+    [Fact]
+    public Task AShapeAxisPastTheRankIsAShapeError() => Verify("        long d = {|SF0006:x.Shape[2]|};\n        return x * (float)d;");
+
+    [Fact]
+    public Task ATensorConstantMustFillItsShape() => Verify("        return x + {|SF0006:Tensor<float>.From([1f, 2f, 3f], 5)|};");
 
     [Fact]
     public Task InvalidDeviceString() => Verify(

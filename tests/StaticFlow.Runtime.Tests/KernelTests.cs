@@ -258,6 +258,45 @@ public class KernelTests
     }
 
     [Fact]
+    public void IndexSyntaxSlicesAsTensorFlowAndTheStaticShapeRuleAgreesWithTheKernel()
+    {
+        var x = Tensor<int>.From([.. Enumerable.Range(0, 24)], 2, 3, 4);
+        Assert.Equal([20, 21, 22, 23], x[^1, ^1].ToArray());
+        Assert.Equal(new TensorShape(2, 3, 2), x[.., .., 1..3].Shape);
+        Assert.Equal([1, 2, 5, 6, 9, 10, 13, 14, 17, 18, 21, 22], x[.., .., 1..3].ToArray());
+        Assert.Equal([3, 7, 11, 15, 19, 23], x[TensorIndex.Ellipsis, -1].ToArray());
+        Assert.Equal(new TensorShape(1, 2, 3, 4), x[TensorIndex.NewAxis].Shape);
+        Assert.Equal(0, x[^0..].Untyped.ElementCount);
+        Assert.Throws<ArgumentException>(() => x[^0]);
+        Assert.Throws<ArgumentException>(() => x[TensorIndex.Ellipsis, 0, TensorIndex.Ellipsis]);
+
+        // The shape function (run by graph import and by the generator) on the same operands gives the kernel's shape.
+        // Array initializers, not collection expressions: in those a leading .. is a spread.
+        TensorIndex[][] cases =
+        {
+            new TensorIndex[] { 1 }, new TensorIndex[] { ^1, 1.. }, new TensorIndex[] { .., ..^1, 2 }, new TensorIndex[] { TensorIndex.NewAxis, .., 0 },
+            new TensorIndex[] { TensorIndex.Ellipsis, 1..3 }, new TensorIndex[] { 0..1, ^2..^1, .. }, new TensorIndex[] { 5.. }, new TensorIndex[] { ..^5 },
+        };
+        foreach (var indices in cases)
+        {
+            var spec = StaticFlow.Operations.SliceSpec.From([.. indices.Select(i => i.Item)], out _)!;
+            var graph = GraphImporter.Import(Graph(
+                Const("x", x.Untyped),
+                Const("begin", Tensor.FromArray(spec.Begin.Select(v => (int)v).ToArray(), spec.Begin.Length)),
+                Const("end", Tensor.FromArray(spec.End.Select(v => (int)v).ToArray(), spec.End.Length)),
+                Const("strides", Tensor.FromArray(spec.Strides.Select(v => (int)v).ToArray(), spec.Strides.Length)),
+                Node("slice", "StridedSlice", ["x", "begin", "end", "strides"], ("T", Type(DType.Int32)), ("Index", Type(DType.Int32)),
+                    ("begin_mask", Int(spec.BeginMask)), ("end_mask", Int(spec.EndMask)), ("ellipsis_mask", Int(spec.EllipsisMask)),
+                    ("new_axis_mask", Int(spec.NewAxisMask)), ("shrink_axis_mask", Int(spec.ShrinkAxisMask)))));
+            var inferred = graph.Nodes.Single(n => n.Name == "slice").OutputShapes[0];
+            var actual = x[indices].Shape;
+            Assert.True(inferred.IsFullyDefined, $"{inferred} for case {Array.IndexOf(cases, indices)}");
+            Assert.Equal(actual, inferred);
+            Assert.Equal(actual, new StaticFlow.Execution.GraphSession(graph).Run(new Dictionary<string, Tensor>(), ["slice:0"])[0].Shape);
+        }
+    }
+
+    [Fact]
     public void SelectCastAndComparisons()
     {
         var cond = Tensor.Vector(true, false, true);

@@ -32,6 +32,22 @@ internal sealed partial class FunctionLowering
                 return Lower(parenthesized.Expression);
             case IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax }:
                 return LowerName(expression);
+            case MemberAccessExpressionSyntax member:
+                return LowerMemberAccess(member);
+            case ElementAccessExpressionSyntax access:
+                return LowerElementAccess(access);
+            case PrefixUnaryExpressionSyntax unary when unary.IsKind(SyntaxKind.LogicalNotExpression):
+            {
+                Value? operand = Lower(unary.Operand);
+                if (operand is null) return null;
+                if (!operand.IsTensor && operand.Constant is bool flag) return Value.Const(!flag);
+                if (!operand.IsTensor || operand.DType != "bool")
+                {
+                    Fail(GraphDiagnostics.UnsupportedConstruct, unary, $"'{unary}'", "! negates a Tensor<bool> or a constant bool");
+                    return null;
+                }
+                return AddOp("LogicalNot", new[] { new[] { operand } }, new List<AttrModel>(), new[] { "bool" }, unary);
+            }
             case BinaryExpressionSyntax binary:
                 return LowerBinary(binary);
             case PrefixUnaryExpressionSyntax unary when unary.IsKind(SyntaxKind.UnaryMinusExpression):
@@ -53,6 +69,8 @@ internal sealed partial class FunctionLowering
                 Value? operand = Lower(cast.Expression);
                 if (operand is null) return null;
                 var target = _model.GetTypeInfo(cast.Type).Type;
+                if (operand.IsTensor && TypeRules.TensorElement(_model.GetTypeInfo(cast.Expression).Type) is null)
+                    return CastNumber(operand, target, cast);
                 if (!operand.IsTensor && operand.Constant is long or double)
                 {
                     switch (target?.SpecialType)
@@ -82,11 +100,8 @@ internal sealed partial class FunctionLowering
             case LambdaExpressionSyntax or AnonymousMethodExpressionSyntax:
                 Fail(GraphDiagnostics.UnsupportedConstruct, expression, "A lambda", "declare another [GraphFunction] instead");
                 return null;
-            case ElementAccessExpressionSyntax:
-                Fail(GraphDiagnostics.UnsupportedConstruct, expression, $"Indexing '{expression}'", "use Ops.Gather or Ops.Reshape");
-                return null;
             default:
-                Fail(GraphDiagnostics.UnsupportedConstruct, expression, $"'{expression}' ({expression.Kind()})", "graphs have no equivalent");
+                Fail(GraphDiagnostics.UnsupportedConstruct, expression, $"'{expression}'", "graphs have no equivalent; write it with tensors, Ops and constants");
                 return null;
         }
     }
@@ -131,6 +146,9 @@ internal sealed partial class FunctionLowering
                 return ReferenceEquals(value, Value.Error) ? null : value;
             case IFieldSymbol field when _module.Variables.TryGetValue(field.Name, out var variable) && TypeRules.HasAttribute(field, TypeRules.VariableAttribute):
                 return ReadVariable(variable, expression);
+            case IFieldSymbol field when TypeRules.HasAttribute(field, TypeRules.VariableAttribute):
+                _failed = true; // the variable's declaration has its own diagnostic
+                return null;
             case IFieldSymbol field:
                 Fail(GraphDiagnostics.UnsupportedConstruct, expression, $"Field '{field.Name}'", "a graph reads only [Variable] fields and constants");
                 return null;
@@ -164,6 +182,7 @@ internal sealed partial class FunctionLowering
     private static readonly Dictionary<string, string> BinaryOps = new(StringComparer.Ordinal)
     {
         ["op_Addition"] = "Add", ["op_Subtraction"] = "Sub", ["op_Multiply"] = "Mul", ["op_Division"] = "RealDiv",
+        ["op_Equality"] = "Equal", ["op_Inequality"] = "NotEqual", ["op_Modulus"] = "FloorMod",
         ["op_LessThan"] = "Less", ["op_GreaterThan"] = "Greater", ["op_LessThanOrEqual"] = "LessEqual", ["op_GreaterThanOrEqual"] = "GreaterEqual",
     };
 
@@ -175,7 +194,7 @@ internal sealed partial class FunctionLowering
             string dtype = TypeRules.DTypeOf(element) ?? "float";
             Value? left = LowerTensor(binary.Left, dtype), right = LowerTensor(binary.Right, dtype);
             if (left is null || right is null) return null;
-            string outputType = op is "Less" or "Greater" or "LessEqual" or "GreaterEqual" ? "bool" : dtype;
+            string outputType = op is "Less" or "Greater" or "LessEqual" or "GreaterEqual" or "Equal" or "NotEqual" ? "bool" : dtype;
             return AddOp(op, new[] { new[] { left }, new[] { right } }, new List<AttrModel>(), new[] { outputType }, binary);
         }
         Value? a = Lower(binary.Left);
@@ -195,6 +214,8 @@ internal sealed partial class FunctionLowering
             };
             if (folded is not null) return FoldConstants(folded, a, b, binary);
         }
+        else if (TypeRules.TensorElement(_model.GetTypeInfo(binary).Type) is null && a.Elements is null && b.Elements is null)
+            return LowerRuntimeNumber(binary, a, b);
         Fail(GraphDiagnostics.UnsupportedConstruct, binary, $"The operator '{binary.OperatorToken.Text}' here", "tensors support + - * / < > <= >=; use Ops for the others");
         return null;
     }
@@ -284,6 +305,8 @@ internal sealed partial class FunctionLowering
             }
             return _forward.Enabled ? InlineCall(invocation, callee) : LowerGraphCall(invocation, callee);
         }
+        if (TypeRules.TensorElement(method.ContainingType) is not null && method.IsStatic && method.Name is "From" or "Scalar")
+            return LowerTensorConstant(invocation, method) ?? FailedConstant(invocation);
         if (method.ContainingType?.ToDisplayString() == "StaticFlow.Gradients" && method.Name == "Of")
             return LowerGradientsOf(invocation, method);
         if (TypeRules.HasAttribute(method, TypeRules.GraphFunctionAttribute))
@@ -302,6 +325,12 @@ internal sealed partial class FunctionLowering
         else if (container is "System.Math" or "System.MathF" && method.Name is "Max" or "Min" && FindOpsMethod(method.Name + "imum") is not null) replacement = method.Name + "imum";
         _failed = true;
         _module.ReportNotAnOp(invocation.GetLocation(), invocation.Expression.ToString(), replacement);
+        return null;
+    }
+
+    private Value? FailedConstant(InvocationExpressionSyntax invocation)
+    {
+        if (!_failed) Fail(GraphDiagnostics.UnsupportedConstruct, invocation, $"'{invocation}'", "write a tensor constant as Tensor<T>.From([values], dims) or Tensor<T>.Scalar(value)");
         return null;
     }
 
@@ -424,12 +453,22 @@ internal sealed partial class FunctionLowering
         {
             long number;
             if (given.Count == 0 && parameter.HasExplicitDefaultValue) number = Convert.ToInt64(parameter.ExplicitDefaultValue, CultureInfo.InvariantCulture);
-            else if (given.Count != 1 || !TryConstantLong(given[0], out number)) { Fail(GraphDiagnostics.AttrNotConstant, at, given.FirstOrDefault()?.ToString() ?? parameter.Name, argSchema.Name, opName); return null; }
+            else if (given.Count != 1 || !TryConstantLong(given[0], out number))
+            {
+                if (given.Count == 1 && !_failed && LowerRuntimeInts(given, dtype, vector: false, at) is { } runtime) return new[] { runtime };
+                if (!_failed) Fail(GraphDiagnostics.AttrNotConstant, at, given.FirstOrDefault()?.ToString() ?? parameter.Name, argSchema.Name, opName);
+                return null;
+            }
             return new[] { AddConst(dtype, Array.Empty<long>(), new[] { number.ToString(CultureInfo.InvariantCulture) }) };
         }
         if (type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_Int32 or SpecialType.System_Int64 })
         {
             var numbers = given.Count == 1 ? ConstantLongs(given[0]) : null;
+            if (numbers is null && given.Count == 1 && CollectionItems(given[0]) is { Count: > 0 } items)
+            {
+                if (LowerRuntimeInts(items, dtype, vector: true, at) is { } packed) return new[] { packed };
+                if (_failed) return null;
+            }
             if (numbers is null) { Fail(GraphDiagnostics.AttrNotConstant, at, given.FirstOrDefault()?.ToString() ?? parameter.Name, argSchema.Name, opName); return null; }
             return new[] { AddConst(dtype, new long[] { numbers.Length }, numbers.Select(n => n.ToString(CultureInfo.InvariantCulture)).ToArray()) };
         }

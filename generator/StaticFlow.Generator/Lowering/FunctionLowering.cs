@@ -270,7 +270,10 @@ internal sealed partial class FunctionLowering
             case WhileStatementSyntax whileStatement:
                 LowerWhile(whileStatement);
                 break;
-            case DoStatementSyntax or ForEachStatementSyntax:
+            case ForEachStatementSyntax forEach:
+                LowerForEach(forEach);
+                break;
+            case DoStatementSyntax:
                 Fail(GraphDiagnostics.LoopNotLowerable, statement, $"{Describe(statement)} has no graph form; write a for loop with constant bounds (unrolled) or a while loop on a Tensor<bool> condition (StatelessWhile)");
                 break;
             case EmptyStatementSyntax:
@@ -311,7 +314,10 @@ internal sealed partial class FunctionLowering
         ForEachStatementSyntax => "A foreach loop",
         CheckedStatementSyntax => "'checked'",
         UsingStatementSyntax => "'using' of something other than GraphScope",
-        _ => $"'{node.Kind()}'",
+        ReturnStatementSyntax => "A return inside a block",
+        ExpressionStatementSyntax expression => $"The statement '{expression.Expression}'",
+        LocalDeclarationStatementSyntax => "This declaration",
+        _ => "This statement",
     };
 
     private void LowerDeclaration(LocalDeclarationStatementSyntax declaration)
@@ -355,7 +361,8 @@ internal sealed partial class FunctionLowering
             || method.ContainingType?.ToDisplayString() != "StaticFlow.GraphScope")
             return false;
         var argument = invocation.ArgumentList.Arguments.FirstOrDefault();
-        if (argument is null || _model.GetConstantValue(argument.Expression).Value is not string text)
+        string? text = null;
+        if (argument is null || !TryConstantString(argument.Expression, out text) || text is null)
         {
             Fail(GraphDiagnostics.AttrNotConstant, (SyntaxNode?)argument ?? invocation, argument?.ToString() ?? "", method.Name == "Name" ? "name scope" : "device", "GraphScope");
             return true;
@@ -433,6 +440,17 @@ internal sealed partial class FunctionLowering
                 _locals[local] = value ?? Value.Error;
                 return;
             }
+            case IParameterSymbol parameter when _locals.ContainsKey(parameter):
+            {
+                // A parameter is an input: assigning it rebinds the name to a new tensor, as a local.
+                Value? value = binaryOp is null ? LowerAs(parameter.Type, assignment.Right) : LowerCompound(assignment, parameter.Type, binaryOp, _locals[parameter]);
+                _locals[parameter] = value ?? Value.Error;
+                return;
+            }
+            case IFieldSymbol field when TypeRules.HasAttribute(field, TypeRules.VariableAttribute) && !_module.Variables.ContainsKey(field.Name):
+                // The variable's declaration has its own diagnostic; a second one here would only mislead.
+                _failed = true;
+                return;
             case IFieldSymbol field when SymbolEqualityComparer.Default.Equals(field.ContainingType, _info.Method.ContainingType) && _module.Variables.TryGetValue(field.Name, out var variable)
                                          && TypeRules.HasAttribute(field, TypeRules.VariableAttribute):
             {
@@ -446,9 +464,6 @@ internal sealed partial class FunctionLowering
                 _assignedVariables[variable.Name] = value;
                 return;
             }
-            case IParameterSymbol:
-                Fail(GraphDiagnostics.UnsupportedConstruct, assignment.Left, $"Assigning parameter '{target.Name}'", "parameters are the graph's inputs; assign a local instead");
-                return;
             default:
                 Fail(GraphDiagnostics.WriteToNonVariable, assignment.Left, assignment.Left.ToString());
                 return;

@@ -228,11 +228,7 @@ internal sealed class ModuleLowering
         var shape = attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Kind == TypedConstantKind.Array
             ? attribute.ConstructorArguments[0].Values.Select(v => Convert.ToInt64(v.Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
             : Array.Empty<long>();
-        if (shape.Length == 0)
-        {
-            Report(GraphDiagnostics.VariableWithoutShape, AttributeLocation(attribute, null) ?? location, field.Name, "has no shape: give its dimensions, as in [Variable(5, 10)]");
-            return;
-        }
+        // No dimensions is a scalar variable, as tf.Variable(0.5).
         if (shape.Any(d => d <= 0))
         {
             Report(GraphDiagnostics.VariableWithoutShape, AttributeLocation(attribute, null) ?? location, field.Name, $"has the shape {ShapeRules.Format(shape)}; every dimension of a variable must be known and positive");

@@ -1,4 +1,5 @@
 using StaticFlow.Graphs;
+using StaticFlow.Operations;
 using StaticFlow.Tensors;
 
 namespace StaticFlow.Kernels;
@@ -74,8 +75,8 @@ internal sealed class StridedSliceKernel(GraphNode node) : IOpKernel
                 dim++;
                 continue;
             }
-            long b = Bound(begin[i], Bit(_beginMask, i), stride > 0 ? 0 : size - 1, size, stride);
-            long e = Bound(end[i], Bit(_endMask, i), stride > 0 ? size : -1, size, stride);
+            long b = ShapeFunctions.SliceBound(begin[i], Bit(_beginMask, i), stride > 0 ? 0 : size - 1, size, stride);
+            long e = ShapeFunctions.SliceBound(end[i], Bit(_endMask, i), stride > 0 ? size : -1, size, stride);
             long count = stride > 0 ? Math.Max(0, (e - b + stride - 1) / stride) : Math.Max(0, (b - e - stride - 1) / -stride);
             if (count > 0) start += b * inStrides[dim];
             gatherDims.Add(count);
@@ -87,13 +88,6 @@ internal sealed class StridedSliceKernel(GraphNode node) : IOpKernel
         if (!hasEllipsis)
             while (dim < rank) Full(dim++);
         return new SlicePlan([.. gatherDims], start, [.. gatherSteps], [.. finalDims]);
-    }
-
-    private static long Bound(long value, bool masked, long maskedValue, long size, long stride)
-    {
-        if (masked) return maskedValue;
-        long v = value < 0 ? value + size : value;
-        return stride > 0 ? Math.Clamp(v, 0, size) : Math.Clamp(v, -1, size - 1);
     }
 
     private static bool Bit(long mask, int i) => (mask & (1L << i)) != 0;

@@ -9,7 +9,7 @@ namespace StaticFlow;
 public sealed class GraphModuleAttribute : Attribute;
 
 /// <summary>A module variable (<c>tf.Variable</c>) of a fixed shape, saved in checkpoints and SavedModels.</summary>
-/// <param name="shape">The variable's shape; every dimension known.</param>
+/// <param name="shape">The variable's shape; every dimension known. No dimensions (<c>[Variable]</c>) is a scalar, as <c>tf.Variable(0.5)</c>.</param>
 [AttributeUsage(AttributeTargets.Field, Inherited = false)]
 public sealed class VariableAttribute(params long[] shape) : Attribute
 {

@@ -265,6 +265,41 @@ public static class Ops
     [OpMethod("Transpose")]
     public static Tensor<T> Transpose<T>(Tensor<T> x, int[] perm) where T : unmanaged => One<T>("Transpose", [In(x.Untyped), In(perm)]);
 
+    /// <summary>Returns the block of <paramref name="size"/> starting at <paramref name="begin"/> (a size of -1 takes the rest of that dimension).</summary>
+    [OpMethod("Slice")]
+    public static Tensor<T> Slice<T>(Tensor<T> input, int[] begin, int[] size) where T : unmanaged => One<T>("Slice", [In(input.Untyped), In(begin), In(size)]);
+
+    /// <summary>
+    /// Returns the strided slice TensorFlow's <c>x[begin:end:strides]</c> is, with its masks (bit i of a mask applies to
+    /// position i). C# index and range syntax on a <see cref="Tensor{T}"/> (<c>x[.., 1..3]</c>, <c>x[^1]</c>) builds this op.
+    /// </summary>
+    [OpMethod("StridedSlice")]
+    public static Tensor<T> StridedSlice<T>(Tensor<T> input, int[] begin, int[] end, int[] strides, int beginMask = 0, int endMask = 0, int ellipsisMask = 0,
+        int newAxisMask = 0, int shrinkAxisMask = 0) where T : unmanaged =>
+        One<T>("StridedSlice", [In(input.Untyped), In(begin), In(end), In(strides)], ("begin_mask", AttrValues.Of(beginMask)), ("end_mask", AttrValues.Of(endMask)),
+            ("ellipsis_mask", AttrValues.Of(ellipsisMask)), ("new_axis_mask", AttrValues.Of(newAxisMask)), ("shrink_axis_mask", AttrValues.Of(shrinkAxisMask)));
+
+    /// <summary>Returns the shape of <paramref name="input"/> as a vector (<c>tf.shape</c>); graph functions fold it when the shape is known.</summary>
+    [OpMethod("Shape")]
+    public static Tensor<int> Shape<T>(Tensor<T> input) where T : unmanaged => One<int>("Shape", [In(input.Untyped)]);
+
+    /// <summary>Returns the number of elements of <paramref name="input"/> (<c>tf.size</c>).</summary>
+    [OpMethod("Size")]
+    public static Tensor<int> Size<T>(Tensor<T> input) where T : unmanaged => One<int>("Size", [In(input.Untyped)]);
+
+    /// <summary>Returns the number of dimensions of <paramref name="input"/> (<c>tf.rank</c>).</summary>
+    [OpMethod("Rank")]
+    public static Tensor<int> Rank<T>(Tensor<T> input) where T : unmanaged => One<int>("Rank", [In(input.Untyped)]);
+
+    /// <summary>Returns a tensor of shape <paramref name="dims"/> with every element <paramref name="value"/> (a scalar).</summary>
+    [OpMethod("Fill")]
+    public static Tensor<T> Fill<T>(int[] dims, Tensor<T> value) where T : unmanaged => One<T>("Fill", [In(dims), In(value.Untyped)]);
+
+    /// <summary>Returns start, start + delta, ... up to but not including <paramref name="limit"/> (<c>tf.range</c>).</summary>
+    [OpMethod("Range")]
+    public static Tensor<T> Range<T>(Tensor<T> start, Tensor<T> limit, Tensor<T> delta) where T : unmanaged, INumber<T> =>
+        One<T>("Range", [In(start.Untyped), In(limit.Untyped), In(delta.Untyped)]);
+
     /// <summary>Returns input with a dimension of size 1 inserted at <paramref name="dim"/>.</summary>
     [OpMethod("ExpandDims")]
     public static Tensor<T> ExpandDims<T>(Tensor<T> input, int dim) where T : unmanaged => One<T>("ExpandDims", [In(input.Untyped), In(dim)]);

@@ -1,3 +1,4 @@
+using StaticFlow.Operations;
 using StaticFlow.Tensors;
 
 namespace StaticFlow;
@@ -30,8 +31,28 @@ public sealed class Tensor<T> : ITensor where T : unmanaged
     /// <summary>The untyped tensor (same storage).</summary>
     public Tensor Untyped { get; }
 
-    /// <summary>The shape.</summary>
+    /// <summary>The shape. In graph functions <c>x.Shape[i]</c> folds to a constant where the generator knows the dimension, and reads it at run time (<c>Shape</c>) where not.</summary>
     public TensorShape Shape => Untyped.Shape;
+
+    /// <summary>The number of dimensions; folded in graph functions where known, else the <c>Rank</c> op.</summary>
+    public int Rank => Untyped.Shape.Rank;
+
+    /// <summary>
+    /// The part of the tensor that C# index and range syntax selects, as TensorFlow's <c>x[...]</c>: <c>x[1]</c> and
+    /// <c>x[^1]</c> take one element (removing the dimension), <c>x[.., 1..3]</c> a range of columns, unmentioned
+    /// dimensions are taken whole. One <c>StridedSlice</c> node in graph functions.
+    /// </summary>
+    /// <exception cref="ArgumentException">The positions cannot index a tensor (two ellipses, <c>^0</c> as an element).</exception>
+    public Tensor<T> this[params TensorIndex[] indices]
+    {
+        get
+        {
+            var spec = SliceSpec.From([.. indices.Select(i => i.Item)], out string? problem) ?? throw new ArgumentException(problem, nameof(indices));
+            return Ops.StridedSlice(this, Ints(spec.Begin), Ints(spec.End), Ints(spec.Strides), spec.BeginMask, spec.EndMask, spec.EllipsisMask, spec.NewAxisMask, spec.ShrinkAxisMask);
+        }
+    }
+
+    private static int[] Ints(long[] values) => [.. values.Select(v => checked((int)v))];
 
     /// <summary>The elements in row-major order (no copy).</summary>
     public ReadOnlySpan<T> Span => Untyped.AsSpan<T>();
@@ -74,6 +95,32 @@ public sealed class Tensor<T> : ITensor where T : unmanaged
 
     /// <summary>Elementwise x &gt;= y with broadcasting (<c>GreaterEqual</c>).</summary>
     public static Tensor<bool> operator >=(Tensor<T> x, Tensor<T> y) => Ops.Operator<T, bool>("GreaterEqual", x, y);
+
+    /// <summary>
+    /// Elementwise x == y with broadcasting (<c>Equal</c>), as in TensorFlow 2: a <c>Tensor&lt;bool&gt;</c>, not a
+    /// reference comparison. Test for null with <c>is null</c>.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">An operand is null.</exception>
+    public static Tensor<bool> operator ==(Tensor<T> x, Tensor<T> y) => Ops.Operator<T, bool>("Equal", NotNull(x), NotNull(y));
+
+    /// <summary>Elementwise x != y with broadcasting (<c>NotEqual</c>); test for null with <c>is not null</c>.</summary>
+    /// <exception cref="ArgumentNullException">An operand is null.</exception>
+    public static Tensor<bool> operator !=(Tensor<T> x, Tensor<T> y) => Ops.Operator<T, bool>("NotEqual", NotNull(x), NotNull(y));
+
+    /// <summary>Elementwise remainder of floor division, with the sign of y (<c>FloorMod</c>, Python's and TensorFlow's <c>%</c>).</summary>
+    public static Tensor<T> operator %(Tensor<T> x, Tensor<T> y) => Ops.Operator<T, T>("FloorMod", x, y);
+
+    /// <summary>Elementwise logical not of a <c>Tensor&lt;bool&gt;</c> (<c>LogicalNot</c>); other element types have no kernel and fail naming the op.</summary>
+    public static Tensor<T> operator !(Tensor<T> x) => Ops.Operator<T, T>("LogicalNot", x);
+
+    private static Tensor<T> NotNull(Tensor<T> x) =>
+        x ?? throw new ArgumentNullException(nameof(x), "== and != on tensors compare elements (Equal, NotEqual); test for null with 'is null'.");
+
+    /// <summary>Reference equality: <c>==</c> compares elements, so tensors in collections keep identity semantics.</summary>
+    public override bool Equals(object? obj) => ReferenceEquals(this, obj);
+
+    /// <summary>The identity hash, consistent with <see cref="Equals(object?)"/>.</summary>
+    public override int GetHashCode() => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(this);
 
     /// <summary>
     /// The truth of a scalar <c>Tensor&lt;bool&gt;</c>, so that <c>if (Ops.Sum(x, [0]) &gt; 1f)</c> and <c>?:</c> read

@@ -283,6 +283,63 @@ internal static class ShapeFunctions
         return [dims];
     }
 
+    /// <summary>
+    /// StridedSlice with constant begin, end and strides, by the kernel's rules (masks, ellipsis, new and shrunk
+    /// axes; bounds clamped); a dimension the input does not know stays unknown.
+    /// </summary>
+    public static IReadOnlyList<long[]?> StridedSlice(ShapeContext c)
+    {
+        long[]? input = c.Shape(0), begin = c.Constant(1), end = c.Constant(2), strides = c.Constant(3);
+        if (input is null || begin is null || end is null || strides is null) return [UnknownShape];
+        if (end.Length != begin.Length || strides.Length != begin.Length) throw c.Fail("begin, end and strides must have the same length");
+        long beginMask = c.Int("begin_mask"), endMask = c.Int("end_mask"), ellipsisMask = c.Int("ellipsis_mask"),
+            newAxisMask = c.Int("new_axis_mask"), shrinkMask = c.Int("shrink_axis_mask");
+        bool Bit(long mask, int i) => (mask & (1L << i)) != 0;
+        int consumed = 0, ellipses = 0;
+        for (int i = 0; i < begin.Length; i++)
+        {
+            if (Bit(ellipsisMask, i)) ellipses++;
+            else if (!Bit(newAxisMask, i)) consumed++;
+        }
+        if (ellipses > 1) throw c.Fail("at most one ellipsis is allowed");
+        if (consumed > input.Length) throw c.Fail($"the slice indexes {consumed} dimensions of {ShapeRules.Format(input)}");
+        var dims = new List<long>();
+        int dim = 0;
+        for (int i = 0; i < begin.Length; i++)
+        {
+            if (Bit(ellipsisMask, i))
+            {
+                for (int k = input.Length - consumed; k > 0; k--) dims.Add(input[dim++]);
+                continue;
+            }
+            if (Bit(newAxisMask, i)) { dims.Add(1); continue; }
+            long size = input[dim], stride = strides[i];
+            if (stride == 0) throw c.Fail($"stride {i} is zero");
+            if (Bit(shrinkMask, i))
+            {
+                if (size >= 0 && (begin[i] >= size || begin[i] < -size))
+                    throw c.Fail($"index {begin[i]} is out of bounds for dimension {dim} of {ShapeRules.Format(input)}");
+                dim++;
+                continue;
+            }
+            if (size < 0) { dims.Add(-1); dim++; continue; }
+            long b = SliceBound(begin[i], Bit(beginMask, i), stride > 0 ? 0 : size - 1, size, stride);
+            long e = SliceBound(end[i], Bit(endMask, i), stride > 0 ? size : -1, size, stride);
+            dims.Add(stride > 0 ? System.Math.Max(0, (e - b + stride - 1) / stride) : System.Math.Max(0, (b - e - stride - 1) / -stride));
+            dim++;
+        }
+        if (ellipses == 0) while (dim < input.Length) dims.Add(input[dim++]);
+        return [dims.ToArray()];
+    }
+
+    /// <summary>A StridedSlice bound: the mask's value, or the given one counted from the end when negative and clamped as the kernel clamps it.</summary>
+    internal static long SliceBound(long value, bool masked, long maskedValue, long size, long stride)
+    {
+        if (masked) return maskedValue;
+        long v = value < 0 ? value + size : value;
+        return stride > 0 ? System.Math.Min(System.Math.Max(v, 0), size) : System.Math.Min(System.Math.Max(v, -1), size - 1);
+    }
+
     /// <summary>GatherV2 (batch_dims 0): params' dimensions before the axis, the indices' shape, then params' after it.</summary>
     public static IReadOnlyList<long[]?> Gather(ShapeContext c)
     {

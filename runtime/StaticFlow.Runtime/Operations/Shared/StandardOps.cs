@@ -141,23 +141,23 @@ internal static class StandardOps
         Op("Unpack", "value: T", "output: num * T", "num: int >= 0; T: type; axis: int = 0").WithShape(ShapeFunctions.Unpack).Written(Imported);
         Op("Split", "split_dim: int32, value: T", "output: num_split * T", "num_split: int >= 1; T: type").WithShape(ShapeFunctions.Split).Written(Imported);
         Op("SplitV", "value: T, size_splits: Tlen, split_dim: int32", "output: num_split * T", "num_split: int >= 1; T: type; Tlen: type = int64").WithShape(ShapeFunctions.SplitV).Written(Imported);
-        Op("Slice", "input: T, begin: Index, size: Index", "output: T", "T: type; Index: type").WithShape(ShapeFunctions.Slice).Written(Imported);
+        Op("Slice", "input: T, begin: Index, size: Index", "output: T", "T: type; Index: type").WithShape(ShapeFunctions.Slice);
         Op("StridedSlice", "input: T, begin: Index, end: Index, strides: Index", "output: T",
             "T: type; Index: type; begin_mask: int = 0; end_mask: int = 0; ellipsis_mask: int = 0; new_axis_mask: int = 0; shrink_axis_mask: int = 0")
-            .WithShape(ShapeFunctions.Unknown).Written(Imported);
+            .WithShape(ShapeFunctions.StridedSlice);
         Op("StridedSliceGrad", "shape: Index, begin: Index, end: Index, strides: Index, dy: T", "output: T",
             "T: type; Index: type; begin_mask: int = 0; end_mask: int = 0; ellipsis_mask: int = 0; new_axis_mask: int = 0; shrink_axis_mask: int = 0")
             .WithShape(ShapeFunctions.FromShapeInput).Written(GradientGraphs);
         Op("GatherV2", "params: Tparams, indices: Tindices, axis: Taxis", "output: Tparams", "batch_dims: int = 0; Tparams: type; Tindices: type; Taxis: type").WithShape(ShapeFunctions.Gather);
         Op("Tile", "input: T, multiples: Tmultiples", "output: T", "T: type; Tmultiples: type = int32").WithShape(ShapeFunctions.Tile);
         Op("Pad", "input: T, paddings: Tpaddings", "output: T", "T: type; Tpaddings: type = int32").WithShape(ShapeFunctions.Pad).Written(Imported);
-        Op("Fill", "dims: index_type, value: T", "output: T", "T: type; index_type: type = int32").WithShape(ShapeFunctions.Fill).Written(Imported);
+        Op("Fill", "dims: index_type, value: T", "output: T", "T: type; index_type: type = int32").WithShape(ShapeFunctions.Fill);
         Op("ZerosLike", Unary, "y: T", "T: type").WithShape(ShapeFunctions.Unchanged).NotDifferentiable();
         Op("OnesLike", Unary, "y: T", "T: type").WithShape(ShapeFunctions.Unchanged).NotDifferentiable();
-        Op("Shape", "input: T", "output: out_type", "T: type; out_type: type = int32").WithShape(ShapeFunctions.ShapeOf).NotDifferentiable().Written(Imported);
-        Op("Size", "input: T", "output: out_type", "T: type; out_type: type = int32").WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Imported);
-        Op("Rank", "input: T", "output: int32", "T: type").WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Imported);
-        Op("Range", "start: Tidx, limit: Tidx, delta: Tidx", "output: Tidx", "Tidx: type = int32").WithShape(ShapeFunctions.Range).NotDifferentiable().Written(Imported);
+        Op("Shape", "input: T", "output: out_type", "T: type; out_type: type = int32").WithShape(ShapeFunctions.ShapeOf).NotDifferentiable();
+        Op("Size", "input: T", "output: out_type", "T: type; out_type: type = int32").WithShape(ShapeFunctions.Scalar).NotDifferentiable();
+        Op("Rank", "input: T", "output: int32", "T: type").WithShape(ShapeFunctions.Scalar).NotDifferentiable();
+        Op("Range", "start: Tidx, limit: Tidx, delta: Tidx", "output: Tidx", "Tidx: type = int32").WithShape(ShapeFunctions.Range).NotDifferentiable();
 
         Op("BroadcastTo", "input: T, shape: Tidx", "output: T", "T: type; Tidx: type = int32").WithShape(ShapeFunctions.BroadcastTo);
         Op("ReverseV2", "tensor: T, axis: Tidx", "output: T", "Tidx: type = int32; T: type").WithShape(ShapeFunctions.Unchanged);

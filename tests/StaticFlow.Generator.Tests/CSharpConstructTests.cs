@@ -1,0 +1,228 @@
+using System.Reflection;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.Generator.Tests;
+
+/// <summary>
+/// The C# a TensorFlow user writes in graph functions (issue 11, part 2): each construct runs eagerly and as the
+/// compiled graph on random inputs, and the two agree; the graph holds the op TensorFlow would use.
+/// </summary>
+public class CSharpConstructTests
+{
+    private const string Source = """
+        using System;
+        using StaticFlow;
+
+        namespace Models;
+
+        [GraphModule]
+        public partial class Constructs
+        {
+            private static readonly float[] s_weights = [0.5f, -1f, 2f, 0.25f];
+            private static readonly int[] s_steps = [1, 2, 3];
+
+            [Variable] Tensor<float> scale;
+            [Variable(3)] Tensor<float> bias;
+
+            [GraphFunction]
+            public Tensor<float> Reassign([Shape(-1, 4)] Tensor<float> x)
+            {
+                x = x / 2f;
+                x += 1f;
+                return x * scale;
+            }
+
+            [GraphFunction]
+            public Tensor<float> Slices([Shape(-1, 4)] Tensor<float> x)
+            {
+                var columns = x[.., 1..3];
+                var last = x[^1];
+                var first = x[0, ..^1];
+                var tail = x[1.., ^2..];
+                var expanded = x[TensorIndex.NewAxis, .., 2];
+                return Ops.Sum(columns, [0, 1]) + Ops.Sum(last, [0]) * 2f + Ops.Sum(first, [0]) * 3f + Ops.Sum(tail, [0, 1]) + Ops.Sum(expanded, [0, 1]);
+            }
+
+            [GraphFunction]
+            public Tensor<float> ShapeQueries([Shape(-1, 4)] Tensor<float> x)
+            {
+                long columns = x.Shape[1];
+                var rows = x.Shape[0];
+                var flat = Ops.Reshape(x, [(int)rows * (int)columns]);
+                var back = Ops.Reshape(flat, [(int)x.Shape[0], -1]);
+                return back * (float)columns + (float)x.Rank;
+            }
+
+            [GraphFunction]
+            public Tensor<float> Compare([Shape(-1, 4)] Tensor<float> x, [Shape(-1, 4)] Tensor<float> y)
+            {
+                var same = x == y;
+                var different = x != y;
+                var wrapped = x % 0.75f;
+                return Ops.Select(same, wrapped, -wrapped) + Ops.Select(!different, 10f + x * 0f, x * 0f);
+            }
+
+            [GraphFunction]
+            public Tensor<float> Constants([Shape(-1, 4)] Tensor<float> x)
+            {
+                var table = Tensor<float>.From(s_weights, 4);
+                var matrix = Tensor<float>.From([1f, 0f, 0f, 1f, -1f, 2f, 0.5f, 0f, 3f, 1f, 1f, 1f], 4, 3);
+                return Ops.MatMul(x * table, matrix) + Tensor<float>.Scalar(0.5f) + bias;
+            }
+
+            [GraphFunction]
+            public Tensor<float> Unrolled([Shape(-1, 4)] Tensor<float> x)
+            {
+                Tensor<float> acc = x;
+                foreach (int step in s_steps)
+                {
+                    using var scope = GraphScope.Name($"step{step}");
+                    acc = acc * (float)step + 1f;
+                }
+                foreach (var factor in new[] { 0.5f, 2f })
+                    acc = acc - factor;
+                for (int i = 0; i < 2; i++)
+                {
+                    using var scope = GraphScope.Name($"layer_{i:D2}");
+                    acc = Ops.Tanh(acc);
+                }
+                return acc;
+            }
+        }
+        """;
+
+    private static readonly Lazy<Assembly> s_assembly = new(() => GeneratorHost.Build(Source));
+
+    private static object Create(int seed)
+    {
+        var module = Activator.CreateInstance(s_assembly.Value.GetType("Models.Constructs")!)!;
+        module.GetType().GetMethod("InitializeVariables")!.Invoke(module, [seed]);
+        var variables = (IReadOnlyDictionary<string, Tensor>)module.GetType().GetMethod("GetVariables")!.Invoke(module, null)!;
+        var values = variables.ToDictionary(p => p.Key, p => p.Key == "scale" ? Tensor.Scalar(1.5f) : p.Key == "bias" ? Tensor.FromArray<float>([0.1f, -0.2f, 0.3f], 3) : p.Value);
+        module.GetType().GetMethod("SetVariables")!.Invoke(module, [values]);
+        return module;
+    }
+
+    private static Tensor<float> Call(object module, string method, params object[] arguments)
+    {
+        var info = module.GetType().GetMethod(method)!;
+        object?[] all = [.. arguments, .. Enumerable.Repeat(Type.Missing, info.GetParameters().Length - arguments.Length)];
+        try { return (Tensor<float>)info.Invoke(module, all)!; }
+        catch (TargetInvocationException error) when (error.InnerException is not null) { throw error.InnerException; }
+    }
+
+    private static Tensor<float> Random(Random random, int rows, int columns, bool quantized = false) =>
+        Tensor<float>.From([.. Enumerable.Range(0, rows * columns).Select(_ => quantized ? random.Next(-3, 4) * 0.5f : (float)(random.NextDouble() * 4 - 2))], rows, columns);
+
+    private static void AssertAgree(string function, params Tensor<float>[] inputs)
+    {
+        var module = Create(1);
+        var eager = Call(module, function, inputs);
+        var graph = Call(module, function + "Graph", inputs);
+        Assert.Equal(eager.Shape, graph.Shape);
+        float[] e = eager.ToArray(), g = graph.ToArray();
+        for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - g[i]) <= 1e-5f * Math.Max(1f, Math.Abs(e[i])), $"{function}, element {i}: eager {e[i]}, graph {g[i]}");
+    }
+
+    private static Protos.GraphDef GraphDef() => ((IGraphModule)Create(0)).Definition.ToGraphDef();
+
+    [Theory]
+    [InlineData("Reassign")]
+    [InlineData("Slices")]
+    [InlineData("ShapeQueries")]
+    [InlineData("Constants")]
+    [InlineData("Unrolled")]
+    public void EagerAndGraphAgreeOnRandomInputs(string function)
+    {
+        var random = new Random(function.Length);
+        for (int rows = 2; rows <= 5; rows++) AssertAgree(function, Random(random, rows, 4));
+    }
+
+    [Fact]
+    public void EqualityAndRemainderAgree()
+    {
+        var random = new Random(3);
+        for (int rows = 1; rows <= 4; rows++)
+        {
+            var x = Random(random, rows, 4, quantized: true);
+            var y = Random(random, rows, 4, quantized: true);
+            AssertAgree("Compare", x, y);
+        }
+    }
+
+    [Fact]
+    public void ReassignedParametersAreNewTensorsNotNewInputs()
+    {
+        var graph = GraphDef();
+        Assert.Single(graph.Node, n => n.Op == "Placeholder" && n.Name.StartsWith("Reassign/", StringComparison.Ordinal));
+        var result = Call(Create(0), "ReassignGraph", Tensor<float>.From([2f, 4f, -2f, 0f], 1, 4));
+        Assert.Equal([3f, 4.5f, 0f, 1.5f], result.ToArray());
+    }
+
+    [Fact]
+    public void IndexSyntaxIsOneStridedSliceWithTensorFlowsMasks()
+    {
+        var slices = GraphDef().Node.Where(n => n.Op == "StridedSlice" && n.Name.StartsWith("Slices/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(5, slices.Count);
+        // x[^1]: begin -1, shrunk; x[.., 1..3]: dimension 0 taken whole by the end mask.
+        Assert.Contains(slices, n => n.Attr["shrink_axis_mask"].I == 1 && n.Attr["end_mask"].I == 0);
+        Assert.Contains(slices, n => n.Attr["end_mask"].I == 1 && n.Attr["shrink_axis_mask"].I == 0);
+        Assert.Contains(slices, n => n.Attr["new_axis_mask"].I == 1 && n.Attr["shrink_axis_mask"].I == 4);
+        var eager = Call(Create(0), "Slices", Tensor<float>.From([.. Enumerable.Range(0, 12).Select(i => (float)i)], 3, 4));
+        // columns 1..3: 1+2+5+6+9+10 = 33; last row 8..11: 38 * 2; first row without its last: 0+1+2 = 3 * 3;
+        // rows 1.., columns ^2..: 6+7+10+11 = 34; column 2: 2+6+10 = 18.
+        Assert.Equal(33f + 76f + 9f + 34f + 18f, eager.ToArray()[0]);
+    }
+
+    [Fact]
+    public void KnownDimensionsFoldAndUnknownOnesAreReadAtRunTime()
+    {
+        var nodes = GraphDef().Node.Where(n => n.Name.StartsWith("ShapeQueries/", StringComparison.Ordinal)).ToList();
+        // x.Shape[0] is unknown ([-1, 4]): read once per use with Shape; x.Shape[1] and x.Rank are constants.
+        Assert.Equal(2, nodes.Count(n => n.Op == "Shape"));
+        Assert.DoesNotContain(nodes, n => n.Op == "Rank");
+        Assert.Contains(nodes, n => n.Op == "Pack");
+    }
+
+    [Fact]
+    public void OperatorsLowerToTheOpsTensorFlowUses()
+    {
+        var ops = GraphDef().Node.Where(n => n.Name.StartsWith("Compare/", StringComparison.Ordinal)).Select(n => n.Op).ToList();
+        Assert.Contains("Equal", ops);
+        Assert.Contains("NotEqual", ops);
+        Assert.Contains("FloorMod", ops);
+        Assert.Contains("LogicalNot", ops);
+        // FloorMod takes the divisor's sign, as Python's and TensorFlow's %: -1 % 0.75 = 0.5.
+        Assert.Equal([0.5f], (Tensor<float>.From([-1f], 1) % 0.75f).ToArray());
+    }
+
+    [Fact]
+    public void ScalarVariablesAreDeclaredWithNoDimensions()
+    {
+        var handle = Assert.Single(GraphDef().Node, n => n.Op == "VarHandleOp" && n.Name == "scale");
+        Assert.Empty(handle.Attr["shape"].Shape.Dim);
+        var module = (IGraphModule)Create(0);
+        Assert.Empty(module.Definition.Variables.Single(v => v.Name == "scale").Shape);
+    }
+
+    [Fact]
+    public void UnrolledLoopsNameTheirScopesByTheCounter()
+    {
+        var names = GraphDef().Node.Select(n => n.Name).Where(n => n.StartsWith("Unrolled/", StringComparison.Ordinal)).ToList();
+        Assert.Contains(names, n => n.StartsWith("Unrolled/step1/", StringComparison.Ordinal));
+        Assert.Contains(names, n => n.StartsWith("Unrolled/step3/", StringComparison.Ordinal));
+        Assert.Contains(names, n => n.StartsWith("Unrolled/layer_01/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void EqualityOnTensorsComparesElementsAndRefusesNull()
+    {
+        var a = Tensor<int>.From([1, 2, 3], 3);
+        Assert.Equal([true, false, true], (a == Tensor<int>.From([1, 0, 3], 3)).ToArray());
+        Assert.Equal([false, true, false], (a != Tensor<int>.From([1, 0, 3], 3)).ToArray());
+        Assert.Throws<ArgumentNullException>(() => a == null!);
+        Assert.True(a.Equals(a));
+        Assert.False(a.Equals(Tensor<int>.From([1, 2, 3], 3)));
+        Assert.Equal([false, true], (!Tensor<bool>.From([true, false], 2)).ToArray());
+    }
+}
