@@ -85,3 +85,49 @@ public sealed class UseOpsCodeFix : CodeFixProvider
         return document.WithSyntaxRoot(root.ReplaceNode(access, replacement));
     }
 }
+
+/// <summary>SF0019: makes a graph module's own constructor call <c>InitializeVariables()</c> first.</summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(InitializeVariablesCodeFix)), Shared]
+public sealed class InitializeVariablesCodeFix : CodeFixProvider
+{
+    /// <inheritdoc />
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(GraphDiagnostics.VariablesNotInitialized.Id);
+
+    /// <inheritdoc />
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    /// <inheritdoc />
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root?.FindToken(context.Span.Start).Parent is not ConstructorDeclarationSyntax constructor) return;
+        context.RegisterCodeFix(
+            CodeAction.Create("Call InitializeVariables() in the constructor", c => AddCall(context.Document, root, constructor), nameof(InitializeVariablesCodeFix)),
+            context.Diagnostics);
+    }
+
+    private static Task<Document> AddCall(Document document, SyntaxNode root, ConstructorDeclarationSyntax constructor)
+    {
+        var call = SyntaxFactory.ParseStatement("InitializeVariables();");
+        ConstructorDeclarationSyntax updated;
+        if (constructor.Body is { Statements.Count: > 0 } body)
+        {
+            // Indented and ended as the statement it goes before.
+            var first = body.Statements[0];
+            call = call.WithLeadingTrivia(first.GetLeadingTrivia()).WithTrailingTrivia(first.GetTrailingTrivia());
+            updated = constructor.WithBody(body.WithStatements(body.Statements.Insert(0, call)));
+        }
+        else if (constructor.Body is { } empty)
+        {
+            updated = constructor.WithBody(empty.WithStatements(SyntaxFactory.SingletonList(call)));
+        }
+        else
+        {
+            // An expression body becomes a block: the call, then the expression as a statement.
+            var statements = SyntaxFactory.List(new StatementSyntax[] { call });
+            if (constructor.ExpressionBody is { } arrow) statements = statements.Add(SyntaxFactory.ExpressionStatement(arrow.Expression.WithoutTrivia()));
+            updated = constructor.WithExpressionBody(null).WithSemicolonToken(default).WithBody(SyntaxFactory.Block(statements));
+        }
+        return Task.FromResult(document.WithSyntaxRoot(root.ReplaceNode(constructor, updated.WithAdditionalAnnotations(Microsoft.CodeAnalysis.Formatting.Formatter.Annotation))));
+    }
+}

@@ -38,8 +38,7 @@ public sealed class GraphModuleAnalyzer : DiagnosticAnalyzer
                 : TypeRules.HasAttribute(member, TypeRules.VariableAttribute) ? "[Variable]" : null;
             if (attribute is null) continue;
             foreach (var location in member.Locations)
-                context.ReportDiagnostic(Diagnostic.Create(GraphDiagnostics.InvalidGraphFunction, location, member.Name,
-                    $"{attribute} needs its class '{type.Name}' to be a [GraphModule]"));
+                context.ReportDiagnostic(Diagnostic.Create(GraphDiagnostics.GraphAttributeOutsideModule, location, attribute, member.Name, type.Name));
         }
     }
 }

@@ -23,14 +23,45 @@ public sealed class GraphModuleGenerator : IIncrementalGenerator
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        var modules = context.SyntaxProvider
+        var lowered = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 TypeRules.GraphModuleAttribute,
                 static (node, _) => node is ClassDeclarationSyntax,
-                static (syntax, cancellation) => ModuleLowering.Lower((INamedTypeSymbol)syntax.TargetSymbol, syntax.SemanticModel.Compilation, cancellation).Model)
-            .WithTrackingName(Steps.Lower)
-            .Where(static model => model is not null);
+                static (syntax, cancellation) => LowerForBuild((INamedTypeSymbol)syntax.TargetSymbol, syntax.SemanticModel.Compilation, cancellation))
+            .WithTrackingName(Steps.Lower);
 
+        var modules = lowered.Select(static (result, _) => result.Model).Where(static model => model is not null);
         context.RegisterSourceOutput(modules, static (output, model) => output.AddSource(ModuleEmitter.HintName(model!), ModuleEmitter.Emit(model!)));
+
+        var unreported = lowered.Where(static result => result.UnreportedDiagnostics.Count > 0);
+        context.RegisterSourceOutput(unreported, static (output, result) =>
+        {
+            foreach (var diagnostic in result.UnreportedDiagnostics) output.ReportDiagnostic(diagnostic.ToExternalDiagnostic());
+        });
     }
+
+    /// <summary>
+    /// Lowers a module for the build. The command-line compiler does not run analyzers when the compilation has
+    /// parse or declaration errors (a <c>Tensor&lt;string&gt;</c> field anywhere is CS8377), so then the generator
+    /// reports the module's SF diagnostics itself; otherwise the analyzer reports them, in the IDE and the build,
+    /// and the generator stays silent (no duplicates). The check runs only for modules that have diagnostics.
+    /// </summary>
+    private static GeneratorResult LowerForBuild(INamedTypeSymbol type, Compilation compilation, System.Threading.CancellationToken cancellation)
+    {
+        var result = ModuleLowering.Lower(type, compilation, cancellation);
+        if (result.Diagnostics.Count == 0 || !AnalyzersAreSkipped(compilation, cancellation)) return new GeneratorResult(result.Model, EquatableArray<DiagnosticInfo>.Empty);
+        return new GeneratorResult(result.Model, result.Diagnostics);
+    }
+
+    private static bool AnalyzersAreSkipped(Compilation compilation, System.Threading.CancellationToken cancellation)
+    {
+        foreach (var diagnostic in compilation.GetParseDiagnostics(cancellation))
+            if (diagnostic.Severity == DiagnosticSeverity.Error) return true;
+        foreach (var diagnostic in compilation.GetDeclarationDiagnostics(cancellation))
+            if (diagnostic.Severity == DiagnosticSeverity.Error) return true;
+        return false;
+    }
+
+    /// <summary>What the pipeline keeps of a lowering: the model to emit, and diagnostics only the generator can report.</summary>
+    private sealed record GeneratorResult(ModuleModel? Model, EquatableArray<DiagnosticInfo> UnreportedDiagnostics);
 }

@@ -132,6 +132,51 @@ public class AnalyzerTests
     }
 
     [Fact]
+    public Task GraphFunctionOutsideAModuleHasItsOwnId() =>
+        Verify("        return x;", extra: "public class Plain\n{\n    [GraphFunction] public Tensor<float> {|SF0017:Lost|}(Tensor<float> x) => x;\n}");
+
+    [Fact]
+    public Task AMemberNamedLikeAGeneratedOneIsReportedAtIt() => Verify("        return x;", members: "    public int {|SF0018:RunGraph|} => 0;");
+
+    [Fact]
+    public Task AConstructorThatLeavesTheVariablesNullIsAWarning() => Verify("        return x;", members: "    public {|SF0019:Model|}() { }");
+
+    [Fact]
+    public void AConstructorThatInitializesOrChainsIsFine()
+    {
+        const string source = """
+            using StaticFlow;
+
+            [GraphModule]
+            public partial class Model
+            {
+                [Variable(2)] Tensor<float> w;
+                private readonly int _size;
+                public Model(int size) { _size = size; InitializeVariables(seed: size); }
+                public Model() : this(3) { }
+
+                [GraphFunction] public Tensor<float> Run(Tensor<float> x) => x * w;
+            }
+            """;
+        var (_, output, generated) = GeneratorHost.Run(GeneratorHost.Compile(source));
+        Assert.Single(generated);
+        Assert.Empty(GeneratorHost.Analyze(output).Where(d => d.Id.StartsWith("SF", StringComparison.Ordinal)));
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error));
+    }
+
+    [Fact]
+    public void EveryDiagnosticHasADescriptionAnAbsoluteHelpLinkAndAPage()
+    {
+        foreach (var descriptor in Lowering.GraphDiagnostics.All)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(descriptor.Description.ToString()), descriptor.Id);
+            Assert.StartsWith("https://", descriptor.HelpLinkUri, StringComparison.Ordinal);
+            Assert.EndsWith($"/docs/diagnostics/{descriptor.Id}.md", descriptor.HelpLinkUri, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(StaticFlow.Tests.TestData.RepositoryRoot, "docs", "diagnostics", descriptor.Id + ".md")), descriptor.Id);
+        }
+    }
+
+    [Fact]
     public Task VariableNeedsPositiveDimensions() => Verify("        return x;", members: "    [{|SF0010:Variable(0, 3)|}] Tensor<float> empty;");
 
     [Fact]

@@ -11,13 +11,15 @@ namespace StaticFlow.Generator.Tests;
 /// <summary>The code fixes turn the flagged code into code the generator accepts.</summary>
 public class CodeFixTests
 {
-    private static Task Verify<TFix>(string source, string fixedSource) where TFix : CodeFixProvider, new()
+    // Without the generator the fixed code can name generated members (InitializeVariables) that do not exist yet.
+    private static Task Verify<TFix>(string source, string fixedSource, bool needsGeneratedMembers = false) where TFix : CodeFixProvider, new()
     {
         var test = new CSharpCodeFixTest<GraphModuleAnalyzer, TFix, DefaultVerifier>
         {
             TestCode = source,
             FixedCode = fixedSource,
             ReferenceAssemblies = AnalyzerTests.NoReferenceAssemblies,
+            CompilerDiagnostics = needsGeneratedMembers ? CompilerDiagnostics.None : CompilerDiagnostics.Errors,
         };
         test.TestState.AdditionalReferences.AddRange(GeneratorHost.References);
         test.FixedState.AdditionalReferences.AddRange(GeneratorHost.References);
@@ -94,4 +96,39 @@ public class CodeFixTests
             }
         }
         """);
+
+    [Fact]
+    public Task AConstructorGetsTheInitializingCall() => Verify<InitializeVariablesCodeFix>(
+        """
+        using StaticFlow;
+
+        [GraphModule]
+        public partial class Model
+        {
+            [Variable(2)] Tensor<float> w;
+            private readonly int _size;
+
+            public {|SF0019:Model|}(int size)
+            {
+                _size = size;
+            }
+        }
+        """,
+        """
+        using StaticFlow;
+
+        [GraphModule]
+        public partial class Model
+        {
+            [Variable(2)] Tensor<float> w;
+            private readonly int _size;
+
+            public Model(int size)
+            {
+                InitializeVariables();
+                _size = size;
+            }
+        }
+        """,
+        needsGeneratedMembers: true);
 }

@@ -70,4 +70,16 @@ public class GeneratorPipelineTests
         Assert.Contains("inner dimensions differ: a [?,5] and b [10,1]", diagnostic.GetMessage());
         Assert.Equal("Ops.MatMul(x, w2)", diagnostic.Location.SourceTree!.GetText().ToString(diagnostic.Location.SourceSpan));
     }
+
+    [Fact]
+    public void GeneratedMembersAreMarkedAndLiteralsAreEscapedByRoslyn()
+    {
+        // A signature key with a newline, quotes and a backslash must not break the generated code.
+        string source = Sources.Regressor.Replace("Signature = \"serving_default\"", "Signature = \"line\\nbreak \\\"quoted\\\" back\\\\slash\"");
+        var assembly = GeneratorHost.Build(source);
+        var module = (IGraphModule)Activator.CreateInstance(assembly.GetType("Models.Regressor")!)!;
+        Assert.Equal("line\nbreak \"quoted\" back\\slash", Assert.Single(module.Definition.Functions).SignatureKey);
+        var predict = assembly.GetType("Models.Regressor")!.GetMethod("PredictGraph")!;
+        Assert.NotNull(predict.GetCustomAttributes(typeof(System.CodeDom.Compiler.GeneratedCodeAttribute), false).SingleOrDefault());
+    }
 }

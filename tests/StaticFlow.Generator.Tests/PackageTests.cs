@@ -174,7 +174,7 @@ public class PackageTests
             [Variable(5, 10)] Tensor<float> w = null!;
             [Variable(10)] Tensor<float> b = null!;
             [Variable(2)] Tensor<decimal> {|SF0005:d|} = null!;
-            [{|SF0010:Variable|}] Tensor<float> shapeless = null!;
+            [{|SF0010:Variable(0, 3)|}] Tensor<float> empty = null!;
             Tensor<float>? cache;
             bool flag = false;
 
@@ -193,6 +193,13 @@ public class PackageTests
             [GraphFunction] public Tensor<float> Scale(Tensor<float> v, int {|SF0014:times|}) => v;
             [GraphFunction] public Tensor<float> Attr([Shape(-1, 5)] Tensor<float> x) => Ops.MatMul(x, w, transposeA: {|SF0015:flag|});
             [GraphFunction] public Tensor<float> Grad([Shape(-1, 5)] Tensor<float> x) => {|SF0016:Gradients.Of(Ops.Sum(Ops.MatMul(x, w), [0, 1]), b)|};
+            public int {|SF0018:TryItGraph|} => 0;
+            public {|SF0019:Broken|}() { }
+        }
+
+        public class Plain
+        {
+            [GraphFunction] public Tensor<float> {|SF0017:Lost|}(Tensor<float> x) => x;
         }
 
         public static class Custom
@@ -229,15 +236,50 @@ public class PackageTests
     public void ARealBuildReportsEveryDiagnosticAtItsSpan()
     {
         var (source, expected) = Unmark(BrokenProgram);
-        Assert.Equal(17, expected.Count);
+        Assert.Equal(20, expected.Count);
         var (code, output) = Dotnet(CreateProject(source), "build", "-c", "Release");
         Assert.NotEqual(0, code);
         foreach (var (id, line, column) in expected)
-            Assert.True(output.Contains($"Program.cs({line},{column}): error {id}", StringComparison.Ordinal), $"{id} at {line},{column} missing from:\n{output}");
+        {
+            string severity = id == "SF0019" ? "warning" : "error";
+            Assert.True(output.Contains($"Program.cs({line},{column}): {severity} {id}", StringComparison.Ordinal), $"{id} at {line},{column} missing from:\n{output}");
+        }
+        // Absolute help links (an IDE opens them; a repository-relative path would be dead there).
+        Assert.Contains("(https://", output, StringComparison.Ordinal);
         // Nothing else of ours fires: every StaticFlow diagnostic in the log is one of the marked ones.
-        var reported = System.Text.RegularExpressions.Regex.Matches(output, @"Program\.cs\((\d+),(\d+)\): error (SF\d{4})")
+        var reported = System.Text.RegularExpressions.Regex.Matches(output, @"Program\.cs\((\d+),(\d+)\): (?:error|warning) (SF\d{4})")
             .Select(m => (m.Groups[3].Value, int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value))).Distinct();
         Assert.All(reported, r => Assert.Contains(r, expected));
+    }
+
+    [Fact]
+    public void GraphDiagnosticsAppearWhenAnotherDeclarationErrorStopsTheAnalyzers()
+    {
+        // The compiler runs no analyzer when a declaration has an error (CS8377 here); the generator reports then.
+        const string program = """
+            using StaticFlow;
+
+            public class Elsewhere { public Tensor<string>? Names; }
+
+            [GraphModule]
+            public partial class Scorer
+            {
+                [Variable(3, 2)] Tensor<float> w = null!;
+
+                [GraphFunction]
+                public Tensor<float> Score([Shape(-1, 3)] Tensor<float> x)
+                {
+                    {|SF0001:try { } finally { }|}
+                    return Ops.MatMul(x, w);
+                }
+            }
+            """;
+        var (source, expected) = Unmark(program);
+        var (code, output) = Dotnet(CreateProject(source), "build", "-c", "Release");
+        Assert.NotEqual(0, code);
+        Assert.Contains("error CS8377", output, StringComparison.Ordinal);
+        var (id, line, column) = Assert.Single(expected);
+        Assert.True(output.Contains($"Program.cs({line},{column}): error {id}", StringComparison.Ordinal), output);
     }
 
     [Fact]

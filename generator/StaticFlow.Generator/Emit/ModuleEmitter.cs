@@ -17,6 +17,10 @@ internal static class ModuleEmitter
 {
     private const string Rt = "global::StaticFlow.";
 
+    /// <summary>Marks every generated member, so analyzers, coverage and debuggers treat it as generated code.</summary>
+    private static readonly string GeneratedCode =
+        $"[global::System.CodeDom.Compiler.GeneratedCode(\"StaticFlow.Generator\", \"{typeof(ModuleEmitter).Assembly.GetName().Version}\")]";
+
     public static string HintName(ModuleModel module) => module.FullName + ".StaticFlow.g.cs";
 
     public static string Emit(ModuleModel module)
@@ -43,16 +47,18 @@ internal static class ModuleEmitter
         // Base64 rather than a byte-array initializer: one string literal costs the compiler far less than
         // thousands of integer literals (measured in benchmarks/GeneratorBenchmarks).
         code.AppendLine("    /// <summary>The serialized GraphDef (tensorflow/core/framework/graph.proto) listed above, base64-encoded.</summary>");
+        code.AppendLine("    " + GeneratedCode);
         code.AppendLine($"    private const string StaticFlowGraphDefBase64 = \"{Convert.ToBase64String(graphDef)}\";");
         code.AppendLine();
         code.AppendLine("    /// <summary>The module graph StaticFlow built at compile time, with its variables and graph functions.</summary>");
+        code.AppendLine("    " + GeneratedCode);
         code.AppendLine($"    public static {Rt}GraphModuleDefinition GraphDefinition {{ get; }} = new {Rt}GraphModuleDefinition(");
         code.AppendLine($"        \"{module.ClassName}\",");
         code.AppendLine("        global::System.Convert.FromBase64String(StaticFlowGraphDefBase64),");
         code.AppendLine($"        new {Rt}GraphVariableInfo[]");
         code.AppendLine("        {");
         foreach (var variable in module.Variables)
-            code.AppendLine($"            new {Rt}GraphVariableInfo(\"{variable.Name}\", {DType(variable.DType)}, {Longs(variable.Shape)}, {Rt}Init.{variable.Init}, {(variable.Trainable ? "true" : "false")}"
+            code.AppendLine($"            new {Rt}GraphVariableInfo({Literal(variable.Name)}, {DType(variable.DType)}, {Longs(variable.Shape)}, {Rt}Init.{variable.Init}, {(variable.Trainable ? "true" : "false")}"
                 + (variable.IsOptimizerState ? ", IsOptimizerState: true)," : "),"));
         code.AppendLine("        },");
         code.AppendLine($"        new {Rt}GraphFunctionInfo[]");
@@ -69,34 +75,41 @@ internal static class ModuleEmitter
         foreach (var variable in module.Variables.Where(v => v.IsOptimizerState))
         {
             code.AppendLine($"    /// <summary>Optimizer state <c>{variable.Name}</c> of a [TrainStep] function.</summary>");
+            code.AppendLine("    " + GeneratedCode);
             code.AppendLine($"    private {Rt}Tensor<{variable.ElementType}> {variable.FieldName} = null!;");
         }
+        code.AppendLine("    " + GeneratedCode);
         code.AppendLine($"    private {Rt}GraphModuleSession? _staticFlowSession;");
         code.AppendLine();
+        code.AppendLine("    " + GeneratedCode);
         code.AppendLine($"    {Rt}GraphModuleDefinition {Rt}IGraphModule.Definition => GraphDefinition;");
         code.AppendLine();
         code.AppendLine("    /// <summary>The compiled graph session this instance's <c>...Graph</c> methods run on (created on first use).</summary>");
+        code.AppendLine("    " + GeneratedCode);
         code.AppendLine($"    public {Rt}GraphModuleSession GraphSession => _staticFlowSession ??= new {Rt}GraphModuleSession(GraphDefinition);");
         code.AppendLine();
 
         code.AppendLine("    /// <summary>The current values of the module's variables, by name.</summary>");
+        code.AppendLine("    " + GeneratedCode);
         code.AppendLine($"    public global::System.Collections.Generic.IReadOnlyDictionary<string, global::StaticFlow.Tensors.Tensor> GetVariables() =>");
         code.AppendLine($"        new global::System.Collections.Generic.Dictionary<string, global::StaticFlow.Tensors.Tensor>(global::System.StringComparer.Ordinal)");
         code.AppendLine("        {");
-        foreach (var variable in module.Variables) code.AppendLine($"            [\"{variable.Name}\"] = this.{variable.FieldName}.Untyped,");
+        foreach (var variable in module.Variables) code.AppendLine($"            [{Literal(variable.Name)}] = this.{variable.FieldName}.Untyped,");
         code.AppendLine("        };");
         code.AppendLine();
         code.AppendLine("    /// <summary>Replaces every variable (each checked for dtype and shape before any is replaced).</summary>");
+        code.AppendLine("    " + GeneratedCode);
         code.AppendLine("    public void SetVariables(global::System.Collections.Generic.IReadOnlyDictionary<string, global::StaticFlow.Tensors.Tensor> values)");
         code.AppendLine("    {");
         foreach (var variable in module.Variables)
-            code.AppendLine($"        var {Local(variable.FieldName)} = {Rt}GraphModules.Variable<{variable.ElementType}>(this, values, \"{variable.Name}\");");
+            code.AppendLine($"        var {Local(variable.FieldName)} = {Rt}GraphModules.Variable<{variable.ElementType}>(this, values, {Literal(variable.Name)});");
         foreach (var variable in module.Variables) code.AppendLine($"        this.{variable.FieldName} = {Local(variable.FieldName)};");
         code.AppendLine("    }");
         code.AppendLine();
         code.AppendLine("    /// <summary>Gives every variable its initial value; <paramref name=\"seed\"/> makes random initializers reproducible.</summary>");
         if (module.Variables.Count > 0)
             code.AppendLine($"    [global::System.Diagnostics.CodeAnalysis.MemberNotNull({string.Join(", ", module.Variables.Select(v => $"nameof({v.FieldName})"))})]");
+        code.AppendLine("    " + GeneratedCode);
         code.AppendLine("    public void InitializeVariables(int seed = 0)");
         code.AppendLine("    {");
         for (int i = 0; i < module.Variables.Count; i++)
@@ -112,6 +125,7 @@ internal static class ModuleEmitter
         {
             code.AppendLine();
             code.AppendLine("    /// <summary>Creates the module with its variables initialized (seed 0).</summary>");
+            code.AppendLine("    " + GeneratedCode);
             code.AppendLine($"    public {module.ClassName}() => InitializeVariables();");
         }
 
@@ -127,6 +141,7 @@ internal static class ModuleEmitter
             while (function.Inputs.Any(i => i.Name == cancellation)) cancellation += "_";
             string parameters = string.Join(", ", function.Inputs.Select(i => $"{Rt}Tensor<{i.ElementType}> {Identifier(i.Name)}")
                 .Append($"global::System.Threading.CancellationToken {cancellation} = default"));
+            code.AppendLine("    " + GeneratedCode);
             code.AppendLine($"    {function.Accessibility} {returnType} {function.Name}Graph({parameters})");
             code.AppendLine("    {");
             string arguments = string.Concat(function.Inputs.Select(i => $", {Identifier(i.Name)}.Untyped"));
@@ -162,14 +177,15 @@ internal static class ModuleEmitter
     };
 
     private static string TensorInfo(TensorModel tensor) =>
-        $"new {Rt}GraphTensorInfo(\"{tensor.Name}\", \"{tensor.TensorName}\", {DType(tensor.DType)}, {(tensor.HasRank ? Longs(tensor.Shape) : "null")})";
+        $"new {Rt}GraphTensorInfo({Literal(tensor.Name)}, {Literal(tensor.TensorName)}, {DType(tensor.DType)}, {(tensor.HasRank ? Longs(tensor.Shape) : "null")})";
 
     private static string DType(string dtype) => "global::StaticFlow.Tensors.DType." + TypeRules.DTypeMember(dtype);
 
     private static string Longs(EquatableArray<long> values) =>
         $"new long[] {{ {string.Join(", ", values.Select(v => v.ToString(CultureInfo.InvariantCulture)))} }}";
 
-    private static string Literal(string text) => "\"" + text.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+    // Roslyn's own escaping: quotes, backslashes, newlines and other control characters cannot break the build.
+    private static string Literal(string text) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(text, quote: true);
 
     private static string Local(string name) => "__" + name;
 

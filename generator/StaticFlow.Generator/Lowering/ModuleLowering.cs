@@ -57,8 +57,11 @@ internal sealed class ModuleLowering
     {
         var lowering = new ModuleLowering(type, compilation, cancellation);
         ModuleModel? model = lowering.Run();
-        return new LoweringResult(lowering._diagnostics.Count == 0 ? model : null, lowering._diagnostics.ToEquatable());
+        return new LoweringResult(lowering.HasErrors ? null : model, lowering._diagnostics.ToEquatable());
     }
+
+    /// <summary>Whether an error (not a warning) was reported: only errors keep the generator from emitting.</summary>
+    private bool HasErrors => _diagnostics.Any(d => Array.Find(GraphDiagnostics.All, descriptor => descriptor.Id == d.Id)?.DefaultSeverity == DiagnosticSeverity.Error);
 
     internal void Report(DiagnosticDescriptor descriptor, Location? location, params string[] arguments) =>
         _diagnostics.Add(DiagnosticInfo.Create(descriptor, location, null, arguments));
@@ -124,7 +127,9 @@ internal sealed class ModuleLowering
             var lowered = FunctionLowering.LowerInModuleGraph(this, info, graph);
             if (lowered is not null) functions.Add(lowered);
         }
-        if (_diagnostics.Count > 0) return null;
+        CheckGeneratedNames();
+        CheckConstructors();
+        if (HasErrors) return null;
 
         string accessibility = _type.DeclaredAccessibility == Accessibility.Public ? "public" : "internal";
         bool hasConstructor = _type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared);
@@ -132,6 +137,52 @@ internal sealed class ModuleLowering
             _type.ContainingNamespace.IsGlobalNamespace ? null : _type.ContainingNamespace.ToDisplayString(),
             _type.Name, accessibility, hasConstructor,
             _variables.Values.ToEquatable(), functions.ToEquatable(), graph.Nodes.ToEquatable(), _libraryOrder.ToEquatable());
+    }
+
+    /// <summary>SF0018 for a user member named like one the generator adds (it would break the generated code).</summary>
+    private void CheckGeneratedNames()
+    {
+        var generated = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["GraphDefinition"] = "the compiled module graph", ["GraphSession"] = "the session its graph methods run on",
+            ["GetVariables"] = "variable access", ["SetVariables"] = "variable access", ["InitializeVariables"] = "variable initialization",
+            ["StaticFlowGraphDefBase64"] = "the serialized graph", ["_staticFlowSession"] = "the session field",
+        };
+        foreach (var function in _functions.Values) generated[function.Method.Name + "Graph"] = $"the compiled form of graph function '{function.Method.Name}'";
+        foreach (var member in _type.GetMembers())
+        {
+            if (member.IsImplicitlyDeclared || !generated.TryGetValue(member.Name, out string? role)) continue;
+            // The generator's own half declares these names; only a declaration in the user's code collides.
+            var userDeclaration = member.DeclaringSyntaxReferences.FirstOrDefault(r => !IsGeneratedTree(r.SyntaxTree));
+            if (userDeclaration is null) continue;
+            var location = member.Locations.FirstOrDefault(l => l.SourceTree == userDeclaration.SyntaxTree) ?? userDeclaration.GetSyntax(_cancellation).GetLocation();
+            Report(GraphDiagnostics.GeneratedNameTaken, location, member.Name, _type.Name, role);
+        }
+    }
+
+    /// <summary>Files the generator writes end in <c>.StaticFlow.g.cs</c> (<see cref="Emit.ModuleEmitter.HintName"/>).</summary>
+    private static bool IsGeneratedTree(SyntaxTree tree) => tree.FilePath.EndsWith(".StaticFlow.g.cs", StringComparison.Ordinal);
+
+    /// <summary>
+    /// SF0019 for a user constructor that neither initializes nor sets the variables (nor chains to a constructor
+    /// that may): the generator adds its initializing constructor only when the class declares none.
+    /// </summary>
+    private void CheckConstructors()
+    {
+        if (_variables.Count == 0) return;
+        foreach (var constructor in _type.InstanceConstructors)
+        {
+            if (constructor.IsImplicitlyDeclared) continue;
+            foreach (var reference in constructor.DeclaringSyntaxReferences)
+            {
+                if (IsGeneratedTree(reference.SyntaxTree) || reference.GetSyntax(_cancellation) is not ConstructorDeclarationSyntax syntax) continue;
+                if (syntax.Initializer is { } initializer && initializer.IsKind(SyntaxKind.ThisConstructorInitializer)) continue;
+                bool initializes = syntax.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(call =>
+                    (call.Expression as IdentifierNameSyntax)?.Identifier.ValueText is "InitializeVariables" or "SetVariables"
+                    || (call.Expression as MemberAccessExpressionSyntax) is { Expression: ThisExpressionSyntax, Name.Identifier.ValueText: "InitializeVariables" or "SetVariables" });
+                if (!initializes) Report(GraphDiagnostics.VariablesNotInitialized, syntax.Identifier.GetLocation(), _type.Name);
+            }
+        }
     }
 
     /// <summary>The library function of <paramref name="callee"/>, lowering it on first use; null (with SF0008) on recursion.</summary>
