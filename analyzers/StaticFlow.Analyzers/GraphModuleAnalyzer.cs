@@ -34,7 +34,8 @@ public sealed class GraphModuleAnalyzer : DiagnosticAnalyzer
         }
         foreach (var member in type.GetMembers())
         {
-            string? attribute = TypeRules.HasAttribute(member, TypeRules.GraphFunctionAttribute) ? "[GraphFunction]"
+            // A static [GraphFunction] is a helper any graph function may call, wherever it is declared.
+            string? attribute = TypeRules.HasAttribute(member, TypeRules.GraphFunctionAttribute) && !member.IsStatic ? "[GraphFunction]"
                 : TypeRules.HasAttribute(member, TypeRules.VariableAttribute) ? "[Variable]" : null;
             if (attribute is null) continue;
             foreach (var location in member.Locations)

@@ -131,6 +131,32 @@ public class AnalyzerTests
         return test.RunAsync();
     }
 
+    private const string Layer = """
+
+        [GraphModule]
+        public partial class Layer
+        {
+            public {|SF0019:Layer|}(int units) { Units = units; }
+            public int Units { get; }
+            [Variable(5, nameof(Units))] Tensor<float> kernel;
+            [GraphFunction] public Tensor<float> Call(Tensor<float> x) => Ops.MatMul(x, kernel);
+        }
+        """;
+
+    [Fact]
+    public Task AChildModuleNotCreatedAtCompileTimeIsReportedWhereItIsUsed() =>
+        Verify("        return {|SF0001:layer|}.Call(x);", members: "    Layer layer = null!;", extra: Layer);
+
+    [Fact]
+    public Task AProblemInsideAChildIsReportedAtTheParentsCall() =>
+        // The child's MatMul meets the parent's [?,5] x with its [5,3] kernel, then the parent adds b [10]: the
+        // child's own code is fine; the mismatch is the parent's, at its call.
+        Verify("        return {|SF0006:layer.Call(x) + b|};", members: "    readonly Layer layer = new(3);", extra: Layer);
+
+    [Fact]
+    public Task AChildsShapeErrorIsReportedAtTheCallThatCausesIt() =>
+        Verify("        var h = Ops.MatMul(x, w);\n        return {|SF0006:layer.Call(h)|};", members: "    readonly Layer layer = new(3);", extra: Layer);
+
     [Fact]
     public Task GraphFunctionOutsideAModuleHasItsOwnId() =>
         Verify("        return x;", extra: "public class Plain\n{\n    [GraphFunction] public Tensor<float> {|SF0017:Lost|}(Tensor<float> x) => x;\n}");

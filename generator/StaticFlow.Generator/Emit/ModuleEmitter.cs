@@ -91,35 +91,45 @@ internal static class ModuleEmitter
 
         code.AppendLine("    /// <summary>The current values of the module's variables, by name.</summary>");
         code.AppendLine("    " + GeneratedCode);
-        code.AppendLine($"    public global::System.Collections.Generic.IReadOnlyDictionary<string, global::StaticFlow.Tensors.Tensor> GetVariables() =>");
-        code.AppendLine($"        new global::System.Collections.Generic.Dictionary<string, global::StaticFlow.Tensors.Tensor>(global::System.StringComparer.Ordinal)");
+        code.AppendLine($"    public global::System.Collections.Generic.IReadOnlyDictionary<string, global::StaticFlow.Tensors.Tensor> GetVariables()");
+        code.AppendLine("    {");
+        code.AppendLine($"        var variables = new global::System.Collections.Generic.Dictionary<string, global::StaticFlow.Tensors.Tensor>(global::System.StringComparer.Ordinal)");
         code.AppendLine("        {");
-        foreach (var variable in module.Variables) code.AppendLine($"            [{Literal(variable.Name)}] = this.{variable.FieldName}.Untyped,");
+        foreach (var variable in Own(module)) code.AppendLine($"            [{Literal(variable.Name)}] = this.{variable.FieldName}.Untyped,");
         code.AppendLine("        };");
+        // Each child's variables under its path (encoder/dense1/kernel), as tf.Module tracks nested modules.
+        foreach (var child in module.Children) code.AppendLine($"        {Rt}GraphModules.AddUnder(variables, {Literal(child.Path)}, {child.Access});");
+        code.AppendLine("        return variables;");
+        code.AppendLine("    }");
         code.AppendLine();
         code.AppendLine("    /// <summary>Replaces every variable (each checked for dtype and shape before any is replaced).</summary>");
         code.AppendLine("    " + GeneratedCode);
         code.AppendLine("    public void SetVariables(global::System.Collections.Generic.IReadOnlyDictionary<string, global::StaticFlow.Tensors.Tensor> values)");
         code.AppendLine("    {");
-        foreach (var variable in module.Variables)
+        if (module.Children.Count > 0) code.AppendLine($"        {Rt}GraphModules.CheckVariables(this, values);");
+        foreach (var variable in Own(module))
             code.AppendLine($"        var {Local(variable.FieldName)} = {Rt}GraphModules.Variable<{variable.ElementType}>(this, values, {Literal(variable.Name)});");
-        foreach (var variable in module.Variables) code.AppendLine($"        this.{variable.FieldName} = {Local(variable.FieldName)};");
+        foreach (var variable in Own(module)) code.AppendLine($"        this.{variable.FieldName} = {Local(variable.FieldName)};");
+        foreach (var child in module.Children) code.AppendLine($"        {child.Access}.SetVariables({Rt}GraphModules.Under(values, {Literal(child.Path)}));");
         code.AppendLine("    }");
         code.AppendLine();
         code.AppendLine("    /// <summary>Gives every variable its initial value; <paramref name=\"seed\"/> makes random initializers reproducible.</summary>");
-        if (module.Variables.Count > 0)
-            code.AppendLine($"    [global::System.Diagnostics.CodeAnalysis.MemberNotNull({string.Join(", ", module.Variables.Select(v => $"nameof({v.FieldName})"))})]");
+        if (Own(module).Any())
+            code.AppendLine($"    [global::System.Diagnostics.CodeAnalysis.MemberNotNull({string.Join(", ", Own(module).Select(v => $"nameof({v.FieldName})"))})]");
         code.AppendLine("    " + GeneratedCode);
         code.AppendLine("    public void InitializeVariables(int seed = 0)");
         code.AppendLine("    {");
-        for (int i = 0; i < module.Variables.Count; i++)
+        var own = Own(module).ToList();
+        for (int i = 0; i < own.Count; i++)
         {
-            var variable = module.Variables[i];
+            var variable = own[i];
             if (variable.IsOptimizerState)
                 code.AppendLine($"        this.{variable.FieldName} = {Rt}Initializers.Fill<{variable.ElementType}>({Longs(variable.Shape)}, {variable.Fill.ToString("R", CultureInfo.InvariantCulture)});");
             else
-                code.AppendLine($"        this.{variable.FieldName} = {Rt}Initializers.Create<{variable.ElementType}>({Rt}Init.{variable.Init}, {Longs(variable.Shape)}, unchecked(seed * 1000003 + {i}));");
+                code.AppendLine($"        this.{variable.FieldName} = {Rt}Initializers.Create<{variable.ElementType}>({Rt}Init.{variable.Init}, {Dims(variable)}, unchecked(seed * 1000003 + {i}));");
         }
+        for (int k = 0; k < module.Children.Count; k++)
+            code.AppendLine($"        {module.Children[k].Access}.InitializeVariables(unchecked(seed * 1000003 + {own.Count + k}));");
         code.AppendLine("    }");
         if (!module.HasInstanceConstructor)
         {
@@ -180,6 +190,13 @@ internal static class ModuleEmitter
         $"new {Rt}GraphTensorInfo({Literal(tensor.Name)}, {Literal(tensor.TensorName)}, {DType(tensor.DType)}, {(tensor.HasRank ? Longs(tensor.Shape) : "null")})";
 
     private static string DType(string dtype) => "global::StaticFlow.Tensors.DType." + TypeRules.DTypeMember(dtype);
+
+    /// <summary>The module's own variables (held in its fields); a child's are reached through the child.</summary>
+    private static System.Collections.Generic.IEnumerable<VariableModel> Own(ModuleModel module) => module.Variables.Where(v => v.IsOwn);
+
+    /// <summary>A variable's shape for its initializer: numbers, and the members a layer reads the others from (<c>this.Units</c>).</summary>
+    private static string Dims(VariableModel variable) =>
+        $"new long[] {{ {string.Join(", ", variable.Shape.Select((d, i) => variable.DimExpressions.Count > i && variable.DimExpressions[i].Length > 0 ? variable.DimExpressions[i] : d.ToString(CultureInfo.InvariantCulture)))} }}";
 
     private static string Longs(EquatableArray<long> values) =>
         $"new long[] {{ {string.Join(", ", values.Select(v => v.ToString(CultureInfo.InvariantCulture)))} }}";

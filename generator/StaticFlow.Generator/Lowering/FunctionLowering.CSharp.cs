@@ -20,6 +20,7 @@ internal sealed partial class FunctionLowering
     private Value? LowerElementAccess(ElementAccessExpressionSyntax access)
     {
         var receiverType = _model.GetTypeInfo(access.Expression).Type;
+        if (receiverType is not null && ModuleLowering.ModuleElementType(receiverType) is { IsList: true }) return LowerModuleItem(access);
         if (TypeRules.TensorElement(receiverType) is { } element && TypeRules.DTypeOf(element) is { } dtype)
             return LowerSlice(access, dtype);
         if (receiverType?.ToDisplayString() == TensorShapeType && access.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Shape" } shape
@@ -124,6 +125,9 @@ internal sealed partial class FunctionLowering
     private Value? LowerMemberAccess(MemberAccessExpressionSyntax member)
     {
         ExpressionSyntax? tensorExpression = null;
+        if (member.Name.Identifier.ValueText is "Length" or "Count" && _model.GetTypeInfo(member.Expression).Type is { } listType
+            && ModuleLowering.ModuleElementType(listType) is { IsList: true })
+            return Lower(member.Expression) is { Modules: { } modules } ? Value.Const((long)modules.Count) : null;
         if (member.Name.Identifier.ValueText == "Rank")
         {
             var receiverType = _model.GetTypeInfo(member.Expression).Type;
@@ -295,6 +299,7 @@ internal sealed partial class FunctionLowering
     /// </summary>
     private void LowerForEach(ForEachStatementSyntax statement)
     {
+        if (TryLowerForEachModule(statement)) return;
         var items = ConstantArrayItems(statement.Expression);
         if (items is null || _model.GetDeclaredSymbol(statement) is not ILocalSymbol local)
         {

@@ -144,10 +144,24 @@ internal sealed partial class FunctionLowering
         {
             case ILocalSymbol or IParameterSymbol when _locals.TryGetValue(symbol, out var value):
                 return ReferenceEquals(value, Value.Error) ? null : value;
-            case IFieldSymbol field when _module.Variables.TryGetValue(field.Name, out var variable) && TypeRules.HasAttribute(field, TypeRules.VariableAttribute):
+            case IFieldSymbol field when OwnVariable(field) is { } variable:
                 return ReadVariable(variable, expression);
-            case IFieldSymbol field when TypeRules.HasAttribute(field, TypeRules.VariableAttribute):
+            case IFieldSymbol field when TypeRules.HasAttribute(field, TypeRules.VariableAttribute) && _instance is not null && SymbolEqualityComparer.Default.Equals(field.ContainingType, _instance.Type):
                 _failed = true; // the variable's declaration has its own diagnostic
+                return null;
+            case IFieldSymbol or IPropertySymbol when ModuleLowering.ModuleElementType(symbol is IFieldSymbol f ? f.Type : ((IPropertySymbol)symbol).Type) is not null:
+                return LowerChildModule(symbol, expression);
+            case IFieldSymbol or IPropertySymbol when _instance is not null && SymbolEqualityComparer.Default.Equals(symbol.ContainingType, _instance.Type)
+                                                     && _instance.Members.TryGetValue(symbol.Name, out var member):
+                // A layer's configuration (Units, UseBias) fixed by its constructor: a constant of this instance.
+                return Value.Const(member);
+            case IFieldSymbol { IsReadOnly: true } or IPropertySymbol { SetMethod: null } when _instance is { Path.Length: 0 } && ReferenceEquals(_instance, _module.Root)
+                                                     && SymbolEqualityComparer.Default.Equals(symbol.ContainingType, _instance.Type) && !symbol.IsStatic
+                                                     && (symbol is IFieldSymbol fi ? fi.Type : ((IPropertySymbol)symbol).Type).SpecialType is >= SpecialType.System_Boolean and <= SpecialType.System_Double:
+                // Set by the constructor's arguments: this module's own graph cannot know it, so the function has no
+                // compiled form of its own (it runs eagerly, and compiles in every parent that creates it with constants).
+                NeedsConstruction = true;
+                _failed = true;
                 return null;
             case IFieldSymbol field:
                 Fail(GraphDiagnostics.UnsupportedConstruct, expression, $"Field '{field.Name}'", "a graph reads only [Variable] fields and constants");
@@ -295,6 +309,8 @@ internal sealed partial class FunctionLowering
             return LowerOpCall(invocation, method, opAttribute);
         if (TypeRules.FindAttribute(method, TypeRules.CompositeAttribute) is { } compositeAttribute && info.Symbol is not null)
             return LowerCompositeCall(invocation, method, compositeAttribute);
+        if (TypeRules.HasAttribute(method, TypeRules.GraphFunctionAttribute) && IsCallOnAnotherModule(invocation, method))
+            return LowerModuleCall(invocation, method);
         if (_module.FindFunction(method) is { } callee && SymbolEqualityComparer.Default.Equals(method.ContainingType, _info.Method.ContainingType))
         {
             if (callee.TrainStep is not null)
@@ -311,7 +327,7 @@ internal sealed partial class FunctionLowering
             return LowerGradientsOf(invocation, method);
         if (TypeRules.HasAttribute(method, TypeRules.GraphFunctionAttribute))
         {
-            Fail(GraphDiagnostics.InvalidGraphFunction, invocation, method.Name, "a graph function can call only graph functions of its own module");
+            Fail(GraphDiagnostics.InvalidGraphFunction, invocation, method.Name, "a graph function calls graph functions of its own module, of its child modules (fields holding modules) and static [GraphFunction] helpers");
             return null;
         }
         if (method.ContainingType?.ToDisplayString() == "System.Linq.Enumerable")

@@ -126,10 +126,9 @@ internal sealed partial class FunctionLowering
         var groups = new List<(string Text, List<Value> Tensors)>();
         foreach (var argument in arguments.Skip(1))
         {
-            if (_model.GetSymbolInfo(argument.Expression).Symbol is IFieldSymbol field && _module.Variables.ContainsKey(field.Name)
-                && TypeRules.HasAttribute(field, TypeRules.VariableAttribute))
+            if (_model.GetSymbolInfo(argument.Expression).Symbol is IFieldSymbol field && OwnVariable(field) is { } variable)
             {
-                groups.Add((field.Name, _forward.VariableReads.TryGetValue(field.Name, out var reads) ? reads : new List<Value>()));
+                groups.Add((field.Name, _forward.VariableReads.TryGetValue(variable.Name, out var reads) ? reads : new List<Value>()));
                 continue;
             }
             Value? source = LowerTensor(argument.Expression, dtype);
@@ -192,7 +191,10 @@ internal sealed partial class FunctionLowering
     }
 
     /// <summary>A call of another graph function, inlined under its name scope so gradients can flow through it.</summary>
-    private Value? InlineCall(InvocationExpressionSyntax invocation, ModuleLowering.FunctionInfo callee)
+    private Value? InlineCall(InvocationExpressionSyntax invocation, ModuleLowering.FunctionInfo callee) => InlineCall(invocation, callee, _instance);
+
+    /// <summary>Inlines <paramref name="callee"/> here, its fields those of <paramref name="instance"/> (none for a static helper).</summary>
+    private Value? InlineCall(InvocationExpressionSyntax invocation, ModuleLowering.FunctionInfo callee, ModuleInstance? instance)
     {
         if (_module.IsBeingLowered(callee.Method))
         {
@@ -209,11 +211,15 @@ internal sealed partial class FunctionLowering
             if (value is null) return null;
             values.Add(value);
         }
-        var inlined = new FunctionLowering(this, callee);
+        var inlined = new FunctionLowering(this, callee, instance);
         for (int i = 0; i < values.Count; i++) inlined._locals[callee.Method.Parameters[i]] = values[i];
+        // Problems in another module's code (or a helper's) are reported at this call, in the caller's code.
+        bool redirect = !SymbolEqualityComparer.Default.Equals(callee.Method.ContainingType, _module.Root.Type);
+        if (redirect) _module.PushRedirect(invocation.GetLocation(), $"in {callee.Method.ContainingType.Name}.{callee.Method.Name}");
         _module.PushEntry(callee.Method);
         bool lowered = inlined.LowerBody();
         _module.PopEntry();
+        if (redirect) _module.PopRedirect();
         if (!lowered || inlined._failed) { _failed = true; return null; }
         return callee.ReturnsTuple ? Value.Tuple(inlined._returns!.ToList()) : inlined._returns![0];
     }

@@ -21,6 +21,9 @@ internal sealed partial class FunctionLowering
 
     private readonly ModuleLowering _module;
     private readonly ModuleLowering.FunctionInfo _info;
+    // The module object whose variables and children this code reads: the root, a child whose graph function is
+    // inlined here, or none in a static helper.
+    private ModuleInstance? _instance;
     private readonly GraphBuilder _graph;
     private readonly string _functionScope;
     private readonly bool _isLibrary;
@@ -36,6 +39,9 @@ internal sealed partial class FunctionLowering
     private readonly List<string> _nameScopes = new();
     private readonly List<string> _devices = new();
     private bool _failed;
+
+    /// <summary>Set when the function reads a member only the module's constructor arguments decide (see <see cref="LowerInModuleGraph"/>).</summary>
+    internal bool NeedsConstruction { get; private set; }
     private int _selectDepth;
     private IReadOnlyList<Value>? _returns;
 
@@ -53,15 +59,21 @@ internal sealed partial class FunctionLowering
         _written = new();
         _captures = new();
         _forward = new ForwardRecord(TakesGradients(info));
+        _instance = module.Root;
     }
 
     /// <summary>A lowering of <paramref name="callee"/> inlined into <paramref name="caller"/>'s graph, sharing its state.</summary>
-    private FunctionLowering(FunctionLowering caller, ModuleLowering.FunctionInfo callee)
+    private FunctionLowering(FunctionLowering caller, ModuleLowering.FunctionInfo callee, ModuleInstance? instance)
     {
         _module = caller._module;
         _info = callee;
+        _instance = instance;
         _graph = caller._graph;
-        _functionScope = caller.Scope + caller._graph.UniqueName(caller.Scope, callee.Method.Name).Substring(caller.Scope.Length) + "/";
+        // A child's nodes go under its path, as Keras names a layer's (Predict/hidden/MatMul); others under the function's name.
+        string scopeName = instance is { Path.Length: > 0 } child && !ReferenceEquals(child, caller._instance)
+            ? child.Path.Substring(caller._instance is { } outer && child.Path.StartsWith(outer.Path, StringComparison.Ordinal) ? outer.Path.Length : 0).TrimEnd('/')
+            : callee.Method.Name;
+        _functionScope = caller.Scope + caller._graph.UniqueName(caller.Scope, scopeName).Substring(caller.Scope.Length) + "/";
         _isLibrary = caller._isLibrary;
         _model = _module.Compilation.GetSemanticModel(callee.Syntax.SyntaxTree);
         _assignedVariables = caller._assignedVariables;
@@ -87,8 +99,16 @@ internal sealed partial class FunctionLowering
             inputs.Add(new TensorModel(name, node + ":0", TypeRules.CSharpName(element), dtype, shape is not null, (shape ?? Array.Empty<long>()).ToEquatable()));
         }
         module.PushEntry(info.Method);
+        int nodesBefore = graph.Nodes.Count;
         bool lowered = lowering.LowerBody();
         module.PopEntry();
+        if (lowering.NeedsConstruction)
+        {
+            // A layer's function that reads its configuration: no standalone graph (nor <Name>Graph method).
+            graph.TruncateTo(nodesBefore);
+            module.SkipFunction(info);
+            return null;
+        }
         if (!lowered || lowering._failed) return null;
         if (info.TrainStep is { } train && !lowering.LowerTrainStep(train, lowering._returns![0])) return null;
 
@@ -140,7 +160,8 @@ internal sealed partial class FunctionLowering
 
     internal static string LibraryName(ModuleLowering.FunctionInfo info) => info.Method.ContainingType.Name + "_" + info.Method.Name;
 
-    private static string CaptureArgName(string variable) => variable + "_handle";
+    // Argument names are identifiers in a FunctionDef: a child's variable path (hidden/kernel) becomes hidden_kernel.
+    private static string CaptureArgName(string variable) => variable.Replace('/', '_') + "_handle";
 
     private static string Accessibility(IMethodSymbol method) => method.DeclaredAccessibility switch
     {
@@ -348,7 +369,7 @@ internal sealed partial class FunctionLowering
     }
 
     private bool IsGraphType(ITypeSymbol type) =>
-        TypeRules.TensorElement(type) is not null || type.SpecialType is >= SpecialType.System_Boolean and <= SpecialType.System_Double && type.SpecialType != SpecialType.System_Char
+        TypeRules.TensorElement(type) is not null || ModuleLowering.ModuleElementType(type) is not null || type.SpecialType is >= SpecialType.System_Boolean and <= SpecialType.System_Double && type.SpecialType != SpecialType.System_Char
         || type is INamedTypeSymbol { IsTupleType: true };
 
     /// <summary>Lowers <paramref name="expression"/> for a target of <paramref name="type"/>: a tensor target materializes constants.</summary>
@@ -447,12 +468,12 @@ internal sealed partial class FunctionLowering
                 _locals[parameter] = value ?? Value.Error;
                 return;
             }
-            case IFieldSymbol field when TypeRules.HasAttribute(field, TypeRules.VariableAttribute) && !_module.Variables.ContainsKey(field.Name):
+            case IFieldSymbol field when TypeRules.HasAttribute(field, TypeRules.VariableAttribute) && OwnVariable(field) is null && _instance is not null
+                                         && SymbolEqualityComparer.Default.Equals(field.ContainingType, _instance.Type):
                 // The variable's declaration has its own diagnostic; a second one here would only mislead.
                 _failed = true;
                 return;
-            case IFieldSymbol field when SymbolEqualityComparer.Default.Equals(field.ContainingType, _info.Method.ContainingType) && _module.Variables.TryGetValue(field.Name, out var variable)
-                                         && TypeRules.HasAttribute(field, TypeRules.VariableAttribute):
+            case IFieldSymbol field when OwnVariable(field) is { } variable:
             {
                 if (_selectDepth > 0) { Fail(GraphDiagnostics.UnsupportedConstruct, assignment, $"A write to variable '{field.Name}' under a tensor condition", "write the variable after the if, from a local"); return; }
                 Value? value = binaryOp is null ? LowerAs(field.Type, assignment.Right) : LowerCompound(assignment, field.Type, binaryOp, ReadVariable(variable, assignment.Left));
@@ -623,6 +644,39 @@ internal sealed partial class FunctionLowering
         return true;
     }
 
+    /// <summary>
+    /// An integer the module fixes at compile time, without reporting anything: constants, folded locals, members
+    /// its constructor set, the length of a list of child modules, and + - * / % of those.
+    /// </summary>
+    private long? TryFoldInteger(ExpressionSyntax expression)
+    {
+        if (_model.GetConstantValue(expression).Value is int or long or short or byte or sbyte or ushort or uint)
+            return Convert.ToInt64(_model.GetConstantValue(expression).Value, CultureInfo.InvariantCulture);
+        switch (expression)
+        {
+            case ParenthesizedExpressionSyntax parenthesized:
+                return TryFoldInteger(parenthesized.Expression);
+            case BinaryExpressionSyntax binary when TryFoldInteger(binary.Left) is { } a && TryFoldInteger(binary.Right) is { } b:
+                return binary.Kind() switch
+                {
+                    SyntaxKind.AddExpression => a + b, SyntaxKind.SubtractExpression => a - b, SyntaxKind.MultiplyExpression => a * b,
+                    SyntaxKind.DivideExpression when b != 0 => a / b, SyntaxKind.ModuloExpression when b != 0 => a % b,
+                    _ => null,
+                };
+            case MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Length" or "Count" } count
+                when _model.GetSymbolInfo(count.Expression).Symbol is { } listSymbol && _instance is not null
+                     && SymbolEqualityComparer.Default.Equals(listSymbol.ContainingType, _instance.Type)
+                     && _instance.Children.TryGetValue(listSymbol.Name, out var children) && children is List<ModuleInstance> list:
+                return list.Count;
+        }
+        var symbol = _model.GetSymbolInfo(expression).Symbol;
+        if (symbol is ILocalSymbol local && _locals.TryGetValue(local, out var known) && known.Constant is long number) return number;
+        if (symbol is IFieldSymbol or IPropertySymbol && _instance is not null && SymbolEqualityComparer.Default.Equals(symbol.ContainingType, _instance.Type)
+            && _instance.Members.TryGetValue(symbol.Name, out var member) && member is long memberValue)
+            return memberValue;
+        return null;
+    }
+
     private bool TryConstantLong(ExpressionSyntax expression, out long value)
     {
         value = 0;
@@ -635,6 +689,12 @@ internal sealed partial class FunctionLowering
         if (_model.GetSymbolInfo(expression).Symbol is ILocalSymbol local && _locals.TryGetValue(local, out var known) && known.Constant is long folded)
         {
             value = folded;
+            return true;
+        }
+        // Integer arithmetic on what the module fixes (layers.Length - 1, a member) folds to a constant too.
+        if (TryFoldInteger(expression) is { } folded2)
+        {
+            value = folded2;
             return true;
         }
         return false;

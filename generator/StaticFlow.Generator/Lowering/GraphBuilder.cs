@@ -41,6 +41,16 @@ internal sealed class Value
     public IReadOnlyList<Value>? Elements { get; private set; }
 
     public static Value Tuple(IReadOnlyList<Value> elements) => new(null, "", null, null) { Elements = elements };
+
+    /// <summary>A child module (a field, a list item, a local bound to one), whose graph functions calls inline.</summary>
+    public ModuleInstance? Module { get; private set; }
+
+    /// <summary>A list of child modules (an array or list field), for foreach, indexing and Length.</summary>
+    public IReadOnlyList<ModuleInstance>? Modules { get; private set; }
+
+    public static Value OfModule(ModuleInstance module) => new(null, "", null, null) { Module = module };
+
+    public static Value OfModules(IReadOnlyList<ModuleInstance> modules) => new(null, "", null, null) { Modules = modules };
 }
 
 /// <summary>
@@ -59,6 +69,13 @@ internal sealed class GraphBuilder(bool isFunctionBody, ISet<string>? reservedNa
 
     /// <summary>Reserves a name (function arguments, variables) so nodes do not take it.</summary>
     public void Reserve(string name) => _used.Add(name);
+
+    /// <summary>Removes the nodes added after the first <paramref name="count"/> (a function whose graph is not built after all); their names stay used.</summary>
+    public void TruncateTo(int count)
+    {
+        for (int i = count; i < Nodes.Count; i++) _nodes.Remove(Nodes[i].Name);
+        Nodes.RemoveRange(count, Nodes.Count - count);
+    }
 
     /// <summary>A name not used yet: <c>scope + baseName</c>, then <c>_1</c>, <c>_2</c>, ... as TensorFlow numbers them.</summary>
     public string UniqueName(string scope, string baseName)

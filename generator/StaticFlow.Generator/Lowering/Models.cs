@@ -10,6 +10,7 @@ internal sealed record ModuleModel(
     string Accessibility,
     bool HasInstanceConstructor,
     EquatableArray<VariableModel> Variables,
+    EquatableArray<ChildModel> Children,
     EquatableArray<FunctionModel> Functions,
     EquatableArray<NodeModel> Nodes,
     EquatableArray<FunctionDefModel> Library)
@@ -21,8 +22,13 @@ internal sealed record ModuleModel(
 /// A module variable: a <c>[Variable]</c> field, or optimizer state the lowering adds (slots, step count, learning
 /// rate; <see cref="IsOptimizerState"/>, first value <see cref="Fill"/>, held in a generated field).
 /// </summary>
+/// <see cref="IsOwn"/> is false for a child module's variable (named by its path, reached through the child);
+/// <see cref="DimExpressions"/> holds, per dimension, the member a layer reads it from at run time ("" when known).
 internal sealed record VariableModel(string Name, string ElementType, string DType, EquatableArray<long> Shape, string Init, bool Trainable, string FieldName,
-    double Fill = 0, bool IsOptimizerState = false);
+    double Fill = 0, bool IsOptimizerState = false, bool IsOwn = true, EquatableArray<string> DimExpressions = default);
+
+/// <summary>A child module the generated code reaches (<c>this.layers[1]</c>) and the path its variables live under (<c>layers/1/</c>).</summary>
+internal sealed record ChildModel(string Path, string Access, string TypeName);
 
 /// <summary>The optimizer of a <c>[TrainStep]</c> function, as its attribute sets it.</summary>
 internal sealed record TrainStepModel(string Optimizer, string Name, double LearningRate, double Momentum, bool Nesterov, double Beta1, double Beta2, double Epsilon, double Rho,

@@ -63,12 +63,36 @@ internal sealed class ModuleLowering
     /// <summary>Whether an error (not a warning) was reported: only errors keep the generator from emitting.</summary>
     private bool HasErrors => _diagnostics.Any(d => Array.Find(GraphDiagnostics.All, descriptor => descriptor.Id == d.Id)?.DefaultSeverity == DiagnosticSeverity.Error);
 
-    internal void Report(DiagnosticDescriptor descriptor, Location? location, params string[] arguments) =>
+    internal void Report(DiagnosticDescriptor descriptor, Location? location, params string[] arguments)
+    {
+        if (_redirects.Count > 0)
+        {
+            // A problem inside another module's code, met while this module uses it: reported where this module
+            // uses it (the other module's own lowering reports its own problems at their place).
+            var (callSite, context) = _redirects.Peek();
+            location = callSite;
+            if (arguments.Length > 0) arguments = new[] { $"{context}: {arguments[0]}" }.Concat(arguments.Skip(1)).ToArray();
+        }
         _diagnostics.Add(DiagnosticInfo.Create(descriptor, location, null, arguments));
+    }
 
-    internal void ReportNotAnOp(Location location, string call, string? opsReplacement) =>
+    private readonly Stack<(Location CallSite, string Context)> _redirects = new();
+
+    /// <summary>
+    /// Until the matching <see cref="PopRedirect"/>, reports go to <paramref name="callSite"/> in this module's code,
+    /// prefixed with <paramref name="context"/>; nested redirects keep the outermost site.
+    /// </summary>
+    internal void PushRedirect(Location callSite, string context) =>
+        _redirects.Push(_redirects.Count > 0 ? (_redirects.Peek().CallSite, _redirects.Peek().Context + " > " + context) : (callSite, context));
+
+    internal void PopRedirect() => _redirects.Pop();
+
+    internal void ReportNotAnOp(Location location, string call, string? opsReplacement)
+    {
+        if (_redirects.Count > 0) { Report(GraphDiagnostics.NotAnOp, location, call, opsReplacement is null ? "" : $"; use Ops.{opsReplacement}"); return; }
         _diagnostics.Add(DiagnosticInfo.Create(GraphDiagnostics.NotAnOp, location, opsReplacement, call,
             opsReplacement is null ? "" : $"; use Ops.{opsReplacement}"));
+    }
 
     internal Compilation Compilation => _compilation;
 
@@ -78,6 +102,37 @@ internal sealed class ModuleLowering
 
     internal FunctionInfo? FindFunction(IMethodSymbol method) =>
         _functions.TryGetValue(method.OriginalDefinition, out var info) ? info : null;
+
+    private readonly Dictionary<IMethodSymbol, FunctionInfo?> _otherFunctions = new(SymbolEqualityComparer.Default);
+
+    /// <summary>
+    /// The checked signature of a graph function of another module (a child's) or of a static helper, checked
+    /// once; its problems are reported where <paramref name="callSite"/> calls it.
+    /// </summary>
+    internal FunctionInfo? OtherFunction(IMethodSymbol method, Location callSite)
+    {
+        method = method.OriginalDefinition;
+        if (_functions.TryGetValue(method, out var own)) return own;
+        if (_otherFunctions.TryGetValue(method, out var known)) return known;
+        PushRedirect(callSite, $"in {method.ContainingType.Name}.{method.Name}");
+        var info = CheckFunction(method, ReadDevice(method.ContainingType) ?? "");
+        PopRedirect();
+        _otherFunctions[method] = info;
+        return info;
+    }
+
+    private readonly HashSet<IMethodSymbol> _skipped = new(SymbolEqualityComparer.Default);
+
+    /// <summary>
+    /// A graph function with no compiled form of its own, because it reads members the module's constructor
+    /// arguments decide; it still compiles where a parent creates the module with constants.
+    /// </summary>
+    internal void SkipFunction(FunctionInfo info) => _skipped.Add(info.Method);
+
+    /// <summary>The root module: this class, its variables under their own names, its children under their fields' paths.</summary>
+    internal ModuleInstance Root => _root!;
+
+    private ModuleInstance? _root;
 
     private ModuleModel? Run()
     {
@@ -94,16 +149,20 @@ internal sealed class ModuleLowering
             Report(GraphDiagnostics.UnsupportedConstruct, declarations[0].Identifier.GetLocation(), $"Generic class '{_type.Name}'", "a graph module has one graph, so it cannot be generic");
 
         string moduleDevice = ReadDevice(_type) ?? "";
-        foreach (var member in _type.GetMembers())
-        {
-            if (member is IFieldSymbol field && TypeRules.FindAttribute(field, TypeRules.VariableAttribute) is { } variable)
-                LowerVariable(field, variable);
-        }
+        var evaluator = new ConstructorEvaluator(_compilation, _cancellation);
+        // Every instance of the root runs its initializers and, when it declares exactly one, that constructor: what
+        // they set from constants is known for all of them (what depends on the constructor's arguments is not).
+        var explicitConstructors = _type.InstanceConstructors.Where(c => !c.IsImplicitlyDeclared && !c.DeclaringSyntaxReferences.All(r => IsGeneratedTree(r.SyntaxTree))).ToList();
+        var constructor = explicitConstructors.Count == 1 ? explicitConstructors[0] : null;
+        _root = new ModuleInstance(_type, "", declarations[0].Identifier.GetLocation());
+        // Its arguments are not known (every caller passes its own), defaults included.
+        BuildInstance(_root, evaluator.Construct(_type, constructor, new object?[constructor?.Parameters.Length ?? 0]), evaluator, depth: 0);
 
         var signatureOwners = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var member in _type.GetMembers())
         {
             if (member is not IMethodSymbol method || TypeRules.FindAttribute(method, TypeRules.GraphFunctionAttribute) is not { } attribute) continue;
+            if (method.IsStatic) continue; // a helper: checked and lowered where a graph function calls it
             var info = CheckFunction(method, moduleDevice);
             if (info is null) continue;
             _functions[method.OriginalDefinition] = info;
@@ -136,7 +195,9 @@ internal sealed class ModuleLowering
         return new ModuleModel(
             _type.ContainingNamespace.IsGlobalNamespace ? null : _type.ContainingNamespace.ToDisplayString(),
             _type.Name, accessibility, hasConstructor,
-            _variables.Values.ToEquatable(), functions.ToEquatable(), graph.Nodes.ToEquatable(), _libraryOrder.ToEquatable());
+            _variables.Values.ToEquatable(),
+            _root!.DirectChildren().Select(c => new ChildModel(c.Child.Path, c.Access, c.Child.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat))).ToEquatable(),
+            functions.ToEquatable(), graph.Nodes.ToEquatable(), _libraryOrder.ToEquatable());
     }
 
     /// <summary>SF0018 for a user member named like one the generator adds (it would break the generated code).</summary>
@@ -148,7 +209,7 @@ internal sealed class ModuleLowering
             ["GetVariables"] = "variable access", ["SetVariables"] = "variable access", ["InitializeVariables"] = "variable initialization",
             ["StaticFlowGraphDefBase64"] = "the serialized graph", ["_staticFlowSession"] = "the session field",
         };
-        foreach (var function in _functions.Values) generated[function.Method.Name + "Graph"] = $"the compiled form of graph function '{function.Method.Name}'";
+        foreach (var function in _functions.Values.Where(f => !_skipped.Contains(f.Method))) generated[function.Method.Name + "Graph"] = $"the compiled form of graph function '{function.Method.Name}'";
         foreach (var member in _type.GetMembers())
         {
             if (member.IsImplicitlyDeclared || !generated.TryGetValue(member.Name, out string? role)) continue;
@@ -256,7 +317,101 @@ internal sealed class ModuleLowering
         })), Schemas["VarHandleOp"]);
     }
 
-    private void LowerVariable(IFieldSymbol field, AttributeData attribute)
+    private const int MaxNesting = 16;
+
+    /// <summary>
+    /// Fills <paramref name="instance"/>: its variables (dimensions from its members), then its children, created as
+    /// its constructor creates them, each under its field's path; every variable goes into the module's list.
+    /// </summary>
+    private void BuildInstance(ModuleInstance instance, ConstructorEvaluator.Result construction, ConstructorEvaluator evaluator, int depth)
+    {
+        // Only members nothing can change after construction: readonly fields and properties without a setter.
+        foreach (var pair in construction.Members)
+            if (instance.Type.GetMembers(pair.Key).FirstOrDefault() is IFieldSymbol { IsReadOnly: true } or IPropertySymbol { SetMethod: null })
+                instance.Members[pair.Key] = pair.Value;
+        foreach (var member in instance.Type.GetMembers())
+        {
+            if (member is IFieldSymbol field && TypeRules.FindAttribute(field, TypeRules.VariableAttribute) is { } variable)
+                LowerVariable(field, variable, instance);
+        }
+        foreach (var member in instance.Type.GetMembers())
+        {
+            if (member.IsStatic || member is not (IFieldSymbol or IPropertySymbol) || member.IsImplicitlyDeclared) continue;
+            ITypeSymbol memberType = member is IFieldSymbol f ? f.Type : ((IPropertySymbol)member).Type;
+            if (ModuleElementType(memberType) is not { } element) continue;
+            if (!construction.ChildCreations.TryGetValue(member.Name, out var creation)) continue; // reported where a graph function uses it
+            if (depth >= MaxNesting)
+            {
+                Report(GraphDiagnostics.UnsupportedConstruct, creation.Expression.GetLocation(), $"Nesting modules {MaxNesting} deep", "a module cannot contain itself");
+                return;
+            }
+            var model = _compilation.GetSemanticModel(creation.Expression.SyntaxTree);
+            var items = element.IsList ? ListItems(creation.Expression) : new[] { creation.Expression };
+            if (items is null)
+            {
+                Report(GraphDiagnostics.UnsupportedConstruct, creation.Expression.GetLocation(), $"The modules '{creation.Expression}'",
+                    "a list of child modules is written in place, as [new Dense(4, 8), new Dense(8, 2)]");
+                continue;
+            }
+            var children = new List<ModuleInstance>();
+            for (int i = 0; i < items.Count; i++)
+            {
+                string path = instance.Path + member.Name + "/" + (element.IsList ? i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" : "");
+                var child = CreateChild(items[i], model, creation.Environment, instance, path, evaluator, depth);
+                if (child is null) break;
+                children.Add(child);
+            }
+            if (children.Count == items.Count) instance.Children[member.Name] = element.IsList ? children : children[0];
+        }
+    }
+
+    private ModuleInstance? CreateChild(ExpressionSyntax expression, SemanticModel model, Dictionary<string, object> environment, ModuleInstance parent, string path,
+        ConstructorEvaluator evaluator, int depth)
+    {
+        // null (null!, default): not created yet; reported where a graph function uses it.
+        var bare = expression is PostfixUnaryExpressionSyntax { Operand: var operand } suppressed && suppressed.IsKind(SyntaxKind.SuppressNullableWarningExpression) ? operand : expression;
+        if (bare.IsKind(SyntaxKind.NullLiteralExpression) || bare.IsKind(SyntaxKind.DefaultLiteralExpression)) return null;
+        if (expression is not BaseObjectCreationExpressionSyntax creation || model.GetSymbolInfo(creation).Symbol is not IMethodSymbol constructor
+            || !TypeRules.HasAttribute(constructor.ContainingType, TypeRules.GraphModuleAttribute))
+        {
+            Report(GraphDiagnostics.UnsupportedConstruct, expression.GetLocation(), $"The module '{expression}'",
+                "a child module is created where it is declared or in the constructor, as new Dense(784, 100), so the graph knows it at compile time");
+            return null;
+        }
+        var type = constructor.ContainingType;
+        var arguments = evaluator.BindArguments(constructor, creation.ArgumentList, model, environment, parent.Members);
+        var child = new ModuleInstance(type, path, creation.GetLocation());
+        bool redirected = depth > 0 || !SymbolEqualityComparer.Default.Equals(parent.Type, _type);
+        if (redirected) PushRedirect(creation.GetLocation(), $"in module '{path.TrimEnd('/')}'");
+        BuildInstance(child, evaluator.Construct(type, constructor, arguments, 0), evaluator, depth + 1);
+        if (redirected) PopRedirect();
+        return child;
+    }
+
+    /// <summary>The module type a field holds (a <c>[GraphModule]</c> class, or an array or list of one), else null.</summary>
+    internal static (INamedTypeSymbol Type, bool IsList)? ModuleElementType(ITypeSymbol type)
+    {
+        if (type is INamedTypeSymbol named && TypeRules.HasAttribute(named, TypeRules.GraphModuleAttribute)) return (named, false);
+        if (type is IArrayTypeSymbol { Rank: 1, ElementType: INamedTypeSymbol element } && TypeRules.HasAttribute(element, TypeRules.GraphModuleAttribute)) return (element, true);
+        if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } generic && generic.TypeArguments[0] is INamedTypeSymbol item
+            && TypeRules.HasAttribute(item, TypeRules.GraphModuleAttribute)
+            && generic.OriginalDefinition.ToDisplayString() is "System.Collections.Generic.List<T>" or "System.Collections.Generic.IReadOnlyList<T>" or "System.Collections.Generic.IList<T>")
+            return (item, true);
+        return null;
+    }
+
+    private static IReadOnlyList<ExpressionSyntax>? ListItems(ExpressionSyntax expression) => expression switch
+    {
+        CollectionExpressionSyntax collection when collection.Elements.All(e => e is ExpressionElementSyntax) =>
+            collection.Elements.Cast<ExpressionElementSyntax>().Select(e => e.Expression).ToList(),
+        ImplicitArrayCreationExpressionSyntax implicitArray => implicitArray.Initializer.Expressions.ToList(),
+        ArrayCreationExpressionSyntax { Initializer: { } initializer } => initializer.Expressions.ToList(),
+        BaseObjectCreationExpressionSyntax { Initializer: { } listInitializer } when listInitializer.IsKind(SyntaxKind.CollectionInitializerExpression) =>
+            listInitializer.Expressions.ToList(),
+        _ => null,
+    };
+
+    private void LowerVariable(IFieldSymbol field, AttributeData attribute, ModuleInstance instance)
     {
         var location = field.Locations.FirstOrDefault();
         var element = TypeRules.TensorElement(field.Type);
@@ -276,11 +431,36 @@ internal sealed class ModuleLowering
             Report(GraphDiagnostics.UnsupportedConstruct, location, $"Variable '{field.Name}'", "a variable must be a writable instance field");
             return;
         }
-        var shape = attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Kind == TypedConstantKind.Array
-            ? attribute.ConstructorArguments[0].Values.Select(v => Convert.ToInt64(v.Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
-            : Array.Empty<long>();
-        // No dimensions is a scalar variable, as tf.Variable(0.5).
-        if (shape.Any(d => d <= 0))
+        var given = attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Kind == TypedConstantKind.Array
+            ? attribute.ConstructorArguments[0].Values.Select(v => v.Value).ToArray()
+            : Array.Empty<object?>();
+        // No dimensions is a scalar variable, as tf.Variable(0.5). A name is an int member of the module: known
+        // where the parent constructs it with constants, else -1 here and read from the member at run time.
+        var shape = new long[given.Length];
+        var dimExpressions = new string[given.Length];
+        for (int i = 0; i < given.Length; i++)
+        {
+            switch (given[i])
+            {
+                case string member when instance.Type.GetMembers(member).FirstOrDefault() is IFieldSymbol { Type.SpecialType: SpecialType.System_Int32 or SpecialType.System_Int64, IsStatic: false }
+                                        or IPropertySymbol { Type.SpecialType: SpecialType.System_Int32 or SpecialType.System_Int64, IsStatic: false }:
+                    // Unknown here (the module's own graph, or a child built from its parent's constructor
+                    // arguments): -1 in the graph, which then checks the dimension at run time.
+                    if (instance.Members.TryGetValue(member, out var known) && known is long value) shape[i] = value;
+                    else { shape[i] = -1; dimExpressions[i] = "this." + member; }
+                    break;
+                case string member:
+                    Report(GraphDiagnostics.VariableWithoutShape, AttributeLocation(attribute, null) ?? location, field.Name, $"names '{member}' as a dimension, which is not an int member of {instance.Type.Name}");
+                    return;
+                case int or long or short or byte:
+                    shape[i] = Convert.ToInt64(given[i], System.Globalization.CultureInfo.InvariantCulture);
+                    break;
+                default:
+                    Report(GraphDiagnostics.VariableWithoutShape, AttributeLocation(attribute, null) ?? location, field.Name, $"has the dimension '{given[i]}'; a dimension is a number or the name of an int member");
+                    return;
+            }
+        }
+        if (Enumerable.Range(0, shape.Length).Any(i => shape[i] <= 0 && dimExpressions[i] is null))
         {
             Report(GraphDiagnostics.VariableWithoutShape, AttributeLocation(attribute, null) ?? location, field.Name, $"has the shape {ShapeRules.Format(shape)}; every dimension of a variable must be known and positive");
             return;
@@ -293,16 +473,19 @@ internal sealed class ModuleLowering
                 init = initValue switch { 1 => "Ones", 2 => "GlorotUniform", 3 => "RandomNormal", _ => "Zeros" };
             if (argument.Key == "Trainable" && argument.Value.Value is bool flag) trainable = flag;
         }
-        _variables[field.Name] = new VariableModel(field.Name, TypeRules.CSharpName(element), dtype, shape.ToEquatable(), init, trainable, field.Name);
+        var model = new VariableModel(instance.Path + field.Name, TypeRules.CSharpName(element), dtype, shape.ToEquatable(), init, trainable, field.Name,
+            IsOwn: instance.Path.Length == 0, DimExpressions: dimExpressions.Select(e => e ?? "").ToEquatable());
+        instance.Variables[field.Name] = model;
+        _variables[model.Name] = model;
     }
 
-    private FunctionInfo? CheckFunction(IMethodSymbol method, string moduleDevice)
+    private FunctionInfo? CheckFunction(IMethodSymbol method, string moduleDevice, bool allowStatic = true)
     {
         var syntax = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_cancellation)).OfType<MethodDeclarationSyntax>().FirstOrDefault();
         if (syntax is null) return null;
         var location = syntax.Identifier.GetLocation();
         bool ok = true;
-        if (method.IsStatic) { Report(GraphDiagnostics.InvalidGraphFunction, location, method.Name, "a graph function must be an instance method of its module"); ok = false; }
+        if (method.IsStatic && !allowStatic) { Report(GraphDiagnostics.InvalidGraphFunction, location, method.Name, "a static graph function is a helper other graph functions call, not an entry of the module; make it an instance method to run or export it"); ok = false; }
         if (method.IsGenericMethod) { Report(GraphDiagnostics.InvalidGraphFunction, location, method.Name, "a graph function cannot be generic: its graph has fixed dtypes"); ok = false; }
         if (method.IsAsync) { Report(GraphDiagnostics.UnsupportedConstruct, syntax.Modifiers.First(m => m.IsKind(SyntaxKind.AsyncKeyword)).GetLocation(), "'async'", "a graph runs synchronously"); ok = false; }
         if (method.IsPartialDefinition || (syntax.Body is null && syntax.ExpressionBody is null)) { Report(GraphDiagnostics.InvalidGraphFunction, location, method.Name, "a graph function needs a body"); ok = false; }

@@ -9,12 +9,17 @@ namespace StaticFlow;
 public sealed class GraphModuleAttribute : Attribute;
 
 /// <summary>A module variable (<c>tf.Variable</c>) of a fixed shape, saved in checkpoints and SavedModels.</summary>
-/// <param name="shape">The variable's shape; every dimension known. No dimensions (<c>[Variable]</c>) is a scalar, as <c>tf.Variable(0.5)</c>.</param>
+/// <param name="shape">
+/// The variable's shape; every dimension known. No dimensions (<c>[Variable]</c>) is a scalar, as <c>tf.Variable(0.5)</c>.
+/// A dimension may name an int member of the module (<c>[Variable(nameof(Inputs), nameof(Units))]</c>): a layer
+/// module's shape then comes from its constructor's arguments, known at compile time where a parent module creates
+/// it with constants (<c>new Dense(784, 100)</c>), and read from the member when it runs on its own.
+/// </param>
 [AttributeUsage(AttributeTargets.Field, Inherited = false)]
-public sealed class VariableAttribute(params long[] shape) : Attribute
+public sealed class VariableAttribute(params object[] shape) : Attribute
 {
-    /// <summary>The variable's shape.</summary>
-    public long[] Shape { get; } = shape;
+    /// <summary>The variable's dimensions: numbers, or names of int members of the module.</summary>
+    public object[] Shape { get; } = shape;
 
     /// <summary>How the variable's first value is made; zeros unless set.</summary>
     public Init Init { get; set; } = Init.Zeros;

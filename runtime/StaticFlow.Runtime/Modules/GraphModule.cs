@@ -202,13 +202,45 @@ public static class GraphModules
         return writer.FilePath;
     }
 
+    /// <summary>
+    /// Checks every variable of <paramref name="module"/>'s definition (its children's too, by path) before any is
+    /// replaced, for generated <c>SetVariables</c> methods.
+    /// </summary>
+    public static void CheckVariables(IGraphModule module, IReadOnlyDictionary<string, Tensor> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        foreach (var info in module.Definition.Variables)
+        {
+            if (!values.TryGetValue(info.Name, out Tensor? value))
+                throw new ArgumentException($"No value for variable '{info.Name}' of module {module.Definition.Name}.", nameof(values));
+            if (value.DType != info.DType || !new TensorShape(info.Shape).IsCompatibleWith(value.Shape))
+                throw new ArgumentException($"Variable '{info.Name}' of module {module.Definition.Name} is {info.DType.Name()}{new TensorShape(info.Shape)}, got {value.DType.Name()}{value.Shape}.", nameof(values));
+        }
+    }
+
+    /// <summary>The values under <paramref name="path"/> (<c>encoder/dense1/</c>) with the path taken off, for a child module's <c>SetVariables</c>.</summary>
+    public static IReadOnlyDictionary<string, Tensor> Under(IReadOnlyDictionary<string, Tensor> values, string path)
+    {
+        var child = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, value) in values)
+            if (name.StartsWith(path, StringComparison.Ordinal)) child[name[path.Length..]] = value;
+        return child;
+    }
+
+    /// <summary>Adds a child module's variables to <paramref name="into"/> under <paramref name="path"/>, for generated <c>GetVariables</c> methods.</summary>
+    public static void AddUnder(Dictionary<string, Tensor> into, string path, IGraphModule child)
+    {
+        foreach (var (name, value) in child.GetVariables()) into[path + name] = value;
+    }
+
     /// <summary>Checks and converts one variable for generated <c>SetVariables</c> methods.</summary>
     public static Tensor<T> Variable<T>(IGraphModule module, IReadOnlyDictionary<string, Tensor> values, string name) where T : unmanaged
     {
         GraphVariableInfo info = module.Definition.Variables.First(v => v.Name == name);
         if (!values.TryGetValue(name, out Tensor? value))
             throw new ArgumentException($"No value for variable '{name}' of module {module.Definition.Name}.", nameof(values));
-        if (value.DType != info.DType || !value.Shape.Equals(new TensorShape(info.Shape)))
+        // -1 is a dimension a layer module takes from a member at run time (its own graph does not know it).
+        if (value.DType != info.DType || !new TensorShape(info.Shape).IsCompatibleWith(value.Shape))
             throw new ArgumentException($"Variable '{name}' of module {module.Definition.Name} is {info.DType.Name()}{new TensorShape(info.Shape)}, got {value.DType.Name()}{value.Shape}.", nameof(values));
         return new Tensor<T>(value);
     }
