@@ -25,6 +25,10 @@ internal static class GeneratorHost
 
     public static CSharpParseOptions ParseOptions { get; } = new(LanguageVersion.Latest);
 
+    /// <summary>The layer library's sources (runtime/StaticFlow.Layers), as the package adds them to a consumer's project.</summary>
+    public static string[] LayerSources { get; } =
+        [.. Directory.GetFiles(Path.Combine(StaticFlow.Tests.TestData.RepositoryRoot, "runtime", "StaticFlow.Layers"), "*.cs").Order(StringComparer.Ordinal).Select(File.ReadAllText)];
+
     public static CSharpCompilation Compile(params string[] sources) =>
         CSharpCompilation.Create("GraphModels",
             sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Source{i}.cs")),

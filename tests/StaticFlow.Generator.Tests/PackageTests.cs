@@ -76,9 +76,14 @@ public class PackageTests
 
     private const string Consumer = """
         using StaticFlow;
+        using StaticFlow.Layers;
         using StaticFlow.SavedModels;
         using StaticFlow.Tensors;
 
+        var layered = new Layered();
+        var z = Tensor<float>.From([0.5f, -1f, 2f, 1f, 0f, -3f], 2, 3);
+        Console.WriteLine($"layers eager {string.Join(" ", layered.Predict(z).ToArray())}");
+        Console.WriteLine($"layers graph {string.Join(" ", layered.PredictGraph(z).ToArray())}");
         var model = new Scorer();
         model.InitializeVariables(seed: 4);
         var x = Tensor<float>.From([1f, 2f, 3f, -1f, 0f, 4f], 2, 3);
@@ -99,6 +104,16 @@ public class PackageTests
             [GraphFunction(Signature = "serving_default")]
             public Tensor<float> Score([Shape(-1, 3)] Tensor<float> x) => Ops.Sigmoid(Ops.MatMul(x, w));
         }
+
+        // The layer library comes with the package as source (contentFiles) and composes here.
+        [GraphModule]
+        public partial class Layered
+        {
+            private readonly Sequential layers = new(new Dense(3, 4, Activation.Relu), new Dense(4, 2, Activation.Softmax));
+
+            [GraphFunction]
+            public Tensor<float> Predict([Shape(-1, 3)] Tensor<float> x) => layers.Call(x);
+        }
         """;
 
     [Fact]
@@ -111,6 +126,7 @@ public class PackageTests
         string Line(string label) => output.Split('\n').Single(l => l.StartsWith(label + " ", StringComparison.Ordinal)).Substring(label.Length + 1).Trim();
         Assert.Equal(Line("eager"), Line("graph"));
         Assert.Equal(Line("eager"), Line("loaded"));
+        Assert.Equal(Line("layers eager"), Line("layers graph"));
 
         // The export loads in this process too, and predicts the same.
         var x = Tensor.FromArray<float>([1f, 2f, 3f, -1f, 0f, 4f], 2, 3);

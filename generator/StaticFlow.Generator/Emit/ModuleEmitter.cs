@@ -98,7 +98,8 @@ internal static class ModuleEmitter
         foreach (var variable in Own(module)) code.AppendLine($"            [{Literal(variable.Name)}] = this.{variable.FieldName}.Untyped,");
         code.AppendLine("        };");
         // Each child's variables under its path (encoder/dense1/kernel), as tf.Module tracks nested modules.
-        foreach (var child in module.Children) code.AppendLine($"        {Rt}GraphModules.AddUnder(variables, {Literal(child.Path)}, {child.Access});");
+        foreach (var child in module.Children)
+            code.AppendLine($"        {Rt}GraphModules.{(child.IsList ? "AddListUnder" : "AddUnder")}(variables, {Literal(child.Field + "/")}, this.{child.Field});");
         code.AppendLine("        return variables;");
         code.AppendLine("    }");
         code.AppendLine();
@@ -110,7 +111,8 @@ internal static class ModuleEmitter
         foreach (var variable in Own(module))
             code.AppendLine($"        var {Local(variable.FieldName)} = {Rt}GraphModules.Variable<{variable.ElementType}>(this, values, {Literal(variable.Name)});");
         foreach (var variable in Own(module)) code.AppendLine($"        this.{variable.FieldName} = {Local(variable.FieldName)};");
-        foreach (var child in module.Children) code.AppendLine($"        {child.Access}.SetVariables({Rt}GraphModules.Under(values, {Literal(child.Path)}));");
+        foreach (var child in module.Children)
+            code.AppendLine($"        {Rt}GraphModules.{(child.IsList ? "SetListUnder" : "SetUnder")}(values, {Literal(child.Field + "/")}, this.{child.Field});");
         code.AppendLine("    }");
         code.AppendLine();
         code.AppendLine("    /// <summary>Gives every variable its initial value; <paramref name=\"seed\"/> makes random initializers reproducible.</summary>");
@@ -129,7 +131,7 @@ internal static class ModuleEmitter
                 code.AppendLine($"        this.{variable.FieldName} = {Rt}Initializers.Create<{variable.ElementType}>({Rt}Init.{variable.Init}, {Dims(variable)}, unchecked(seed * 1000003 + {i}));");
         }
         for (int k = 0; k < module.Children.Count; k++)
-            code.AppendLine($"        {module.Children[k].Access}.InitializeVariables(unchecked(seed * 1000003 + {own.Count + k}));");
+            code.AppendLine($"        {Rt}GraphModules.{(module.Children[k].IsList ? "InitializeListUnder" : "InitializeUnder")}(this.{module.Children[k].Field}, unchecked(seed * 1000003 + {own.Count + k}));");
         code.AppendLine("    }");
         if (!module.HasInstanceConstructor)
         {

@@ -204,13 +204,25 @@ internal sealed partial class FunctionLowering
     /// </summary>
     private Value? LowerRuntimeInts(IReadOnlyList<ExpressionSyntax> items, string dtype, bool vector, SyntaxNode at)
     {
-        var values = new List<Value>();
+        var lowered = new List<Value>();
         foreach (var item in items)
         {
             Value? value = Lower(item);
             if (value is null) return null;
             if (value.IsTensor && (value.DType is not ("int32" or "int64") || value.Shape is not { Length: 0 })) return null;
             if (!value.IsTensor && value.Constant is not long) return null;
+            lowered.Add(value);
+        }
+        // Folded at compile time after all ((int)(x.Shape[1] * x.Shape[2]) with known dimensions): one Const, whose
+        // values the shape functions downstream can read.
+        if (lowered.All(v => !v.IsTensor))
+        {
+            var numbers = lowered.Select(v => ((long)v.Constant!).ToString(CultureInfo.InvariantCulture)).ToArray();
+            return vector ? AddConst(dtype, new long[] { numbers.Length }, numbers) : numbers.Length == 1 ? AddConst(dtype, Array.Empty<long>(), numbers) : null;
+        }
+        var values = new List<Value>();
+        foreach (var value in lowered)
+        {
             Value? widened = Widen(value, dtype, at);
             if (widened is null) return null;
             values.Add(widened);

@@ -155,9 +155,7 @@ internal sealed partial class FunctionLowering
                                                      && _instance.Members.TryGetValue(symbol.Name, out var member):
                 // A layer's configuration (Units, UseBias) fixed by its constructor: a constant of this instance.
                 return Value.Const(member);
-            case IFieldSymbol { IsReadOnly: true } or IPropertySymbol { SetMethod: null } when _instance is { Path.Length: 0 } && ReferenceEquals(_instance, _module.Root)
-                                                     && SymbolEqualityComparer.Default.Equals(symbol.ContainingType, _instance.Type) && !symbol.IsStatic
-                                                     && (symbol is IFieldSymbol fi ? fi.Type : ((IPropertySymbol)symbol).Type).SpecialType is >= SpecialType.System_Boolean and <= SpecialType.System_Double:
+            case IFieldSymbol or IPropertySymbol when IsConstructorDecided(symbol):
                 // Set by the constructor's arguments: this module's own graph cannot know it, so the function has no
                 // compiled form of its own (it runs eagerly, and compiles in every parent that creates it with constants).
                 NeedsConstruction = true;
@@ -309,7 +307,7 @@ internal sealed partial class FunctionLowering
             return LowerOpCall(invocation, method, opAttribute);
         if (TypeRules.FindAttribute(method, TypeRules.CompositeAttribute) is { } compositeAttribute && info.Symbol is not null)
             return LowerCompositeCall(invocation, method, compositeAttribute);
-        if (TypeRules.HasAttribute(method, TypeRules.GraphFunctionAttribute) && IsCallOnAnotherModule(invocation, method))
+        if ((TypeRules.HasAttribute(method, TypeRules.GraphFunctionAttribute) || IsLayerInterfaceCall(invocation, method)) && IsCallOnAnotherModule(invocation, method))
             return LowerModuleCall(invocation, method);
         if (_module.FindFunction(method) is { } callee && SymbolEqualityComparer.Default.Equals(method.ContainingType, _info.Method.ContainingType))
         {
@@ -396,7 +394,12 @@ internal sealed partial class FunctionLowering
                     if (DefaultAttr(parameter, attrSchema) is { } fromDefault) attrs.Add(fromDefault);
                     continue;
                 }
-                if (!TryAttrValue(given[0], attrSchema, out AttrModel? attr)) { Fail(GraphDiagnostics.AttrNotConstant, given[0], given[0].ToString(), attrSchema.Name, opName); return null; }
+                if (!TryAttrValue(given[0], attrSchema, out AttrModel? attr))
+                {
+                    if (IsConstructorDecided(_model.GetSymbolInfo(StripCasts(given[0])).Symbol)) { NeedsConstruction = true; _failed = true; return null; }
+                    Fail(GraphDiagnostics.AttrNotConstant, given[0], given[0].ToString(), attrSchema.Name, opName);
+                    return null;
+                }
                 attrs.Add(attr!);
                 continue;
             }
@@ -523,6 +526,10 @@ internal sealed partial class FunctionLowering
             case "bool" when constant is bool flag: model = Attrs.Bool(attr.Name, flag); return true;
             case "int" when TryConstantLong(expression, out long number): model = Attrs.Int(attr.Name, number); return true;
             case "float" when constant is float or double or int or long: model = Attrs.Float(attr.Name, Convert.ToDouble(constant, CultureInfo.InvariantCulture)); return true;
+            // A layer's configuration (its epsilon, its flags): a constant of the module object, maybe cast.
+            case "float" when FoldedMember(expression) is long or double:
+                model = Attrs.Float(attr.Name, Convert.ToDouble(FoldedMember(expression), CultureInfo.InvariantCulture)); return true;
+            case "bool" when FoldedMember(expression) is bool memberFlag: model = Attrs.Bool(attr.Name, memberFlag); return true;
             case "string" when constant is string text: model = Attrs.String(attr.Name, text); return true;
             case "list(int)":
                 if (_model.GetConstantValue(expression).HasValue && constant is null) { model = Attrs.EmptyList(attr.Name); return true; }
@@ -530,6 +537,38 @@ internal sealed partial class FunctionLowering
                 return false;
             default: return false;
         }
+    }
+
+    private static ExpressionSyntax StripCasts(ExpressionSyntax expression)
+    {
+        while (expression is CastExpressionSyntax or ParenthesizedExpressionSyntax)
+            expression = expression is CastExpressionSyntax cast ? cast.Expression : ((ParenthesizedExpressionSyntax)expression).Expression;
+        return expression;
+    }
+
+    /// <summary>
+    /// A readonly member of this module (a number, bool or enum, or a child module) that only the arguments of its
+    /// constructor decide: unknown to the module's own graph, known in every parent that creates it with constants.
+    /// </summary>
+    private bool IsConstructorDecided(ISymbol? symbol)
+    {
+        if (symbol is not (IFieldSymbol { IsReadOnly: true } or IPropertySymbol { SetMethod: null }) || symbol.IsStatic) return false;
+        if (_instance is not { Path.Length: 0 } || !ReferenceEquals(_instance, _module.Root) || !SymbolEqualityComparer.Default.Equals(symbol.ContainingType, _instance.Type)) return false;
+        if (_instance.Members.ContainsKey(symbol.Name)) return false;
+        var type = symbol is IFieldSymbol field ? field.Type : ((IPropertySymbol)symbol).Type;
+        return type.SpecialType is >= SpecialType.System_Boolean and <= SpecialType.System_Double || type.TypeKind == TypeKind.Enum
+            || ModuleLowering.ModuleElementType(type) is not null && _instance.ConstructorDecided.Contains(symbol.Name);
+    }
+
+    /// <summary>A member of the module object this code runs on that its constructor fixed, possibly cast (<c>(float)Epsilon</c>), else null.</summary>
+    private object? FoldedMember(ExpressionSyntax expression)
+    {
+        expression = StripCasts(expression);
+        return _model.GetSymbolInfo(expression).Symbol is IFieldSymbol or IPropertySymbol && _instance is not null
+               && _instance.Members.TryGetValue(_model.GetSymbolInfo(expression).Symbol!.Name, out var value)
+               && SymbolEqualityComparer.Default.Equals(_model.GetSymbolInfo(expression).Symbol!.ContainingType, _instance.Type)
+            ? value
+            : null;
     }
 
     private Value? LowerGraphCall(InvocationExpressionSyntax invocation, ModuleLowering.FunctionInfo callee)

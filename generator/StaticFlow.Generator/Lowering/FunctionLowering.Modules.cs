@@ -26,12 +26,18 @@ internal sealed partial class FunctionLowering
         }
         if (!_instance.Children.TryGetValue(member.Name, out var child))
         {
+            if (IsConstructorDecided(member)) { NeedsConstruction = true; _failed = true; return null; }
             Fail(GraphDiagnostics.UnsupportedConstruct, at, $"Module '{member.Name}'",
                 "the graph needs it at compile time: create it where it is declared or in the constructor, with constant arguments (new Dense(784, 100))");
             return null;
         }
         return child is ModuleInstance single ? Value.OfModule(single) : Value.OfModules((List<ModuleInstance>)child);
     }
+
+    /// <summary>A call through an interface (<c>layer.Call(x)</c> on an <c>ILayer</c>) on something that lowers to a module.</summary>
+    private bool IsLayerInterfaceCall(InvocationExpressionSyntax invocation, IMethodSymbol method) =>
+        method.ContainingType?.TypeKind == TypeKind.Interface && invocation.Expression is MemberAccessExpressionSyntax access
+        && _model.GetTypeInfo(access.Expression).Type is { } receiverType && ModuleLowering.ModuleElementType(receiverType) is { IsList: false };
 
     /// <summary>A call of a static helper, or of a graph function on a module other than the one this code runs on.</summary>
     private bool IsCallOnAnotherModule(InvocationExpressionSyntax invocation, IMethodSymbol method)
@@ -58,6 +64,16 @@ internal sealed partial class FunctionLowering
             target = receiver.Module;
         }
         else target = _instance;
+        if (target is not null && method.ContainingType.TypeKind == TypeKind.Interface)
+        {
+            // A layer called through its interface (ILayer.Call): the graph function of the module this one is.
+            if (target.Type.FindImplementationForInterfaceMember(method) is not IMethodSymbol implementation || !TypeRules.HasAttribute(implementation, TypeRules.GraphFunctionAttribute))
+            {
+                Fail(GraphDiagnostics.InvalidGraphFunction, invocation, method.Name, $"{target.Type.Name} implements it without [GraphFunction], so it has no graph form");
+                return null;
+            }
+            method = implementation;
+        }
         if (target is not null && !SymbolEqualityComparer.Default.Equals(method.ContainingType, target.Type))
         {
             Fail(GraphDiagnostics.UnsupportedConstruct, invocation, $"The call '{invocation}'", "the module holds another type than the function's");

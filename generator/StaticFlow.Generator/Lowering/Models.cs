@@ -27,8 +27,11 @@ internal sealed record ModuleModel(
 internal sealed record VariableModel(string Name, string ElementType, string DType, EquatableArray<long> Shape, string Init, bool Trainable, string FieldName,
     double Fill = 0, bool IsOptimizerState = false, bool IsOwn = true, EquatableArray<string> DimExpressions = default);
 
-/// <summary>A child module the generated code reaches (<c>this.layers[1]</c>) and the path its variables live under (<c>layers/1/</c>).</summary>
-internal sealed record ChildModel(string Path, string Access, string TypeName);
+/// <summary>
+/// A field holding a child module (or a list of them) that generated code reaches at run time: its variables live
+/// under <c>Field/</c> (<c>Field/i/</c> for list items), whatever the object holds then.
+/// </summary>
+internal sealed record ChildModel(string Field, bool IsList);
 
 /// <summary>The optimizer of a <c>[TrainStep]</c> function, as its attribute sets it.</summary>
 internal sealed record TrainStepModel(string Optimizer, string Name, double LearningRate, double Momentum, bool Nesterov, double Beta1, double Beta2, double Epsilon, double Rho,

@@ -36,6 +36,9 @@ internal sealed class ModuleInstance
     /// <summary>Its variables, by field name.</summary>
     public Dictionary<string, VariableModel> Variables { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Child-module fields the constructor fills from its own arguments, which only a parent's construction knows.</summary>
+    public HashSet<string> ConstructorDecided { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Child modules by field name: one <see cref="ModuleInstance"/>, or a list for an array or list field.</summary>
     public Dictionary<string, object> Children { get; } = new(StringComparer.Ordinal);
 
@@ -143,7 +146,11 @@ internal sealed class ConstructorEvaluator
         else result.Members.Remove(member);
     }
 
-    /// <summary>The constructor arguments of a call, evaluated (null where not known at compile time), in parameter order.</summary>
+    /// <summary>
+    /// The constructor arguments of a call, evaluated (null where not known at compile time), in parameter order. A
+    /// parameter that takes modules (a layer, a params array of layers) gets the argument expressions themselves,
+    /// each with the environment it is evaluated in, as a <see cref="PassedModules"/>.
+    /// </summary>
     public List<object?> BindArguments(IMethodSymbol constructor, ArgumentListSyntax? list, SemanticModel model, Dictionary<string, object> environment, Dictionary<string, object> members)
     {
         var values = new List<object?>(constructor.Parameters.Select(p => p.HasExplicitDefaultValue ? Number(p.ExplicitDefaultValue) : null));
@@ -151,10 +158,35 @@ internal sealed class ConstructorEvaluator
         int position = 0;
         foreach (var argument in list.Arguments)
         {
-            int index = argument.NameColon is { } named ? constructor.Parameters.IndexOf(constructor.Parameters.FirstOrDefault(p => p.Name == named.Name.Identifier.ValueText)!) : position++;
-            if (index >= 0 && index < values.Count) values[index] = Evaluate(argument.Expression, model, environment, members);
+            int index = argument.NameColon is { } named ? constructor.Parameters.IndexOf(constructor.Parameters.FirstOrDefault(p => p.Name == named.Name.Identifier.ValueText)!) : Math.Min(position++, values.Count - 1);
+            if (index < 0 || index >= values.Count) continue;
+            var parameter = constructor.Parameters[index];
+            if (ModuleLowering.ModuleElementType(parameter.Type) is not null)
+            {
+                var passed = values[index] as PassedModules ?? new PassedModules();
+                // Already-passed modules (a parameter forwarding its own argument) keep their first environment.
+                if (ModuleArgument(argument.Expression, environment) is { } forwarded) passed.AddRange(forwarded);
+                else passed.Add((argument.Expression, environment));
+                values[index] = passed;
+                continue;
+            }
+            values[index] = Evaluate(argument.Expression, model, environment, members);
         }
         return values;
+    }
+
+    /// <summary>Module creations passed to a constructor parameter, each with the environment its arguments are evaluated in.</summary>
+    public sealed class PassedModules : List<(ExpressionSyntax Expression, Dictionary<string, object> Environment)>;
+
+    /// <summary>The modules a parameter (named by <paramref name="expression"/>) was given, else null.</summary>
+    public static PassedModules? ModuleArgument(ExpressionSyntax expression, Dictionary<string, object> environment)
+    {
+        var bare = expression switch
+        {
+            CollectionExpressionSyntax { Elements.Count: 1 } collection when collection.Elements[0] is SpreadElementSyntax spread => spread.Expression,
+            _ => expression,
+        };
+        return bare is IdentifierNameSyntax identifier && environment.TryGetValue(identifier.Identifier.ValueText, out var value) ? value as PassedModules : null;
     }
 
     /// <summary>A number or bool the expression is at compile time: constants, parameters, known members and arithmetic on them.</summary>
@@ -186,6 +218,12 @@ internal sealed class ConstructorEvaluator
                     _ => null,
                 };
             }
+            case ConditionalExpressionSyntax conditional:
+                return Evaluate(conditional.Condition, model, environment, members) is bool flag
+                    ? Evaluate(flag ? conditional.WhenTrue : conditional.WhenFalse, model, environment, members)
+                    : null;
+            case PrefixUnaryExpressionSyntax not when not.IsKind(SyntaxKind.LogicalNotExpression):
+                return Evaluate(not.Operand, model, environment, members) is bool truth ? !truth : null;
             case PrefixUnaryExpressionSyntax negation when negation.IsKind(SyntaxKind.UnaryMinusExpression):
                 return Evaluate(negation.Operand, model, environment, members) switch { long l => -l, double d => -d, _ => null };
             case BinaryExpressionSyntax binary:
@@ -197,6 +235,18 @@ internal sealed class ConstructorEvaluator
                     {
                         SyntaxKind.AddExpression => x + y, SyntaxKind.SubtractExpression => x - y, SyntaxKind.MultiplyExpression => x * y,
                         SyntaxKind.DivideExpression when y != 0 => x / y, SyntaxKind.ModuloExpression when y != 0 => x % y,
+                        SyntaxKind.GreaterThanExpression => x > y, SyntaxKind.LessThanExpression => x < y,
+                        SyntaxKind.GreaterThanOrEqualExpression => x >= y, SyntaxKind.LessThanOrEqualExpression => x <= y,
+                        SyntaxKind.EqualsExpression => x == y, SyntaxKind.NotEqualsExpression => x != y,
+                        _ => null,
+                    };
+                }
+                if (a is bool p1 && b is bool q1)
+                {
+                    return binary.Kind() switch
+                    {
+                        SyntaxKind.LogicalAndExpression => p1 && q1, SyntaxKind.LogicalOrExpression => p1 || q1,
+                        SyntaxKind.EqualsExpression => p1 == q1, SyntaxKind.NotEqualsExpression => p1 != q1,
                         _ => null,
                     };
                 }

@@ -196,7 +196,7 @@ internal sealed class ModuleLowering
             _type.ContainingNamespace.IsGlobalNamespace ? null : _type.ContainingNamespace.ToDisplayString(),
             _type.Name, accessibility, hasConstructor,
             _variables.Values.ToEquatable(),
-            _root!.DirectChildren().Select(c => new ChildModel(c.Child.Path, c.Access, c.Child.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat))).ToEquatable(),
+            ChildFields().ToEquatable(),
             functions.ToEquatable(), graph.Nodes.ToEquatable(), _libraryOrder.ToEquatable());
     }
 
@@ -346,7 +346,30 @@ internal sealed class ModuleLowering
                 return;
             }
             var model = _compilation.GetSemanticModel(creation.Expression.SyntaxTree);
-            var items = element.IsList ? ListItems(creation.Expression) : new[] { creation.Expression };
+            if (ConstructorEvaluator.ModuleArgument(creation.Expression, creation.Environment) is null
+                && model.GetSymbolInfo(StripSpread(creation.Expression)).Symbol is IParameterSymbol)
+            {
+                // Modules the constructor takes as arguments (Sequential's layers): known where a parent passes them.
+                instance.ConstructorDecided.Add(member.Name);
+                continue;
+            }
+            var items = ConstructorEvaluator.ModuleArgument(creation.Expression, creation.Environment) is { } passed
+                ? passed.Select(p => p.Expression).ToList()
+                : element.IsList ? ListItems(creation.Expression) : new[] { creation.Expression };
+            if (ConstructorEvaluator.ModuleArgument(creation.Expression, creation.Environment) is { } arguments)
+            {
+                // Modules passed to the constructor (new Sequential(new Dense(...), ...)): each in its own tree and environment.
+                var created = new List<ModuleInstance>();
+                for (int i = 0; i < arguments.Count; i++)
+                {
+                    string itemPath = instance.Path + member.Name + "/" + (element.IsList ? i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" : "");
+                    var made = CreateChild(arguments[i].Expression, _compilation.GetSemanticModel(arguments[i].Expression.SyntaxTree), arguments[i].Environment, instance, itemPath, evaluator, depth);
+                    if (made is null) break;
+                    created.Add(made);
+                }
+                if (created.Count == arguments.Count && (element.IsList || created.Count == 1)) instance.Children[member.Name] = element.IsList ? created : created[0];
+                continue;
+            }
             if (items is null)
             {
                 Report(GraphDiagnostics.UnsupportedConstruct, creation.Expression.GetLocation(), $"The modules '{creation.Expression}'",
@@ -388,13 +411,29 @@ internal sealed class ModuleLowering
         return child;
     }
 
+    /// <summary>The instance fields (and auto-properties) of this class that hold child modules, in declaration order.</summary>
+    private IEnumerable<ChildModel> ChildFields()
+    {
+        foreach (var member in _type.GetMembers())
+        {
+            if (member.IsStatic || member.IsImplicitlyDeclared || member.DeclaringSyntaxReferences.All(r => IsGeneratedTree(r.SyntaxTree))) continue;
+            ITypeSymbol? type = member switch { IFieldSymbol field => field.Type, IPropertySymbol { IsIndexer: false } property => property.Type, _ => null };
+            if (type is not null && ModuleElementType(type) is { } element) yield return new ChildModel(member.Name, element.IsList);
+        }
+    }
+
+    private static ExpressionSyntax StripSpread(ExpressionSyntax expression) =>
+        expression is CollectionExpressionSyntax { Elements.Count: 1 } collection && collection.Elements[0] is SpreadElementSyntax spread ? spread.Expression : expression;
+
     /// <summary>The module type a field holds (a <c>[GraphModule]</c> class, or an array or list of one), else null.</summary>
     internal static (INamedTypeSymbol Type, bool IsList)? ModuleElementType(ITypeSymbol type)
     {
-        if (type is INamedTypeSymbol named && TypeRules.HasAttribute(named, TypeRules.GraphModuleAttribute)) return (named, false);
-        if (type is IArrayTypeSymbol { Rank: 1, ElementType: INamedTypeSymbol element } && TypeRules.HasAttribute(element, TypeRules.GraphModuleAttribute)) return (element, true);
+        // An interface of layers (ILayer) holds modules too: each item's own type comes from its creation.
+        static bool IsModule(INamedTypeSymbol t) => TypeRules.HasAttribute(t, TypeRules.GraphModuleAttribute) || t.TypeKind == TypeKind.Interface && t.GetMembers().OfType<IMethodSymbol>().Any(m => m.ReturnType is INamedTypeSymbol { Name: "Tensor" });
+        if (type is INamedTypeSymbol named && IsModule(named)) return (named, false);
+        if (type is IArrayTypeSymbol { Rank: 1, ElementType: INamedTypeSymbol element } && IsModule(element)) return (element, true);
         if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } generic && generic.TypeArguments[0] is INamedTypeSymbol item
-            && TypeRules.HasAttribute(item, TypeRules.GraphModuleAttribute)
+            && IsModule(item)
             && generic.OriginalDefinition.ToDisplayString() is "System.Collections.Generic.List<T>" or "System.Collections.Generic.IReadOnlyList<T>" or "System.Collections.Generic.IList<T>")
             return (item, true);
         return null;

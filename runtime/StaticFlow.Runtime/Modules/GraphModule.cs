@@ -78,6 +78,9 @@ public interface IGraphModule
 
     /// <summary>Replaces the module's variables with <paramref name="values"/> (every variable, checked for dtype and shape).</summary>
     void SetVariables(IReadOnlyDictionary<string, Tensor> values);
+
+    /// <summary>Gives every variable (its child modules' too) its initial value; <paramref name="seed"/> makes random initializers reproducible.</summary>
+    void InitializeVariables(int seed = 0);
 }
 
 /// <summary>
@@ -227,10 +230,44 @@ public static class GraphModules
         return child;
     }
 
-    /// <summary>Adds a child module's variables to <paramref name="into"/> under <paramref name="path"/>, for generated <c>GetVariables</c> methods.</summary>
-    public static void AddUnder(Dictionary<string, Tensor> into, string path, IGraphModule child)
+    /// <summary>Adds a child module's variables to <paramref name="into"/> under <paramref name="path"/> (none for null), for generated <c>GetVariables</c> methods.</summary>
+    public static void AddUnder(Dictionary<string, Tensor> into, string path, object? child)
     {
-        foreach (var (name, value) in child.GetVariables()) into[path + name] = value;
+        if (child is not IGraphModule module) return;
+        foreach (var (name, value) in module.GetVariables()) into[path + name] = value;
+    }
+
+    /// <summary>Adds the variables of each module in <paramref name="children"/> under <c>path + index + "/"</c> (<c>layers/0/kernel</c>).</summary>
+    public static void AddListUnder(Dictionary<string, Tensor> into, string path, System.Collections.IEnumerable? children)
+    {
+        int index = 0;
+        foreach (object? child in children ?? Array.Empty<object>()) AddUnder(into, path + (index++).ToString(System.Globalization.CultureInfo.InvariantCulture) + "/", child);
+    }
+
+    /// <summary>Sets a child module's variables from those under <paramref name="path"/>, for generated <c>SetVariables</c> methods.</summary>
+    public static void SetUnder(IReadOnlyDictionary<string, Tensor> values, string path, object? child)
+    {
+        if (child is IGraphModule module) module.SetVariables(Under(values, path));
+    }
+
+    /// <summary>Sets each listed child module's variables from those under <c>path + index + "/"</c>.</summary>
+    public static void SetListUnder(IReadOnlyDictionary<string, Tensor> values, string path, System.Collections.IEnumerable? children)
+    {
+        int index = 0;
+        foreach (object? child in children ?? Array.Empty<object>()) SetUnder(values, path + (index++).ToString(System.Globalization.CultureInfo.InvariantCulture) + "/", child);
+    }
+
+    /// <summary>Initializes a child module with its own seed, for generated <c>InitializeVariables</c> methods.</summary>
+    public static void InitializeUnder(object? child, int seed)
+    {
+        if (child is IGraphModule module) module.InitializeVariables(seed);
+    }
+
+    /// <summary>Initializes each listed child module, item <c>i</c> with seed <c>seed * 31 + i</c>.</summary>
+    public static void InitializeListUnder(System.Collections.IEnumerable? children, int seed)
+    {
+        int index = 0;
+        foreach (object? child in children ?? Array.Empty<object>()) InitializeUnder(child, unchecked(seed * 31 + index++));
     }
 
     /// <summary>Checks and converts one variable for generated <c>SetVariables</c> methods.</summary>
