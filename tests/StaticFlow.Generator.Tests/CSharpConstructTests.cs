@@ -32,6 +32,10 @@ public class CSharpConstructTests
                 return x * scale;
             }
 
+            [GraphFunction(Signature = "scoring")]
+            [return: Output("scores")]
+            public Tensor<float> Scored([Shape(-1, 4)] Tensor<float> x) => Reassign(x) * 2f;
+
             [GraphFunction]
             public Tensor<float> Slices([Shape(-1, 4)] Tensor<float> x)
             {
@@ -194,6 +198,22 @@ public class CSharpConstructTests
         Assert.Contains("LogicalNot", ops);
         // FloorMod takes the divisor's sign, as Python's and TensorFlow's %: -1 % 0.75 = 0.5.
         Assert.Equal([0.5f], (Tensor<float>.From([-1f], 1) % 0.75f).ToArray());
+    }
+
+    [Fact]
+    public void ExportsKeepTheOutputNameAndTheStaticShapeThroughALibraryCall()
+    {
+        var module = (IGraphModule)Create(0);
+        var output = Assert.Single(module.Definition.Function("Scored").Outputs);
+        Assert.Equal("scores", output.Name);
+        Assert.Equal([-1L, 4L], output.Shape!);
+        string directory = module.ExportSavedModel(Path.Combine(StaticFlow.Tests.TempDirectory.Create(), "constructs"));
+        var signature = SavedModels.SavedModelBundle.Load(directory).GetSignature("scoring");
+        var exported = Assert.Single(signature.Outputs);
+        Assert.Equal("scores", exported.Key);
+        Assert.Equal(new TensorShape(-1, 4), exported.Shape);
+        var x = Tensor<float>.From([2f, 4f, -2f, 0f], 1, 4);
+        Assert.Equal([6f, 9f, 0f, 3f], signature.Run(new Dictionary<string, Tensor> { ["x"] = x.Untyped })["scores"].ToArray<float>());
     }
 
     [Fact]

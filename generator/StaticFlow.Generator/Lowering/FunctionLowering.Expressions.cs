@@ -605,7 +605,8 @@ internal sealed partial class FunctionLowering
         });
         _graph.Add(new NodeModel(node, op, inputs.ToEquatable(), Device, attrs), schema);
         if (function.WrittenVariables.Count > 0) _stateNodes.Add(node);
-        var outputs = function.OutputArgs.Select((arg, i) => Value.Tensor(_graph.OutputReference(node, i), arg.DType, null)).ToList();
+        var outputs = function.OutputArgs.Select((arg, i) => Value.Tensor(_graph.OutputReference(node, i), arg.DType,
+            i < function.OutputShapes.Count ? function.OutputShapes[i].ToArray() : null)).ToList();
         return callee.ReturnsTuple ? Value.Tuple(outputs) : outputs[0];
     }
 

@@ -154,8 +154,9 @@ internal sealed partial class FunctionLowering
         }
         foreach (string variable in lowering._captures) inputArgs.Add(new ArgModel(CaptureArgName(variable), "resource"));
         bool stateful = lowering._captures.Count > 0;
+        // The shapes its body gives for the declared parameter shapes hold for every call (each argument fits them).
         return new FunctionDefModel(LibraryName(info), inputArgs.ToEquatable(), outputArgs.ToEquatable(), graph.Nodes.ToEquatable(), returns.ToEquatable(),
-            stateful, lowering._captures.ToEquatable(), lowering._written.Distinct().ToEquatable());
+            stateful, lowering._captures.ToEquatable(), lowering._written.Distinct().ToEquatable(), lowering._returns!.Select(r => ShapeModel.Of(r.Shape)).ToEquatable());
     }
 
     internal static string LibraryName(ModuleLowering.FunctionInfo info) => info.Method.ContainingType.Name + "_" + info.Method.Name;

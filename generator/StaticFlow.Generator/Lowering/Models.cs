@@ -101,4 +101,13 @@ internal sealed record FunctionDefModel(
     EquatableArray<string> Returns,
     bool IsStateful,
     EquatableArray<string> CapturedVariables,
-    EquatableArray<string> WrittenVariables);
+    EquatableArray<string> WrittenVariables,
+    EquatableArray<ShapeModel> OutputShapes = default);
+
+/// <summary>A static shape: <see cref="HasRank"/> false for an unknown rank; -1 for an unknown dimension.</summary>
+internal sealed record ShapeModel(bool HasRank, EquatableArray<long> Dims)
+{
+    public static ShapeModel Of(long[]? shape) => new(shape is not null, (shape ?? System.Array.Empty<long>()).ToEquatable());
+
+    public long[]? ToArray() => HasRank ? System.Linq.Enumerable.ToArray(Dims) : null;
+}

@@ -582,7 +582,15 @@ internal sealed class ModuleLowering
         }
         else if (TypeRules.TensorElement(method.ReturnType) is { } element && TypeRules.DTypeOf(element) is { } dtype)
         {
-            outputs.Add(("output_0", element, dtype));
+            // [return: Output("y")] names the single output (the signature's output key); output_0 otherwise, as TensorFlow.
+            string name = "output_0";
+            if (method.GetReturnTypeAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == TypeRules.OutputAttribute) is { } named
+                && named.ConstructorArguments.Length == 1 && named.ConstructorArguments[0].Value is string given)
+            {
+                if (IsValidOutputName(given)) name = given;
+                else { Report(GraphDiagnostics.InvalidGraphFunction, AttributeLocation(named, syntax.ReturnType), method.Name, $"the output name '{given}' is not a valid name (letters, digits and _, not starting with a digit)"); ok = false; }
+            }
+            outputs.Add((name, element, dtype));
         }
         else
         {
@@ -608,6 +616,9 @@ internal sealed class ModuleLowering
         }
         return ok ? new FunctionInfo(method, syntax, device, parameters, outputs, returnsTuple, trainStep) : null;
     }
+
+    private static bool IsValidOutputName(string name) =>
+        name.Length > 0 && !char.IsDigit(name[0]) && name.All(c => c < 128 && (char.IsLetterOrDigit(c) || c == '_'));
 
     /// <summary>The canonical device of a [Device] attribute on <paramref name="symbol"/>, null when absent (SF0011 when invalid).</summary>
     private string? ReadDevice(ISymbol symbol)

@@ -61,6 +61,19 @@ public sealed class DeviceAttribute(string device) : Attribute
     public string Device { get; } = device;
 }
 
+/// <summary>
+/// Names a graph function's single output (<c>[return: Output("scores")]</c>): the graph's output node and the key of
+/// the output in its SavedModel signature, instead of TensorFlow's <c>output_0</c>. Tuple element names name the
+/// outputs of a function that returns several.
+/// </summary>
+/// <param name="name">The output's name: letters, digits and <c>_</c>, not starting with a digit.</param>
+[AttributeUsage(AttributeTargets.ReturnValue, Inherited = false)]
+public sealed class OutputAttribute(string name) : Attribute
+{
+    /// <summary>The output's name.</summary>
+    public string Name { get; } = name;
+}
+
 /// <summary>The static shape of a graph function's tensor parameter; -1 for a dimension known only at run time.</summary>
 /// <param name="dims">The dimensions.</param>
 [AttributeUsage(AttributeTargets.Parameter, Inherited = false)]
