@@ -249,4 +249,34 @@ public class ModuleCompositionTests
         AssertClose(expected[0], new Tensor<float>(outputs["a"]), "a");
         AssertClose(expected[1], new Tensor<float>(outputs["b"]), "b");
     }
+
+    [Fact]
+    public void EachGraphFunctionIsAlsoAConcreteFunctionTakingItsVariablesAsResources()
+    {
+        // As TensorFlow 2 traces a tf.function: a library function whose trailing inputs are the variables it
+        // captures (resource handles); called with the module's variables it computes what the module does.
+        var encoder = (IGraphModule)Create("Encoder");
+        Invoke(encoder, "InitializeVariables", 5);
+        var info = encoder.Definition.Function("Encode");
+        Assert.NotNull(info.ConcreteFunction);
+        Assert.Equal(16, info.CapturedVariables!.Length);
+        var function = encoder.Definition.ToGraphDef().Library.Function.Single(f => f.Signature.Name == info.ConcreteFunction);
+        Assert.Equal(1 + 16, function.Signature.InputArg.Count);
+        Assert.All(function.Signature.InputArg.Skip(1), arg => Assert.Equal(Protos.DataType.DtResource, arg.Type));
+
+        var session = new StaticFlow.Execution.GraphSession(encoder.Definition.Graph);
+        var variables = encoder.GetVariables();
+        var arguments = new List<StaticFlow.Execution.Value>();
+        var x = Random(new Random(8), 3, 6);
+        arguments.Add(new StaticFlow.Execution.Value(x.Untyped, null));
+        foreach (string name in info.CapturedVariables)
+        {
+            var variable = session.Resources.GetOrCreate("", name);
+            variable.Assign(variables[name]);
+            arguments.Add(new StaticFlow.Execution.Value(null, variable));
+        }
+        var results = session.CallFunction(info.ConcreteFunction!, [.. arguments]);
+        var expected = Outputs(Invoke(encoder, "Encode", x));
+        for (int i = 0; i < expected.Length; i++) AssertClose(expected[i], new Tensor<float>(results[i].Tensor!), $"concrete output {i}");
+    }
 }

@@ -68,7 +68,8 @@ internal static class ModuleEmitter
             code.AppendLine($"            new {Rt}GraphFunctionInfo(\"{function.Name}\", {(function.Signature is null ? "null" : Literal(function.Signature))},");
             code.AppendLine($"                new {Rt}GraphTensorInfo[] {{ {string.Join(", ", function.Inputs.Select(TensorInfo))} }},");
             code.AppendLine($"                new {Rt}GraphTensorInfo[] {{ {string.Join(", ", function.Outputs.Select(TensorInfo))} }},");
-            code.AppendLine($"                new string[] {{ {string.Join(", ", function.WrittenVariables.Select(Literal))} }}),");
+            code.AppendLine($"                new string[] {{ {string.Join(", ", function.WrittenVariables.Select(Literal))} }},");
+            code.AppendLine($"                {(function.ConcreteFunction.Length == 0 ? "null" : Literal(function.ConcreteFunction))}, new string[] {{ {string.Join(", ", function.CapturedVariables.Select(Literal))} }}),");
         }
         code.AppendLine("        });");
         code.AppendLine();

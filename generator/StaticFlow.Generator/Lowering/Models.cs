@@ -74,7 +74,9 @@ internal sealed record FunctionModel(
     EquatableArray<TensorModel> Outputs,
     bool ReturnsTuple,
     EquatableArray<string> OutputFieldNames,
-    EquatableArray<string> WrittenVariables);
+    EquatableArray<string> WrittenVariables,
+    string ConcreteFunction = "",
+    EquatableArray<string> CapturedVariables = default);
 
 /// <summary>One NodeDef.</summary>
 internal sealed record NodeModel(string Name, string Op, EquatableArray<string> Inputs, string Device, EquatableArray<AttrModel> Attrs);

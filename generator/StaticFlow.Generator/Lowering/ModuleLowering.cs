@@ -189,6 +189,7 @@ internal sealed class ModuleLowering
         CheckGeneratedNames();
         CheckConstructors();
         if (HasErrors) return null;
+        for (int i = 0; i < functions.Count; i++) functions[i] = WithConcreteFunction(functions[i]);
 
         string accessibility = _type.DeclaredAccessibility == Accessibility.Public ? "public" : "internal";
         bool hasConstructor = _type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared);
@@ -244,6 +245,23 @@ internal sealed class ModuleLowering
                 if (!initializes) Report(GraphDiagnostics.VariablesNotInitialized, syntax.Identifier.GetLocation(), _type.Name);
             }
         }
+    }
+
+    /// <summary>
+    /// The function as a TF2 concrete function too: a library function taking the variables it reads as resource
+    /// arguments, which a SavedModel's object graph names (<c>tf.saved_model.load(dir).Predict(x)</c>). A function
+    /// whose library form cannot be built (a train step, whose updates live in the module graph) gets none, and its
+    /// attempt leaves no diagnostic behind.
+    /// </summary>
+    private FunctionModel WithConcreteFunction(FunctionModel function)
+    {
+        var info = _functions.Values.First(f => f.Method.Name == function.Name);
+        if (info.TrainStep is not null) return function;
+        int diagnostics = _diagnostics.Count;
+        var concrete = LibraryFunction(info, info.Syntax.Identifier.GetLocation());
+        if (_diagnostics.Count > diagnostics) _diagnostics.RemoveRange(diagnostics, _diagnostics.Count - diagnostics);
+        if (concrete is null) return function;
+        return function with { ConcreteFunction = concrete.Name, CapturedVariables = concrete.CapturedVariables };
     }
 
     /// <summary>The library function of <paramref name="callee"/>, lowering it on first use; null (with SF0008) on recursion.</summary>

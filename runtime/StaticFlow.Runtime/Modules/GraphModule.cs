@@ -23,8 +23,13 @@ public sealed record GraphTensorInfo(string Name, string TensorName, DType DType
 /// </summary>
 public sealed record GraphVariableInfo(string Name, DType DType, long[] Shape, Init Init, bool Trainable, bool IsOptimizerState = false);
 
-/// <summary>A graph function of a module: its inputs and outputs in the module graph and its signature key, if exported.</summary>
-public sealed record GraphFunctionInfo(string Name, string? SignatureKey, GraphTensorInfo[] Inputs, GraphTensorInfo[] Outputs, string[] WrittenVariables);
+/// <summary>
+/// A graph function of a module: its inputs and outputs in the module graph and its signature key, if exported;
+/// <paramref name="ConcreteFunction"/> names its form as a library function (a TF2 concrete function: the inputs,
+/// then a resource per variable in <paramref name="CapturedVariables"/>), which SavedModels name in their object graph.
+/// </summary>
+public sealed record GraphFunctionInfo(string Name, string? SignatureKey, GraphTensorInfo[] Inputs, GraphTensorInfo[] Outputs, string[] WrittenVariables,
+    string? ConcreteFunction = null, string[]? CapturedVariables = null);
 
 /// <summary>
 /// What the generator computed at compile time for one <see cref="GraphModuleAttribute"/> class: the serialized
