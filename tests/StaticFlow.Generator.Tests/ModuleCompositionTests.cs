@@ -279,4 +279,62 @@ public class ModuleCompositionTests
         var expected = Outputs(Invoke(encoder, "Encode", x));
         for (int i = 0; i < expected.Length; i++) AssertClose(expected[i], new Tensor<float>(results[i].Tensor!), $"concrete output {i}");
     }
+
+    [Fact]
+    public void ATf2ExportCarriesAConsistentObjectGraphAndItsFunctionsRunByPath()
+    {
+        var encoder = (IGraphModule)Create("Encoder");
+        Invoke(encoder, "InitializeVariables", 4);
+        string directory = encoder.ExportSavedModel(Path.Combine(StaticFlow.Tests.TempDirectory.Create(), "encoder"), new SavedModelExportOptions { ObjectGraph = true });
+        var bundle = SavedModelBundle.Load(directory);
+        var graph = bundle.ObjectGraph!;
+        var library = bundle.MetaGraph.GraphDef.Library.Function.ToDictionary(f => f.Signature.Name);
+
+        // Every reference resolves: children to nodes, functions to concrete functions to library functions,
+        // bound inputs to variable nodes whose path from the root is the variable's name.
+        var pathOf = new Dictionary<int, string> { [0] = "" };
+        var pending = new Queue<int>([0]);
+        while (pending.Count > 0)
+        {
+            int node = pending.Dequeue();
+            foreach (var child in graph.Nodes[node].Children)
+            {
+                Assert.InRange(child.NodeId, 0, graph.Nodes.Count - 1);
+                if (pathOf.TryAdd(child.NodeId, pathOf[node].Length == 0 ? child.LocalName : pathOf[node] + "/" + child.LocalName)) pending.Enqueue(child.NodeId);
+            }
+        }
+        var variableNodes = Enumerable.Range(0, graph.Nodes.Count).Where(i => graph.Nodes[i].KindCase == Protos.SavedObject.KindOneofCase.Variable).ToList();
+        Assert.Equal(encoder.Definition.Variables.Select(v => v.Name).Order(StringComparer.Ordinal), variableNodes.Select(i => graph.Nodes[i].Variable.Name).Order(StringComparer.Ordinal));
+        Assert.All(variableNodes, i => Assert.Equal(graph.Nodes[i].Variable.Name, pathOf[i]));
+        foreach (var function in encoder.Definition.Functions)
+        {
+            var node = graph.Nodes[graph.Nodes[0].Children.Single(c => c.LocalName == function.Name).NodeId];
+            string concreteName = Assert.Single(node.Function.ConcreteFunctions);
+            Assert.True(library.ContainsKey(concreteName), concreteName);
+            var concrete = graph.ConcreteFunctions[concreteName];
+            Assert.Equal(function.CapturedVariables!, concrete.BoundInputs.Select(i => graph.Nodes[i].Variable.Name));
+            Assert.Equal(function.Inputs.Length + concrete.BoundInputs.Count, library[concreteName].Signature.InputArg.Count);
+        }
+        var signatures = graph.Nodes[graph.Nodes[0].Children.Single(c => c.LocalName == "signatures").NodeId];
+        var serving = graph.Nodes[signatures.Children.Single(c => c.LocalName == "serving_default").NodeId];
+        Assert.Equal(encoder.Definition.Function("Encode").ConcreteFunction, serving.BareConcreteFunction.ConcreteFunctionName);
+
+        // The variables' checkpoint shares the node ids (TF2 matches the two graphs by id).
+        using (var reader = CheckpointReader.Open(Path.Combine(directory, "variables", "variables")))
+        {
+            var trackable = reader.ObjectGraphProto!;
+            Assert.All(variableNodes, i => Assert.Equal(graph.Nodes[i].Variable.Name, trackable.Nodes[i].Attributes.Single().FullName));
+        }
+
+        // Signatures still run, and functions run by their object paths on the restored variables.
+        var x = Random(new Random(6), 2, 6);
+        var expected = Outputs(Invoke(encoder, "Encode", x));
+        var bySignature = bundle.GetSignature().Run(new Dictionary<string, Tensor> { ["x"] = x.Untyped });
+        AssertClose(expected[0], new Tensor<float>(bySignature["a"]), "serving_default a");
+        var byPath = bundle.Call("Encode", x.Untyped);
+        AssertClose(expected[0], new Tensor<float>(byPath[0]), "Encode a");
+        AssertClose(expected[1], new Tensor<float>(byPath[1]), "Encode b");
+        AssertClose(Outputs(Invoke(encoder, "Indexed", x))[0], new Tensor<float>(bundle.Call("Indexed", x.Untyped)[0]), "Indexed");
+        Assert.Throws<StaticFlow.Graphs.FeedException>(() => bundle.Call("blocks/0", x.Untyped));
+    }
 }

@@ -199,7 +199,8 @@ public static class GraphModules
             .Where(f => f.SignatureKey is not null)
             .Select(f => new SignatureSpec(f.SignatureKey!, [.. f.Inputs.Select(Spec)], [.. f.Outputs.Select(Spec)]))
             .ToList();
-        return SavedModelExporter.Export(directory, definition.ToGraphDef(), module.GetVariables(), signatures, options);
+        var objectGraph = options?.ObjectGraph == true ? ModuleObjectGraph.Build(definition) : null;
+        return SavedModelExporter.Export(directory, definition.ToGraphDef(), module.GetVariables(), signatures, options, objectGraph);
     }
 
     /// <summary>Writes the module graph into an event file in <paramref name="logdir"/> for TensorBoard's GRAPHS tab and returns the file's path.</summary>

@@ -50,6 +50,49 @@ public sealed class SavedModelBundle
     /// <summary>The callable signatures by key (<c>serving_default</c>, ...).</summary>
     public IReadOnlyDictionary<string, Signature> Signatures { get; }
 
+    /// <summary>TensorFlow 2's object graph of the model (module tree, variables, functions), or null for a TF1-style SavedModel.</summary>
+    public SavedObjectGraph? ObjectGraph => MetaGraph.ObjectGraphDef is { Nodes.Count: > 0 } graph ? graph : null;
+
+    /// <summary>
+    /// Calls the function at <paramref name="objectPath"/> in the object graph (<c>"Predict"</c>, <c>"encoder/Call"</c>,
+    /// <c>"__call__"</c>), as <c>tf.saved_model.load(dir).Predict(x)</c> does: its concrete function runs with
+    /// <paramref name="inputs"/> in order and the model's variables bound to its captured inputs.
+    /// </summary>
+    /// <exception cref="FeedException">The model has no object graph, the path names no function, or the inputs do not fit.</exception>
+    public IReadOnlyList<Tensor> Call(string objectPath, params Tensor[] inputs) => Call(objectPath, CancellationToken.None, inputs);
+
+    /// <summary>As <see cref="Call(string, Tensor[])"/>; <paramref name="cancellation"/> is checked before every node.</summary>
+    public IReadOnlyList<Tensor> Call(string objectPath, CancellationToken cancellation, params Tensor[] inputs)
+    {
+        var graph = ObjectGraph ?? throw new FeedException($"{Directory.Path} has no TF2 object graph; call its signatures (GetSignature).");
+        int node = 0;
+        foreach (string part in objectPath.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var child = graph.Nodes[node].Children.FirstOrDefault(c => c.LocalName == part)
+                ?? throw new FeedException($"{Directory.Path}: the object graph has no '{part}' under '{objectPath}'; children there: {string.Join(", ", graph.Nodes[node].Children.Select(c => c.LocalName))}.");
+            if (child.NodeId < 0 || child.NodeId >= graph.Nodes.Count) throw new StaticFlowFormatException(Directory.Path, $"object graph child '{part}' names node {child.NodeId}, which does not exist");
+            node = child.NodeId;
+        }
+        string? concreteName = graph.Nodes[node].KindCase switch
+        {
+            SavedObject.KindOneofCase.Function => graph.Nodes[node].Function.ConcreteFunctions.FirstOrDefault(),
+            SavedObject.KindOneofCase.BareConcreteFunction => graph.Nodes[node].BareConcreteFunction.ConcreteFunctionName,
+            _ => null,
+        };
+        if (concreteName is null) throw new FeedException($"{Directory.Path}: '{objectPath}' is a {graph.Nodes[node].KindCase}, not a function.");
+        if (!graph.ConcreteFunctions.TryGetValue(concreteName, out var concrete))
+            throw new StaticFlowFormatException(Directory.Path, $"the object graph names concrete function '{concreteName}' but does not describe it");
+        var arguments = new List<Execution.Value>(inputs.Length + concrete.BoundInputs.Count);
+        foreach (var input in inputs) arguments.Add(new Execution.Value(input ?? throw new FeedException($"{objectPath}: an input is null."), null));
+        foreach (int bound in concrete.BoundInputs)
+        {
+            if (bound < 0 || bound >= graph.Nodes.Count || graph.Nodes[bound].KindCase != SavedObject.KindOneofCase.Variable)
+                throw new StaticFlowFormatException(Directory.Path, $"concrete function '{concreteName}' binds node {bound}, which is not a variable");
+            arguments.Add(new Execution.Value(null, Session.Resources.GetOrCreate("", graph.Nodes[bound].Variable.Name)));
+        }
+        return [.. Session.CallFunction(concreteName, [.. arguments], cancellation).Select(v => v.Tensor!)];
+    }
+
     /// <summary>A signature by key.</summary>
     /// <exception cref="KeyNotFoundException">No such signature; the message lists those present.</exception>
     public Signature GetSignature(string key = SavedModelDirectory.DefaultSignatureKey) =>

@@ -43,6 +43,16 @@ public sealed record SavedModelExportOptions
     /// lookup tables or local variables. Null for none.
     /// </summary>
     public string? MainOp { get; init; }
+
+    /// <summary>
+    /// Also writes TensorFlow 2's <c>object_graph_def</c> for a graph module (<see cref="GraphModules.ExportSavedModel"/>):
+    /// the module tree, its variables and each graph function's concrete function, so a loader can call
+    /// <c>Predict</c> by its object path (<see cref="SavedModelBundle.Call(string, Tensor[])"/>); the variables are then saved under
+    /// object-based keys with <c>_CHECKPOINTABLE_OBJECT_GRAPH</c>, whose node ids are those of the object graph.
+    /// Off by default: the layout follows <c>saved_object_graph.proto</c> and is checked for consistency here, but
+    /// has not yet been loaded by Python TensorFlow's <c>tf.saved_model.load</c>.
+    /// </summary>
+    public bool ObjectGraph { get; init; }
 }
 
 /// <summary>
@@ -64,13 +74,17 @@ public static class SavedModelExporter
     /// <param name="signatures">The signatures.</param>
     /// <param name="options">Options.</param>
     public static string Export(string directory, GraphDef graph, IReadOnlyDictionary<string, Tensor> variables,
-        IReadOnlyList<SignatureSpec> signatures, SavedModelExportOptions? options = null)
+        IReadOnlyList<SignatureSpec> signatures, SavedModelExportOptions? options = null) => Export(directory, graph, variables, signatures, options, objectGraph: null);
+
+    /// <summary>As the other overload, adding TF2's <paramref name="objectGraph"/> (variables then under object-based keys).</summary>
+    internal static string Export(string directory, GraphDef graph, IReadOnlyDictionary<string, Tensor> variables,
+        IReadOnlyList<SignatureSpec> signatures, SavedModelExportOptions? options, SavedObjectGraph? objectGraph)
     {
         options ??= new SavedModelExportOptions();
         string target = options.Versioned ? ServingVersions.Next(directory) : directory;
         GraphDef exported = graph.Clone();
         if (options.ClearDevices) ClearDevices(exported);
-        SaverDef saver = AddSaver(exported, variables);
+        SaverDef saver = AddSaver(exported, variables, objectBasedKeys: objectGraph is not null);
         if (options.PortableAttrs) RemoveNewDefaultAttrs(exported);
         exported.Versions ??= new VersionDef { Producer = GraphVersions.Producer };
 
@@ -80,6 +94,7 @@ public static class SavedModelExporter
             GraphDef = exported,
             SaverDef = saver,
         };
+        if (objectGraph is not null) metaGraph.ObjectGraphDef = objectGraph;
         if (options.MainOp is { } mainOp)
         {
             if (!exported.Node.Any(n => n.Name == mainOp)) throw new ArgumentException($"The main op '{mainOp}' is not a node of the graph.", nameof(options));
@@ -95,7 +110,7 @@ public static class SavedModelExporter
             metaGraph.SignatureDef[signature.Key] = def;
         }
         var model = new SavedModel { SavedModelSchemaVersion = 1, MetaGraphs = { metaGraph } };
-        SavedModelWriter.Write(target, model, variables, CheckpointKeyStyle.NameBased,
+        SavedModelWriter.Write(target, model, variables, objectGraph is null ? CheckpointKeyStyle.NameBased : CheckpointKeyStyle.ObjectBased,
             new SavedModelWriteOptions { Overwrite = options.Overwrite, AsText = options.AsText });
         return target;
     }
@@ -134,7 +149,7 @@ public static class SavedModelExporter
     }
 
     /// <summary>Adds TensorFlow 1.x's saver subgraph for the resource variables and returns its <c>saver_def</c>.</summary>
-    private static SaverDef AddSaver(GraphDef graph, IReadOnlyDictionary<string, Tensor> values)
+    private static SaverDef AddSaver(GraphDef graph, IReadOnlyDictionary<string, Tensor> values, bool objectBasedKeys)
     {
         var handles = graph.Node.Where(n => n.Op == "VarHandleOp")
             .Select(n => (Node: n, Name: n.Attr.TryGetValue("shared_name", out var s) && s.S.Length > 0 ? s.S.ToStringUtf8() : n.Name))
@@ -158,7 +173,8 @@ public static class SavedModelExporter
 
         var dtypes = handles.Select(h => h.Node.Attr["dtype"].Type).ToList();
         var typeList = new AttrValue { List = new AttrValue.Types.ListValue { Type = { dtypes } } };
-        string[] names = [.. handles.Select(h => h.Name)];
+        // The keys the bundle holds: variable names (TF1), or object paths' attribute keys (a/.ATTRIBUTES/VARIABLE_VALUE).
+        string[] names = [.. handles.Select(h => objectBasedKeys ? ObjectGraph.CheckpointKey(h.Name.Split('/')) : h.Name)];
         Node("save/filename/input", "Const", [], ("dtype", Type(DataType.DtString)), ("value", new AttrValue { Tensor = Tensor.Scalar("model").ToProto() }));
         Node("save/filename", "PlaceholderWithDefault", ["save/filename/input"], ("dtype", Type(DataType.DtString)), ("shape", new AttrValue { Shape = new TensorShapeProto() }));
         Node("save/Const", "PlaceholderWithDefault", ["save/filename"], ("dtype", Type(DataType.DtString)), ("shape", new AttrValue { Shape = new TensorShapeProto() }));
