@@ -32,6 +32,14 @@ public class LayerLibraryTests
             private readonly Dense classes = new(8, 3, Activation.Softmax);
             private readonly Sequential pooled = new(new Conv2D(1, 5, 1), new GlobalAveragePooling2D());
             private readonly Embedding embedding = new(10, 3);
+            private readonly LSTM lstm = new(3, 4);
+            private readonly GRU gru = new(3, 5);
+
+            [GraphFunction]
+            public Tensor<float> Remember([Shape(-1, 6, 3)] Tensor<float> sequence) => lstm.Call(sequence);
+
+            [GraphFunction]
+            public Tensor<float> Gate([Shape(-1, 6, 3)] Tensor<float> sequence) => gru.Call(sequence);
 
             [GraphFunction(Signature = "serving_default")]
             public Tensor<float> Predict([Shape(-1, 8, 8, 1)] Tensor<float> images)
@@ -139,5 +147,83 @@ public class LayerLibraryTests
         Assert.Equal("SF0006", diagnostic.Id);
         Assert.Equal("hidden.Call(features.Call(images))", diagnostic.Location.SourceTree!.GetText().ToString(diagnostic.Location.SourceSpan));
         Assert.Contains("in Dense.Call: MatMul: inner dimensions differ: a [?,64] and b [24,8]", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RecurrentLayersFollowKerasEquationsAndGateOrder()
+    {
+        var module = Create(2);
+        var random = new Random(12);
+        var sequence = Tensor<float>.From([.. Enumerable.Range(0, 2 * 6 * 3).Select(_ => (float)(random.NextDouble() * 2 - 1))], 2, 6, 3);
+        // Non-zero biases, so that each gate's slice matters.
+        var values = new Dictionary<string, Tensor>(module.GetVariables(), StringComparer.Ordinal)
+        {
+            ["lstm/bias"] = Tensor.FromArray([.. Enumerable.Range(0, 16).Select(i => 0.1f * (i % 5) - 0.2f)], 16),
+            ["gru/bias"] = Tensor.FromArray([.. Enumerable.Range(0, 30).Select(i => 0.05f * (i % 7) - 0.15f)], 2, 15),
+        };
+        module.SetVariables(values);
+        AssertAgree(module, "Remember", sequence);
+        AssertAgree(module, "Gate", sequence);
+        var variables = module.GetVariables();
+        double[] x = [.. sequence.ToArray().Select(v => (double)v)];
+        double[] Values(string name) => [.. variables[name].ToArray<float>().Select(v => (double)v)];
+        static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));
+
+        // LSTM: z = x·W + h·U + b, gates i, f, c, o in that order.
+        double[] w = Values("lstm/kernel"), u = Values("lstm/recurrent_kernel"), b = Values("lstm/bias");
+        var lstm = Invoke<Tensor<float>>(module, "RememberGraph", sequence).ToArray();
+        for (int n = 0; n < 2; n++)
+        {
+            var h = new double[4];
+            var c = new double[4];
+            for (int t = 0; t < 6; t++)
+            {
+                var z = new double[16];
+                for (int g = 0; g < 16; g++)
+                {
+                    z[g] = b[g];
+                    for (int k = 0; k < 3; k++) z[g] += x[(n * 6 + t) * 3 + k] * w[k * 16 + g];
+                    for (int k = 0; k < 4; k++) z[g] += h[k] * u[k * 16 + g];
+                }
+                for (int j = 0; j < 4; j++)
+                {
+                    c[j] = Sigmoid(z[4 + j]) * c[j] + Sigmoid(z[j]) * Math.Tanh(z[8 + j]);
+                    h[j] = Sigmoid(z[12 + j]) * Math.Tanh(c[j]);
+                }
+            }
+            for (int j = 0; j < 4; j++) Assert.Equal(h[j], lstm[n * 4 + j], 5);
+        }
+
+        // GRU (reset_after): gates z, r, h; bias row 0 for the input, row 1 for the state.
+        w = Values("gru/kernel"); u = Values("gru/recurrent_kernel"); b = Values("gru/bias");
+        var gru = Invoke<Tensor<float>>(module, "GateGraph", sequence).ToArray();
+        for (int n = 0; n < 2; n++)
+        {
+            var h = new double[5];
+            for (int t = 0; t < 6; t++)
+            {
+                var fromInput = new double[15];
+                var fromState = new double[15];
+                for (int g = 0; g < 15; g++)
+                {
+                    fromInput[g] = b[g];
+                    fromState[g] = b[15 + g];
+                    for (int k = 0; k < 3; k++) fromInput[g] += x[(n * 6 + t) * 3 + k] * w[k * 15 + g];
+                    for (int k = 0; k < 5; k++) fromState[g] += h[k] * u[k * 15 + g];
+                }
+                var next = new double[5];
+                for (int j = 0; j < 5; j++)
+                {
+                    double update = Sigmoid(fromInput[j] + fromState[j]), reset = Sigmoid(fromInput[5 + j] + fromState[5 + j]);
+                    double candidate = Math.Tanh(fromInput[10 + j] + reset * fromState[10 + j]);
+                    next[j] = update * h[j] + (1 - update) * candidate;
+                }
+                h = next;
+            }
+            for (int j = 0; j < 5; j++) Assert.Equal(h[j], gru[n * 5 + j], 5);
+        }
+        Assert.Equal(new TensorShape(3, 16), variables["lstm/kernel"].Shape);
+        Assert.Equal(new TensorShape(5, 15), variables["gru/recurrent_kernel"].Shape);
+        Assert.Equal(new TensorShape(2, 15), variables["gru/bias"].Shape);
     }
 }

@@ -39,8 +39,11 @@ internal sealed partial class FunctionLowering
             if (ReadSliceItem(argument.Expression) is { } item) items.Add(item);
             else
             {
+                // A bound the constructor's arguments decide (kernel[.., ..Units] in a layer's own graph): no graph of its own.
+                foreach (var name in argument.Expression.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>())
+                    if (IsConstructorDecided(_model.GetSymbolInfo(name).Symbol)) { NeedsConstruction = true; _failed = true; return null; }
                 // What cannot be read at all (a field, a failed local) has its own report; a number known only at run time gets this one.
-                if (Lower(argument.Expression) is null) return null;
+                if (argument.Expression is not RangeExpressionSyntax && Lower(argument.Expression) is null) return null;
                 Fail(GraphDiagnostics.UnsupportedConstruct, argument, $"The index '{argument}'",
                     "indexes in a graph function are constants or loop counters (2, ^1, 1..3, .., TensorIndex.NewAxis); for a tensor of indices use Ops.GatherV2");
                 return null;

@@ -99,13 +99,15 @@ internal sealed partial class FunctionLowering
             inputs.Add(new TensorModel(name, node + ":0", TypeRules.CSharpName(element), dtype, shape is not null, (shape ?? Array.Empty<long>()).ToEquatable()));
         }
         module.PushEntry(info.Method);
-        int nodesBefore = graph.Nodes.Count;
+        int nodesBefore = graph.Nodes.Count, diagnosticsBefore = module.DiagnosticCount;
         bool lowered = lowering.LowerBody();
         module.PopEntry();
         if (lowering.NeedsConstruction)
         {
-            // A layer's function that reads its configuration: no standalone graph (nor <Name>Graph method).
+            // A layer's function that reads its configuration: no standalone graph (nor <Name>Graph method), and
+            // what else its lowering met without that configuration (a loop over unknown steps) is no problem either.
             graph.TruncateTo(nodesBefore);
+            module.TakeBackDiagnostics(diagnosticsBefore);
             module.SkipFunction(info);
             return null;
         }
@@ -664,6 +666,13 @@ internal sealed partial class FunctionLowering
                     SyntaxKind.DivideExpression when b != 0 => a / b, SyntaxKind.ModuloExpression when b != 0 => a % b,
                     _ => null,
                 };
+            case ElementAccessExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Shape" } shape } dimension
+                when dimension.ArgumentList.Arguments.Count == 1 && TypeRules.TensorElement(_model.GetTypeInfo(shape.Expression).Type) is not null
+                     && _model.GetSymbolInfo(shape.Expression).Symbol is { } tensorSymbol and (ILocalSymbol or IParameterSymbol)
+                     && _locals.TryGetValue(tensorSymbol, out var tensor) && tensor.Shape is { } dims
+                     && TryFoldInteger(dimension.ArgumentList.Arguments[0].Expression) is { } axis && axis >= 0 && axis < dims.Length && dims[axis] >= 0:
+                // A dimension the static shape knows (the time steps of a sequence): a loop over it unrolls.
+                return dims[axis];
             case MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Length" or "Count" } count
                 when _model.GetSymbolInfo(count.Expression).Symbol is { } listSymbol && _instance is not null
                      && SymbolEqualityComparer.Default.Equals(listSymbol.ContainingType, _instance.Type)

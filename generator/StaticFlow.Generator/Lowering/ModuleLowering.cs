@@ -123,6 +123,14 @@ internal sealed class ModuleLowering
 
     private readonly HashSet<IMethodSymbol> _skipped = new(SymbolEqualityComparer.Default);
 
+    /// <summary>How many diagnostics have been reported, to take back those of a lowering that is dropped.</summary>
+    internal int DiagnosticCount => _diagnostics.Count;
+
+    internal void TakeBackDiagnostics(int count)
+    {
+        if (_diagnostics.Count > count) _diagnostics.RemoveRange(count, _diagnostics.Count - count);
+    }
+
     /// <summary>
     /// A graph function with no compiled form of its own, because it reads members the module's constructor
     /// arguments decide; it still compiles where a parent creates the module with constants.
