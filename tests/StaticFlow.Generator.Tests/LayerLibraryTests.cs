@@ -35,6 +35,14 @@ public class LayerLibraryTests
             private readonly LSTM lstm = new(3, 4);
             private readonly GRU gru = new(3, 5);
 
+            private readonly Sequential upsampling = new(
+                new DepthwiseConv2D(1, 3, padding: Padding.Same, depthMultiplier: 2, activation: Activation.Relu),
+                new Conv2DTranspose(2, 3, 3, stride: 2, padding: Padding.Same),
+                new Conv2DTranspose(3, 1, 2, stride: 1));
+
+            [GraphFunction]
+            public Tensor<float> Upsample([Shape(-1, 8, 8, 1)] Tensor<float> images) => upsampling.Call(images);
+
             [GraphFunction]
             public Tensor<float> Remember([Shape(-1, 6, 3)] Tensor<float> sequence) => lstm.Call(sequence);
 
@@ -104,6 +112,10 @@ public class LayerLibraryTests
             for (int row = 0; row < batch; row++) Assert.Equal(1f, probabilities.Skip(row * 3).Take(3).Sum(), 4);
         }
         AssertAgree(Create(0), "Embed", Tensor<int>.From([0, 9, 3, 3, 1, 2, 7, 5], 2, 4));
+        var upsampled = Invoke<Tensor<float>>(Create(1), "UpsampleGraph", Tensor<float>.From([.. Enumerable.Range(0, 64).Select(i => i / 64f)], 1, 8, 8, 1));
+        // 8 -> 16 (same, stride 2) -> 17 (valid, kernel 2, stride 1).
+        Assert.Equal(new TensorShape(1, 17, 17, 1), upsampled.Shape);
+        AssertAgree(Create(1), "Upsample", Tensor<float>.From([.. Enumerable.Range(0, 128).Select(i => (i % 13) / 13f)], 2, 8, 8, 1));
     }
 
     [Fact]
@@ -119,6 +131,8 @@ public class LayerLibraryTests
         Assert.Equal([-1L, 3L], Create(0).Definition.Function("Predict").Outputs[0].Shape!);
         Assert.Equal(new TensorShape(8), variables["norm/beta"].Shape);
         Assert.Equal(new TensorShape(10, 3), variables["embedding/embeddings"].Shape);
+        Assert.Equal(new TensorShape(3, 3, 1, 2), variables["upsampling/layers/0/depthwise_kernel"].Shape);
+        Assert.Equal(new TensorShape(3, 3, 3, 2), variables["upsampling/layers/1/kernel"].Shape);
         var definition = Create(0).Definition;
         Assert.False(definition.Variables.Single(v => v.Name == "features/layers/1/moving_mean").Trainable);
         // The graph holds the fused batch norm the runtime folds into the convolution before it.
