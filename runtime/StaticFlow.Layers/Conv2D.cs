@@ -41,7 +41,7 @@ internal sealed partial class Conv2D : ILayer
 
     /// <inheritdoc />
     [GraphFunction]
-    public Tensor<float> Call(Tensor<float> x)
+    public Tensor<float> Call(Tensor<float> x, bool training = false)
     {
         var convolved = Padding == Padding.Same
             ? Ops.Conv2D(x, kernel, [1, Stride, Stride, 1], "SAME")
@@ -97,7 +97,7 @@ internal sealed partial class DepthwiseConv2D : ILayer
 
     /// <inheritdoc />
     [GraphFunction]
-    public Tensor<float> Call(Tensor<float> x)
+    public Tensor<float> Call(Tensor<float> x, bool training = false)
     {
         var convolved = Padding == Padding.Same
             ? Ops.DepthwiseConv2D(x, depthwise_kernel, [1, Stride, Stride, 1], "SAME")
@@ -149,7 +149,7 @@ internal sealed partial class Conv2DTranspose : ILayer
 
     /// <inheritdoc />
     [GraphFunction]
-    public Tensor<float> Call(Tensor<float> x)
+    public Tensor<float> Call(Tensor<float> x, bool training = false)
     {
         var convolved = Padding == Padding.Same
             ? Ops.Conv2DBackpropInput([(int)x.Shape[0], (int)x.Shape[1] * Stride, (int)x.Shape[2] * Stride, Filters], kernel, x, [1, Stride, Stride, 1], "SAME")

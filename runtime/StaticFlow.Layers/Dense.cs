@@ -29,7 +29,7 @@ internal sealed partial class Dense : ILayer
 
     /// <inheritdoc />
     [GraphFunction]
-    public Tensor<float> Call(Tensor<float> x)
+    public Tensor<float> Call(Tensor<float> x, bool training = false)
     {
         var y = Ops.MatMul(x, kernel) + bias;
         return Activation == Activation.Relu ? Ops.Relu(y)

@@ -25,7 +25,7 @@ internal sealed partial class MaxPool2D : ILayer
 
     /// <inheritdoc />
     [GraphFunction]
-    public Tensor<float> Call(Tensor<float> x) => Padding == Padding.Same
+    public Tensor<float> Call(Tensor<float> x, bool training = false) => Padding == Padding.Same
         ? Ops.MaxPool(x, [1, PoolSize, PoolSize, 1], [1, Stride, Stride, 1], "SAME")
         : Ops.MaxPool(x, [1, PoolSize, PoolSize, 1], [1, Stride, Stride, 1], "VALID");
 }
@@ -53,7 +53,7 @@ internal sealed partial class AvgPool2D : ILayer
 
     /// <inheritdoc />
     [GraphFunction]
-    public Tensor<float> Call(Tensor<float> x) => Padding == Padding.Same
+    public Tensor<float> Call(Tensor<float> x, bool training = false) => Padding == Padding.Same
         ? Ops.AvgPool(x, [1, PoolSize, PoolSize, 1], [1, Stride, Stride, 1], "SAME")
         : Ops.AvgPool(x, [1, PoolSize, PoolSize, 1], [1, Stride, Stride, 1], "VALID");
 }
@@ -64,7 +64,7 @@ internal sealed partial class GlobalAveragePooling2D : ILayer
 {
     /// <inheritdoc />
     [GraphFunction]
-    public Tensor<float> Call(Tensor<float> x) => Ops.Mean(x, [1, 2]);
+    public Tensor<float> Call(Tensor<float> x, bool training = false) => Ops.Mean(x, [1, 2]);
 }
 
 /// <summary>Keras <c>Flatten()</c> of NHWC images: each example's height, width and channels in one row.</summary>
@@ -73,5 +73,5 @@ internal sealed partial class Flatten : ILayer
 {
     /// <inheritdoc />
     [GraphFunction]
-    public Tensor<float> Call(Tensor<float> x) => Ops.Reshape(x, [-1, (int)(x.Shape[1] * x.Shape[2] * x.Shape[3])]);
+    public Tensor<float> Call(Tensor<float> x, bool training = false) => Ops.Reshape(x, [-1, (int)(x.Shape[1] * x.Shape[2] * x.Shape[3])]);
 }

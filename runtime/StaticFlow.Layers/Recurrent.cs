@@ -34,7 +34,7 @@ internal sealed partial class LSTM : ILayer
 
     /// <inheritdoc />
     [GraphFunction]
-    public Tensor<float> Call(Tensor<float> x)
+    public Tensor<float> Call(Tensor<float> x, bool training = false)
     {
         var h = Ops.ZerosLike(Ops.MatMul(x[.., 0, ..], kernel[.., ..Units]));
         var c = h;
@@ -84,7 +84,7 @@ internal sealed partial class GRU : ILayer
 
     /// <inheritdoc />
     [GraphFunction]
-    public Tensor<float> Call(Tensor<float> x)
+    public Tensor<float> Call(Tensor<float> x, bool training = false)
     {
         var h = Ops.ZerosLike(Ops.MatMul(x[.., 0, ..], kernel[.., ..Units]));
         for (int t = 0; t < x.Shape[1]; t++)

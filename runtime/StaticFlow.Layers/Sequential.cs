@@ -17,9 +17,9 @@ internal sealed partial class Sequential : ILayer
 
     /// <inheritdoc />
     [GraphFunction]
-    public Tensor<float> Call(Tensor<float> x)
+    public Tensor<float> Call(Tensor<float> x, bool training = false)
     {
-        foreach (var layer in layers) x = layer.Call(x);
+        foreach (var layer in layers) x = layer.Call(x, training);
         return x;
     }
 }

@@ -18,7 +18,7 @@ public partial class ConvBlock : ILayer
     private readonly BatchNormalization norm;
 
     [GraphFunction]
-    public Tensor<float> Call(Tensor<float> x) => Ops.Relu(norm.Call(conv.Call(x)));
+    public Tensor<float> Call(Tensor<float> x, bool training = false) => Ops.Relu(norm.Call(conv.Call(x), training));
 }
 
 /// <summary>An encoder of convolution blocks, each followed by pooling, then a dense classifier head.</summary>

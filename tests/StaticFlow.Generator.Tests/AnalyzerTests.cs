@@ -251,7 +251,12 @@ public class AnalyzerTests
     [Fact]
     public Task GraphFunctionParametersAreTensors() => Verify(
         "        return x;",
-        members: "    [GraphFunction] public Tensor<float> Scale(Tensor<float> v, int {|SF0014:times|}) => v;");
+        members: "    [GraphFunction] public Tensor<float> Scale(Tensor<float> v, string {|SF0014:label|}) => v;");
+
+    [Fact]
+    public Task AConstantParameterTakesConstantsOnly() => Verify(
+        "        var k = Ops.Sum(x, [0, 1]);\n        return Scale(x, 2) + Scale(x, {|SF0001:Environment.ProcessorCount|});",
+        members: "    [GraphFunction] public Tensor<float> Scale(Tensor<float> v, int times) => times > 1 ? v * (float)times : v;");
 
     [Fact]
     public Task GradientOfASourceTheLossDoesNotReadIsReported() =>

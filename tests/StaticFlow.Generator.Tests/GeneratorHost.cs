@@ -54,7 +54,12 @@ internal static class GeneratorHost
         var (_, output, generated) = Run(Compile(sources));
         using var stream = new MemoryStream();
         var result = output.Emit(stream);
-        if (!result.Success || generated.IsEmpty)
+        // A module with an SF error is left without its generated half, which can still compile (reflection-only
+        // use): every module must have been generated.
+        int modules = output.SyntaxTrees.Where(t => !t.FilePath.EndsWith(".g.cs", StringComparison.Ordinal))
+            .SelectMany(t => t.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax>())
+            .Count(c => c.AttributeLists.SelectMany(l => l.Attributes).Any(a => a.Name.ToString() is "GraphModule" or "GraphModuleAttribute"));
+        if (!result.Success || generated.Length < modules)
         {
             // The generator emits nothing for a module with SF diagnostics: show them, not just the missing members.
             var graphDiagnostics = Analyze(Compile(sources)).Where(d => d.Id.StartsWith("SF", StringComparison.Ordinal));

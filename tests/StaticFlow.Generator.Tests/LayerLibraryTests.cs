@@ -43,6 +43,14 @@ public class LayerLibraryTests
             [GraphFunction]
             public Tensor<float> Upsample([Shape(-1, 8, 8, 1)] Tensor<float> images) => upsampling.Call(images);
 
+            private readonly Sequential trainable = new(new Conv2D(1, 3, 3), new BatchNormalization(3, momentum: 0.9), new Flatten(), new Dropout(0.25));
+
+            [GraphFunction]
+            public Tensor<float> Infer([Shape(-1, 8, 8, 1)] Tensor<float> images) => trainable.Call(images);
+
+            [GraphFunction]
+            public Tensor<float> Train([Shape(-1, 8, 8, 1)] Tensor<float> images) => trainable.Call(images, training: true);
+
             [GraphFunction]
             public Tensor<float> Remember([Shape(-1, 6, 3)] Tensor<float> sequence) => lstm.Call(sequence);
 
@@ -239,5 +247,41 @@ public class LayerLibraryTests
         Assert.Equal(new TensorShape(3, 16), variables["lstm/kernel"].Shape);
         Assert.Equal(new TensorShape(5, 15), variables["gru/recurrent_kernel"].Shape);
         Assert.Equal(new TensorShape(2, 15), variables["gru/bias"].Shape);
+    }
+
+    [Fact]
+    public void TheTrainingFlagIsAConstantEachCallerPassesAndMakesItsOwnGraph()
+    {
+        var module = Create(3);
+        var random = new Random(21);
+        var images = Tensor<float>.From([.. Enumerable.Range(0, 4 * 64).Select(_ => (float)random.NextDouble())], 4, 8, 8, 1);
+        var graph = module.Definition.ToGraphDef();
+        // Inference reads the moving statistics (the fused op); training computes batch statistics and assigns the
+        // moving ones, and draws a dropout mask. Train writes the two statistics; Infer writes nothing.
+        Assert.Contains(graph.Node, n => n.Name.StartsWith("Infer/trainable/layers/1/", StringComparison.Ordinal) && n.Op == "FusedBatchNormV3");
+        Assert.DoesNotContain(graph.Node, n => n.Name.StartsWith("Train/", StringComparison.Ordinal) && n.Op == "FusedBatchNormV3");
+        Assert.Contains(graph.Node, n => n.Name.StartsWith("Train/trainable/layers/3/", StringComparison.Ordinal) && n.Op == "RandomUniform");
+        Assert.Equal(["trainable/layers/1/moving_mean", "trainable/layers/1/moving_variance"], module.Definition.Function("Train").WrittenVariables.Order(StringComparer.Ordinal));
+        Assert.Empty(module.Definition.Function("Infer").WrittenVariables);
+        AssertAgree(module, "Infer", images);
+
+        // One training step moves the statistics by 1 - momentum towards the batch's, eagerly and as the graph alike.
+        var eagerModule = Create(3);
+        var before = eagerModule.GetVariables()["trainable/layers/1/moving_mean"].ToArray<float>();
+        Invoke<Tensor<float>>(eagerModule, "Train", images);
+        Invoke<Tensor<float>>(module, "TrainGraph", images);
+        float[] eagerMean = eagerModule.GetVariables()["trainable/layers/1/moving_mean"].ToArray<float>();
+        float[] graphMean = module.GetVariables()["trainable/layers/1/moving_mean"].ToArray<float>();
+        Assert.NotEqual(before, graphMean);
+        for (int i = 0; i < 3; i++) Assert.Equal(eagerMean[i], graphMean[i], 5);
+        float[] eagerVariance = eagerModule.GetVariables()["trainable/layers/1/moving_variance"].ToArray<float>();
+        float[] graphVariance = module.GetVariables()["trainable/layers/1/moving_variance"].ToArray<float>();
+        for (int i = 0; i < 3; i++) Assert.Equal(eagerVariance[i], graphVariance[i], 5);
+
+        // Dropout in training keeps about 3/4 of the elements and scales them by 4/3; the batch-normalized output
+        // it drops from has mean 0 and variance 1 per channel.
+        var trained = Invoke<Tensor<float>>(module, "TrainGraph", images).ToArray();
+        double zeros = trained.Count(v => v == 0f) / (double)trained.Length;
+        Assert.InRange(zeros, 0.15, 0.35);
     }
 }

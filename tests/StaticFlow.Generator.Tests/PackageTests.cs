@@ -206,7 +206,7 @@ public class PackageTests
             [GraphFunction(Signature = "s")] public Tensor<float> First(Tensor<float> v) => v;
             [{|SF0012:GraphFunction(Signature = "s")|}] public Tensor<float> Second(Tensor<float> v) => v;
             [GraphFunction] public Tensor<float> Write(Tensor<float> x) { {|SF0013:cache|} = x; return x; }
-            [GraphFunction] public Tensor<float> Scale(Tensor<float> v, int {|SF0014:times|}) => v;
+            [GraphFunction] public Tensor<float> Scale(Tensor<float> v, string {|SF0014:label|}) => v;
             [GraphFunction] public Tensor<float> Attr([Shape(-1, 5)] Tensor<float> x) => Ops.MatMul(x, w, transposeA: {|SF0015:flag|});
             [GraphFunction] public Tensor<float> Grad([Shape(-1, 5)] Tensor<float> x) => {|SF0016:Gradients.Of(Ops.Sum(Ops.MatMul(x, w), [0, 1]), b)|};
             public int {|SF0018:TryItGraph|} => 0;

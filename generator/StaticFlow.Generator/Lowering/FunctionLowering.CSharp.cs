@@ -329,7 +329,7 @@ internal sealed partial class FunctionLowering
         }
         foreach (var (item, model) in items)
         {
-            if (_failed) break;
+            if (_failed || _returns is not null) break;
             Value? value;
             if (ReferenceEquals(model, _model)) value = LowerAs(local.Type, item);
             else

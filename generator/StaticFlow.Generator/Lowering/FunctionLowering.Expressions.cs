@@ -317,7 +317,7 @@ internal sealed partial class FunctionLowering
                 Fail(GraphDiagnostics.InvalidGraphFunction, invocation, callee.Method.Name, "a [TrainStep] function takes its step only as its compiled form; call the loss it returns instead");
                 return null;
             }
-            return _forward.Enabled ? InlineCall(invocation, callee) : LowerGraphCall(invocation, callee);
+            return _forward.Enabled || callee.HasConstantParameters ? InlineCall(invocation, callee) : LowerGraphCall(invocation, callee);
         }
         if (TypeRules.TensorElement(method.ContainingType) is not null && method.IsStatic && method.Name is "From" or "Scalar")
             return LowerTensorConstant(invocation, method) ?? FailedConstant(invocation);

@@ -206,6 +206,21 @@ internal sealed partial class FunctionLowering
         var values = new List<Value>();
         for (int i = 0; i < callee.Parameters.Count; i++)
         {
+            if (callee.Parameters[i].DType.Length == 0)
+            {
+                // A constant parameter: the argument's value at compile time, or the parameter's default.
+                var parameter = callee.Method.Parameters[i];
+                Value? constant = arguments[i].Count == 1 ? Lower(arguments[i][0])
+                    : parameter.HasExplicitDefaultValue ? DefaultConstant(parameter.ExplicitDefaultValue) : null;
+                if (constant is null) { if (!_failed) Fail(GraphDiagnostics.UnsupportedConstruct, invocation, $"The call '{invocation}'", $"pass '{parameter.Name}'"); return null; }
+                if (constant.IsTensor || constant.Constant is null)
+                {
+                    Fail(GraphDiagnostics.UnsupportedConstruct, arguments[i][0], $"The argument '{arguments[i][0]}'", $"'{parameter.Name}' is a constant of the graph: pass a literal, a constant or a member the constructor fixed");
+                    return null;
+                }
+                values.Add(constant);
+                continue;
+            }
             if (arguments[i].Count != 1) { Fail(GraphDiagnostics.UnsupportedConstruct, invocation, $"The call '{invocation}'", "pass every tensor argument"); return null; }
             Value? value = LowerTensor(arguments[i][0], callee.Parameters[i].DType);
             if (value is null) return null;
@@ -223,6 +238,14 @@ internal sealed partial class FunctionLowering
         if (!lowered || inlined._failed) { _failed = true; return null; }
         return callee.ReturnsTuple ? Value.Tuple(inlined._returns!.ToList()) : inlined._returns![0];
     }
+
+    private static Value? DefaultConstant(object? value) => value switch
+    {
+        bool flag => Value.Const(flag),
+        int or long or short or byte => Value.Const(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture)),
+        float or double => Value.Const(Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture)),
+        _ => null,
+    };
 
     /// <summary>A call of a <c>[Composite]</c> method (a loss or metric): the shared composite expanded into ops here.</summary>
     private Value? LowerCompositeCall(InvocationExpressionSyntax invocation, IMethodSymbol method, AttributeData attribute)

@@ -65,7 +65,7 @@ internal sealed partial class FunctionLowering
     private FunctionDefModel? LowerLoopFunction(string name, List<ISymbol> carried, ExpressionSyntax? condition, StatementSyntax? body)
     {
         var graph = new GraphBuilder(isFunctionBody: true);
-        var inner = new FunctionLowering(_module, _info, graph, "", isLibrary: true) { _instance = _instance };
+        var inner = new FunctionLowering(_module, _info, graph, "", isLibrary: true) { _instance = _instance, _inLoopBody = true };
         foreach (var pair in _locals)
             if (!pair.Value.IsTensor && pair.Value.Constant is not null) inner._locals[pair.Key] = pair.Value;
         var inputs = new List<ArgModel>();

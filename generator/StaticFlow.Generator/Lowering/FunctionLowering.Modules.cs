@@ -116,7 +116,7 @@ internal sealed partial class FunctionLowering
         if (list?.Modules is not { } modules) return true;
         foreach (var module in modules)
         {
-            if (_failed) break;
+            if (_failed || _returns is not null) break;
             _locals[local] = Value.OfModule(module);
             LowerNested(statement.Statement);
         }

@@ -44,6 +44,10 @@ internal sealed partial class FunctionLowering
     internal bool NeedsConstruction { get; private set; }
     private int _selectDepth;
     private IReadOnlyList<Value>? _returns;
+    // Set when a return ran inside a branch a constant chose (if (!training) return ...): what follows is dead for this graph.
+    private bool _returnedInBranch;
+    // A while loop's condition or body: a return there has no graph form.
+    private bool _inLoopBody;
 
     private FunctionLowering(ModuleLowering module, ModuleLowering.FunctionInfo info, GraphBuilder graph, string functionScope, bool isLibrary)
     {
@@ -88,6 +92,12 @@ internal sealed partial class FunctionLowering
     /// <summary>Lowers <paramref name="info"/> into the module graph under its name scope and returns how generated code calls it.</summary>
     public static FunctionModel? LowerInModuleGraph(ModuleLowering module, ModuleLowering.FunctionInfo info, GraphBuilder graph)
     {
+        if (info.HasConstantParameters)
+        {
+            // Its constants come from its callers: no graph of its own, inlined where graph functions call it.
+            module.SkipFunction(info);
+            return null;
+        }
         string scope = graph.UniqueName("", info.Method.Name) + "/";
         var lowering = new FunctionLowering(module, info, graph, scope, isLibrary: false);
         var inputs = new List<TensorModel>();
@@ -234,16 +244,19 @@ internal sealed partial class FunctionLowering
             var statement = statements[i];
             if (_returns is not null)
             {
-                Fail(GraphDiagnostics.UnsupportedConstruct, statement, "A statement after return", "it would never run");
+                if (!_returnedInBranch) Fail(GraphDiagnostics.UnsupportedConstruct, statement, "A statement after return", "it would never run");
                 break;
             }
             if (statement is ReturnStatementSyntax ret)
             {
-                if (!topLevel || _selectDepth > 0)
+                if (_selectDepth > 0 || _inLoopBody)
                 {
-                    Fail(GraphDiagnostics.UnsupportedConstruct, ret, "A return inside a block", "a graph function returns once, at the end of its body; assign to a local instead");
+                    Fail(GraphDiagnostics.UnsupportedConstruct, ret, _inLoopBody ? "A return inside a while loop" : "A return under a tensor condition",
+                        "assign the result to a local and return it after the loop or the if");
                     continue;
                 }
+                // A return in a branch a constant (or an unrolled loop) chose ends the function here, as it does in C#.
+                if (!topLevel) _returnedInBranch = true;
                 if (ret.Expression is null) { Fail(GraphDiagnostics.UnsupportedConstruct, ret, "'return;'", "a graph function returns tensors"); continue; }
                 SetReturns(ret.Expression, ret);
                 continue;
@@ -316,6 +329,7 @@ internal sealed partial class FunctionLowering
     {
         int scopes = _nameScopes.Count, devices = _devices.Count;
         if (statement is BlockSyntax block) LowerBlock(block.Statements, topLevel: false);
+        else if (statement is ReturnStatementSyntax) LowerBlock(SyntaxFactory.SingletonList(statement), topLevel: false);
         else LowerStatement(statement);
         RemoveFrom(_nameScopes, scopes);
         RemoveFrom(_devices, devices);
@@ -589,7 +603,7 @@ internal sealed partial class FunctionLowering
             return;
         }
         // TryReadCountedLoop has checked that the loop ends within MaxUnrolledIterations.
-        for (long i = start; holds!(i) && !_failed; i += step)
+        for (long i = start; holds!(i) && !_failed && _returns is null; i += step)
         {
             _locals[counter!] = Value.Const(i);
             LowerNested(statement.Statement);

@@ -49,6 +49,12 @@ internal sealed class ModuleLowering
         public MethodDeclarationSyntax Syntax { get; } = syntax;
         public string Device { get; } = device;
         public List<(string Name, ITypeSymbol Element, string DType, long[]? Shape)> Parameters { get; } = parameters;
+
+        /// <summary>
+        /// Whether it takes constants (<c>bool training</c>, an int, an enum; DType ""): bound where a graph function
+        /// calls it, so it is always inlined and has no graph of its own.
+        /// </summary>
+        public bool HasConstantParameters => Parameters.Any(p => p.DType.Length == 0);
         public List<(string Name, ITypeSymbol Element, string DType)> Outputs { get; } = outputs;
         public bool ReturnsTuple { get; } = returnsTuple;
     }
@@ -563,9 +569,17 @@ internal sealed class ModuleLowering
         {
             var element = TypeRules.TensorElement(parameter.Type);
             var parameterLocation = parameter.Locations.FirstOrDefault();
+            if (element is null && parameter.RefKind == RefKind.None
+                && (parameter.Type.SpecialType is SpecialType.System_Boolean or SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_Single or SpecialType.System_Double
+                    || parameter.Type.TypeKind == TypeKind.Enum))
+            {
+                // A constant (Keras' training flag): its callers pass it at compile time.
+                parameters.Add((parameter.Name, parameter.Type, "", null));
+                continue;
+            }
             if (element is null || parameter.RefKind != RefKind.None)
             {
-                Report(GraphDiagnostics.InvalidGraphFunction, parameterLocation, method.Name, $"parameter '{parameter.Name}' must be a Tensor<T> passed by value");
+                Report(GraphDiagnostics.InvalidGraphFunction, parameterLocation, method.Name, $"parameter '{parameter.Name}' must be a Tensor<T> passed by value, or a bool, number or enum constant");
                 ok = false;
                 continue;
             }

@@ -8,8 +8,11 @@ namespace StaticFlow.Layers;
 /// </summary>
 public interface ILayer
 {
-    /// <summary>The layer's forward pass (Keras' <c>call</c>), in inference mode.</summary>
-    Tensor<float> Call(Tensor<float> x);
+    /// <summary>
+    /// The layer's forward pass (Keras' <c>call</c>). <paramref name="training"/> is Keras' flag (batch statistics,
+    /// dropout masks); in graph functions it is a constant each caller passes, so each mode is its own graph.
+    /// </summary>
+    Tensor<float> Call(Tensor<float> x, bool training = false);
 }
 
 /// <summary>The activation a layer applies to its output, as Keras' <c>activation</c> argument.</summary>
