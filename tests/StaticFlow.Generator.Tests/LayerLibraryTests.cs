@@ -51,6 +51,11 @@ public class LayerLibraryTests
             [GraphFunction]
             public Tensor<float> Train([Shape(-1, 8, 8, 1)] Tensor<float> images) => trainable.Call(images, training: true);
 
+            private readonly MultiHeadAttention attention = new(4, 2, 3);
+
+            [GraphFunction]
+            public Tensor<float> Attend([Shape(-1, 5, 4)] Tensor<float> sequence) => attention.Call(sequence);
+
             [GraphFunction]
             public Tensor<float> Remember([Shape(-1, 6, 3)] Tensor<float> sequence) => lstm.Call(sequence);
 
@@ -283,5 +288,66 @@ public class LayerLibraryTests
         var trained = Invoke<Tensor<float>>(module, "TrainGraph", images).ToArray();
         double zeros = trained.Count(v => v == 0f) / (double)trained.Length;
         Assert.InRange(zeros, 0.15, 0.35);
+    }
+
+    [Fact]
+    public void MultiHeadAttentionFollowsKerasSubscriptsAndNames()
+    {
+        var module = Create(4);
+        var random = new Random(30);
+        var sequence = Tensor<float>.From([.. Enumerable.Range(0, 2 * 5 * 4).Select(_ => (float)(random.NextDouble() * 2 - 1))], 2, 5, 4);
+        var values = new Dictionary<string, Tensor>(module.GetVariables(), StringComparer.Ordinal);
+        foreach (string name in new[] { "attention/query/bias", "attention/key/bias", "attention/value/bias" })
+            values[name] = Tensor.FromArray([.. Enumerable.Range(0, 6).Select(i => 0.1f * i - 0.2f)], 2, 3);
+        module.SetVariables(values);
+        AssertAgree(module, "Attend", sequence);
+        var variables = module.GetVariables();
+        Assert.Equal(new TensorShape(4, 2, 3), variables["attention/query/kernel"].Shape);
+        Assert.Equal(new TensorShape(2, 3, 4), variables["attention/attention_output/kernel"].Shape);
+
+        // softmax(q·kᵀ / sqrt(3))·v per head, then the heads merged, in double precision.
+        double[] x = [.. sequence.ToArray().Select(v => (double)v)];
+        double[] V(string name) => [.. variables[name].ToArray<float>().Select(v => (double)v)];
+        double[,,,] Project(string layer)
+        {
+            double[] w = V($"attention/{layer}/kernel"), b = V($"attention/{layer}/bias");
+            var result = new double[2, 5, 2, 3];
+            for (int n = 0; n < 2; n++)
+                for (int t = 0; t < 5; t++)
+                    for (int h = 0; h < 2; h++)
+                        for (int d = 0; d < 3; d++)
+                        {
+                            double sum = b[h * 3 + d];
+                            for (int f = 0; f < 4; f++) sum += x[(n * 5 + t) * 4 + f] * w[(f * 2 + h) * 3 + d];
+                            result[n, t, h, d] = sum;
+                        }
+            return result;
+        }
+        var q = Project("query");
+        var k = Project("key");
+        var v = Project("value");
+        double[] wo = V("attention/attention_output/kernel"), bo = V("attention/attention_output/bias");
+        var actual = Invoke<Tensor<float>>(module, "AttendGraph", sequence).ToArray();
+        for (int n = 0; n < 2; n++)
+            for (int t = 0; t < 5; t++)
+            {
+                var context = new double[2, 3];
+                for (int h = 0; h < 2; h++)
+                {
+                    var scores = new double[5];
+                    for (int s = 0; s < 5; s++)
+                        for (int d = 0; d < 3; d++) scores[s] += q[n, t, h, d] / Math.Sqrt(3) * k[n, s, h, d];
+                    double max = scores.Max(), total = scores.Sum(sc => Math.Exp(sc - max));
+                    for (int s = 0; s < 5; s++)
+                        for (int d = 0; d < 3; d++) context[h, d] += Math.Exp(scores[s] - max) / total * v[n, s, h, d];
+                }
+                for (int f = 0; f < 4; f++)
+                {
+                    double expected = bo[f];
+                    for (int h = 0; h < 2; h++)
+                        for (int d = 0; d < 3; d++) expected += context[h, d] * wo[(h * 3 + d) * 4 + f];
+                    Assert.Equal(expected, actual[(n * 5 + t) * 4 + f], 5);
+                }
+            }
     }
 }

@@ -155,6 +155,13 @@ internal sealed partial class FunctionLowering
                                                      && _instance.Members.TryGetValue(symbol.Name, out var member):
                 // A layer's configuration (Units, UseBias) fixed by its constructor: a constant of this instance.
                 return Value.Const(member);
+            case IFieldSymbol { IsReadOnly: true } or IPropertySymbol { SetMethod: null } when _instance is { Path.Length: > 0 } && !symbol.IsStatic
+                                                     && SymbolEqualityComparer.Default.Equals(symbol.ContainingType, _instance.Type)
+                                                     && (symbol is IFieldSymbol ft ? ft.Type : ((IPropertySymbol)symbol).Type) is { } memberType
+                                                     && (memberType.SpecialType is >= SpecialType.System_Boolean and <= SpecialType.System_Double || memberType.TypeKind == TypeKind.Enum):
+                Fail(GraphDiagnostics.UnsupportedConstruct, expression, $"'{symbol.Name}' of module '{_instance.Path.TrimEnd('/')}'",
+                    "its constructor sets it in a way the generator cannot evaluate at compile time; compute it from constants and arguments with + - * / % ?: and Math functions");
+                return null;
             case IFieldSymbol or IPropertySymbol when IsConstructorDecided(symbol):
                 // Set by the constructor's arguments: this module's own graph cannot know it, so the function has no
                 // compiled form of its own (it runs eagerly, and compiles in every parent that creates it with constants).

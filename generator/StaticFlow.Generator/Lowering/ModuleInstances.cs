@@ -218,6 +218,26 @@ internal sealed class ConstructorEvaluator
                     _ => null,
                 };
             }
+            case InvocationExpressionSyntax call when model.GetSymbolInfo(call).Symbol is IMethodSymbol { IsStatic: true } method
+                                                       && method.ContainingType?.ToDisplayString() is "System.Math" or "System.MathF":
+            {
+                // Pure arithmetic a constructor may use on its arguments (1 / Math.Sqrt(keyDim)).
+                var operands = call.ArgumentList.Arguments.Select(a => Evaluate(a.Expression, model, environment, members)).ToList();
+                if (operands.Any(o => o is not (long or double))) return null;
+                double[] d = operands.Select(o => Convert.ToDouble(o, CultureInfo.InvariantCulture)).ToArray();
+                bool integral = operands.All(o => o is long);
+                return (method.Name, d.Length) switch
+                {
+                    ("Sqrt", 1) => Math.Sqrt(d[0]),
+                    ("Exp", 1) => Math.Exp(d[0]),
+                    ("Log", 1) => Math.Log(d[0]),
+                    ("Pow", 2) => Math.Pow(d[0], d[1]),
+                    ("Abs", 1) => integral ? Math.Abs((long)operands[0]!) : Math.Abs(d[0]),
+                    ("Max", 2) => integral ? Math.Max((long)operands[0]!, (long)operands[1]!) : Math.Max(d[0], d[1]),
+                    ("Min", 2) => integral ? Math.Min((long)operands[0]!, (long)operands[1]!) : Math.Min(d[0], d[1]),
+                    _ => null,
+                };
+            }
             case ConditionalExpressionSyntax conditional:
                 return Evaluate(conditional.Condition, model, environment, members) is bool flag
                     ? Evaluate(flag ? conditional.WhenTrue : conditional.WhenFalse, model, environment, members)
