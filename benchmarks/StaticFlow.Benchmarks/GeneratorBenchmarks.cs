@@ -2,6 +2,7 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 using StaticFlow.Generator;
 
 namespace StaticFlow.Benchmarks;
@@ -83,6 +84,45 @@ public class SampleBuildBenchmarks
     }
 }
 
+/// <summary>
+/// What one keystroke inside a graph function costs in an IDE, for the composition sample's modules (nested layers,
+/// the layer library as source): the generator's incremental rerun after the edit (it lowers the edited module
+/// again) and the analyzer's run (it lowers it once more), against the compiler binding the edited compilation.
+/// </summary>
+[MemoryDiagnoser]
+public class KeystrokeBenchmarks
+{
+    private CSharpCompilation _edited = null!;
+    private GeneratorDriver _primed = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var assembly = typeof(KeystrokeBenchmarks).Assembly;
+        string Read(string name) => new StreamReader(assembly.GetManifestResourceStream(name)!).ReadToEnd();
+        string model = Read("Composition.Models.cs");
+        string[] layers = [.. assembly.GetManifestResourceNames().Where(n => n.StartsWith("Layers.", StringComparison.Ordinal)).Order(StringComparer.Ordinal).Select(Read)];
+        var before = GeneratorCompilations.Create([model, .. layers]);
+        _primed = CSharpGeneratorDriver.Create(new GraphModuleGenerator()).RunGenerators(before);
+        string edited = model.Replace("h = pool.Call(blocks[i].Call(h));", "h = pool.Call(blocks[i].Call(h)) * 1f;", StringComparison.Ordinal);
+        if (edited == model) throw new InvalidOperationException("The sample changed: the edit no longer applies.");
+        _edited = before.ReplaceSyntaxTree(before.SyntaxTrees.First(), CSharpSyntaxTree.ParseText(edited, new CSharpParseOptions(LanguageVersion.Latest)));
+    }
+
+    /// <summary>The compiler binds the edited compilation (semantic diagnostics): what every keystroke pays.</summary>
+    [Benchmark(Baseline = true)]
+    public int CompilerBinding() => _edited.Clone().GetDiagnostics().Length;
+
+    /// <summary>The generator's incremental rerun after the edit (bindings of the clone included).</summary>
+    [Benchmark]
+    public int GeneratorAfterEdit() => _primed.RunGenerators(_edited.Clone()).GetRunResult().Results[0].GeneratedSources.Length;
+
+    /// <summary>The analyzer on the edited compilation (bindings of the clone included).</summary>
+    [Benchmark]
+    public int AnalyzerAfterEdit() =>
+        _edited.Clone().WithAnalyzers([new StaticFlow.Analyzers.GraphModuleAnalyzer()]).GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult().Length;
+}
+
 internal static class GeneratorCompilations
 {
     private static readonly MetadataReference[] References =
@@ -91,8 +131,8 @@ internal static class GeneratorCompilations
         MetadataReference.CreateFromFile(typeof(Ops).Assembly.Location),
     ];
 
-    public static CSharpCompilation Create(string source) =>
-        CSharpCompilation.Create("Bench", [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest))], References,
+    public static CSharpCompilation Create(params string[] sources) =>
+        CSharpCompilation.Create("Bench", sources.Select(source => CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest))), References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
 
     public static GeneratorDriverRunResult RunGenerator(Compilation compilation) =>
