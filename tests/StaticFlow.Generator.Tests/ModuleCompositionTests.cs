@@ -336,5 +336,8 @@ public class ModuleCompositionTests
         AssertClose(expected[1], new Tensor<float>(byPath[1]), "Encode b");
         AssertClose(Outputs(Invoke(encoder, "Indexed", x))[0], new Tensor<float>(bundle.Call("Indexed", x.Untyped)[0]), "Indexed");
         Assert.Throws<StaticFlow.Graphs.FeedException>(() => bundle.Call("blocks/0", x.Untyped));
+        Assert.Contains("no 'Predict'", Assert.Throws<StaticFlow.Graphs.FeedException>(() => bundle.Call("Predict", x.Untyped)).Message, StringComparison.Ordinal);
+        Assert.Contains("takes 1 inputs, got 2", Assert.Throws<StaticFlow.Graphs.FeedException>(() => bundle.Call("Encode", x.Untyped, x.Untyped)).Message, StringComparison.Ordinal);
+        Assert.Contains("must have shape [?,6]", Assert.Throws<StaticFlow.Graphs.FeedException>(() => bundle.Call("Encode", Tensor.FromArray(new float[4], 2, 2))).Message, StringComparison.Ordinal);
     }
 }

@@ -82,6 +82,19 @@ public sealed class SavedModelBundle
         if (concreteName is null) throw new FeedException($"{Directory.Path}: '{objectPath}' is a {graph.Nodes[node].KindCase}, not a function.");
         if (!graph.ConcreteFunctions.TryGetValue(concreteName, out var concrete))
             throw new StaticFlowFormatException(Directory.Path, $"the object graph names concrete function '{concreteName}' but does not describe it");
+        // The inputs TensorFlow canonicalized: ((specs...), {kwargs}); checked here, where the names are the user's.
+        if (concrete.CanonicalizedInputSignature is { TupleValue.Values: [{ TupleValue.Values: var specs }, ..] })
+        {
+            if (specs.Count != inputs.Length) throw new FeedException($"'{objectPath}' takes {specs.Count} inputs, got {inputs.Length}.");
+            for (int i = 0; i < specs.Count; i++)
+            {
+                if (specs[i].TensorSpecValue is not { } spec || inputs[i] is null) continue;
+                if (inputs[i].DType.ToProto() != spec.Dtype)
+                    throw new FeedException($"'{objectPath}': input '{spec.Name}' must be {GraphImporter.DTypeName(spec.Dtype)}, got {GraphImporter.DTypeName(inputs[i].DType.ToProto())}.");
+                if (spec.Shape is { } shape && !TensorShape.FromProto(shape).IsCompatibleWith(inputs[i].Shape))
+                    throw new FeedException($"'{objectPath}': input '{spec.Name}' must have shape {TensorShape.FromProto(shape)}, got {inputs[i].Shape}.");
+            }
+        }
         var arguments = new List<Execution.Value>(inputs.Length + concrete.BoundInputs.Count);
         foreach (var input in inputs) arguments.Add(new Execution.Value(input ?? throw new FeedException($"{objectPath}: an input is null."), null));
         foreach (int bound in concrete.BoundInputs)
