@@ -22,6 +22,19 @@ public class CSharpConstructTests
             private static readonly int[] s_steps = [1, 2, 3];
 
             [Variable] Tensor<float> scale;
+            [Variable] Tensor<float> counter;
+
+            [GraphFunction]
+            public Tensor<float> Count([Shape(-1, 4)] Tensor<float> x)
+            {
+                var steps = Ops.Sum(x * 0f, [0, 1]);
+                while (steps < 3f)
+                {
+                    counter = counter + scale;
+                    steps = steps + 1f;
+                }
+                return x * counter;
+            }
             [Variable(3)] Tensor<float> bias;
 
             [GraphFunction]
@@ -214,6 +227,26 @@ public class CSharpConstructTests
         Assert.Equal(new TensorShape(-1, 4), exported.Shape);
         var x = Tensor<float>.From([2f, 4f, -2f, 0f], 1, 4);
         Assert.Equal([6f, 9f, 0f, 3f], signature.Run(new Dictionary<string, Tensor> { ["x"] = x.Untyped })["scores"].ToArray<float>());
+    }
+
+    [Fact]
+    public void AWhileLoopReadsAndWritesVariablesAsAStatefulWhile()
+    {
+        var eager = Create(0);
+        var graph = Create(0);
+        var x = Tensor<float>.From([1f, -2f, 0.5f, 4f], 1, 4);
+        for (int call = 1; call <= 2; call++)
+        {
+            var e = Call(eager, "Count", x);
+            var g = Call(graph, "CountGraph", x);
+            Assert.Equal(e.ToArray(), g.ToArray());
+            // scale is 1.5 (Create sets it): three iterations per call.
+            Assert.Equal([4.5f * call], ((IGraphModule)graph).GetVariables()["counter"].ToArray<float>());
+        }
+        var definition = ((IGraphModule)graph).Definition;
+        Assert.Equal(["counter"], definition.Function("Count").WrittenVariables);
+        var loop = Assert.Single(definition.ToGraphDef().Node, n => n.Name.StartsWith("Count/", StringComparison.Ordinal) && n.Op is "While" or "StatelessWhile");
+        Assert.Equal("While", loop.Op);
     }
 
     [Fact]

@@ -33,37 +33,63 @@ internal sealed partial class FunctionLowering
             Fail(GraphDiagnostics.LoopNotLowerable, loop, "the loop reads no tensor local or parameter, so its condition cannot change");
             return;
         }
+        // Module variables the loop reads or writes travel as resource handles beside the carried values (the loop
+        // is then a stateful While); a write inside is seen by every later read, in the loop and after it.
+        var variables = new List<VariableModel>();
+        foreach (var name in loop.DescendantNodes().OfType<IdentifierNameSyntax>())
+            if (_model.GetSymbolInfo(name).Symbol is IFieldSymbol field && OwnVariable(field) is { } variable && !variables.Contains(variable))
+                variables.Add(variable);
         if (_selectDepth > 0)
         {
             Fail(GraphDiagnostics.UnsupportedConstruct, loop, "A while loop under a tensor condition", "move the loop out of the if");
             return;
         }
 
+        // Writes made before the loop are in the variables already: the loop reads them afresh.
+        foreach (var variable in variables) _assignedVariables.Remove(variable.Name);
+
         string baseName = _module.UniqueLibraryName($"{_info.Method.ContainingType.Name}_{_info.Method.Name}_while");
-        var cond = LowerLoopFunction(baseName + "_cond", carried, loop.Condition, null);
-        var body = LowerLoopFunction(baseName + "_body", carried, null, loop.Statement);
+        var cond = LowerLoopFunction(baseName + "_cond", carried, variables, loop.Condition, null, out _);
+        var body = LowerLoopFunction(baseName + "_body", carried, variables, null, loop.Statement, out var written);
         if (cond is null || body is null) { _failed = true; return; }
         _module.AddLibraryFunction(cond);
         _module.AddLibraryFunction(body);
 
         var values = carried.Select(s => _locals[s]).ToList();
-        var schema = ModuleLowering.Schemas["StatelessWhile"];
+        string op = variables.Count > 0 ? "While" : "StatelessWhile";
+        var schema = ModuleLowering.Schemas[op];
         var attrs = Attrs.Complete(schema, new[]
         {
-            Attrs.TypeList("T", values.Select(v => v.DType)), Attrs.Func("cond", cond.Name), Attrs.Func("body", body.Name),
+            Attrs.TypeList("T", values.Select(v => v.DType).Concat(variables.Select(_ => "resource"))), Attrs.Func("cond", cond.Name), Attrs.Func("body", body.Name),
         });
         string node = _graph.UniqueName(Scope, "while");
-        _graph.Add(new NodeModel(node, "StatelessWhile", values.Select(v => v.Reference!).ToEquatable(), Device, attrs), schema);
+        var inputs = values.Select(v => v.Reference!).Concat(variables.Select(v => VariableHandle(v.Name)));
+        _graph.Add(new NodeModel(node, op, inputs.ToEquatable(), Device, attrs), schema);
         for (int i = 0; i < carried.Count; i++)
             _locals[carried[i]] = Value.Tensor(_graph.OutputReference(node, i), values[i].DType, values[i].Shape);
+        if (written.Count > 0)
+        {
+            // The function's outputs wait for the loop's writes, as they wait for any assignment, and later reads of
+            // a written variable read after the loop (a control input), not the value it entered with.
+            _stateNodes.Add(node);
+            _written.AddRange(written);
+            foreach (var variable in variables.Where(v => written.Contains(v.Name)))
+            {
+                string read = _graph.UniqueName(Scope, "ReadVariableOp");
+                AddRawNode(read, "ReadVariableOp", new[] { VariableHandle(variable.Name), "^" + node }, new[] { Attrs.Type("dtype", variable.DType) });
+                _assignedVariables[variable.Name] = Value.Tensor(_graph.OutputReference(read, 0), variable.DType, variable.Shape.ToArray());
+            }
+        }
     }
 
     /// <summary>
     /// Lowers a while loop's condition (one bool output) or body (the carried values after one iteration) as a
     /// library function whose arguments are the carried values. Constants of the enclosing function stay visible.
     /// </summary>
-    private FunctionDefModel? LowerLoopFunction(string name, List<ISymbol> carried, ExpressionSyntax? condition, StatementSyntax? body)
+    private FunctionDefModel? LowerLoopFunction(string name, List<ISymbol> carried, List<VariableModel> variables, ExpressionSyntax? condition, StatementSyntax? body,
+        out List<string> written)
     {
+        written = new List<string>();
         var graph = new GraphBuilder(isFunctionBody: true);
         var inner = new FunctionLowering(_module, _info, graph, "", isLibrary: true) { _instance = _instance, _inLoopBody = true };
         foreach (var pair in _locals)
@@ -76,6 +102,13 @@ internal sealed partial class FunctionLowering
             inputs.Add(new ArgModel(arg, _locals[carried[i]].DType));
             // TensorFlow's shape invariant: a carried value keeps the shape it enters the loop with.
             inner._locals[carried[i]] = Value.Tensor(arg, _locals[carried[i]].DType, _locals[carried[i]].Shape);
+        }
+        foreach (var variable in variables)
+        {
+            // The inner lowering names a variable's handle by its capture argument; the argument is that handle.
+            string arg = CaptureArgName(variable.Name);
+            graph.Reserve(arg);
+            inputs.Add(new ArgModel(arg, "resource"));
         }
 
         var results = new List<(string Name, Value Value)>();
@@ -106,14 +139,10 @@ internal sealed partial class FunctionLowering
             }
         }
         if (inner._failed) return null;
-        if (inner._captures.Count > 0 || inner._written.Count > 0)
+        if (inner._captures.Any(c => !variables.Any(v => v.Name == c)))
         {
-            Fail(GraphDiagnostics.LoopNotLowerable, (SyntaxNode?)condition ?? body!, "a while loop cannot read or write module variables yet; read them into locals before the loop");
-            return null;
-        }
-        if (inner._stateNodes.Count > 0)
-        {
-            Fail(GraphDiagnostics.LoopNotLowerable, (SyntaxNode?)condition ?? body!, "a while loop cannot call graph functions that write variables");
+            // A call of a graph function that reads variables the loop's own code does not name.
+            Fail(GraphDiagnostics.LoopNotLowerable, (SyntaxNode?)condition ?? body!, "a while loop cannot call graph functions that read module variables it does not read itself");
             return null;
         }
 
@@ -121,13 +150,26 @@ internal sealed partial class FunctionLowering
         var returns = new List<string>();
         foreach (var (output, value) in results)
         {
+            // The body's results wait for its writes, so the next iteration reads what this one wrote.
             string node = graph.UniqueName("", "Identity");
-            inner.AddRawNode(node, "Identity", new[] { value.Reference! }, new[] { Attrs.Type("T", value.DType) });
+            inner.AddRawNode(node, "Identity", new[] { value.Reference! }.Concat(condition is null ? inner._stateNodes.Select(s => "^" + s) : Enumerable.Empty<string>()),
+                new[] { Attrs.Type("T", value.DType) });
             outputs.Add(new ArgModel(output, value.DType));
             returns.Add(output + "=" + graph.OutputReference(node, 0));
         }
+        if (condition is null)
+        {
+            // The handles pass through unchanged: While's outputs are its loop variables.
+            foreach (var variable in variables)
+            {
+                string arg = CaptureArgName(variable.Name);
+                outputs.Add(new ArgModel(arg + "_next", "resource"));
+                returns.Add(arg + "_next=" + arg);
+            }
+        }
+        written = inner._written.Distinct().ToList();
         return new FunctionDefModel(name, inputs.ToEquatable(), outputs.ToEquatable(), graph.Nodes.ToEquatable(), returns.ToEquatable(),
-            IsStateful: false, EquatableArray<string>.Empty, EquatableArray<string>.Empty);
+            IsStateful: variables.Count > 0, EquatableArray<string>.Empty, EquatableArray<string>.Empty);
     }
 
     private static bool ShapesAgree(long[] a, long[] b) =>

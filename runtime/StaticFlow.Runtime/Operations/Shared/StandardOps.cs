@@ -322,7 +322,7 @@ internal static class StandardOps
         Op("If", "cond: Tcond, input: Tin", "output: Tout", ifAttrs, stateful: true).WithShape(ShapeFunctions.Unknown).Written(Imported);
         Op("StatelessIf", "cond: Tcond, input: Tin", "output: Tout", ifAttrs).WithShape(ShapeFunctions.Unknown).Written(Imported);
         const string whileAttrs = "T: list(type) >= 0; cond: func; body: func; output_shapes: list(shape) = []; parallel_iterations: int = 10";
-        Op("While", "input: T", "output: T", whileAttrs, stateful: true).WithShape(ShapeFunctions.Unknown).Written(Imported);
+        Op("While", "input: T", "output: T", whileAttrs, stateful: true).WithShape(ShapeFunctions.Unknown).Written("while loops that read or write module variables");
         Op("StatelessWhile", "input: T", "output: T", whileAttrs).WithShape(ShapeFunctions.Unknown).Written("while loops on tensor conditions");
 
         // Input parsing and printing.
