@@ -158,6 +158,10 @@ public class AnalyzerTests
         Verify("        var h = Ops.MatMul(x, w);\n        return {|SF0006:layer.Call(h)|};", members: "    readonly Layer layer = new(3);", extra: Layer);
 
     [Fact]
+    public Task AReturnInOnlyOneBranchOfATensorIfIsReported() =>
+        Verify("        var h = x;\n        {|SF0001:if (Ops.Sum(x, [0, 1]) > 0f) { w = w * 2f; return x; }|}\n        return h;");
+
+    [Fact]
     public Task GraphFunctionOutsideAModuleHasItsOwnId() =>
         Verify("        return x;", extra: "public class Plain\n{\n    [GraphFunction] public Tensor<float> {|SF0017:Lost|}(Tensor<float> x) => x;\n}");
 

@@ -25,6 +25,25 @@ public class CSharpConstructTests
             [Variable] Tensor<float> counter;
 
             [GraphFunction]
+            public Tensor<float> Branchy([Shape(-1, 4)] Tensor<float> x)
+            {
+                var total = Ops.Sum(x, [0, 1]);
+                var h = x;
+                if (total > 0f)
+                {
+                    counter = counter + 1f;
+                    h = x * 2f;
+                }
+                else h = -x;
+                if (Ops.Max(x, [0, 1]) > 3f) return h * counter;
+                else
+                {
+                    var shifted = h + counter;
+                    return shifted;
+                }
+            }
+
+            [GraphFunction]
             public Tensor<float> Count([Shape(-1, 4)] Tensor<float> x)
             {
                 var steps = Ops.Sum(x * 0f, [0, 1]);
@@ -227,6 +246,28 @@ public class CSharpConstructTests
         Assert.Equal(new TensorShape(-1, 4), exported.Shape);
         var x = Tensor<float>.From([2f, 4f, -2f, 0f], 1, 4);
         Assert.Equal([6f, 9f, 0f, 3f], signature.Run(new Dictionary<string, Tensor> { ["x"] = x.Untyped })["scores"].ToArray<float>());
+    }
+
+    [Fact]
+    public void ATensorIfWithVariableWritesOrReturnsRunsOnlyTheTakenBranch()
+    {
+        var eager = Create(0);
+        var graph = Create(0);
+        Tensor<float>[] inputs =
+        [
+            Tensor<float>.From([1f, 2f, 0.5f, 4f], 1, 4), Tensor<float>.From([-1f, -2f, 0.5f, 0f], 1, 4),
+            Tensor<float>.From([1f, 1f, 1f, 1f], 1, 4), Tensor<float>.From([-5f, 1f, 4f, -1f], 1, 4),
+        ];
+        foreach (var x in inputs)
+        {
+            Assert.Equal(Call(eager, "Branchy", x).ToArray(), Call(graph, "BranchyGraph", x).ToArray());
+            Assert.Equal(((IGraphModule)eager).GetVariables()["counter"].ToArray<float>(), ((IGraphModule)graph).GetVariables()["counter"].ToArray<float>());
+        }
+        // Two of the four inputs have a positive sum: the write ran exactly twice.
+        Assert.Equal([2f], ((IGraphModule)graph).GetVariables()["counter"].ToArray<float>());
+        var nodes = ((IGraphModule)graph).Definition.ToGraphDef().Node.Where(n => n.Name.StartsWith("Branchy/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, nodes.Count(n => n.Op == "If"));
+        Assert.DoesNotContain(nodes, n => n.Op == "SelectV2");
     }
 
     [Fact]

@@ -538,6 +538,11 @@ internal sealed partial class FunctionLowering
         if (condition.DType != "bool") { Fail(GraphDiagnostics.UnsupportedConstruct, statement.Condition, $"The condition '{statement.Condition}'", "a tensor condition must be a Tensor<bool>"); return; }
         condition = AsOneBool(condition, statement.Condition);
         if (condition is null) return;
+        if (_selectDepth == 0 && !_inLoopBody && NeedsBranchFunctions(statement))
+        {
+            LowerIfWithBranchFunctions(statement, condition);
+            return;
+        }
 
         // Both branches are lowered (they have no side effects) and every local either one changes is merged with SelectV2.
         var before = new Dictionary<ISymbol, Value>(_locals, SymbolEqualityComparer.Default);

@@ -319,8 +319,8 @@ internal static class StandardOps
         Op("PartitionedCall", "args: Tin", "output: Tout", callAttrs).WithShape(ShapeFunctions.Unknown).Written("calls of graph functions");
         Op("StatefulPartitionedCall", "args: Tin", "output: Tout", callAttrs, stateful: true).WithShape(ShapeFunctions.Unknown).Written("calls of graph functions that touch variables");
         const string ifAttrs = "Tcond: type; Tin: list(type) >= 0; Tout: list(type) >= 0; then_branch: func; else_branch: func; output_shapes: list(shape) = []";
-        Op("If", "cond: Tcond, input: Tin", "output: Tout", ifAttrs, stateful: true).WithShape(ShapeFunctions.Unknown).Written(Imported);
-        Op("StatelessIf", "cond: Tcond, input: Tin", "output: Tout", ifAttrs).WithShape(ShapeFunctions.Unknown).Written(Imported);
+        Op("If", "cond: Tcond, input: Tin", "output: Tout", ifAttrs, stateful: true).WithShape(ShapeFunctions.Unknown).Written("tensor ifs whose branches write module variables");
+        Op("StatelessIf", "cond: Tcond, input: Tin", "output: Tout", ifAttrs).WithShape(ShapeFunctions.Unknown).Written("tensor ifs whose branches return");
         const string whileAttrs = "T: list(type) >= 0; cond: func; body: func; output_shapes: list(shape) = []; parallel_iterations: int = 10";
         Op("While", "input: T", "output: T", whileAttrs, stateful: true).WithShape(ShapeFunctions.Unknown).Written("while loops that read or write module variables");
         Op("StatelessWhile", "input: T", "output: T", whileAttrs).WithShape(ShapeFunctions.Unknown).Written("while loops on tensor conditions");

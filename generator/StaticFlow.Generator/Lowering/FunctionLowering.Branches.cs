@@ -1,0 +1,168 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using StaticFlow.Operations;
+
+namespace StaticFlow.Generator.Lowering;
+
+// A tensor `if` whose branches write module variables or return: an If (StatelessIf without variables) whose
+// branches are library functions, so only the taken branch runs, as in eager C#.
+internal sealed partial class FunctionLowering
+{
+    /// <summary>Whether a branch of <paramref name="statement"/> writes a module variable or returns (side-effect-free branches merge with SelectV2).</summary>
+    private bool NeedsBranchFunctions(IfStatementSyntax statement) =>
+        statement.DescendantNodes().Any(n => n is ReturnStatementSyntax
+            || n is AssignmentExpressionSyntax assignment && _model.GetSymbolInfo(assignment.Left).Symbol is IFieldSymbol field && OwnVariable(field) is not null);
+
+    private void LowerIfWithBranchFunctions(IfStatementSyntax statement, Value condition)
+    {
+        var thenReturns = EndsWithReturn(statement.Statement);
+        var elseReturns = statement.Else is { } otherwise && EndsWithReturn(otherwise.Statement);
+        if (thenReturns != elseReturns || statement.DescendantNodes().OfType<ReturnStatementSyntax>().Count() > (thenReturns ? 2 : 0))
+        {
+            Fail(GraphDiagnostics.UnsupportedConstruct, statement, "A return in one branch of a tensor if",
+                "end both branches with a return (if ... return a; else return b;), or assign a local in each and return it after the if");
+            return;
+        }
+        bool returns = thenReturns;
+
+        // Inputs: the tensors the branches read (in order of first mention), then the variables' handles.
+        var inputs = new List<ISymbol>();
+        var variables = new List<VariableModel>();
+        foreach (var name in statement.DescendantNodes().OfType<IdentifierNameSyntax>())
+        {
+            var symbol = _model.GetSymbolInfo(name).Symbol;
+            if (symbol is ILocalSymbol or IParameterSymbol && _locals.TryGetValue(symbol, out var value) && value.IsTensor && !inputs.Contains(symbol, SymbolEqualityComparer.Default))
+                inputs.Add(symbol);
+            if (symbol is IFieldSymbol field && OwnVariable(field) is { } variable && !variables.Contains(variable)) variables.Add(variable);
+        }
+        // Outputs: the returned values, or every local declared before the if that a branch assigns.
+        var merged = returns ? new List<ISymbol>() : statement.DescendantNodes().OfType<AssignmentExpressionSyntax>()
+            .Select(a => _model.GetSymbolInfo(a.Left).Symbol)
+            .Where(s => s is ILocalSymbol or IParameterSymbol && _locals.ContainsKey(s) && !s.DeclaringSyntaxReferences.Any(r => statement.Span.Contains(r.Span)))
+            .Distinct(SymbolEqualityComparer.Default).Cast<ISymbol>().ToList();
+        foreach (var symbol in merged)
+            if (!_locals[symbol].IsTensor)
+            {
+                Fail(GraphDiagnostics.UnsupportedConstruct, statement, $"Changing the constant '{symbol.Name}' under a tensor condition", "a constant cannot depend on a tensor; make it a tensor");
+                return;
+            }
+
+        string baseName = _module.UniqueLibraryName($"{_info.Method.ContainingType.Name}_{_info.Method.Name}_if");
+        var thenBranch = LowerBranchFunction(baseName + "_then", inputs, variables, merged, statement.Statement, returns, out var thenWritten, out var thenValues);
+        if (thenBranch is null) { _failed = true; return; }
+        var elseBranch = LowerBranchFunction(baseName + "_else", inputs, variables, merged, statement.Else?.Statement, returns, out var elseWritten, out var elseValues);
+        if (elseBranch is null) { _failed = true; return; }
+        for (int i = 0; i < thenValues.Count; i++)
+        {
+            if (thenValues[i].DType != elseValues[i].DType)
+            {
+                Fail(GraphDiagnostics.UnsupportedConstruct, statement, "Branches that give different dtypes", $"output {i} is {thenValues[i].DType} in one branch and {elseValues[i].DType} in the other");
+                return;
+            }
+        }
+        _module.AddLibraryFunction(thenBranch);
+        _module.AddLibraryFunction(elseBranch);
+
+        string op = variables.Count > 0 ? "If" : "StatelessIf";
+        var schema = ModuleLowering.Schemas[op];
+        var inputValues = inputs.Select(s => _locals[s]).ToList();
+        var attrs = Attrs.Complete(schema, new[]
+        {
+            Attrs.Type("Tcond", "bool"),
+            Attrs.TypeList("Tin", inputValues.Select(v => v.DType).Concat(variables.Select(_ => "resource"))),
+            Attrs.TypeList("Tout", thenValues.Select(v => v.DType)),
+            Attrs.Func("then_branch", thenBranch.Name), Attrs.Func("else_branch", elseBranch.Name),
+        });
+        string node = _graph.UniqueName(Scope, "cond");
+        var nodeInputs = new[] { condition.Reference! }.Concat(inputValues.Select(v => v.Reference!)).Concat(variables.Select(v => VariableHandle(v.Name)));
+        _graph.Add(new NodeModel(node, op, nodeInputs.ToEquatable(), Device, attrs), schema);
+        // An output keeps a static shape both branches agree on.
+        var outputs = thenValues.Select((v, i) => Value.Tensor(_graph.OutputReference(node, i), v.DType,
+            v.Shape is { } a && elseValues[i].Shape is { } b && a.SequenceEqual(b) ? a : null)).ToList();
+
+        var written = thenWritten.Concat(elseWritten).Distinct().ToList();
+        if (written.Count > 0)
+        {
+            _stateNodes.Add(node);
+            _written.AddRange(written);
+            foreach (var variable in variables.Where(v => written.Contains(v.Name)))
+            {
+                // Later reads see what the taken branch wrote: a read ordered after the If.
+                string read = _graph.UniqueName(Scope, "ReadVariableOp");
+                AddRawNode(read, "ReadVariableOp", new[] { VariableHandle(variable.Name), "^" + node }, new[] { Attrs.Type("dtype", variable.DType) });
+                _assignedVariables[variable.Name] = Value.Tensor(_graph.OutputReference(read, 0), variable.DType, variable.Shape.ToArray());
+            }
+        }
+        if (returns)
+        {
+            _returns = outputs;
+            _returnedInBranch = true;
+        }
+        else
+            for (int i = 0; i < merged.Count; i++) _locals[merged[i]] = outputs[i];
+    }
+
+    private static bool EndsWithReturn(StatementSyntax statement) =>
+        statement is ReturnStatementSyntax || statement is BlockSyntax { Statements: { Count: > 0 } statements } && statements[statements.Count - 1] is ReturnStatementSyntax;
+
+    /// <summary>
+    /// One branch as a library function: its arguments are the inputs' values then the variables' handles; its
+    /// results the returned values, or each merged local's value at the end of the branch (its input when the
+    /// branch leaves it alone). A missing else branch passes the locals through.
+    /// </summary>
+    private FunctionDefModel? LowerBranchFunction(string name, List<ISymbol> inputs, List<VariableModel> variables, List<ISymbol> merged, StatementSyntax? branch,
+        bool returns, out List<string> written, out List<Value> results)
+    {
+        written = new List<string>();
+        results = new List<Value>();
+        var graph = new GraphBuilder(isFunctionBody: true);
+        var inner = new FunctionLowering(_module, _info, graph, "", isLibrary: true) { _instance = _instance };
+        foreach (var pair in _locals)
+            if (!pair.Value.IsTensor && (pair.Value.Constant is not null || pair.Value.Module is not null || pair.Value.Modules is not null)) inner._locals[pair.Key] = pair.Value;
+        var args = new List<ArgModel>();
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            string arg = "input_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "_" + inputs[i].Name;
+            graph.Reserve(arg);
+            args.Add(new ArgModel(arg, _locals[inputs[i]].DType));
+            inner._locals[inputs[i]] = Value.Tensor(arg, _locals[inputs[i]].DType, _locals[inputs[i]].Shape);
+        }
+        foreach (var variable in variables)
+        {
+            string arg = CaptureArgName(variable.Name);
+            graph.Reserve(arg);
+            args.Add(new ArgModel(arg, "resource"));
+        }
+        if (branch is not null) inner.LowerNested(branch);
+        if (inner._failed) return null;
+        if (returns)
+        {
+            if (inner._returns is null) return null;
+            results.AddRange(inner._returns.Select((v, i) => inner.Materialize(v, _info.Outputs[i].DType)));
+        }
+        else
+            foreach (var symbol in merged) results.Add(inner.Materialize(inner._locals[symbol], _locals[symbol].DType));
+        if (inner._captures.Any(c => !variables.Any(v => v.Name == c)))
+        {
+            Fail(GraphDiagnostics.UnsupportedConstruct, branch!, "A call in a tensor if of a graph function that reads variables the branch does not name", "read them in the branch itself");
+            return null;
+        }
+
+        var outputs = new List<ArgModel>();
+        var returnsList = new List<string>();
+        for (int i = 0; i < results.Count; i++)
+        {
+            // Results wait for the branch's writes.
+            string output = "output_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string node = graph.UniqueName("", "Identity");
+            inner.AddRawNode(node, "Identity", new[] { results[i].Reference! }.Concat(inner._stateNodes.Select(s => "^" + s)), new[] { Attrs.Type("T", results[i].DType) });
+            outputs.Add(new ArgModel(output, results[i].DType));
+            returnsList.Add(output + "=" + graph.OutputReference(node, 0));
+        }
+        written = inner._written.Distinct().ToList();
+        return new FunctionDefModel(name, args.ToEquatable(), outputs.ToEquatable(), graph.Nodes.ToEquatable(), returnsList.ToEquatable(),
+            IsStateful: variables.Count > 0, EquatableArray<string>.Empty, EquatableArray<string>.Empty);
+    }
+}
