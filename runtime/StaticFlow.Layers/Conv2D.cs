@@ -46,11 +46,7 @@ internal sealed partial class Conv2D : ILayer
         var convolved = Padding == Padding.Same
             ? Ops.Conv2D(x, kernel, [1, Stride, Stride, 1], "SAME")
             : Ops.Conv2D(x, kernel, [1, Stride, Stride, 1], "VALID");
-        var y = Ops.BiasAdd(convolved, bias);
-        return Activation == Activation.Relu ? Ops.Relu(y)
-            : Activation == Activation.Sigmoid ? Ops.Sigmoid(y)
-            : Activation == Activation.Tanh ? Ops.Tanh(y)
-            : y;
+        return Activations.Apply(Ops.BiasAdd(convolved, bias), Activation);
     }
 }
 
@@ -102,11 +98,7 @@ internal sealed partial class DepthwiseConv2D : ILayer
         var convolved = Padding == Padding.Same
             ? Ops.DepthwiseConv2D(x, depthwise_kernel, [1, Stride, Stride, 1], "SAME")
             : Ops.DepthwiseConv2D(x, depthwise_kernel, [1, Stride, Stride, 1], "VALID");
-        var y = Ops.BiasAdd(convolved, bias);
-        return Activation == Activation.Relu ? Ops.Relu(y)
-            : Activation == Activation.Sigmoid ? Ops.Sigmoid(y)
-            : Activation == Activation.Tanh ? Ops.Tanh(y)
-            : y;
+        return Activations.Apply(Ops.BiasAdd(convolved, bias), Activation);
     }
 }
 

@@ -31,11 +31,19 @@ internal sealed partial class Dense : ILayer
     [GraphFunction]
     public Tensor<float> Call(Tensor<float> x, bool training = false)
     {
-        var y = Ops.MatMul(x, kernel) + bias;
-        return Activation == Activation.Relu ? Ops.Relu(y)
-            : Activation == Activation.Sigmoid ? Ops.Sigmoid(y)
-            : Activation == Activation.Tanh ? Ops.Tanh(y)
-            : Activation == Activation.Softmax ? Ops.Softmax(y)
-            : y;
+        return Activations.Apply(Ops.MatMul(x, kernel) + bias, Activation);
     }
+}
+
+/// <summary>Keras' activations by name, shared by the layers (a static graph function: inlined, the activation a constant).</summary>
+internal static class Activations
+{
+    /// <summary><paramref name="y"/> through <paramref name="activation"/>; only that op is in the graph.</summary>
+    [GraphFunction]
+    public static Tensor<float> Apply(Tensor<float> y, Activation activation) =>
+        activation == Activation.Relu ? Ops.Relu(y)
+        : activation == Activation.Sigmoid ? Ops.Sigmoid(y)
+        : activation == Activation.Tanh ? Ops.Tanh(y)
+        : activation == Activation.Softmax ? Ops.Softmax(y)
+        : y;
 }
