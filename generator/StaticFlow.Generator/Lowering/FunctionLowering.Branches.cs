@@ -117,24 +117,7 @@ internal sealed partial class FunctionLowering
     {
         written = new List<string>();
         results = new List<Value>();
-        var graph = new GraphBuilder(isFunctionBody: true);
-        var inner = new FunctionLowering(_module, _info, graph, "", isLibrary: true) { _instance = _instance };
-        foreach (var pair in _locals)
-            if (!pair.Value.IsTensor && (pair.Value.Constant is not null || pair.Value.Module is not null || pair.Value.Modules is not null)) inner._locals[pair.Key] = pair.Value;
-        var args = new List<ArgModel>();
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            string arg = "input_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "_" + inputs[i].Name;
-            graph.Reserve(arg);
-            args.Add(new ArgModel(arg, _locals[inputs[i]].DType));
-            inner._locals[inputs[i]] = Value.Tensor(arg, _locals[inputs[i]].DType, _locals[inputs[i]].Shape);
-        }
-        foreach (var variable in variables)
-        {
-            string arg = CaptureArgName(variable.Name);
-            graph.Reserve(arg);
-            args.Add(new ArgModel(arg, "resource"));
-        }
+        var inner = InnerFunction("input_", inputs, variables, loopBody: false, out var graph, out var args);
         if (branch is not null) inner.LowerNested(branch);
         if (inner._failed) return null;
         if (returns)

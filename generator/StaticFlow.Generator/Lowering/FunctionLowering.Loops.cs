@@ -90,26 +90,7 @@ internal sealed partial class FunctionLowering
         out List<string> written)
     {
         written = new List<string>();
-        var graph = new GraphBuilder(isFunctionBody: true);
-        var inner = new FunctionLowering(_module, _info, graph, "", isLibrary: true) { _instance = _instance, _inLoopBody = true };
-        foreach (var pair in _locals)
-            if (!pair.Value.IsTensor && pair.Value.Constant is not null) inner._locals[pair.Key] = pair.Value;
-        var inputs = new List<ArgModel>();
-        for (int i = 0; i < carried.Count; i++)
-        {
-            string arg = "loop_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "_" + carried[i].Name;
-            graph.Reserve(arg);
-            inputs.Add(new ArgModel(arg, _locals[carried[i]].DType));
-            // TensorFlow's shape invariant: a carried value keeps the shape it enters the loop with.
-            inner._locals[carried[i]] = Value.Tensor(arg, _locals[carried[i]].DType, _locals[carried[i]].Shape);
-        }
-        foreach (var variable in variables)
-        {
-            // The inner lowering names a variable's handle by its capture argument; the argument is that handle.
-            string arg = CaptureArgName(variable.Name);
-            graph.Reserve(arg);
-            inputs.Add(new ArgModel(arg, "resource"));
-        }
+        var inner = InnerFunction("loop_", carried, variables, loopBody: true, out var graph, out var inputs);
 
         var results = new List<(string Name, Value Value)>();
         if (condition is not null)
@@ -170,6 +151,35 @@ internal sealed partial class FunctionLowering
         written = inner._written.Distinct().ToList();
         return new FunctionDefModel(name, inputs.ToEquatable(), outputs.ToEquatable(), graph.Nodes.ToEquatable(), returns.ToEquatable(),
             IsStateful: variables.Count > 0, EquatableArray<string>.Empty, EquatableArray<string>.Empty);
+    }
+
+    /// <summary>
+    /// A lowering for a library function that a loop or a tensor if calls: the caller's constants and modules stay
+    /// visible; its arguments are <paramref name="symbols"/>' current tensors (<c>prefix + i + name</c>, each keeping
+    /// its shape: TensorFlow's shape invariant for loops), then one resource per variable, named as the inner lowering
+    /// names a variable's handle (its capture argument).
+    /// </summary>
+    private FunctionLowering InnerFunction(string prefix, List<ISymbol> symbols, List<VariableModel> variables, bool loopBody, out GraphBuilder graph, out List<ArgModel> args)
+    {
+        graph = new GraphBuilder(isFunctionBody: true);
+        var inner = new FunctionLowering(_module, _info, graph, "", isLibrary: true) { _instance = _instance, _inLoopBody = loopBody };
+        foreach (var pair in _locals)
+            if (!pair.Value.IsTensor && (pair.Value.Constant is not null || pair.Value.Module is not null || pair.Value.Modules is not null)) inner._locals[pair.Key] = pair.Value;
+        args = new List<ArgModel>();
+        for (int i = 0; i < symbols.Count; i++)
+        {
+            string arg = prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "_" + symbols[i].Name;
+            graph.Reserve(arg);
+            args.Add(new ArgModel(arg, _locals[symbols[i]].DType));
+            inner._locals[symbols[i]] = Value.Tensor(arg, _locals[symbols[i]].DType, _locals[symbols[i]].Shape);
+        }
+        foreach (var variable in variables)
+        {
+            string arg = CaptureArgName(variable.Name);
+            graph.Reserve(arg);
+            args.Add(new ArgModel(arg, "resource"));
+        }
+        return inner;
     }
 
     private static bool ShapesAgree(long[] a, long[] b) =>
