@@ -103,7 +103,7 @@ internal sealed partial class DepthwiseConv2D : ILayer
 }
 
 /// <summary>
-/// Keras <c>Conv2DTranspose(filters, kernel_size, strides, padding)</c> on NHWC images (<c>Conv2DBackpropInput</c>):
+/// Keras <c>Conv2DTranspose(filters, kernel_size, strides, padding, activation)</c> on NHWC images (<c>Conv2DBackpropInput</c>):
 /// <c>kernel</c> is <c>[k, k, filters, inChannels]</c>, as Keras keeps it; the output is <c>stride</c> times larger
 /// (same padding) or <c>(size - 1) * stride + k</c> (valid).
 /// </summary>
@@ -111,13 +111,14 @@ internal sealed partial class DepthwiseConv2D : ILayer
 internal sealed partial class Conv2DTranspose : ILayer
 {
     /// <summary>A square <paramref name="kernelSize"/> transposed convolution from <paramref name="inChannels"/> to <paramref name="filters"/> channels.</summary>
-    public Conv2DTranspose(int inChannels, int filters, int kernelSize, int stride = 1, Padding padding = Padding.Valid)
+    public Conv2DTranspose(int inChannels, int filters, int kernelSize, int stride = 1, Padding padding = Padding.Valid, Activation activation = Activation.Linear)
     {
         InChannels = inChannels;
         Filters = filters;
         KernelSize = kernelSize;
         Stride = stride;
         Padding = padding;
+        Activation = activation;
         InitializeVariables();
     }
 
@@ -136,6 +137,9 @@ internal sealed partial class Conv2DTranspose : ILayer
     /// <summary>Valid or same padding.</summary>
     public Padding Padding { get; }
 
+    /// <summary>The activation applied to the output.</summary>
+    public Activation Activation { get; }
+
     [Variable(nameof(KernelSize), nameof(KernelSize), nameof(Filters), nameof(InChannels), Init = Init.GlorotUniform)] Tensor<float> kernel;
     [Variable(nameof(Filters))] Tensor<float> bias;
 
@@ -146,6 +150,6 @@ internal sealed partial class Conv2DTranspose : ILayer
         var convolved = Padding == Padding.Same
             ? Ops.Conv2DBackpropInput([(int)x.Shape[0], (int)x.Shape[1] * Stride, (int)x.Shape[2] * Stride, Filters], kernel, x, [1, Stride, Stride, 1], "SAME")
             : Ops.Conv2DBackpropInput([(int)x.Shape[0], ((int)x.Shape[1] - 1) * Stride + KernelSize, ((int)x.Shape[2] - 1) * Stride + KernelSize, Filters], kernel, x, [1, Stride, Stride, 1], "VALID");
-        return Ops.BiasAdd(convolved, bias);
+        return Activations.Apply(Ops.BiasAdd(convolved, bias), Activation);
     }
 }

@@ -31,6 +31,13 @@ internal static class TensorFlowJs
         return results;
     }
 
+    /// <summary>Runs another script of <c>tests/oracle</c> (such as <c>keras-models.js</c>) with <paramref name="arguments"/>.</summary>
+    public static void RunScript(string script, params string[] arguments)
+    {
+        var (code, log) = Execute("node", [Path.Combine(s_oracle.Value, script), .. arguments], s_oracle.Value, TimeSpan.FromMinutes(3));
+        if (code != 0) throw new InvalidOperationException($"node {script} failed ({code}): {log}");
+    }
+
     public static JsonObject Spec(string dtype, long[] shape, IEnumerable<double> values) => new()
     {
         ["dtype"] = dtype,

@@ -178,7 +178,9 @@ public static class GraphModules
                 continue;
             }
             if (!reader.Contains(variable.Name))
-                throw new StaticFlowFormatException(reader.Prefix, $"the checkpoint has no variable '{variable.Name}' of module {module.Definition.Name}");
+                throw new StaticFlowFormatException(reader.Prefix, $"the checkpoint has no variable '{variable.Name}' of module {module.Definition.Name}" +
+                    (reader.ObjectValues.Any(v => v.ObjectPath.StartsWith("layer_with_weights-", StringComparison.Ordinal))
+                        ? "; it is a Keras model's checkpoint (layer_with_weights-N), which RestoreKerasWeights matches layer by layer" : ""));
             Tensor value = reader.Read(variable.Name);
             if (value.DType != variable.DType || !value.Shape.Equals(new TensorShape(variable.Shape)))
                 throw new StaticFlowFormatException(reader.Prefix,
