@@ -29,8 +29,8 @@ internal sealed partial class LSTM : ILayer
     public int Gates { get; }
 
     [Variable(nameof(Inputs), nameof(Gates), Init = Init.GlorotUniform)] Tensor<float> kernel;
-    [Variable(nameof(Units), nameof(Gates), Init = Init.GlorotUniform)] Tensor<float> recurrent_kernel;
-    [Variable(nameof(Gates))] Tensor<float> bias;
+    [Variable(nameof(Units), nameof(Gates), Init = Init.Orthogonal)] Tensor<float> recurrent_kernel;
+    [Variable(nameof(Gates), Init = Init.UnitForgetBias)] Tensor<float> bias;
 
     /// <inheritdoc />
     [GraphFunction]
@@ -79,7 +79,7 @@ internal sealed partial class GRU : ILayer
     public int Gates { get; }
 
     [Variable(nameof(Inputs), nameof(Gates), Init = Init.GlorotUniform)] Tensor<float> kernel;
-    [Variable(nameof(Units), nameof(Gates), Init = Init.GlorotUniform)] Tensor<float> recurrent_kernel;
+    [Variable(nameof(Units), nameof(Gates), Init = Init.Orthogonal)] Tensor<float> recurrent_kernel;
     [Variable(2, nameof(Gates))] Tensor<float> bias;
 
     /// <inheritdoc />

@@ -42,7 +42,7 @@ internal sealed partial class Embedding
     /// <summary>The features per index.</summary>
     public int OutputDim { get; }
 
-    [Variable(nameof(InputDim), nameof(OutputDim), Init = Init.RandomNormal)] Tensor<float> embeddings;
+    [Variable(nameof(InputDim), nameof(OutputDim), Init = Init.RandomUniform)] Tensor<float> embeddings;
 
     /// <summary>The rows of <paramref name="indices"/>, with the indices' shape plus the feature axis.</summary>
     [GraphFunction]

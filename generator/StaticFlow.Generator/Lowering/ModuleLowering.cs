@@ -540,8 +540,9 @@ internal sealed class ModuleLowering
         bool trainable = true;
         foreach (var argument in attribute.NamedArguments)
         {
-            if (argument.Key == "Init" && argument.Value.Value is int initValue)
-                init = initValue switch { 1 => "Ones", 2 => "GlorotUniform", 3 => "RandomNormal", _ => "Zeros" };
+            // The member's own name, so that a new Init value needs no change here.
+            if (argument.Key == "Init" && argument.Value.Value is int initValue && argument.Value.Type is INamedTypeSymbol initType)
+                init = initType.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, initValue))?.Name ?? "Zeros";
             if (argument.Key == "Trainable" && argument.Value.Value is bool flag) trainable = flag;
         }
         var model = new VariableModel(instance.Path + field.Name, TypeRules.CSharpName(element), dtype, shape.ToEquatable(), init, trainable, field.Name,

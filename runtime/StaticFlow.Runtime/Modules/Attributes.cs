@@ -39,6 +39,15 @@ public enum Init
     GlorotUniform,
     /// <summary>Normal with mean 0 and standard deviation 0.05 (Keras' <c>random_normal</c>).</summary>
     RandomNormal,
+    /// <summary>Uniform in ±0.05 (Keras' <c>uniform</c>, Embedding's default).</summary>
+    RandomUniform,
+    /// <summary>
+    /// An orthogonal matrix (Keras' <c>orthogonal</c>, the recurrent kernels' default): the dimensions but the last
+    /// flattened into rows, Q of the QR decomposition of a normal matrix with R's diagonal made positive.
+    /// </summary>
+    Orthogonal,
+    /// <summary>Zeros with ones in the second quarter: an LSTM bias whose forget gate starts open (Keras' <c>unit_forget_bias=True</c>).</summary>
+    UnitForgetBias,
 }
 
 /// <summary>

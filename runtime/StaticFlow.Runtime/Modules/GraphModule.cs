@@ -312,8 +312,18 @@ public static class Initializers
                 for (int i = 0; i < values.Length; i++) values[i] = (random.NextDouble() * 2 - 1) * limit;
                 break;
             case Init.RandomNormal:
-                for (int i = 0; i < values.Length; i++)
-                    values[i] = 0.05 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+                for (int i = 0; i < values.Length; i++) values[i] = 0.05 * Normal(random);
+                break;
+            case Init.RandomUniform:
+                for (int i = 0; i < values.Length; i++) values[i] = (random.NextDouble() * 2 - 1) * 0.05;
+                break;
+            case Init.Orthogonal:
+                Orthogonal(values, shape, random);
+                break;
+            case Init.UnitForgetBias:
+                long units = shape.Length == 1 && shape[0] % 4 == 0 ? shape[0] / 4
+                    : throw new ArgumentException($"UnitForgetBias is for an LSTM bias of 4 * units values, not shape [{string.Join(",", shape)}].", nameof(shape));
+                Array.Fill(values, 1.0, (int)units, (int)units);
                 break;
             default: throw new ArgumentOutOfRangeException(nameof(init), init, "unknown initializer");
         }
@@ -326,6 +336,40 @@ public static class Initializers
         var values = new double[new TensorShape(shape).ElementCount];
         Array.Fill(values, value);
         return new Tensor<T>(Tensor.FromArray<double>(values, shape).Cast(DTypes.Of<T>()));
+    }
+
+    private static double Normal(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
+    /// <summary>
+    /// Keras' orthogonal initializer: rows are the product of all dimensions but the last; the taller orientation of a
+    /// normal matrix is orthonormalized (Gram-Schmidt, twice for accuracy, which gives QR's Q with R's diagonal
+    /// positive, as Keras' sign correction does), then transposed back when there are fewer rows than columns.
+    /// </summary>
+    private static void Orthogonal(double[] values, long[] shape, Random random)
+    {
+        if (values.Length == 0) return;
+        int columns = shape.Length == 0 ? 1 : (int)shape[^1], rows = values.Length / columns;
+        int tall = Math.Max(rows, columns), narrow = Math.Min(rows, columns);
+        var q = new double[narrow][];
+        for (int j = 0; j < narrow; j++)
+        {
+            var column = new double[tall];
+            for (int i = 0; i < tall; i++) column[i] = Normal(random);
+            for (int pass = 0; pass < 2; pass++)
+                for (int k = 0; k < j; k++)
+                {
+                    double dot = 0;
+                    for (int i = 0; i < tall; i++) dot += q[k][i] * column[i];
+                    for (int i = 0; i < tall; i++) column[i] -= dot * q[k][i];
+                }
+            double norm = Math.Sqrt(column.Sum(v => v * v));
+            for (int i = 0; i < tall; i++) column[i] /= norm;
+            q[j] = column;
+        }
+        // Row-major [rows, columns]: column j of the tall matrix is column j (rows >= columns) or row j (transposed).
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++)
+                values[r * columns + c] = rows >= columns ? q[c][r] : q[r][c];
     }
 
     /// <summary>Keras' fans: a matrix [in, out]; a convolution kernel [..., in, out] times its receptive field.</summary>
