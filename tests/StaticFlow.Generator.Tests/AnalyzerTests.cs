@@ -98,6 +98,14 @@ public class AnalyzerTests
         "        var h = x;\n        if (Ops.All(x > 0f, [0, 1])) h = x * 2f;\n        return Ops.Sum(x, [0, 1]) > 1f ? h : -h;");
 
     [Fact]
+    public Task AnEarlyReturnUnderATensorConditionLowers() => Verify(
+        "        if (Ops.Sum(x, [0, 1]) > 0f) return x * 2f;\n        var h = x - 1f;\n        return h;");
+
+    [Fact]
+    public Task AReturnInOneBranchThatTheFunctionDoesNotEndAfterIsReportedAtTheIf() => Verify(
+        "        var h = x;\n        using (GraphScope.Name(\"inner\"))\n        {\n            {|SF0001:if (Ops.Sum(x, [0, 1]) > 0f) return x;|}\n            h = x * 3f;\n        }\n        return h;");
+
+    [Fact]
     public Task BroadcastMismatchNamesBothShapes() => Verify("        var bad = {|SF0006:x + w|};\n        return x;");
 
     [Fact]
@@ -158,8 +166,8 @@ public class AnalyzerTests
         Verify("        var h = Ops.MatMul(x, w);\n        return {|SF0006:layer.Call(h)|};", members: "    readonly Layer layer = new(3);", extra: Layer);
 
     [Fact]
-    public Task AReturnInOnlyOneBranchOfATensorIfIsReported() =>
-        Verify("        var h = x;\n        {|SF0001:if (Ops.Sum(x, [0, 1]) > 0f) { w = w * 2f; return x; }|}\n        return h;");
+    public Task AReturnInOnlyOneBranchOfATensorIfLowersWithTheRestAsItsElse() =>
+        Verify("        var h = x;\n        if (Ops.Sum(x, [0, 1]) > 0f) { w = w * 2f; return x; }\n        return h;");
 
     [Fact]
     public Task GraphFunctionOutsideAModuleHasItsOwnId() =>

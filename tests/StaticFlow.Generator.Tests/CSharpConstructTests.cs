@@ -43,6 +43,22 @@ public class CSharpConstructTests
                 }
             }
 
+            // Early returns under tensor conditions: the statements after each if are its else branch.
+            [GraphFunction]
+            public Tensor<float> EarlyReturn([Shape(-1, 4)] Tensor<float> x)
+            {
+                var total = Ops.Sum(x, [0, 1]);
+                if (total < 0f) return -x;
+                var h = x * scale;
+                if (Ops.Max(x, [0, 1]) > 3f)
+                {
+                    counter = counter + 1f;
+                    return h + counter;
+                }
+                counter = counter - 0.5f;
+                return h - 1f;
+            }
+
             [GraphFunction]
             public Tensor<float> Count([Shape(-1, 4)] Tensor<float> x)
             {
@@ -268,6 +284,33 @@ public class CSharpConstructTests
         var nodes = ((IGraphModule)graph).Definition.ToGraphDef().Node.Where(n => n.Name.StartsWith("Branchy/", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, nodes.Count(n => n.Op == "If"));
         Assert.DoesNotContain(nodes, n => n.Op == "SelectV2");
+    }
+
+    [Fact]
+    public void AnEarlyReturnUnderATensorConditionTakesTheRestOfTheFunctionAsItsElseBranch()
+    {
+        var eager = Create(0);
+        var graph = Create(0);
+        // Negative sum (first return), a large element (second), neither (the end); then again, to see the writes.
+        Tensor<float>[] inputs =
+        [
+            Tensor<float>.From([-1f, -2f, 0.5f, 0f], 1, 4), Tensor<float>.From([1f, 2f, 0.5f, 4f], 1, 4),
+            Tensor<float>.From([1f, 1f, 1f, 1f], 1, 4), Tensor<float>.From([-5f, 1f, 4f, -1f], 1, 4), Tensor<float>.From([0f, 5f, 1f, 1f], 1, 4),
+        ];
+        foreach (var x in inputs)
+        {
+            Assert.Equal(Call(eager, "EarlyReturn", x).ToArray(), Call(graph, "EarlyReturnGraph", x).ToArray());
+            Assert.Equal(((IGraphModule)eager).GetVariables()["counter"].ToArray<float>(), ((IGraphModule)graph).GetVariables()["counter"].ToArray<float>());
+        }
+        // +1 twice (second and fifth input), -0.5 once (third); the first and fourth returned before any write.
+        Assert.Equal([1.5f], ((IGraphModule)graph).GetVariables()["counter"].ToArray<float>());
+        var definition = ((IGraphModule)graph).Definition;
+        // The outer if is a stateful If (its else branch writes); the inner one lives in that branch's function.
+        var outer = Assert.Single(definition.ToGraphDef().Node, n => n.Name.StartsWith("EarlyReturn/", StringComparison.Ordinal) && n.Op is "If" or "StatelessIf");
+        Assert.Equal("If", outer.Op);
+        var elseBranch = definition.ToGraphDef().Library.Function.Single(f => f.Signature.Name == outer.Attr["else_branch"].Func.Name);
+        Assert.Contains(elseBranch.NodeDef, n => n.Op == "If");
+        Assert.Equal(["counter"], definition.Function("EarlyReturn").WrittenVariables);
     }
 
     [Fact]

@@ -15,22 +15,35 @@ internal sealed partial class FunctionLowering
         statement.DescendantNodes().Any(n => n is ReturnStatementSyntax
             || n is AssignmentExpressionSyntax assignment && _model.GetSymbolInfo(assignment.Left).Symbol is IFieldSymbol field && OwnVariable(field) is not null);
 
-    private void LowerIfWithBranchFunctions(IfStatementSyntax statement, Value condition)
+    /// <param name="statement">The if.</param>
+    /// <param name="condition">Its condition, one bool.</param>
+    /// <param name="rest">For an early return (<c>if (c) return a;</c> with no else), the statements after the if up to the function's return: the else branch.</param>
+    private void LowerIfWithBranchFunctions(IfStatementSyntax statement, Value condition, IReadOnlyList<StatementSyntax>? rest)
     {
         var thenReturns = EndsWithReturn(statement.Statement);
-        var elseReturns = statement.Else is { } otherwise && EndsWithReturn(otherwise.Statement);
-        if (thenReturns != elseReturns || statement.DescendantNodes().OfType<ReturnStatementSyntax>().Count() > (thenReturns ? 2 : 0))
+        var elseReturns = rest is not null ? rest.Count > 0 && rest[rest.Count - 1] is ReturnStatementSyntax
+            : statement.Else is { } otherwise && EndsWithReturn(otherwise.Statement);
+        if (thenReturns != elseReturns)
         {
-            Fail(GraphDiagnostics.UnsupportedConstruct, statement, "A return in one branch of a tensor if",
-                "end both branches with a return (if ... return a; else return b;), or assign a local in each and return it after the if");
+            Fail(GraphDiagnostics.UnsupportedConstruct, statement, "A return in one branch of a tensor if that the function does not end after",
+                "return after the if at the end of the same block (if (c) return a; ... return b;), end both branches with a return, or assign a local in each and return it after the if");
             return;
         }
         bool returns = thenReturns;
+        // The branches' syntax: the else branch of an early return is the rest of the block.
+        var branches = rest is null ? new SyntaxNode[] { statement } : new SyntaxNode[] { statement }.Concat(rest).ToArray();
+        if (!returns && statement.DescendantNodes().Any(n => n is ReturnStatementSyntax))
+        {
+            // Branches that merge locals cannot also leave the function (a return under a constant if inside them).
+            Fail(GraphDiagnostics.UnsupportedConstruct, statement, "A return inside a tensor if whose branches do not both return",
+                "end both branches with a return, or assign a local in each and return it after the if");
+            return;
+        }
 
         // Inputs: the tensors the branches read (in order of first mention), then the variables' handles.
         var inputs = new List<ISymbol>();
         var variables = new List<VariableModel>();
-        foreach (var name in statement.DescendantNodes().OfType<IdentifierNameSyntax>())
+        foreach (var name in branches.SelectMany(b => b.DescendantNodes()).OfType<IdentifierNameSyntax>())
         {
             var symbol = _model.GetSymbolInfo(name).Symbol;
             if (symbol is ILocalSymbol or IParameterSymbol && _locals.TryGetValue(symbol, out var value) && value.IsTensor && !inputs.Contains(symbol, SymbolEqualityComparer.Default))
@@ -50,9 +63,10 @@ internal sealed partial class FunctionLowering
             }
 
         string baseName = _module.UniqueLibraryName($"{_info.Method.ContainingType.Name}_{_info.Method.Name}_if");
-        var thenBranch = LowerBranchFunction(baseName + "_then", inputs, variables, merged, statement.Statement, returns, out var thenWritten, out var thenValues);
+        var thenBranch = LowerBranchFunction(baseName + "_then", inputs, variables, merged, statement, [statement.Statement], returns, out var thenWritten, out var thenValues);
         if (thenBranch is null) { _failed = true; return; }
-        var elseBranch = LowerBranchFunction(baseName + "_else", inputs, variables, merged, statement.Else?.Statement, returns, out var elseWritten, out var elseValues);
+        IReadOnlyList<StatementSyntax> elseStatements = rest ?? (statement.Else is { } elseClause ? [elseClause.Statement] : []);
+        var elseBranch = LowerBranchFunction(baseName + "_else", inputs, variables, merged, statement, elseStatements, returns, out var elseWritten, out var elseValues);
         if (elseBranch is null) { _failed = true; return; }
         for (int i = 0; i < thenValues.Count; i++)
         {
@@ -112,13 +126,14 @@ internal sealed partial class FunctionLowering
     /// results the returned values, or each merged local's value at the end of the branch (its input when the
     /// branch leaves it alone). A missing else branch passes the locals through.
     /// </summary>
-    private FunctionDefModel? LowerBranchFunction(string name, List<ISymbol> inputs, List<VariableModel> variables, List<ISymbol> merged, StatementSyntax? branch,
-        bool returns, out List<string> written, out List<Value> results)
+    private FunctionDefModel? LowerBranchFunction(string name, List<ISymbol> inputs, List<VariableModel> variables, List<ISymbol> merged, IfStatementSyntax statement,
+        IReadOnlyList<StatementSyntax> branch, bool returns, out List<string> written, out List<Value> results)
     {
         written = new List<string>();
         results = new List<Value>();
         var inner = InnerFunction("input_", inputs, variables, loopBody: false, out var graph, out var args);
-        if (branch is not null) inner.LowerNested(branch);
+        if (branch.Count == 1) inner.LowerNested(branch[0]);
+        else inner.LowerBlock(branch, topLevel: false);
         if (inner._failed) return null;
         if (returns)
         {
@@ -129,7 +144,7 @@ internal sealed partial class FunctionLowering
             foreach (var symbol in merged) results.Add(inner.Materialize(inner._locals[symbol], _locals[symbol].DType));
         if (inner._captures.Any(c => !variables.Any(v => v.Name == c)))
         {
-            Fail(GraphDiagnostics.UnsupportedConstruct, branch!, "A call in a tensor if of a graph function that reads variables the branch does not name", "read them in the branch itself");
+            Fail(GraphDiagnostics.UnsupportedConstruct, branch.Count == 1 ? branch[0] : statement, "A call in a tensor if of a graph function that reads variables the branch does not name", "read them in the branch itself");
             return null;
         }
 

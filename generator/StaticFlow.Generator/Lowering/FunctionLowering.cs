@@ -235,7 +235,7 @@ internal sealed partial class FunctionLowering
         else _failed = true;
     }
 
-    private void LowerBlock(SyntaxList<StatementSyntax> statements, bool topLevel)
+    private void LowerBlock(IReadOnlyList<StatementSyntax> statements, bool topLevel)
     {
         int scopes = _nameScopes.Count, devices = _devices.Count;
         for (int i = 0; i < statements.Count; i++)
@@ -259,6 +259,12 @@ internal sealed partial class FunctionLowering
                 if (!topLevel) _returnedInBranch = true;
                 if (ret.Expression is null) { Fail(GraphDiagnostics.UnsupportedConstruct, ret, "'return;'", "a graph function returns tensors"); continue; }
                 SetReturns(ret.Expression, ret);
+                continue;
+            }
+            // An early return under a tensor condition: the statements after the if are its else branch.
+            if (statement is IfStatementSyntax { Else: null } early && i + 1 < statements.Count && EndsWithReturn(early.Statement))
+            {
+                if (LowerIf(early, statements.Skip(i + 1).ToList())) break;
                 continue;
             }
             LowerStatement(statement);
@@ -521,10 +527,14 @@ internal sealed partial class FunctionLowering
         return AddOp(op, new[] { new[] { Materialize(current, dtype) }, new[] { rhs } }, new List<AttrModel>(), new[] { dtype }, assignment);
     }
 
-    private void LowerIf(IfStatementSyntax statement)
+    /// <summary>
+    /// Lowers an if; <paramref name="rest"/>, when given, is the statements after an if whose branch returns, which
+    /// are its else branch under a tensor condition. Returns true when the if lowered them too.
+    /// </summary>
+    private bool LowerIf(IfStatementSyntax statement, IReadOnlyList<StatementSyntax>? rest = null)
     {
         Value? condition = Lower(statement.Condition);
-        if (condition is null) return;
+        if (condition is null) return false;
         if (!condition.IsTensor)
         {
             if (condition.Constant is bool taken)
@@ -533,15 +543,15 @@ internal sealed partial class FunctionLowering
                 else if (statement.Else is { } otherwise) LowerNested(otherwise.Statement);
             }
             else Fail(GraphDiagnostics.UnsupportedConstruct, statement.Condition, $"The condition '{statement.Condition}'", "a condition is a Tensor<bool> or a constant bool");
-            return;
+            return false;
         }
-        if (condition.DType != "bool") { Fail(GraphDiagnostics.UnsupportedConstruct, statement.Condition, $"The condition '{statement.Condition}'", "a tensor condition must be a Tensor<bool>"); return; }
+        if (condition.DType != "bool") { Fail(GraphDiagnostics.UnsupportedConstruct, statement.Condition, $"The condition '{statement.Condition}'", "a tensor condition must be a Tensor<bool>"); return false; }
         condition = AsOneBool(condition, statement.Condition);
-        if (condition is null) return;
+        if (condition is null) return false;
         if (_selectDepth == 0 && !_inLoopBody && NeedsBranchFunctions(statement))
         {
-            LowerIfWithBranchFunctions(statement, condition);
-            return;
+            LowerIfWithBranchFunctions(statement, condition, rest);
+            return rest is not null;
         }
 
         // Both branches are lowered (they have no side effects) and every local either one changes is merged with SelectV2.
@@ -553,7 +563,7 @@ internal sealed partial class FunctionLowering
         foreach (var pair in before) _locals[pair.Key] = pair.Value;
         if (statement.Else is { } elseClause) LowerNested(elseClause.Statement);
         _selectDepth--;
-        if (_failed) return;
+        if (_failed) return false;
         var afterElse = new Dictionary<ISymbol, Value>(_locals, SymbolEqualityComparer.Default);
         foreach (var symbol in afterThen.Keys.Concat(afterElse.Keys).Distinct(SymbolEqualityComparer.Default).ToList())
         {
@@ -562,7 +572,7 @@ internal sealed partial class FunctionLowering
             if (!afterThen.TryGetValue(symbol, out var thenValue) || !afterElse.TryGetValue(symbol, out var elseValue))
             {
                 Fail(GraphDiagnostics.UnsupportedConstruct, statement, $"Assigning '{symbol.Name}' in only one branch", "give it a value before the if or in both branches");
-                return;
+                return false;
             }
             var pair = new KeyValuePair<ISymbol, Value>(symbol, thenValue);
             if (ReferenceEquals(thenValue, elseValue)) continue;
@@ -570,13 +580,14 @@ internal sealed partial class FunctionLowering
             if (!thenValue.IsTensor && !elseValue.IsTensor)
             {
                 Fail(GraphDiagnostics.UnsupportedConstruct, statement, $"Changing the constant '{pair.Key.Name}' under a tensor condition", "a constant cannot depend on a tensor; make it a tensor");
-                return;
+                return false;
             }
             Value? merged = AddOp("SelectV2", new[] { new[] { condition }, new[] { Materialize(thenValue, dtype) }, new[] { Materialize(elseValue, dtype) } },
                 new List<AttrModel>(), new[] { dtype }, statement);
-            if (merged is null) return;
+            if (merged is null) return false;
             _locals[pair.Key] = merged;
         }
+        return false;
     }
 
     /// <summary>
