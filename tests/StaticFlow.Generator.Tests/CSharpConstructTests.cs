@@ -59,6 +59,17 @@ public class CSharpConstructTests
                 return h - 1f;
             }
 
+            // A read before a write that does not depend on it, and two writes: TensorFlow must run them in this order.
+            [GraphFunction]
+            public Tensor<float> ReadThenWrite([Shape(-1, 4)] Tensor<float> x)
+            {
+                var before = scale * 2f;
+                counter = Ops.Sum(x, [0, 1]);
+                counter = Tensor<float>.Scalar(3f);
+                scale = Ops.Max(x, [0, 1]);
+                return before + scale + counter;
+            }
+
             [GraphFunction]
             public Tensor<float> Count([Shape(-1, 4)] Tensor<float> x)
             {
@@ -311,6 +322,24 @@ public class CSharpConstructTests
         var elseBranch = definition.ToGraphDef().Library.Function.Single(f => f.Signature.Name == outer.Attr["else_branch"].Func.Name);
         Assert.Contains(elseBranch.NodeDef, n => n.Op == "If");
         Assert.Equal(["counter"], definition.Function("EarlyReturn").WrittenVariables);
+    }
+
+    [Fact]
+    public void ReadsAndWritesOfAVariableAreOrderedByControlEdgesAsTheCSharpRunsThem()
+    {
+        var eager = Create(0);
+        var graph = Create(0);
+        var x = Tensor<float>.From([1f, -2f, 0.5f, 4f], 1, 4);
+        Assert.Equal(Call(eager, "ReadThenWrite", x).ToArray(), Call(graph, "ReadThenWriteGraph", x).ToArray());
+        Assert.Equal([4f], ((IGraphModule)graph).GetVariables()["scale"].ToArray<float>());
+        var nodes = ((IGraphModule)graph).Definition.ToGraphDef().Node.Where(n => n.Name.StartsWith("ReadThenWrite/", StringComparison.Ordinal)).ToList();
+        var read = Assert.Single(nodes, n => n.Op == "ReadVariableOp" && n.Input[0] == "scale");
+        var assigns = nodes.Where(n => n.Op == "AssignVariableOp").ToList();
+        // scale's write waits for the read the C# made before it; counter's second write waits for its first.
+        Assert.Contains("^" + read.Name, assigns.Single(n => n.Input[0] == "scale").Input);
+        var counterWrites = assigns.Where(n => n.Input[0] == "counter").ToList();
+        Assert.Equal(2, counterWrites.Count);
+        Assert.Contains("^" + counterWrites[0].Name, counterWrites[1].Input);
     }
 
     [Fact]

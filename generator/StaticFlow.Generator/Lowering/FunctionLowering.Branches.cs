@@ -90,13 +90,17 @@ internal sealed partial class FunctionLowering
             Attrs.Func("then_branch", thenBranch.Name), Attrs.Func("else_branch", elseBranch.Name),
         });
         string node = _graph.UniqueName(Scope, "cond");
-        var nodeInputs = new[] { condition.Reference! }.Concat(inputValues.Select(v => v.Reference!)).Concat(variables.Select(v => VariableHandle(v.Name)));
+        var written = thenWritten.Concat(elseWritten).Distinct().ToList();
+        var nodeInputs = new[] { condition.Reference! }.Concat(inputValues.Select(v => v.Reference!)).Concat(variables.Select(v => VariableHandle(v.Name)))
+            .Concat(_order.Before(variables.Select(v => v.Name).Except(written), written)).ToList();
         _graph.Add(new NodeModel(node, op, nodeInputs.ToEquatable(), Device, attrs), schema);
+        foreach (var variable in variables)
+            if (written.Contains(variable.Name)) _order.Wrote(variable.Name, node);
+            else _order.Read(variable.Name, node);
         // An output keeps a static shape both branches agree on.
         var outputs = thenValues.Select((v, i) => Value.Tensor(_graph.OutputReference(node, i), v.DType,
             v.Shape is { } a && elseValues[i].Shape is { } b && a.SequenceEqual(b) ? a : null)).ToList();
 
-        var written = thenWritten.Concat(elseWritten).Distinct().ToList();
         if (written.Count > 0)
         {
             _stateNodes.Add(node);
@@ -106,6 +110,7 @@ internal sealed partial class FunctionLowering
                 // Later reads see what the taken branch wrote: a read ordered after the If.
                 string read = _graph.UniqueName(Scope, "ReadVariableOp");
                 AddRawNode(read, "ReadVariableOp", new[] { VariableHandle(variable.Name), "^" + node }, new[] { Attrs.Type("dtype", variable.DType) });
+                _order.Read(variable.Name, read);
                 _assignedVariables[variable.Name] = Value.Tensor(_graph.OutputReference(read, 0), variable.DType, variable.Shape.ToArray());
             }
         }

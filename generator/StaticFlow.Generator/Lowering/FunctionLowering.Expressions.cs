@@ -184,7 +184,8 @@ internal sealed partial class FunctionLowering
     {
         if (_assignedVariables.TryGetValue(variable.Name, out var assigned)) return assigned;
         string node = _graph.UniqueName(Scope, "ReadVariableOp");
-        AddRawNode(node, "ReadVariableOp", new[] { VariableHandle(variable.Name) }, new[] { Attrs.Type("dtype", variable.DType) });
+        AddRawNode(node, "ReadVariableOp", new[] { VariableHandle(variable.Name) }.Concat(_order.BeforeRead(variable.Name)), new[] { Attrs.Type("dtype", variable.DType) });
+        _order.Read(variable.Name, node);
         var value = Value.Tensor(_graph.OutputReference(node, 0), variable.DType, variable.Shape.ToArray());
         _forward.RecordRead(variable.Name, value);
         return value;
@@ -610,7 +611,11 @@ internal sealed partial class FunctionLowering
         {
             Attrs.TypeList("Tin", inputTypes), Attrs.TypeList("Tout", function.OutputArgs.Select(a => a.DType)), Attrs.Func("f", function.Name),
         });
+        inputs.AddRange(_order.Before(function.CapturedVariables.Except(function.WrittenVariables), function.WrittenVariables));
         _graph.Add(new NodeModel(node, op, inputs.ToEquatable(), Device, attrs), schema);
+        foreach (string variable in function.CapturedVariables)
+            if (function.WrittenVariables.Contains(variable)) _order.Wrote(variable, node);
+            else _order.Read(variable, node);
         if (function.WrittenVariables.Count > 0) _stateNodes.Add(node);
         var outputs = function.OutputArgs.Select((arg, i) => Value.Tensor(_graph.OutputReference(node, i), arg.DType,
             i < function.OutputShapes.Count ? function.OutputShapes[i].ToArray() : null)).ToList();

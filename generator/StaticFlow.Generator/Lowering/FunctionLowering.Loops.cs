@@ -63,8 +63,12 @@ internal sealed partial class FunctionLowering
             Attrs.TypeList("T", values.Select(v => v.DType).Concat(variables.Select(_ => "resource"))), Attrs.Func("cond", cond.Name), Attrs.Func("body", body.Name),
         });
         string node = _graph.UniqueName(Scope, "while");
-        var inputs = values.Select(v => v.Reference!).Concat(variables.Select(v => VariableHandle(v.Name)));
+        var inputs = values.Select(v => v.Reference!).Concat(variables.Select(v => VariableHandle(v.Name)))
+            .Concat(_order.Before(variables.Select(v => v.Name).Except(written), written)).ToList();
         _graph.Add(new NodeModel(node, op, inputs.ToEquatable(), Device, attrs), schema);
+        foreach (var variable in variables)
+            if (written.Contains(variable.Name)) _order.Wrote(variable.Name, node);
+            else _order.Read(variable.Name, node);
         for (int i = 0; i < carried.Count; i++)
             _locals[carried[i]] = Value.Tensor(_graph.OutputReference(node, i), values[i].DType, values[i].Shape);
         if (written.Count > 0)
@@ -77,6 +81,7 @@ internal sealed partial class FunctionLowering
             {
                 string read = _graph.UniqueName(Scope, "ReadVariableOp");
                 AddRawNode(read, "ReadVariableOp", new[] { VariableHandle(variable.Name), "^" + node }, new[] { Attrs.Type("dtype", variable.DType) });
+                _order.Read(variable.Name, read);
                 _assignedVariables[variable.Name] = Value.Tensor(_graph.OutputReference(read, 0), variable.DType, variable.Shape.ToArray());
             }
         }

@@ -31,6 +31,7 @@ internal sealed partial class FunctionLowering
     private readonly Dictionary<ISymbol, Value> _locals = new(SymbolEqualityComparer.Default);
     // Shared with functions inlined into this one (calls from a function that takes gradients).
     private readonly Dictionary<string, Value> _assignedVariables;
+    private readonly VariableOrder _order;
     private readonly Dictionary<string, long[]> _constantInts;
     private readonly List<string> _stateNodes;
     private readonly List<string> _written;
@@ -58,6 +59,7 @@ internal sealed partial class FunctionLowering
         _isLibrary = isLibrary;
         _model = module.Compilation.GetSemanticModel(info.Syntax.SyntaxTree);
         _assignedVariables = new(StringComparer.Ordinal);
+        _order = new VariableOrder();
         _constantInts = new(StringComparer.Ordinal);
         _stateNodes = new();
         _written = new();
@@ -81,6 +83,7 @@ internal sealed partial class FunctionLowering
         _isLibrary = caller._isLibrary;
         _model = _module.Compilation.GetSemanticModel(callee.Syntax.SyntaxTree);
         _assignedVariables = caller._assignedVariables;
+        _order = caller._order;
         _constantInts = caller._constantInts;
         _stateNodes = caller._stateNodes;
         _written = caller._written;
@@ -502,7 +505,9 @@ internal sealed partial class FunctionLowering
                 Value? value = binaryOp is null ? LowerAs(field.Type, assignment.Right) : LowerCompound(assignment, field.Type, binaryOp, ReadVariable(variable, assignment.Left));
                 if (value is null) return;
                 string node = _graph.UniqueName(Scope, "AssignVariableOp");
-                AddRawNode(node, "AssignVariableOp", new[] { VariableHandle(variable.Name), value.Reference! }, new[] { Attrs.Type("dtype", variable.DType) });
+                AddRawNode(node, "AssignVariableOp", new[] { VariableHandle(variable.Name), value.Reference! }.Concat(_order.BeforeWrite(variable.Name)),
+                    new[] { Attrs.Type("dtype", variable.DType) });
+                _order.Wrote(variable.Name, node);
                 _stateNodes.Add(node);
                 _written.Add(variable.Name);
                 _assignedVariables[variable.Name] = value;
@@ -738,5 +743,41 @@ internal sealed partial class FunctionLowering
             return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// Orders each variable's reads and writes as the C# runs them. TensorFlow runs nodes with no path between them
+    /// in any order, so a read the C# makes before a write gets a control edge to the write, a read after a write
+    /// one from it, and writes follow each other. Nodes that take a variable's handle (If, While, calls) count as
+    /// reads, and as writes when they write it.
+    /// </summary>
+    private sealed class VariableOrder
+    {
+        private readonly Dictionary<string, List<string>> _reads = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _writers = new(StringComparer.Ordinal);
+
+        /// <summary>The control inputs a new read of <paramref name="variable"/> needs: its last write.</summary>
+        public IEnumerable<string> BeforeRead(string variable) =>
+            _writers.TryGetValue(variable, out var writer) ? new[] { "^" + writer } : Array.Empty<string>();
+
+        /// <summary>The control inputs a write of <paramref name="variable"/> needs: the reads since its last write, or that write.</summary>
+        public IEnumerable<string> BeforeWrite(string variable) =>
+            _reads.TryGetValue(variable, out var reads) && reads.Count > 0 ? reads.Select(r => "^" + r).ToList() : BeforeRead(variable);
+
+        /// <summary>The control inputs of a node that reads <paramref name="read"/> and writes <paramref name="written"/>, without duplicates.</summary>
+        public IEnumerable<string> Before(IEnumerable<string> read, IEnumerable<string> written) =>
+            read.SelectMany(BeforeRead).Concat(written.SelectMany(BeforeWrite)).Distinct(StringComparer.Ordinal).ToList();
+
+        public void Read(string variable, string node)
+        {
+            if (!_reads.TryGetValue(variable, out var reads)) _reads[variable] = reads = new List<string>();
+            reads.Add(node);
+        }
+
+        public void Wrote(string variable, string node)
+        {
+            _reads.Remove(variable);
+            _writers[variable] = node;
+        }
     }
 }
