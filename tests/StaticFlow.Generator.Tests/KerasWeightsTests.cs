@@ -127,6 +127,14 @@ public class KerasWeightsTests
         module.RestoreKerasWeights(prefix);
         AssertKerasOutputs(module, KerasModel(model));
 
+        // A Keras SavedModel keeps the same keys in variables/variables; its directory is enough.
+        string savedModel = TempDirectory.Create();
+        Directory.CreateDirectory(Path.Combine(savedModel, "variables"));
+        WriteAsKerasCheckpoint(source, Path.Combine(savedModel, "variables", "variables"));
+        var fromSavedModel = Create(type);
+        fromSavedModel.RestoreKerasWeights(savedModel);
+        AssertKerasOutputs(fromSavedModel, KerasModel(model));
+
         // Restoring by object path cannot find Keras' layer_with_weights-N names, and says what to call instead.
         var error = Assert.Throws<StaticFlowFormatException>(() => Create(type).RestoreCheckpoint(prefix));
         Assert.Contains("RestoreKerasWeights", error.Message, StringComparison.Ordinal);
