@@ -107,6 +107,40 @@ public class TrainingTests
         Assert.Superset(new HashSet<string> { "Adam/w1/m", "Adam/w1/v", "Adam/iter", "Adam/learning_rate", "Nesterov/w1/momentum", "RMSProp/b2/rms", "Adagrad/w2/accumulator" }, variables);
     }
 
+    [Fact]
+    public void ObjectBasedCheckpointsKeySlotsUnderTheirVariableAsTensorFlow2Does()
+    {
+        var module = Create(seed: 2);
+        var (x, y) = Batch(rows: 6, seed: 3);
+        Invoke(module, "TrainAdamGraph", x, y);
+        Invoke(module, "TrainAdamGraph", x, y);
+        string prefix = module.SaveCheckpoint(Path.Combine(StaticFlow.Tests.TempDirectory.Create(), "ckpt"));
+
+        var keys = Checkpoints.Checkpoint.ListVariables(prefix).Select(v => v.Name).ToHashSet();
+        Assert.Contains("w1/.OPTIMIZER_SLOT/Adam/m/.ATTRIBUTES/VARIABLE_VALUE", keys);
+        Assert.Contains("b2/.OPTIMIZER_SLOT/RMSProp/rms/.ATTRIBUTES/VARIABLE_VALUE", keys);
+        Assert.Contains("Adam/iter/.ATTRIBUTES/VARIABLE_VALUE", keys);
+        Assert.DoesNotContain(keys, k => k.StartsWith("Adam/w1/", StringComparison.Ordinal));
+
+        // The optimizer object names each slot: original variable node, slot name, slot node.
+        using (var reader = Checkpoints.CheckpointReader.Open(prefix))
+        {
+            var graph = reader.ObjectGraphProto!;
+            var root = graph.Nodes[0];
+            int NodeOf(string name) => root.Children.Single(c => c.LocalName == name).NodeId;
+            var slot = Assert.Single(graph.Nodes[NodeOf("Adam")].SlotVariables, s => s.SlotName == "m" && s.OriginalVariableNodeId == NodeOf("w1"));
+            Assert.Equal("w1/.OPTIMIZER_SLOT/Adam/m/.ATTRIBUTES/VARIABLE_VALUE", Assert.Single(graph.Nodes[slot.SlotVariableNodeId].Attributes).CheckpointKey);
+            Assert.Equal(module.GetVariables()["Adam/w1/m"].ToArray<double>(), reader.Read("Adam/w1/m").ToArray<double>());
+        }
+
+        // A fresh module restores the slots and the step count, so training resumes where it stopped.
+        var restored = Create(seed: 9);
+        restored.RestoreCheckpoint(prefix);
+        foreach (string name in new[] { "Adam/w1/m", "Adam/b2/v", "Adam/iter", "w1" })
+            Assert.Equal(module.GetVariables()[name].AsBytes().ToArray(), restored.GetVariables()[name].AsBytes().ToArray());
+        Assert.Equal(2L, restored.GetVariables()["Adam/iter"].ToArray<long>()[0]);
+    }
+
     /// <summary>One optimizer step from TensorFlow's update rules, written out in doubles.</summary>
     [Theory]
     [InlineData("TrainSgd")]

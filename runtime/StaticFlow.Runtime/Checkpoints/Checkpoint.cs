@@ -27,15 +27,22 @@ public static class Checkpoint
     /// <param name="prefix">The checkpoint prefix, e.g. <c>dir/ckpt-3</c>.</param>
     /// <param name="variables">Variables by name (TF1) or object path (TF2).</param>
     /// <param name="style">Name-based (TF1) or object-based (TF2) keys.</param>
-    public static void Save(string prefix, IReadOnlyDictionary<string, Tensor> variables, CheckpointKeyStyle style = CheckpointKeyStyle.ObjectBased)
+    /// <param name="slots">
+    /// Optimizer slot variables among <paramref name="variables"/> (by <see cref="OptimizerSlot.Name"/>); object-based
+    /// checkpoints key them under their variable (<c>w/.OPTIMIZER_SLOT/Adam/m</c>), as TensorFlow 2 does.
+    /// </param>
+    public static void Save(string prefix, IReadOnlyDictionary<string, Tensor> variables, CheckpointKeyStyle style = CheckpointKeyStyle.ObjectBased,
+        IReadOnlyCollection<OptimizerSlot>? slots = null)
     {
         using var writer = new TensorBundleWriter(prefix);
         if (style == CheckpointKeyStyle.ObjectBased)
         {
-            TrackableObjectGraph graph = ObjectGraph.Build(variables.Keys);
+            TrackableObjectGraph graph = ObjectGraph.Build(variables.Keys, slots);
             writer.Add(ObjectGraph.ObjectGraphKey, Tensor.FromStrings([graph.ToByteArray()]));
-            foreach (var (path, tensor) in variables.OrderBy(v => v.Key, StringComparer.Ordinal))
-                writer.Add(ObjectGraph.CheckpointKey(path.Split('/')), tensor);
+            // Each value under the key its object graph node names (a slot's differs from its path).
+            var keyOf = graph.Nodes.SelectMany(n => n.Attributes).ToDictionary(a => a.FullName, a => a.CheckpointKey, StringComparer.Ordinal);
+            foreach (var (key, tensor) in variables.Select(v => (keyOf[v.Key], v.Value)).OrderBy(v => v.Item1, StringComparer.Ordinal))
+                writer.Add(key, tensor);
         }
         else
         {

@@ -74,7 +74,8 @@ public sealed class CheckpointManager
     /// </summary>
     /// <param name="variables">Variables by name (TF1) or object path (TF2).</param>
     /// <param name="checkpointNumber">The N of <c>ckpt-N</c>; by default one more than the latest.</param>
-    public string Save(IReadOnlyDictionary<string, Tensor> variables, long? checkpointNumber = null)
+    /// <param name="slots">Optimizer slot variables among <paramref name="variables"/>, keyed as TensorFlow 2 keys them (see <see cref="Checkpoint.Save"/>).</param>
+    public string Save(IReadOnlyDictionary<string, Tensor> variables, long? checkpointNumber = null, IReadOnlyCollection<OptimizerSlot>? slots = null)
     {
         if (checkpointNumber is < 0) throw new ArgumentOutOfRangeException(nameof(checkpointNumber), "Checkpoint numbers are not negative.");
         CheckpointState state = CheckpointStateFile.Read(Directory) ?? new CheckpointState();
@@ -99,7 +100,7 @@ public sealed class CheckpointManager
         IReadOnlyDictionary<string, Tensor> toSave = variables;
         if (Style == CheckpointKeyStyle.ObjectBased && !variables.ContainsKey("save_counter"))
             toSave = new Dictionary<string, Tensor>(variables) { ["save_counter"] = Tensor.Scalar(number) };
-        Checkpoint.Save(prefix, toSave, Style);
+        Checkpoint.Save(prefix, toSave, Style, slots);
 
         var next = new CheckpointState { ModelCheckpointPath = name, LastPreservedTimestamp = state.LastPreservedTimestamp };
         next.AllModelCheckpointPaths.AddRange(kept.Select(k => k.First));

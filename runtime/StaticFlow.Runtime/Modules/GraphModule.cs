@@ -155,9 +155,14 @@ public static class GraphModules
     /// <param name="style">Object-based keys (<c>tf.train.Checkpoint</c>, the default) or name-based keys (TF1 <c>Saver</c>).</param>
     public static string SaveCheckpoint(this IGraphModule module, string prefix, CheckpointKeyStyle style = CheckpointKeyStyle.ObjectBased)
     {
-        Checkpoint.Save(prefix, module.GetVariables(), style);
+        Checkpoint.Save(prefix, module.GetVariables(), style, OptimizerSlots(module.Definition));
         return prefix;
     }
+
+    /// <summary>The optimizer slot variables of a module's [TrainStep] functions (<c>Adam/w1/m</c> for variable <c>w1</c>).</summary>
+    public static IReadOnlyList<OptimizerSlot> OptimizerSlots(GraphModuleDefinition definition) =>
+        OptimizerSlot.Find(definition.Variables.Where(v => v.IsOptimizerState).Select(v => v.Name),
+            [.. definition.Variables.Where(v => !v.IsOptimizerState).Select(v => v.Name)]);
 
     /// <summary>
     /// Restores every variable from the checkpoint at <paramref name="path"/> (a prefix, or a directory with a

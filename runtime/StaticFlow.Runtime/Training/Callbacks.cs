@@ -17,13 +17,13 @@ public sealed class CheckpointCallback(CheckpointManager manager, int everySteps
     /// <summary>Saves when the global step is a multiple of the interval.</summary>
     public void OnBatchEnd(TrainingState state)
     {
-        if (everySteps > 0 && state.Step % everySteps == 0) Manager.Save(state.Model.GetVariables(), state.Step);
+        if (everySteps > 0 && state.Step % everySteps == 0) Manager.Save(state.Model.GetVariables(), state.Step, GraphModules.OptimizerSlots(state.Model.Definition));
     }
 
     /// <summary>Saves the final weights unless the last step just did.</summary>
     public void OnTrainEnd(TrainingState state)
     {
-        if (state.Step > 0 && (everySteps <= 0 || state.Step % everySteps != 0)) Manager.Save(state.Model.GetVariables(), state.Step);
+        if (state.Step > 0 && (everySteps <= 0 || state.Step % everySteps != 0)) Manager.Save(state.Model.GetVariables(), state.Step, GraphModules.OptimizerSlots(state.Model.Definition));
     }
 }
 
