@@ -454,6 +454,145 @@ internal static class GradientRules
             var perRow = b.Op("ExpandDims", g.Dy(0), b.Scalar("int32", -1));
             return new[] { b.Mul(perRow, g.Y(1)), null };
         };
+
+        // Gradients of gradient ops (second order), as math_grad.py and nn_grad.py write them: each takes the
+        // gradient of its output and gives one for the forward value and one for the incoming gradient.
+        rules["TanhGrad"] = g => new[] { g.B.Mul(g.B.Mul(g.Dy(), g.X(1)), g.B.Mul(g.X(0), -2)), g.B.Op("TanhGrad", g.X(0), g.Dy()) };
+        rules["SigmoidGrad"] = g =>
+        {
+            var gb = g.B.Mul(g.Dy(), g.X(1));
+            return new[] { g.B.Sub(gb, g.B.Mul(g.B.Mul(gb, g.X(0)), 2)), g.B.Op("SigmoidGrad", g.X(0), g.Dy()) };
+        };
+        rules["SqrtGrad"] = g =>
+        {
+            var ga = g.B.Div(g.Dy(), g.X(0));
+            return new[] { g.B.Div(g.B.Mul(g.B.Neg(g.X(1)), ga), g.B.Mul(g.X(0), 2)), g.B.Mul(ga, 0.5) };
+        };
+        rules["RsqrtGrad"] = g => new[]
+        {
+            g.B.Mul(g.B.Mul(g.Dy(), g.X(1)), g.B.Mul(g.B.Op("Square", g.X(0)), -1.5)), g.B.Op("RsqrtGrad", g.X(0), g.Dy()),
+        };
+        rules["ReciprocalGrad"] = rules["InvGrad"] = g => new[]
+        {
+            g.B.Mul(g.B.Mul(g.Dy(), g.X(1)), g.B.Mul(g.X(0), -2)), g.B.Op(g.Node.Schema.Name, g.X(0), g.Dy()),
+        };
+        // ReluGrad(dy, x) is dy where x > 0: linear in dy, piecewise constant in x.
+        rules["ReluGrad"] = g => new[] { g.B.Op("ReluGrad", g.Dy(), g.X(1)), g.B.ZerosLike(g.X(1)) };
+        rules["Relu6Grad"] = g => new[] { g.B.Op("Relu6Grad", g.Dy(), g.X(1)), g.B.ZerosLike(g.X(1)) };
+        rules["LeakyReluGrad"] = g => new[]
+        {
+            g.B.Op("LeakyReluGrad", new[] { g.Dy(), g.X(1) }, OpBuilder.Attr("alpha", g.Float("alpha", 0.2))), g.B.ZerosLike(g.X(1)),
+        };
+        // EluGrad/SeluGrad(dy, y): for y < 0 the result is dy * (y + c), whose derivative in y is dy.
+        rules["EluGrad"] = rules["SeluGrad"] = g =>
+        {
+            var b = g.B;
+            var negative = b.Op("Less", g.X(1), b.ZerosLike(g.X(1)));
+            return new[] { b.Op(g.Node.Schema.Name, g.Dy(), g.X(1)), b.Op("SelectV2", negative, b.Mul(g.Dy(), g.X(0)), b.ZerosLike(g.X(1))) };
+        };
+        rules["SoftplusGrad"] = g =>
+        {
+            var b = g.B;
+            // d/dx dy·sigmoid(x) = dy / (e^-x + 2 + e^x).
+            var denominator = b.Add(b.Add(b.Op("Exp", b.Neg(g.X(1))), b.Scalar(g.X(1).DType, 2)), b.Op("Exp", g.X(1)));
+            return new[] { b.Op("SoftplusGrad", g.Dy(), g.X(1)), b.Div(b.Mul(g.Dy(), g.X(0)), denominator) };
+        };
+        rules["SoftsignGrad"] = g =>
+        {
+            var b = g.B;
+            // SoftsignGrad(dy, x) = dy / (1 + |x|)^2; its derivative in x is -2 dy sign(x) / (1 + |x|)^3.
+            var onePlus = b.Add(b.Scalar(g.X(1).DType, 1), b.Op("Abs", g.X(1)));
+            var cube = b.Mul(b.Op("Square", onePlus), onePlus);
+            return new[] { b.Op("SoftsignGrad", g.Dy(), g.X(1)), b.Div(b.Mul(b.Mul(g.Dy(), g.X(0)), b.Mul(b.Op("Sign", g.X(1)), -2)), cube) };
+        };
+        rules["BiasAddGrad"] = g =>
+        {
+            // The per-channel sums' gradient spreads back over every position of the channel (channels last, or
+            // axis 1 for NCHW).
+            var b = g.B;
+            if ((g.Text("data_format") ?? "NHWC") == "NHWC") return One(b.Op("BroadcastTo", g.Dy(), b.ShapeOf(g.X(0))));
+            long[] shape = g.StaticShape(g.X(0), "the incoming gradient");
+            var channels = new long[shape.Length];
+            for (int i = 0; i < shape.Length; i++) channels[i] = i == 1 ? -1 : 1;
+            return One(b.Op("BroadcastTo", b.Reshape(g.Dy(), b.Int32s(channels)), b.ShapeOf(g.X(0))));
+        };
+        rules["AvgPoolGrad"] = g => new[] { null, g.B.Op("AvgPool", new[] { g.Dy() }, PoolAttrs(g)) };
+        rules["StridedSliceGrad"] = g =>
+        {
+            var attrs = new List<BuiltAttr>();
+            foreach (string mask in new[] { "begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask" })
+                attrs.Add(OpBuilder.Attr(mask, g.Int(mask)));
+            return new[] { null, null, null, null, g.B.Op("StridedSlice", new[] { g.Dy(), g.X(1), g.X(2), g.X(3) }, attrs.ToArray()) };
+        };
+        rules["Conv2DBackpropFilter"] = g =>
+        {
+            var b = g.B;
+            var attrs = ConvAttrs(g);
+            return new[]
+            {
+                b.Op("Conv2DBackpropInput", new[] { b.ShapeOf(g.X(0)), g.Dy(), g.X(2) }, attrs), null, b.Op("Conv2D", new[] { g.X(0), g.Dy() }, attrs),
+            };
+        };
+        rules["DepthwiseConv2dNativeBackpropInput"] = g =>
+        {
+            var b = g.B;
+            var attrs = ConvAttrs(g);
+            return new[]
+            {
+                null, b.Op("DepthwiseConv2dNativeBackpropFilter", new[] { g.Dy(), b.ShapeOf(g.X(1)), g.X(2) }, attrs),
+                b.Op("DepthwiseConv2dNative", new[] { g.Dy(), g.X(1) }, attrs),
+            };
+        };
+        rules["DepthwiseConv2dNativeBackpropFilter"] = g =>
+        {
+            var b = g.B;
+            var attrs = ConvAttrs(g);
+            return new[]
+            {
+                b.Op("DepthwiseConv2dNativeBackpropInput", new[] { b.ShapeOf(g.X(0)), g.Dy(), g.X(2) }, attrs), null,
+                b.Op("DepthwiseConv2dNative", new[] { g.X(0), g.Dy() }, attrs),
+            };
+        };
+
+        // Cumulative product (math_grad.py _CumprodGrad): a reverse cumulative sum of dy · y, divided by x (x without zeros).
+        rules["Cumprod"] = g =>
+        {
+            var b = g.B;
+            bool exclusive = g.Flag("exclusive"), reverse = g.Flag("reverse");
+            var summed = b.Op("Cumsum", new[] { b.Mul(g.Y(), g.Dy()), g.X(1) }, OpBuilder.Attr("exclusive", exclusive), OpBuilder.Attr("reverse", !reverse));
+            return new[] { b.Div(summed, g.X(0)), null };
+        };
+        // Truncated remainders: x - trunc(x / y) · y.
+        rules["TruncateMod"] = rules["Mod"] = g =>
+        {
+            var b = g.B;
+            var quotient = b.Div(g.X(0), g.X(1));
+            var truncated = b.Mul(b.Op("Sign", quotient), b.Op("Floor", b.Op("Abs", quotient)));
+            return Binary(g, g.Dy(), b.Mul(b.Neg(g.Dy()), truncated));
+        };
+        // TopKV2: each value's gradient goes back to the position it came from (a one-hot over the last axis).
+        rules["TopKV2"] = g =>
+        {
+            var b = g.B;
+            long[] shape = g.StaticShape(g.X(0), "the input");
+            long depth = shape.Length > 0 && shape[^1] >= 0 ? shape[^1]
+                : throw new OpBuildException($"the gradient of TopKV2 node '{g.Node.Name}' needs the size of the input's last axis");
+            string dtype = g.X(0).DType;
+            var spread = b.Emit("OneHot", new[] { new[] { g.Y(1) }, new[] { b.Scalar("int32", depth) }, new[] { b.Scalar(dtype, 1) }, new[] { b.Scalar(dtype, 0) } },
+                new[] { OpBuilder.Attr("axis", -1L) })[0];
+            return new[] { b.Sum(b.Mul(spread, b.Op("ExpandDims", g.Dy(0), b.Scalar("int32", -1))), new long[] { -2 }), null };
+        };
+        // Segment means and extremes (math_grad.py): the mean's gradient is shared by its segment's rows; an
+        // extreme's goes to the rows that equal it, split evenly among ties.
+        rules["SegmentMean"] = g =>
+        {
+            var b = g.B;
+            var counts = b.Op("SegmentSum", b.Op("OnesLike", g.X(0)), g.X(1));
+            return new[] { b.Op("GatherV2", b.Div(g.Dy(), counts), g.X(1), b.Scalar("int32", 0)), null };
+        };
+        rules["SegmentMax"] = rules["SegmentMin"] = g => SegmentExtremeGradient(g, sorted: true);
+        rules["UnsortedSegmentMax"] = rules["UnsortedSegmentMin"] = g => SegmentExtremeGradient(g, sorted: false);
+
         return rules;
     }
 
@@ -470,6 +609,18 @@ internal static class GradientRules
         var values = new double[pairs.Length];
         for (int i = 0; i < values.Length; i++) values[i] = pairs[i];
         return b.Constant("int32", new long[] { rows, 2 }, values);
+    }
+
+    private static BuiltTensor?[] SegmentExtremeGradient(GradientContext g, bool sorted)
+    {
+        var b = g.B;
+        var zero = b.Scalar("int32", 0);
+        var selected = b.Op("Equal", g.X(0), b.Op("GatherV2", g.Y(), g.X(1), zero));
+        var ones = b.Cast(selected, g.Dy().DType);
+        var ties = sorted ? b.Op("SegmentSum", ones, g.X(1)) : b.Op("UnsortedSegmentSum", ones, g.X(1), g.X(2));
+        var shared = b.Op("GatherV2", b.Div(g.Dy(), ties), g.X(1), zero);
+        var gradient = b.Op("SelectV2", selected, shared, b.ZerosLike(g.X(0)));
+        return sorted ? new[] { gradient, null } : new[] { gradient, null, null };
     }
 
     private static BuiltAttr[] ConvAttrs(GradientContext g) => new[]
