@@ -3,6 +3,7 @@
 // exported train step is a graph TensorFlow itself would build.
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace StaticFlow.Operations;
 
@@ -161,6 +162,29 @@ internal static class GradientRules
                 return new[] { b.Mul(indicators, share), null };
             };
         }
+        // Prod (math_grad.py _ProdGrad): each element's gradient is the product of the others in its group, the
+        // exclusive cumulative products from both ends (no division, so zeros are fine). The reduced axes are moved
+        // to the front and flattened; the input's shape must be static.
+        rules["Prod"] = g =>
+        {
+            var b = g.B;
+            long[] shape = g.StaticShape(g.X(0), "the input");
+            long[] axes = OpBuilder.NormalizeAxes(g.ConstantInput(1, "the axes"), shape)
+                ?? throw new OpBuildException($"the gradient of Prod node '{g.Node.Name}' needs constant axes within the input's rank");
+            var reduced = axes.Distinct().OrderBy(a => a).ToArray();
+            var other = Enumerable.Range(0, shape.Length).Select(a => (long)a).Where(a => Array.IndexOf(reduced, a) < 0).ToArray();
+            long[] permutation = reduced.Concat(other).ToArray();
+            long rows = reduced.Aggregate(1L, (p, a) => p * shape[a]), columns = other.Aggregate(1L, (p, a) => p * shape[a]);
+            var matrix = b.Reshape(b.Op("Transpose", g.X(0), b.Int32s(permutation)), b.Int32s(rows, columns));
+            var zero = b.Scalar("int32", 0);
+            var before = b.Op("Cumprod", new[] { matrix, zero }, OpBuilder.Attr("exclusive", true), OpBuilder.Attr("reverse", false));
+            var after = b.Op("Cumprod", new[] { matrix, zero }, OpBuilder.Attr("exclusive", true), OpBuilder.Attr("reverse", true));
+            var others = b.Reshape(b.Mul(before, after), b.Int32s(permutation.Select(a => shape[a]).ToArray()));
+            var inverse = new long[permutation.Length];
+            for (int i = 0; i < permutation.Length; i++) inverse[permutation[i]] = i;
+            var restored = b.Op("Transpose", others, b.Int32s(inverse));
+            return new[] { b.Mul(restored, BroadcastReduced(g, g.Dy())), null };
+        };
         rules["L2Loss"] = g => One(g.B.Mul(g.X(0), g.Dy()));
         rules["EuclideanNorm"] = g =>
         {
