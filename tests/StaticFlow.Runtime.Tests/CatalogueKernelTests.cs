@@ -202,6 +202,43 @@ public class CatalogueKernelTests
             RunOne("Conv2DBackpropInput", [Tensor.Vector(2, 9, 6, 3), w, dy], attrs)).Message);
     }
 
+    [Theory]
+    [InlineData("SAME", 1, 1, 2)]
+    [InlineData("VALID", 2, 1, 2)]
+    [InlineData("SAME", 1, 2, 2)]
+    [InlineData("SAME", 1, 1, 8)] // large enough to split over threads, in several blocks
+    public void FilterAndInputGradientsAreTheAdjointsOfConv2DInFloatAndDouble(string padding, int stride, int dilation, int batch)
+    {
+        // <Conv2D(x, w), dy> = <w, Conv2DBackpropFilter(x, shape(w), dy)> = <x, Conv2DBackpropInput(shape(x), w, dy)>;
+        // float32 runs on the packed GEMM, float64 on the direct loops, and the two agree.
+        var random = new Random(stride * 100 + dilation * 10 + batch);
+        int size = batch > 2 ? 24 : 7, channels = batch > 2 ? 8 : 3, filters = batch > 2 ? 16 : 4;
+        double[] Values(int n) => [.. Enumerable.Range(0, n).Select(_ => random.NextDouble() * 2 - 1)];
+        double[] xs = Values(batch * size * size * channels), ws = Values(3 * 3 * channels * filters);
+        var attrs = new[] { ("strides", Ints(1, stride, stride, 1)), ("padding", Str(padding)), ("dilations", Ints(1, dilation, dilation, 1)) };
+        var results = new Dictionary<string, (double[] Dw, double[] Dx)>();
+        foreach (string dtype in new[] { "float", "double" })
+        {
+            var t = dtype == "float" ? F32 : ("T", new Protos.AttrValue { Type = Protos.DataType.DtDouble });
+            Tensor Make(double[] v, params long[] shape) => dtype == "float" ? Tensor.FromArray<float>([.. v.Select(e => (float)e)], shape) : Tensor.FromArray<double>(v, shape);
+            double[] Read(Tensor v) => dtype == "float" ? [.. v.ToArray<float>().Select(e => (double)e)] : v.ToArray<double>();
+            var x = Make(xs, batch, size, size, channels);
+            var w = Make(ws, 3, 3, channels, filters);
+            var y = RunOne("Conv2D", [x, w], [t, .. attrs]);
+            var dyRandom = new Random(7);
+            double[] dyValues = [.. Enumerable.Range(0, (int)y.ElementCount).Select(_ => dyRandom.NextDouble() * 2 - 1)];
+            var dy = Make(dyValues, [.. y.Shape.Dims]);
+            var dw = RunOne("Conv2DBackpropFilter", [x, Tensor.Vector(3, 3, channels, filters), dy], [t, .. attrs]);
+            var dx = RunOne("Conv2DBackpropInput", [Tensor.Vector(batch, size, size, channels), w, dy], [t, .. attrs]);
+            double forward = Read(y).Zip(dyValues, (a, b) => a * b).Sum();
+            Assert.Equal(forward, ws.Zip(Read(dw), (a, b) => a * b).Sum(), dtype == "float" ? 2 : 9);
+            Assert.Equal(forward, xs.Zip(Read(dx), (a, b) => a * b).Sum(), dtype == "float" ? 2 : 9);
+            results[dtype] = (Read(dw), Read(dx));
+        }
+        for (int i = 0; i < results["double"].Dw.Length; i++) Assert.Equal(results["double"].Dw[i], results["float"].Dw[i], 1e-3 * Math.Max(1, Math.Abs(results["double"].Dw[i])));
+        for (int i = 0; i < results["double"].Dx.Length; i++) Assert.Equal(results["double"].Dx[i], results["float"].Dx[i], 1e-4 * Math.Max(1, Math.Abs(results["double"].Dx[i])));
+    }
+
     [Fact]
     public void LrnNormalizesOverNeighbouringChannels()
     {

@@ -18,6 +18,43 @@ public class GradientKernelTests
         Assert.Equal([10f, 26f, 42f], RunOne("BiasAddGrad", [Tensor.FromArray<float>([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 1, 3, 2, 2)], F32, ("data_format", Str("NCHW"))).ToArray<float>());
     }
 
+    [Theory]
+    [InlineData(3, "VALID", 2, 2)]
+    [InlineData(19, "SAME", 3, 2)] // overlapping windows; channels both in vectors and in the scalar tail
+    [InlineData(32, "VALID", 2, 2)]
+    public void MaxPoolGradInFloatRoutesAsTheDoubleKernelDoes(int channels, string padding, int size, int stride)
+    {
+        // The float32 kernel compares a vector of channels at a time; the float64 one a value at a time. Values come in
+        // steps of 0.25, so windows hold ties, which both must route to the first cell in window order.
+        var random = new Random(channels);
+        double[] x = [.. Enumerable.Range(0, 2 * 7 * 6 * channels).Select(_ => random.Next(-8, 8) / 4.0)];
+        var attrs = new[] { ("ksize", Ints(1, size, size, 1)), ("strides", Ints(1, stride, stride, 1)), ("padding", Str(padding)) };
+        var results = new List<double[]>();
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+        {
+            Tensor Make(double[] v, params long[] shape) => dtype == DType.Float32 ? Tensor.FromArray<float>([.. v.Select(e => (float)e)], shape) : Tensor.FromArray<double>(v, shape);
+            var input = Make(x, 2, 7, 6, channels);
+            var pooled = RunOne("MaxPool", [input], [("T", Type(dtype)), .. attrs]);
+            double[] g = [.. Enumerable.Range(0, (int)pooled.ElementCount).Select(i => 1.0 + i % 17)];
+            var dx = RunOne("MaxPoolGrad", [input, pooled, Make(g, [.. pooled.Shape.Dims])], [("T", Type(dtype)), .. attrs]);
+            results.Add(dtype == DType.Float32 ? [.. dx.ToArray<float>().Select(v => (double)v)] : dx.ToArray<double>());
+        }
+        Assert.Equal(results[1], results[0]);
+    }
+
+    [Fact]
+    public void ReluGradAndBiasAddGradInFloatMatchTheirDefinitionsBeyondOneVector()
+    {
+        var random = new Random(5);
+        float[] g = [.. Enumerable.Range(0, 4 * 5 * 37).Select(_ => random.NextSingle() * 2 - 1)];
+        float[] f = [.. Enumerable.Range(0, g.Length).Select(i => i % 3 == 0 ? 0f : random.NextSingle() * 2 - 1)];
+        var relu = RunOne("ReluGrad", [Tensor.FromArray<float>(g, 4, 5, 37), Tensor.FromArray<float>(f, 4, 5, 37)], F32).ToArray<float>();
+        Assert.Equal(g.Select((v, i) => f[i] > 0 ? v : 0f), relu);
+        var sums = RunOne("BiasAddGrad", [Tensor.FromArray<float>(g, 4, 5, 37)], F32).ToArray<float>();
+        for (int ch = 0; ch < 37; ch++)
+            Assert.Equal(Enumerable.Range(0, 20).Sum(r => (double)g[r * 37 + ch]), sums[ch], 4);
+    }
+
     [Fact]
     public void BroadcastGradientArgsNamesTheBroadcastAxes()
     {

@@ -138,6 +138,124 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
     private static float[] Scratch(ref float[]? cache, int length) =>
         cache is { } existing && existing.Length >= length ? existing : (cache = new float[length]);
 
+    [ThreadStatic] private static float[]? t_product;
+
+    /// <summary>
+    /// Conv2DBackpropFilter on the packed GEMM: d filter [fh·fw·cin, cout] = patchesᵀ · dy, summed over blocks of output
+    /// pixels. Each thread gathers its blocks' patches (as the forward pass does) and adds their products into a
+    /// filter-sized partial of its own; the partials are summed at the end, so no two threads write one value.
+    /// </summary>
+    public Tensor FilterGradient(KernelContext context, Tensor input, long[] filterSizes, Tensor dy)
+    {
+        var shape = new TensorShape(filterSizes);
+        var g = Geometry(context, input.Shape, filterSizes);
+        int depth = checked(g.FilterHeight * g.FilterWidth * g.Channels), columns = g.OutChannels, rows = checked(g.Batch * g.OutHeight * g.OutWidth);
+        CheckOutBackprop(context, g, dy);
+        var result = Tensor.Zeros(DType.Float32, shape);
+        if (rows == 0 || depth == 0 || columns == 0) return result;
+        int blockRows = Math.Max(1, Math.Min(BlockFloats / depth, rows));
+        int blocks = (rows + blockRows - 1) / blockRows;
+        int threads = (long)rows * depth * columns >= 64L * 64 * 64 ? Math.Max(1, Math.Min(Sgemm.Threads, blocks)) : 1;
+        var partials = new float[threads][];
+        int next = 0;
+        void Part(int part)
+        {
+            float[] sum = partials[part] = new float[depth * columns];
+            for (int block = Interlocked.Increment(ref next) - 1; block < blocks; block = Interlocked.Increment(ref next) - 1)
+            {
+                int first = block * blockRows, count = Math.Min(blockRows, rows - first);
+                float[] patches = Scratch(ref t_patches, count * depth);
+                GatherPixels(g, input.AsSpan<float>(), first, count, patches);
+                float[] product = Scratch(ref t_product, depth * columns);
+                var packed = Sgemm.PackTransient(count, columns, dy.AsSpan<float>().Slice(first * columns, count * columns), columns, transB: false);
+                Sgemm.Multiply(depth, patches, depth, transA: true, packed, product, columns, serial: true);
+                System.Numerics.Tensors.TensorPrimitives.Add(sum, product.AsSpan(0, depth * columns), sum);
+            }
+        }
+        if (threads > 1) WorkerTeam.Shared.Run(threads, Part);
+        else Part(0);
+        Span<float> output = result.AsSpan<float>();
+        foreach (float[]? partial in partials)
+            if (partial is not null) System.Numerics.Tensors.TensorPrimitives.Add(output, partial, output);
+        return result;
+    }
+
+    /// <summary>
+    /// Conv2DBackpropInput on the packed GEMM: each output pixel's patch gradient dy · filterᵀ (a row of
+    /// fh·fw·cin values, the filter packed once) is added back onto the input positions its window covered
+    /// (col2im). Windows of one image overlap, so an image is one thread's work from start to end.
+    /// </summary>
+    public Tensor InputGradient(KernelContext context, long[] inputSizes, Tensor filter, Tensor dy)
+    {
+        var g = Geometry(context, new TensorShape(inputSizes), filter.Shape.Dims.ToArray());
+        int depth = checked(g.FilterHeight * g.FilterWidth * g.Channels), columns = g.OutChannels, pixels = checked(g.OutHeight * g.OutWidth);
+        CheckOutBackprop(context, g, dy);
+        var result = Tensor.Zeros(DType.Float32, new TensorShape(inputSizes));
+        if (pixels == 0 || depth == 0 || g.Batch == 0) return result;
+        // filter [depth, cout] transposed is B [cout, depth]: packed on this thread, read by the others while it waits.
+        PackedMatrix packed = Sgemm.PackTransient(columns, depth, filter.AsSpan<float>(), columns, transB: true);
+        int blockRows = Math.Max(1, Math.Min(BlockFloats / depth, pixels));
+        int threads = (long)g.Batch * pixels * depth * columns >= 64L * 64 * 64 ? Math.Max(1, Math.Min(Sgemm.Threads, g.Batch)) : 1;
+        int next = 0;
+        void Part(int _)
+        {
+            for (int image = Interlocked.Increment(ref next) - 1; image < g.Batch; image = Interlocked.Increment(ref next) - 1)
+                for (int first = 0; first < pixels; first += blockRows)
+                {
+                    int count = Math.Min(blockRows, pixels - first);
+                    float[] patches = Scratch(ref t_patches, count * depth);
+                    Sgemm.Multiply(count, dy.AsSpan<float>().Slice((image * pixels + first) * columns, count * columns), columns, transA: false, packed, patches, depth, serial: true);
+                    Scatter(g, patches, image, first, count, result.AsSpan<float>());
+                }
+        }
+        if (threads > 1) WorkerTeam.Shared.Run(threads, Part);
+        else Part(0);
+        return result;
+    }
+
+    /// <summary>Adds each patch row (output pixels first..first+count of one image) onto the input positions of its window.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Scatter(in ConvolutionKernels.Geometry g, ReadOnlySpan<float> patches, int image, int first, int count, Span<float> dx)
+    {
+        int channels = g.Channels, depth = g.FilterHeight * g.FilterWidth * channels;
+        for (int r = 0; r < count; r++)
+        {
+            int pixel = first + r, i = pixel / g.OutWidth, j = pixel % g.OutWidth;
+            ReadOnlySpan<float> patch = patches.Slice(r * depth, depth);
+            for (int ki = 0; ki < g.FilterHeight; ki++)
+            {
+                int y = i * window.StrideH - g.PadTop + ki * window.DilationH;
+                if ((uint)y >= (uint)g.Height) continue;
+                for (int kj = 0; kj < g.FilterWidth; kj++)
+                {
+                    int x = j * window.StrideW - g.PadLeft + kj * window.DilationW;
+                    if ((uint)x >= (uint)g.Width) continue;
+                    Span<float> target = dx.Slice(((image * g.Height + y) * g.Width + x) * channels, channels);
+                    System.Numerics.Tensors.TensorPrimitives.Add(target, patch.Slice((ki * g.FilterWidth + kj) * channels, channels), target);
+                }
+            }
+        }
+    }
+
+    /// <summary>The convolution's geometry from the input's and the filter's shapes (the gradient ops give one of them as sizes).</summary>
+    private ConvolutionKernels.Geometry Geometry(KernelContext c, TensorShape input, long[] filter)
+    {
+        if (input.Rank != 4 || filter.Length != 4 || input.Dims.ToArray().Any(d => d < 0) || filter.Any(d => d <= 0))
+            throw c.Error($"input {input} and filter [{string.Join(",", filter)}] must be 4-D sizes (NHWC, HWIO)");
+        int batch = (int)input[0], height = (int)input[1], width = (int)input[2], channels = (int)input[3];
+        int fh = (int)filter[0], fw = (int)filter[1], fout = (int)filter[3];
+        if (filter[2] != channels) throw c.Error($"the filter [{string.Join(",", filter)}] takes {filter[2]} input channels, the input {input} has {channels}");
+        var (oh, padTop) = window.Size(c, height, fh, window.StrideH, window.DilationH, 1);
+        var (ow, padLeft) = window.Size(c, width, fw, window.StrideW, window.DilationW, 2);
+        return new ConvolutionKernels.Geometry(batch, height, width, channels, fh, fw, fout, oh, ow, fout, padTop, padLeft, IsPointwise: false);
+    }
+
+    private static void CheckOutBackprop(KernelContext c, in ConvolutionKernels.Geometry g, Tensor dy)
+    {
+        if (dy.Shape.Rank != 4 || dy.Shape[0] != g.Batch || dy.Shape[1] != g.OutHeight || dy.Shape[2] != g.OutWidth || dy.Shape[3] != g.OutChannels)
+            throw c.Error($"out_backprop {dy.Shape} is not the [{g.Batch},{g.OutHeight},{g.OutWidth},{g.OutChannels}] that the convolution gives");
+    }
+
     /// <summary>
     /// Max over each pooling window of a block of convolved rows (row-major, <paramref name="width"/> pixels of
     /// <paramref name="channels"/>), a vector of channels at a time held in a register across the whole window.

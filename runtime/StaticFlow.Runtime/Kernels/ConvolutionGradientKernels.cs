@@ -26,6 +26,8 @@ internal static class ConvolutionGradientKernels
     /// <summary>d filter[ky, kx, ic, oc] = Σ over batch and output positions of input[at the tap] · out_backprop.</summary>
     private sealed class FilterGradientFactory(ConvolutionKernels.Window window) : ElementwiseKernels.IFloatKernelFactory
     {
+        private readonly ConvolutionGemmKernel _gemm = new(window);
+
         public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T> => new DelegateKernel(c =>
         {
             Tensor input = c.Input(0), dy = c.Input(2);
@@ -39,6 +41,11 @@ internal static class ConvolutionGradientKernels
             var (ow, padLeft) = window.Size(c, w, kw, window.StrideW, window.DilationW, 2);
             if (dy.Shape[0] != n || dy.Shape[1] != oh || dy.Shape[2] != ow || dy.Shape[3] != outC)
                 throw c.Error($"out_backprop {dy.Shape} is not the [{n},{oh},{ow},{outC}] that Conv2D of input {input.Shape} and filter [{string.Join(",", sizes)}] gives");
+            if (typeof(T) == typeof(float))
+            {
+                c.SetOutput(0, _gemm.FilterGradient(c, input, sizes, dy));
+                return;
+            }
             var df = Tensor.Zeros(dy.DType, new TensorShape(sizes));
             ReadOnlySpan<T> x = input.AsSpan<T>(), g = dy.AsSpan<T>();
             Span<T> o = df.AsSpan<T>();
@@ -138,7 +145,15 @@ internal static class ConvolutionGradientKernels
             var (ow, padLeft) = window.Size(c, width, window.KernelW, window.StrideW, 1, 2);
             if (dy.Shape[0] != batch || dy.Shape[1] != oh || dy.Shape[2] != ow || dy.Shape[3] != channels)
                 throw c.Error($"grad {dy.Shape} is not the pooled shape [{batch},{oh},{ow},{channels}]");
-            var dx = Tensor.Zeros(dy.DType, new TensorShape(inputShape));
+            // From the run's buffer pool (a CNN's largest gradients, every step), cleared for the sums below.
+            var dx = Tensor.Uninitialized(dy.DType, new TensorShape(inputShape), c.Frame.Buffers);
+            dx.AsBytes().Clear();
+            if (max && typeof(T) == typeof(float))
+            {
+                MaxPoolGradient(window, c.Input(0).AsSpan<float>(), dy.AsSpan<float>(), dx.AsSpan<float>(), batch, height, width, channels, oh, ow, padTop, padLeft);
+                c.SetOutput(0, dx);
+                return;
+            }
             ReadOnlySpan<T> x = max ? c.Input(0).AsSpan<T>() : default, g = dy.AsSpan<T>();
             Span<T> o = dx.AsSpan<T>();
             for (int n = 0; n < batch; n++)
@@ -174,6 +189,50 @@ internal static class ConvolutionGradientKernels
                     }
             c.SetOutput(0, dx);
         });
+    }
+
+    /// <summary>
+    /// MaxPoolGrad in float32 with the channels in vectors: each window keeps, per channel, the first cell (in window
+    /// order) holding the maximum and its index, comparing a vector of channels at a time over contiguous memory.
+    /// </summary>
+    private static void MaxPoolGradient(ConvolutionKernels.Window window, ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> o,
+        int batch, int height, int width, int channels, int oh, int ow, int padTop, int padLeft)
+    {
+        var best = new float[channels];
+        var bestAt = new int[channels];
+        int lanes = Vector<float>.Count;
+        var lane = new int[lanes];
+        for (int l = 0; l < lanes; l++) lane[l] = l;
+        var laneOffsets = new Vector<int>(lane);
+        for (int n = 0; n < batch; n++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    int r0 = Math.Max(i * window.StrideH - padTop, 0), r1 = Math.Min(i * window.StrideH - padTop + window.KernelH, height);
+                    int c0 = Math.Max(j * window.StrideW - padLeft, 0), c1 = Math.Min(j * window.StrideW - padLeft + window.KernelW, width);
+                    if (r0 >= r1 || c0 >= c1) continue;
+                    int first = ((n * height + r0) * width + c0) * channels;
+                    x.Slice(first, channels).CopyTo(best);
+                    for (int ch = 0; ch < channels; ch++) bestAt[ch] = first + ch;
+                    for (int r = r0; r < r1; r++)
+                        for (int col = r == r0 ? c0 + 1 : c0; col < c1; col++)
+                        {
+                            int at = ((n * height + r) * width + col) * channels, ch = 0;
+                            if (Vector.IsHardwareAccelerated)
+                                for (; ch + lanes <= channels; ch += lanes)
+                                {
+                                    var value = new Vector<float>(x.Slice(at + ch, lanes));
+                                    var current = new Vector<float>(best, ch);
+                                    var greater = Vector.GreaterThan(value, current);
+                                    Vector.ConditionalSelect(greater, value, current).CopyTo(best, ch);
+                                    Vector.ConditionalSelect(greater, new Vector<int>(at + ch) + laneOffsets, new Vector<int>(bestAt, ch)).CopyTo(bestAt, ch);
+                                }
+                            for (; ch < channels; ch++)
+                                if (x[at + ch] > best[ch]) (best[ch], bestAt[ch]) = (x[at + ch], at + ch);
+                        }
+                    int gAt = ((n * oh + i) * ow + j) * channels;
+                    for (int ch = 0; ch < channels; ch++) o[bestAt[ch]] += g[gAt + ch];
+                }
     }
 
     /// <summary>

@@ -372,6 +372,34 @@ internal sealed class LeakyReluKernel<T>(T alpha) : IOpKernel where T : unmanage
     }
 }
 
+/// <summary>
+/// ReluGrad, the most frequent op of a training step's backward pass: the gradient where the feature is positive,
+/// a vector at a time in float32, into the run's buffer pool. Both inputs have one shape, as TensorFlow requires.
+/// </summary>
+internal sealed class ReluGradKernel<T> : IOpKernel where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public void Compute(KernelContext context)
+    {
+        Tensor gradients = context.Input(0), features = context.Input(1);
+        if (!gradients.Shape.Equals(features.Shape))
+            throw context.Error($"gradients {gradients.Shape} and features {features.Shape} must have the same shape");
+        var output = Tensor.Uninitialized(gradients.DType, gradients.Shape, context.Frame.Buffers);
+        ReadOnlySpan<T> g = gradients.AsSpan<T>(), f = features.AsSpan<T>();
+        Span<T> o = output.AsSpan<T>();
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            var gv = MemoryMarshal.Cast<T, Vector<T>>(g);
+            var fv = MemoryMarshal.Cast<T, Vector<T>>(f);
+            var ov = MemoryMarshal.Cast<T, Vector<T>>(o);
+            for (int v = 0; v < ov.Length; v++) ov[v] = Vector.ConditionalSelect(Vector.GreaterThan(fv[v], Vector<T>.Zero), gv[v], Vector<T>.Zero);
+            i = ov.Length * Vector<T>.Count;
+        }
+        for (; i < o.Length; i++) o[i] = f[i] > T.Zero ? g[i] : T.Zero;
+        context.SetOutput(0, output);
+    }
+}
+
 /// <summary>Softmax or log-softmax over the last axis, shifted by each row's maximum for stability.</summary>
 internal sealed class SoftmaxKernel<T>(bool log) : IOpKernel where T : unmanaged, IFloatingPointIeee754<T>
 {

@@ -40,7 +40,14 @@ internal static class GradientKernels
             for (int d = channelAxis + 1; d < dy.Shape.Rank; d++) inner *= dy.Shape[d];
             var sums = new T[channels];
             ReadOnlySpan<T> g = dy.AsSpan<T>();
-            for (int i = 0; i < g.Length; i++) sums[i / inner % channels] += g[i];
+            if (inner == 1)
+            {
+                // Channels last: add each row of channels at once, a vector at a time.
+                for (int at = 0; at + channels <= g.Length; at += (int)channels)
+                    System.Numerics.Tensors.TensorPrimitives.Add<T>(sums, g.Slice(at, (int)channels), sums);
+            }
+            else
+                for (int i = 0; i < g.Length; i++) sums[i / inner % channels] += g[i];
             c.SetOutput(0, Tensor.FromArray<T>(sums, channels));
         });
     }

@@ -28,6 +28,8 @@ internal static class ImageKernels
     /// </summary>
     private sealed class TransposedConvFactory(ConvolutionKernels.Window window) : ElementwiseKernels.IFloatKernelFactory
     {
+        private readonly ConvolutionGemmKernel _gemm = new(window);
+
         public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T> => new DelegateKernel(c =>
         {
             long[] sizes = c.ToLongs(0);
@@ -41,6 +43,11 @@ internal static class ImageKernels
             var (ow, padLeft) = window.Size(c, w, kw, window.StrideW, window.DilationW, 2);
             if (dy.Shape[0] != n || dy.Shape[1] != oh || dy.Shape[2] != ow || dy.Shape[3] != outC)
                 throw c.Error($"out_backprop {dy.Shape} is not the [{n},{oh},{ow},{outC}] that Conv2D of input_sizes [{string.Join(",", sizes)}] and filter {filter.Shape} gives");
+            if (typeof(T) == typeof(float))
+            {
+                c.SetOutput(0, _gemm.InputGradient(c, sizes, filter, dy));
+                return;
+            }
             var dx = Tensor.Zeros(dy.DType, new TensorShape(sizes));
             ReadOnlySpan<T> f = filter.AsSpan<T>(), g = dy.AsSpan<T>();
             Span<T> o = dx.AsSpan<T>();

@@ -83,7 +83,7 @@ internal static class MathFunctions
         FloatBinary<Xdivy>(add, "Xdivy");
         FloatUnary<Erfc>(add, "Erfc");
         // TensorFlow's gradient ops: (upstream gradient, forward input or output) -> gradient.
-        FloatBinary<ReluGrad>(add, "ReluGrad");
+        add.Add("ReluGrad", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new ReluGradFactory()));
         FloatBinary<Relu6Grad>(add, "Relu6Grad");
         FloatBinary<EluGrad>(add, "EluGrad");
         FloatBinary<SeluGrad>(add, "SeluGrad");
@@ -155,6 +155,11 @@ internal static class MathFunctions
     private sealed class PredicateFactory<F> : ElementwiseKernels.IFloatKernelFactory where F : IFloatPredicate
     {
         public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T> => new PredicateKernel<T, F>();
+    }
+
+    private sealed class ReluGradFactory : ElementwiseKernels.IFloatKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T> => new ReluGradKernel<T>();
     }
 
     private sealed class FloatBinaryFactory<F> : ElementwiseKernels.IFloatKernelFactory where F : IFloatBinaryFunction
@@ -270,7 +275,6 @@ internal struct TruncatedMod : INumericBinaryFunction
 /// <summary>erfc(x) = 1 - erf(x).</summary>
 internal struct Erfc : IFloatFunction { public static T Apply<T>(T x) where T : IFloatingPointIeee754<T> => T.CreateChecked(1 - SpecialFunctions.Erf(double.CreateChecked(x))); }
 
-internal struct ReluGrad : IFloatBinaryFunction { public static T Apply<T>(T g, T features) where T : IFloatingPointIeee754<T> => features > T.Zero ? g : T.Zero; }
 internal struct Relu6Grad : IFloatBinaryFunction { public static T Apply<T>(T g, T features) where T : IFloatingPointIeee754<T> => features > T.Zero && features < T.CreateChecked(6) ? g : T.Zero; }
 internal struct EluGrad : IFloatBinaryFunction { public static T Apply<T>(T g, T outputs) where T : IFloatingPointIeee754<T> => outputs < T.Zero ? g * (outputs + T.One) : g; }
 

@@ -101,14 +101,15 @@ internal static class StandardOps
 
         // TensorFlow's gradient ops, which gradient graphs are made of (the gradient rules emit them).
         const string GradientGraphs = "gradients (Gradients.Of, [TrainStep]) and imported gradient graphs";
-        foreach (string name in new[] { "ReluGrad", "Relu6Grad", "SoftplusGrad", "SoftsignGrad" })
+        Fresh("ReluGrad", "gradients: T, features: T", "backprops: T", "T: type", ShapeFunctions.Broadcast).Written(GradientGraphs).WritesOwnOutput();
+        foreach (string name in new[] { "Relu6Grad", "SoftplusGrad", "SoftsignGrad" })
             Fresh(name, "gradients: T, features: T", "backprops: T", "T: type", ShapeFunctions.Broadcast).Written(GradientGraphs);
         foreach (string name in new[] { "EluGrad", "SeluGrad" })
             Fresh(name, "gradients: T, outputs: T", "backprops: T", "T: type", ShapeFunctions.Broadcast).Written(GradientGraphs);
         Op("LeakyReluGrad", "gradients: T, features: T", "backprops: T", "alpha: float = 0.2; T: type = float").WithShape(ShapeFunctions.Broadcast).Written(GradientGraphs);
         foreach (string name in new[] { "SigmoidGrad", "TanhGrad", "RsqrtGrad", "SqrtGrad", "ReciprocalGrad", "InvGrad" })
             Fresh(name, "y: T, dy: T", "z: T", "T: type", ShapeFunctions.Broadcast).Written(GradientGraphs);
-        Op("BiasAddGrad", "out_backprop: T", "output: T", "T: type; data_format: string = \"NHWC\"").WithShape(ShapeFunctions.BiasAddGrad).Written(GradientGraphs);
+        Op("BiasAddGrad", "out_backprop: T", "output: T", "T: type; data_format: string = \"NHWC\"").WithShape(ShapeFunctions.BiasAddGrad).Written(GradientGraphs).OnlyReadsInputs();
         Op("BroadcastGradientArgs", "s0: T, s1: T", "r0: T, r1: T", "T: type = int32").WithShape(ShapeFunctions.TwoVectors).NotDifferentiable().Written(GradientGraphs);
         foreach (string name in new[] { "SegmentSum", "SegmentProd", "SegmentMax", "SegmentMin", "SegmentMean" })
             Op(name, "data: T, segment_ids: Tindices", "output: T", "T: type; Tindices: type").WithShape(ShapeFunctions.Segments).Written(Imported);
@@ -223,24 +224,24 @@ internal static class StandardOps
             .WithShape(ShapeFunctions.DepthwiseConv2D).OnlyReadsInputs().WritesOwnOutput();
         Op("Conv2DBackpropInput", "input_sizes: int32, filter: T, out_backprop: T", "output: T",
             "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
-            .WithShape(ShapeFunctions.FromShapeInput);
+            .WithShape(ShapeFunctions.FromShapeInput).OnlyReadsInputs();
         Op("Conv2DBackpropFilter", "input: T, filter_sizes: int32, out_backprop: T", "output: T",
             "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
-            .WithShape(ShapeFunctions.FromShapeInputAt1).Written(GradientGraphs);
+            .WithShape(ShapeFunctions.FromShapeInputAt1).Written(GradientGraphs).OnlyReadsInputs();
         const string depthwiseAttrs = "T: type; strides: list(int); padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]";
         Op("DepthwiseConv2dNativeBackpropInput", "input_sizes: int32, filter: T, out_backprop: T", "output: T", depthwiseAttrs)
-            .WithShape(ShapeFunctions.FromShapeInput).Written(GradientGraphs);
+            .WithShape(ShapeFunctions.FromShapeInput).Written(GradientGraphs).OnlyReadsInputs();
         Op("DepthwiseConv2dNativeBackpropFilter", "input: T, filter_sizes: int32, out_backprop: T", "output: T", depthwiseAttrs)
-            .WithShape(ShapeFunctions.FromShapeInputAt1).Written(GradientGraphs);
+            .WithShape(ShapeFunctions.FromShapeInputAt1).Written(GradientGraphs).OnlyReadsInputs();
         Op("MaxPoolGrad", "orig_input: T, orig_output: T, grad: T", "output: T",
             "ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; T: type = float")
-            .WithShape(ShapeFunctions.Unchanged).Written(GradientGraphs);
+            .WithShape(ShapeFunctions.Unchanged).Written(GradientGraphs).OnlyReadsInputs().WritesOwnOutput();
         Op("AvgPoolGrad", "orig_input_shape: int32, grad: T", "output: T", "ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; data_format: string = \"NHWC\"; T: type")
-            .WithShape(ShapeFunctions.FromShapeInput).Written(GradientGraphs);
+            .WithShape(ShapeFunctions.FromShapeInput).Written(GradientGraphs).OnlyReadsInputs().WritesOwnOutput();
         Op("FusedBatchNormGradV3", "y_backprop: T, x: T, scale: float, reserve_space_1: U, reserve_space_2: U, reserve_space_3: U",
             "x_backprop: T, scale_backprop: U, offset_backprop: U, reserve_space_4: U, reserve_space_5: U",
             "T: type; U: type; epsilon: float = 0.0001; data_format: string = \"NHWC\"; is_training: bool = true")
-            .WithShape(ShapeFunctions.FusedBatchNormGrad).Written(GradientGraphs);
+            .WithShape(ShapeFunctions.FusedBatchNormGrad).Written(GradientGraphs).OnlyReadsInputs();
         Op("LRN", "input: T", "output: T", "depth_radius: int = 5; bias: float = 1; alpha: float = 1; beta: float = 0.5; T: type = float").WithShape(ShapeFunctions.Unchanged);
         Op("ResizeBilinear", "images: T, size: int32", "resized_images: float", "T: type; align_corners: bool = false; half_pixel_centers: bool = false").WithShape(ShapeFunctions.Resize);
         Op("ResizeNearestNeighbor", "images: T, size: int32", "resized_images: T", "T: type; align_corners: bool = false; half_pixel_centers: bool = false").WithShape(ShapeFunctions.Resize);
@@ -278,15 +279,15 @@ internal static class StandardOps
         const string Training = "[TrainStep] functions";
         const string locking = "T: type; use_locking: bool = false";
         Op("ResourceApplyGradientDescent", "var: resource, alpha: T, delta: T", "", locking, stateful: true)
-            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Training);
+            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Training).OnlyReadsInputs();
         Op("ResourceApplyMomentum", "var: resource, accum: resource, lr: T, grad: T, momentum: T", "", locking + "; use_nesterov: bool = false", stateful: true)
-            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Training);
+            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Training).OnlyReadsInputs();
         Op("ResourceApplyAdam", "var: resource, m: resource, v: resource, beta1_power: T, beta2_power: T, lr: T, beta1: T, beta2: T, epsilon: T, grad: T", "",
-            locking + "; use_nesterov: bool = false", stateful: true).WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Training);
+            locking + "; use_nesterov: bool = false", stateful: true).WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Training).OnlyReadsInputs();
         Op("ResourceApplyRMSProp", "var: resource, ms: resource, mom: resource, lr: T, rho: T, momentum: T, epsilon: T, grad: T", "", locking, stateful: true)
-            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Training);
+            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Training).OnlyReadsInputs();
         Op("ResourceApplyAdagradV2", "var: resource, accum: resource, lr: T, epsilon: T, grad: T", "", locking + "; update_slots: bool = true", stateful: true)
-            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Training);
+            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Training).OnlyReadsInputs();
 
         // TensorFlow's saver subgraph.
         Op("SaveV2", "prefix: string, tensor_names: string, shape_and_slices: string, tensors: dtypes", "", "dtypes: list(type) >= 1", stateful: true)
