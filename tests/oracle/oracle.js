@@ -4,6 +4,7 @@
 //     -> the gradients of sum(weights * f(x)) with respect to x[i] for i in wrt (tf.grads).
 //   {"kind": "optimizer", "optimizer": "adam", "settings": {...}, "start": [{shape, values}], "gradients": [[[...], ...], ...]}
 //     -> the variables after applying each step's gradients with tf.train.<optimizer>.
+//   {"kind": "forward", ...}: see forward() below.
 'use strict';
 const fs = require('fs');
 const tf = require('@tensorflow/tfjs');
@@ -46,10 +47,20 @@ function optimizer(c) {
   return variables.map(v => Array.from(v.dataSync()));
 }
 
+// {"kind": "forward", "js": "tf.image.resizeBilinear(x[0], [5, 7], false, true)", "inputs": [...]}
+//   -> the values of what the expression returns: a tensor, an array of tensors, or an object of tensors (topk).
+function forward(c) {
+  const x = c.inputs.map(tensor);
+  const fn = new Function('tf', 'x', 'return ' + c.js + ';');
+  const result = fn(tf, x);
+  const tensors = result instanceof tf.Tensor ? [result] : Array.isArray(result) ? result : Object.values(result);
+  return tensors.map(t => Array.from(t.dataSync()));
+}
+
 const cases = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const results = cases.map(c => {
   try {
-    return { ok: true, values: c.kind === 'optimizer' ? optimizer(c) : gradient(c) };
+    return { ok: true, values: c.kind === 'optimizer' ? optimizer(c) : c.kind === 'forward' ? forward(c) : gradient(c) };
   } catch (e) {
     return { ok: false, error: String(e && e.message || e) };
   }
