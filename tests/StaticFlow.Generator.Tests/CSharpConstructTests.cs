@@ -70,6 +70,16 @@ public class CSharpConstructTests
                 return before + scale + counter;
             }
 
+            // Ops with several outputs return tuples of tensors.
+            [GraphFunction]
+            public (Tensor<float> best, Tensor<int> where, Tensor<float> loss) MultiOutput([Shape(-1, 4)] Tensor<float> x)
+            {
+                var (values, indices) = Ops.TopK(x, 2);
+                var (loss, backprop) = Ops.SparseSoftmaxCrossEntropyWithLogits(x, indices[.., 0]);
+                var (distinct, positions) = Ops.Unique(Ops.Reshape(Ops.Round(x), [-1]));
+                return (values + Ops.Sum(backprop, [0, 1]) + Ops.Sum(distinct, [0]), indices + Ops.Max(positions, [0]), loss);
+            }
+
             [GraphFunction]
             public Tensor<float> Count([Shape(-1, 4)] Tensor<float> x)
             {
@@ -340,6 +350,27 @@ public class CSharpConstructTests
         var counterWrites = assigns.Where(n => n.Input[0] == "counter").ToList();
         Assert.Equal(2, counterWrites.Count);
         Assert.Contains("^" + counterWrites[0].Name, counterWrites[1].Input);
+    }
+
+    [Fact]
+    public void OpsWithSeveralOutputsDeconstructIntoTensorsEagerlyAndInGraphs()
+    {
+        var eager = Create(0);
+        var graph = Create(0);
+        var x = Tensor<float>.From([1.2f, -2f, 3.4f, 0.5f, 2.2f, 2.7f, -1f, 0.4f], 2, 4);
+        var e = (System.Runtime.CompilerServices.ITuple)eager.GetType().GetMethod("MultiOutput")!.Invoke(eager, [x])!;
+        var g = (System.Runtime.CompilerServices.ITuple)graph.GetType().GetMethod("MultiOutputGraph")!.Invoke(graph, [x, Type.Missing])!;
+        Assert.Equal(((Tensor<float>)e[0]!).ToArray(), ((Tensor<float>)g[0]!).ToArray());
+        Assert.Equal(((Tensor<int>)e[1]!).ToArray(), ((Tensor<int>)g[1]!).ToArray());
+        Assert.Equal(((Tensor<float>)e[2]!).ToArray(), ((Tensor<float>)g[2]!).ToArray());
+        // Top two per row: indices [2, 0] and [1, 0]; Round gives 1, -2, 3, 0, 2, 3, -1, 0 (ties to even): six distinct
+        // values, so the largest position is 5, added to each index.
+        Assert.Equal([7, 5, 6, 5], ((Tensor<int>)g[1]!).ToArray());
+        var nodes = ((IGraphModule)graph).Definition.ToGraphDef().Node.Where(n => n.Name.StartsWith("MultiOutput/", StringComparison.Ordinal)).ToList();
+        Assert.Single(nodes, n => n.Op == "TopKV2");
+        Assert.Single(nodes, n => n.Op == "Unique");
+        Assert.Contains(nodes, n => n.Input.Contains("MultiOutput/TopKV2:1"));
+        Assert.Contains(nodes, n => n.Input.Contains("MultiOutput/SparseSoftmaxCrossEntropyWithLogits:1"));
     }
 
     [Fact]

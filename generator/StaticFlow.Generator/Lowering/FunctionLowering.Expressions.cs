@@ -426,6 +426,19 @@ internal sealed partial class FunctionLowering
             Fail(GraphDiagnostics.UnknownAttr, invocation, schema.Inputs[inputIndex].Name, display, opName, $": input '{schema.Inputs[inputIndex].Name}' of the op has no parameter");
             return null;
         }
+        // An op with several outputs returns a tuple of tensors (var (values, indices) = Ops.TopK(x, 3)).
+        if (method.ReturnType is INamedTypeSymbol { IsTupleType: true } tuple)
+        {
+            var elementTypes = tuple.TupleElements.Select(e => TypeRules.TensorElement(e.Type) is { } item ? TypeRules.DTypeOf(item) : null).ToArray();
+            var outputs = AddOpOutputs(opName, inputs, attrs, elementTypes, invocation, baseName: opName);
+            if (outputs is null) return null;
+            if (outputs.Length != elementTypes.Length)
+            {
+                Fail(GraphDiagnostics.UnsupportedConstruct, invocation, $"'{display}'", $"it returns {elementTypes.Length} tensors, but op {opName} has {outputs.Length} outputs");
+                return null;
+            }
+            return Value.Tuple(outputs);
+        }
         string?[] outputTypes = TypeRules.TensorElement(method.ReturnType) is { } element ? new[] { TypeRules.DTypeOf(element) } : Array.Empty<string?>();
         return AddOp(opName, inputs, attrs, outputTypes, invocation, baseName: opName);
     }

@@ -529,6 +529,47 @@ public static class Ops
     [OpMethod("Where")]
     public static Tensor<long> Where<T>(Tensor<T> condition) where T : unmanaged => One<long>("Where", [In(condition.Untyped)]);
 
+    /// <summary>
+    /// The <paramref name="k"/> largest values along the last axis and their indices (TopKV2); ties go to the lower
+    /// index. In a graph function, deconstruct the result: <c>var (values, indices) = Ops.TopK(x, 3);</c>
+    /// </summary>
+    [OpMethod("TopKV2")]
+    public static (Tensor<T> Values, Tensor<int> Indices) TopK<T>(Tensor<T> input, int k, bool sorted = true) where T : unmanaged, INumber<T>
+    {
+        var outputs = EagerExecutor.Execute("TopKV2", [In(input.Untyped), In(k)], [("sorted", AttrValues.Of(sorted))], [DTypes.Of<T>(), DType.Int32]);
+        return (new Tensor<T>(outputs[0]), new Tensor<int>(outputs[1]));
+    }
+
+    /// <summary>The distinct values of the vector <paramref name="x"/> in order of first appearance, and for each element the index of its value among them.</summary>
+    [OpMethod("Unique")]
+    public static (Tensor<T> Values, Tensor<int> Indices) Unique<T>(Tensor<T> x) where T : unmanaged, INumber<T>
+    {
+        var outputs = EagerExecutor.Execute("Unique", [In(x.Untyped)], [], [DTypes.Of<T>(), DType.Int32]);
+        return (new Tensor<T>(outputs[0]), new Tensor<int>(outputs[1]));
+    }
+
+    /// <summary>
+    /// The fused softmax cross-entropy of each row of <paramref name="features"/> (logits) against the distributions in
+    /// <paramref name="labels"/>, and its gradient with respect to the logits.
+    /// </summary>
+    [OpMethod("SoftmaxCrossEntropyWithLogits")]
+    public static (Tensor<T> Loss, Tensor<T> Backprop) SoftmaxCrossEntropyWithLogits<T>(Tensor<T> features, Tensor<T> labels) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var outputs = EagerExecutor.Execute("SoftmaxCrossEntropyWithLogits", [In(features.Untyped), In(labels.Untyped)], [], [DTypes.Of<T>(), DTypes.Of<T>()]);
+        return (new Tensor<T>(outputs[0]), new Tensor<T>(outputs[1]));
+    }
+
+    /// <summary>
+    /// The fused softmax cross-entropy of each row of <paramref name="features"/> (logits) against the class index in
+    /// <paramref name="labels"/> (int32 or int64), and its gradient with respect to the logits.
+    /// </summary>
+    [OpMethod("SparseSoftmaxCrossEntropyWithLogits")]
+    public static (Tensor<T> Loss, Tensor<T> Backprop) SparseSoftmaxCrossEntropyWithLogits<T>(Tensor<T> features, ITensor labels) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var outputs = EagerExecutor.Execute("SparseSoftmaxCrossEntropyWithLogits", [In(features.Untyped), In(labels.Untyped)], [], [DTypes.Of<T>(), DTypes.Of<T>()]);
+        return (new Tensor<T>(outputs[0]), new Tensor<T>(outputs[1]));
+    }
+
     /// <summary>Returns the cumulative sum of x along <paramref name="axis"/>; exclusive starts from 0, reverse runs from the end.</summary>
     [OpMethod("Cumsum")]
     public static Tensor<T> Cumsum<T>(Tensor<T> x, int axis, bool exclusive = false, bool reverse = false) where T : unmanaged, INumber<T> =>

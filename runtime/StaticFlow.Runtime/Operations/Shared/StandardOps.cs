@@ -184,8 +184,8 @@ internal static class StandardOps
         Op("LinSpace", "start: T, stop: T, num: Tidx", "output: T", "T: type; Tidx: type = int32").WithShape(ShapeFunctions.LinSpace).NotDifferentiable().Written(Imported);
         Op("ApproximateEqual", Binary, "z: bool", "T: type; tolerance: float = 1e-05").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Imported);
         Op("Where", "input: T", "index: int64", "T: type = bool").WithShape(ShapeFunctions.Where).NotDifferentiable();
-        Op("Unique", "x: T", "y: T, idx: out_idx", "T: type; out_idx: type = int32").WithShape(ShapeFunctions.Unique).NotDifferentiable().Written(Imported);
-        Op("TopKV2", "input: T, k: int32", "values: T, indices: int32", "sorted: bool = true; T: type").WithShape(ShapeFunctions.TopK).Written(Imported);
+        Op("Unique", "x: T", "y: T, idx: out_idx", "T: type; out_idx: type = int32").WithShape(ShapeFunctions.Unique).NotDifferentiable();
+        Op("TopKV2", "input: T, k: int32", "values: T, indices: int32", "sorted: bool = true; T: type").WithShape(ShapeFunctions.TopK);
 
         // Scans, norms, clipping and fused losses.
         foreach (string name in new[] { "Cumsum", "Cumprod" })
@@ -195,8 +195,8 @@ internal static class StandardOps
         Op("EuclideanNorm", "input: T, reduction_indices: Tidx", "output: T", "keep_dims: bool = false; T: type; Tidx: type = int32").WithShape(ShapeFunctions.Reduce);
         Op("L2Loss", "t: T", "output: T", "T: type").WithShape(ShapeFunctions.Scalar);
         Op("ClipByValue", "t: T, clip_value_min: T, clip_value_max: T", "output: T", "T: type").WithShape(ShapeFunctions.Unchanged);
-        Op("SoftmaxCrossEntropyWithLogits", "features: T, labels: T", "loss: T, backprop: T", "T: type").WithShape(ShapeFunctions.CrossEntropy).Written(Imported);
-        Op("SparseSoftmaxCrossEntropyWithLogits", "features: T, labels: Tlabels", "loss: T, backprop: T", "T: type; Tlabels: type = int64").WithShape(ShapeFunctions.CrossEntropy).Written(Imported);
+        Op("SoftmaxCrossEntropyWithLogits", "features: T, labels: T", "loss: T, backprop: T", "T: type").WithShape(ShapeFunctions.CrossEntropy);
+        Op("SparseSoftmaxCrossEntropyWithLogits", "features: T, labels: Tlabels", "loss: T, backprop: T", "T: type; Tlabels: type = int64").WithShape(ShapeFunctions.CrossEntropy);
 
         // Random numbers on Philox-4x32-10: stateful ops seeded by attrs (seed: the graph seed, seed2: the op seed), stateless ones by inputs.
         const string randomAttrs = "seed: int = 0; seed2: int = 0; dtype: type; T: type";
