@@ -80,6 +80,17 @@ public class CSharpConstructTests
                 return (values + Ops.Sum(backprop, [0, 1]) + Ops.Sum(distinct, [0]), indices + Ops.Max(positions, [0]), loss);
             }
 
+            // List outputs: indexed by constants and unrolled by foreach.
+            [GraphFunction]
+            public Tensor<float> Parts([Shape(-1, 4)] Tensor<float> x)
+            {
+                var halves = Ops.Split(1, x, 2);
+                var columns = Ops.Unstack(x, 4, axis: 1);
+                var total = halves[0] * 2f + halves[^1];
+                foreach (var column in columns) total = total + Ops.Reshape(column, [-1, 1]);
+                return total * (float)halves.Length + Ops.Concat(halves, 1)[.., ..2] * 0f;
+            }
+
             [GraphFunction]
             public Tensor<float> Count([Shape(-1, 4)] Tensor<float> x)
             {
@@ -371,6 +382,19 @@ public class CSharpConstructTests
         Assert.Single(nodes, n => n.Op == "Unique");
         Assert.Contains(nodes, n => n.Input.Contains("MultiOutput/TopKV2:1"));
         Assert.Contains(nodes, n => n.Input.Contains("MultiOutput/SparseSoftmaxCrossEntropyWithLogits:1"));
+    }
+
+    [Fact]
+    public void SplitAndUnstackGiveArraysOfTensorsIndexedAndLoopedOver()
+    {
+        var x = Tensor<float>.From([1f, 2f, 3f, 4f, -1f, 0.5f, 2f, 8f], 2, 4);
+        var eager = Call(Create(0), "Parts", x).ToArray();
+        Assert.Equal(eager, Call(Create(0), "PartsGraph", x).ToArray());
+        // Row 0: (2·[1, 2] + [3, 4] + 1 + 2 + 3 + 4) · 2 = [30, 36].
+        Assert.Equal([30f, 36f], eager.Take(2));
+        var nodes = ((IGraphModule)Create(0)).Definition.ToGraphDef().Node.Where(n => n.Name.StartsWith("Parts/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, Assert.Single(nodes, n => n.Op == "Split").Attr["num_split"].I);
+        Assert.Contains(nodes, n => n.Input.Contains("Parts/Unpack:3"));
     }
 
     [Fact]

@@ -26,6 +26,7 @@ internal sealed partial class FunctionLowering
         if (receiverType?.ToDisplayString() == TensorShapeType && access.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Shape" } shape
             && access.ArgumentList.Arguments.Count == 1)
             return LowerDimension(shape.Expression, access.ArgumentList.Arguments[0].Expression, access);
+        if (IsTensorArray(receiverType) && access.ArgumentList.Arguments.Count == 1) return LowerTensorArrayItem(access);
         Fail(GraphDiagnostics.UnsupportedConstruct, access, $"Indexing '{access}'", "index tensors (x[1], x[.., 1..3]) or their shapes (x.Shape[0]); for a tensor of indices use Ops.GatherV2");
         return null;
     }
@@ -131,6 +132,8 @@ internal sealed partial class FunctionLowering
         if (member.Name.Identifier.ValueText is "Length" or "Count" && _model.GetTypeInfo(member.Expression).Type is { } listType
             && ModuleLowering.ModuleElementType(listType) is { IsList: true })
             return Lower(member.Expression) is { Modules: { } modules } ? Value.Const((long)modules.Count) : null;
+        if (member.Name.Identifier.ValueText == "Length" && IsTensorArray(_model.GetTypeInfo(member.Expression).Type))
+            return Lower(member.Expression) is { Elements: { } parts } ? Value.Const((long)parts.Count) : null;
         if (member.Name.Identifier.ValueText == "Rank")
         {
             var receiverType = _model.GetTypeInfo(member.Expression).Type;
@@ -312,9 +315,46 @@ internal sealed partial class FunctionLowering
     /// <c>foreach</c> over an array known at compile time (a literal, a static readonly array, an array of tensors):
     /// unrolled, the loop variable bound to each item in turn.
     /// </summary>
+    /// <summary>A Tensor&lt;T&gt;[] (the outputs of Split or Unstack, which the graph knows one by one).</summary>
+    private static bool IsTensorArray(ITypeSymbol? type) => type is IArrayTypeSymbol { Rank: 1, ElementType: var item } && TypeRules.TensorElement(item) is not null;
+
+    /// <summary><c>parts[i]</c> or <c>parts[^i]</c> with a constant i on the outputs of a list-output op.</summary>
+    private Value? LowerTensorArrayItem(ElementAccessExpressionSyntax access)
+    {
+        if (Lower(access.Expression) is not { Elements: { } parts }) return null;
+        var index = access.ArgumentList.Arguments[0].Expression;
+        bool fromEnd = index is PrefixUnaryExpressionSyntax { RawKind: (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.IndexExpression } hat;
+        var position = fromEnd ? ((PrefixUnaryExpressionSyntax)index).Operand : index;
+        if (Lower(position) is not { IsTensor: false, Constant: long at })
+        {
+            Fail(GraphDiagnostics.UnsupportedConstruct, index, $"The index '{index}'", "the outputs of Split and Unstack are indexed by constants (parts[0], parts[^1])");
+            return null;
+        }
+        long item = fromEnd ? parts.Count - at : at;
+        if (item < 0 || item >= parts.Count)
+        {
+            Fail(GraphDiagnostics.UnsupportedConstruct, index, $"The index '{index}'", $"'{access.Expression}' holds {parts.Count} tensors");
+            return null;
+        }
+        return parts[(int)item];
+    }
+
     private void LowerForEach(ForEachStatementSyntax statement)
     {
         if (TryLowerForEachModule(statement)) return;
+        if (IsTensorArray(_model.GetTypeInfo(statement.Expression).Type) && _model.GetDeclaredSymbol(statement) is ILocalSymbol part)
+        {
+            // The outputs of a list-output op, unrolled one by one.
+            if (Lower(statement.Expression) is not { Elements: { } parts }) return;
+            foreach (var value in parts)
+            {
+                if (_failed || _returns is not null) break;
+                _locals[part] = value;
+                LowerNested(statement.Statement);
+            }
+            _locals.Remove(part);
+            return;
+        }
         var items = ConstantArrayItems(statement.Expression);
         if (items is null || _model.GetDeclaredSymbol(statement) is not ILocalSymbol local)
         {

@@ -439,6 +439,9 @@ internal sealed partial class FunctionLowering
             }
             return Value.Tuple(outputs);
         }
+        // A list output (Split, Unpack) is a Tensor<T>[]: its tensors, which indexing and foreach take one by one.
+        if (method.ReturnType is IArrayTypeSymbol { ElementType: var itemType } && TypeRules.TensorElement(itemType) is { } itemElement)
+            return AddOpOutputs(opName, inputs, attrs, new[] { TypeRules.DTypeOf(itemElement) }, invocation, baseName: opName) is { } parts ? Value.Tuple(parts) : null;
         string?[] outputTypes = TypeRules.TensorElement(method.ReturnType) is { } element ? new[] { TypeRules.DTypeOf(element) } : Array.Empty<string?>();
         return AddOp(opName, inputs, attrs, outputTypes, invocation, baseName: opName);
     }
@@ -476,6 +479,9 @@ internal sealed partial class FunctionLowering
         }
         if (type is IArrayTypeSymbol { ElementType: var itemType } && TypeRules.TensorElement(itemType) is { } listElement)
         {
+            // The outputs of a Split or Unstack passed on whole (Ops.Concat(parts, 1)).
+            if (given.Count == 1 && IsTensorArray(_model.GetTypeInfo(given[0]).Type) && !IsCollection(given[0]))
+                return Lower(given[0]) is { Elements: { } parts } ? parts.ToArray() : null;
             var items = given.Count == 1 && !parameter.IsParams || given.Count == 1 && IsCollection(given[0]) ? CollectionItems(given[0]) : given;
             if (items is null) { Fail(GraphDiagnostics.UnsupportedConstruct, at, $"The argument for '{parameter.Name}'", "write the tensors in place, as [a, b] or new[] { a, b }"); return null; }
             var values = new List<Value>();

@@ -396,7 +396,7 @@ internal sealed partial class FunctionLowering
 
     private bool IsGraphType(ITypeSymbol type) =>
         TypeRules.TensorElement(type) is not null || ModuleLowering.ModuleElementType(type) is not null || type.SpecialType is >= SpecialType.System_Boolean and <= SpecialType.System_Double && type.SpecialType != SpecialType.System_Char
-        || type is INamedTypeSymbol { IsTupleType: true };
+        || type is INamedTypeSymbol { IsTupleType: true } || IsTensorArray(type);
 
     /// <summary>Lowers <paramref name="expression"/> for a target of <paramref name="type"/>: a tensor target materializes constants.</summary>
     private Value? LowerAs(ITypeSymbol type, ExpressionSyntax expression) =>

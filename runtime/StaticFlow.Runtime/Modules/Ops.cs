@@ -540,6 +540,20 @@ public static class Ops
         return (new Tensor<T>(outputs[0]), new Tensor<int>(outputs[1]));
     }
 
+    /// <summary>
+    /// Splits <paramref name="value"/> along <paramref name="axis"/> into <paramref name="numSplit"/> equal parts
+    /// (TensorFlow's Split, axis first as the op takes it). In a graph function, index the parts with constants or
+    /// loop over them with foreach.
+    /// </summary>
+    [OpMethod("Split")]
+    public static Tensor<T>[] Split<T>(int axis, Tensor<T> value, int numSplit) where T : unmanaged, INumber<T> =>
+        [.. EagerExecutor.Execute("Split", [In(axis), In(value.Untyped)], [("num_split", AttrValues.Of(numSplit))], [DTypes.Of<T>()]).Select(t => new Tensor<T>(t))];
+
+    /// <summary>The <paramref name="num"/> slices of <paramref name="value"/> along <paramref name="axis"/>, each without that axis (TensorFlow's Unpack, <c>tf.unstack</c>).</summary>
+    [OpMethod("Unpack")]
+    public static Tensor<T>[] Unstack<T>(Tensor<T> value, int num, int axis = 0) where T : unmanaged, INumber<T> =>
+        [.. EagerExecutor.Execute("Unpack", [In(value.Untyped)], [("num", AttrValues.Of(num)), ("axis", AttrValues.Of(axis))], [DTypes.Of<T>()]).Select(t => new Tensor<T>(t))];
+
     /// <summary>The distinct values of the vector <paramref name="x"/> in order of first appearance, and for each element the index of its value among them.</summary>
     [OpMethod("Unique")]
     public static (Tensor<T> Values, Tensor<int> Indices) Unique<T>(Tensor<T> x) where T : unmanaged, INumber<T>

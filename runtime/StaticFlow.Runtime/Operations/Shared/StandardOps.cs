@@ -139,8 +139,8 @@ internal static class StandardOps
         Op("InvertPermutation", "x: T", "y: T", "T: type = int32").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Imported);
         Op("ConcatV2", "values: N * T, axis: Tidx", "output: T", "N: int >= 2; T: type; Tidx: type = int32").WithShape(ShapeFunctions.Concat);
         Op("Pack", "values: N * T", "output: T", "N: int >= 1; T: type; axis: int = 0").WithShape(ShapeFunctions.Pack);
-        Op("Unpack", "value: T", "output: num * T", "num: int >= 0; T: type; axis: int = 0").WithShape(ShapeFunctions.Unpack).Written(Imported);
-        Op("Split", "split_dim: int32, value: T", "output: num_split * T", "num_split: int >= 1; T: type").WithShape(ShapeFunctions.Split).Written(Imported);
+        Op("Unpack", "value: T", "output: num * T", "num: int >= 0; T: type; axis: int = 0").WithShape(ShapeFunctions.Unpack);
+        Op("Split", "split_dim: int32, value: T", "output: num_split * T", "num_split: int >= 1; T: type").WithShape(ShapeFunctions.Split);
         Op("SplitV", "value: T, size_splits: Tlen, split_dim: int32", "output: num_split * T", "num_split: int >= 1; T: type; Tlen: type = int64").WithShape(ShapeFunctions.SplitV).Written(Imported);
         Op("Slice", "input: T, begin: Index, size: Index", "output: T", "T: type; Index: type").WithShape(ShapeFunctions.Slice);
         Op("StridedSlice", "input: T, begin: Index, end: Index, strides: Index", "output: T",
