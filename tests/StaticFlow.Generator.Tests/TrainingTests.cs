@@ -141,6 +141,57 @@ public class TrainingTests
         Assert.Equal(2L, restored.GetVariables()["Adam/iter"].ToArray<long>()[0]);
     }
 
+    [Fact]
+    public void GradientsFlowThroughATensorIfThatReturnsInBothBranches()
+    {
+        // In a function that takes gradients, an if whose branches return lowers to SelectV2 of both branches, which
+        // is differentiable; an early return too, and an if nested in a branch.
+        const string source = """
+            using StaticFlow;
+            namespace Models;
+            [GraphModule]
+            public partial class Piecewise
+            {
+                [Variable(3)] Tensor<double> w;
+
+                [GraphFunction]
+                public Tensor<double> Loss([Shape(-1, 3)] Tensor<double> x)
+                {
+                    var total = Ops.Sum(x * w, [0, 1]);
+                    if (total > 0.0)
+                    {
+                        if (total > 1.0) return total * total;
+                        return total;
+                    }
+                    var scaled = total * -3.0;
+                    return scaled;
+                }
+
+                [GraphFunction]
+                public Tensor<double> Grad([Shape(-1, 3)] Tensor<double> x) => Gradients.Of(Loss(x), w);
+            }
+            """;
+        var module = (IGraphModule)Activator.CreateInstance(GeneratorHost.Build(source).GetType("Models.Piecewise")!)!;
+        module.SetVariables(new Dictionary<string, Tensor> { ["w"] = Tensor.FromArray<double>([0.5, -0.25, 1.0], 3) });
+        foreach (double[] rows in new[] { new[] { 1.0, 2, 3, 0.5, 0, 1 }, new[] { 0.1, 0.1, 0.2, 0, 0, 0.1 }, new[] { -1.0, 2, -3, 0, 1, 0 } })
+        {
+            var x = Tensor<double>.From(rows, 2, 3);
+            double[] w = [0.5, -0.25, 1.0];
+            double total = Enumerable.Range(0, 6).Sum(i => rows[i] * w[i % 3]);
+            double slope = total > 1 ? 2 * total : total > 0 ? 1 : -3;
+            double[] expected = [.. Enumerable.Range(0, 3).Select(j => slope * (rows[j] + rows[3 + j]))];
+            var gradient = ((Tensor<double>)Invoke(module, "GradGraph", x)).ToArray();
+            for (int j = 0; j < 3; j++) Assert.Equal(expected[j], gradient[j], 12);
+            // The loss itself, eagerly and as its graph, takes the branch C# takes.
+            double loss = total > 1 ? total * total : total > 0 ? total : -3 * total;
+            Assert.Equal(loss, ((Tensor<double>)Invoke(module, "LossGraph", x)).ToArray()[0], 12);
+            Assert.Equal(loss, ((Tensor<double>)Invoke(module, "Loss", x)).ToArray()[0], 12);
+        }
+        var grad = module.Definition.ToGraphDef().Node.Where(n => n.Name.StartsWith("Grad/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, grad.Count(n => n.Op == "SelectV2" && !n.Name.Contains("gradients", StringComparison.Ordinal)));
+        Assert.DoesNotContain(grad, n => n.Op is "If" or "StatelessIf");
+    }
+
     /// <summary>One optimizer step from TensorFlow's update rules, written out in doubles.</summary>
     [Theory]
     [InlineData("TrainSgd")]

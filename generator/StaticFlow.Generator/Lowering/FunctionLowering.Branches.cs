@@ -123,6 +123,62 @@ internal sealed partial class FunctionLowering
             for (int i = 0; i < merged.Count; i++) _locals[merged[i]] = outputs[i];
     }
 
+    /// <summary>Whether both branches of <paramref name="statement"/> (the else being <paramref name="rest"/> for an early return) end with a return, and neither writes a module variable.</summary>
+    private bool ReturnsWithoutWrites(IfStatementSyntax statement, IReadOnlyList<StatementSyntax>? rest)
+    {
+        bool elseReturns = rest is not null ? rest.Count > 0 && rest[rest.Count - 1] is ReturnStatementSyntax : statement.Else is { } otherwise && EndsWithReturn(otherwise.Statement);
+        if (!EndsWithReturn(statement.Statement) || !elseReturns) return false;
+        var nodes = statement.DescendantNodes().Concat(rest?.SelectMany(r => r.DescendantNodes()) ?? Enumerable.Empty<SyntaxNode>());
+        return !nodes.Any(n => n is AssignmentExpressionSyntax assignment && _model.GetSymbolInfo(assignment.Left).Symbol is IFieldSymbol field && OwnVariable(field) is not null);
+    }
+
+    /// <summary>
+    /// A tensor <c>if</c> whose branches both return, in a function that takes gradients: gradients flow through
+    /// SelectV2 but not through an If's branch functions, so both branches are computed and their returned values
+    /// selected, as TensorFlow 1's <c>tf.cond</c> is differentiated (the untaken branch's gradient is zero; a NaN or
+    /// infinity it computes stays out of the result but may reach the gradient, as with <c>tf.where</c>).
+    /// </summary>
+    private bool LowerReturningIfAsSelect(IfStatementSyntax statement, Value condition, IReadOnlyList<StatementSyntax>? rest)
+    {
+        var before = new Dictionary<ISymbol, Value>(_locals, SymbolEqualityComparer.Default);
+        int outerMergeDepth = _returnMergeDepth;
+        _returnMergeDepth = ++_selectDepth;
+        IReadOnlyList<Value>? Branch(IReadOnlyList<StatementSyntax> statements)
+        {
+            _returns = null;
+            _returnedInBranch = false;
+            _locals.Clear();
+            foreach (var pair in before) _locals[pair.Key] = pair.Value;
+            if (statements.Count == 1) LowerNested(statements[0]);
+            else LowerBlock(statements, topLevel: false);
+            return _returns;
+        }
+        var thenValues = Branch(new[] { statement.Statement });
+        var elseValues = Branch(rest ?? new[] { statement.Else!.Statement });
+        _selectDepth--;
+        _returnMergeDepth = outerMergeDepth;
+        _locals.Clear();
+        foreach (var pair in before) _locals[pair.Key] = pair.Value;
+        _returns = null;
+        if (_failed || thenValues is null || elseValues is null || thenValues.Count != elseValues.Count)
+        {
+            _failed = true;
+            return rest is not null;
+        }
+        var merged = new List<Value>();
+        for (int i = 0; i < thenValues.Count; i++)
+        {
+            string dtype = _info.Outputs[i].DType;
+            var value = AddOp("SelectV2", new[] { new[] { condition }, new[] { Materialize(thenValues[i], dtype) }, new[] { Materialize(elseValues[i], dtype) } },
+                new List<AttrModel>(), new[] { dtype }, statement);
+            if (value is null) return rest is not null;
+            merged.Add(value);
+        }
+        _returns = merged;
+        _returnedInBranch = true;
+        return rest is not null;
+    }
+
     private static bool EndsWithReturn(StatementSyntax statement) =>
         statement is ReturnStatementSyntax || statement is BlockSyntax { Statements: { Count: > 0 } statements } && statements[statements.Count - 1] is ReturnStatementSyntax;
 

@@ -44,6 +44,8 @@ internal sealed partial class FunctionLowering
     /// <summary>Set when the function reads a member only the module's constructor arguments decide (see <see cref="LowerInModuleGraph"/>).</summary>
     internal bool NeedsConstruction { get; private set; }
     private int _selectDepth;
+    // The select depth at which returns are merged (a function that takes gradients, see LowerReturningIfAsSelect); 0: none.
+    private int _returnMergeDepth;
     private IReadOnlyList<Value>? _returns;
     // Set when a return ran inside a branch a constant chose (if (!training) return ...): what follows is dead for this graph.
     private bool _returnedInBranch;
@@ -252,7 +254,7 @@ internal sealed partial class FunctionLowering
             }
             if (statement is ReturnStatementSyntax ret)
             {
-                if (_selectDepth > 0 || _inLoopBody)
+                if (_selectDepth > 0 && _selectDepth != _returnMergeDepth || _inLoopBody)
                 {
                     Fail(GraphDiagnostics.UnsupportedConstruct, ret, _inLoopBody ? "A return inside a while loop" : "A return under a tensor condition",
                         "assign the result to a local and return it after the loop or the if");
@@ -553,6 +555,8 @@ internal sealed partial class FunctionLowering
         if (condition.DType != "bool") { Fail(GraphDiagnostics.UnsupportedConstruct, statement.Condition, $"The condition '{statement.Condition}'", "a tensor condition must be a Tensor<bool>"); return false; }
         condition = AsOneBool(condition, statement.Condition);
         if (condition is null) return false;
+        if (_forward.Enabled && !_inLoopBody && (_selectDepth == 0 || _selectDepth == _returnMergeDepth) && ReturnsWithoutWrites(statement, rest))
+            return LowerReturningIfAsSelect(statement, condition, rest);
         if (_selectDepth == 0 && !_inLoopBody && NeedsBranchFunctions(statement))
         {
             LowerIfWithBranchFunctions(statement, condition, rest);
