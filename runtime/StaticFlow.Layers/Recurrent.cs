@@ -3,21 +3,25 @@
 namespace StaticFlow.Layers;
 
 /// <summary>
-/// Keras <c>LSTM(units)</c> over a sequence <c>[batch, time, inputs]</c>, returning the last output
-/// <c>[batch, units]</c>; gates in Keras' order (input, forget, cell, output) in <c>kernel</c>,
+/// Keras <c>LSTM(units, return_sequences)</c> over a sequence <c>[batch, time, inputs]</c>, returning the last output
+/// <c>[batch, units]</c> or, with <c>returnSequences</c>, every step's <c>[batch, time, units]</c>; gates in Keras' order (input, forget, cell, output) in <c>kernel</c>,
 /// <c>recurrent_kernel</c> and <c>bias</c>. The graph unrolls the time steps, which the input's static shape gives.
 /// </summary>
 [GraphModule]
 internal sealed partial class LSTM : ILayer
 {
-    /// <summary>An LSTM from <paramref name="inputs"/> features to <paramref name="units"/>.</summary>
-    public LSTM(int inputs, int units)
+    /// <summary>An LSTM from <paramref name="inputs"/> features to <paramref name="units"/>; <paramref name="returnSequences"/> returns every step's output.</summary>
+    public LSTM(int inputs, int units, bool returnSequences = false)
     {
         Inputs = inputs;
         Units = units;
         Gates = 4 * units;
+        ReturnSequences = returnSequences;
         InitializeVariables();
     }
+
+    /// <summary>Whether the output is every step's (Keras' <c>return_sequences=True</c>, for a stacked recurrent layer) or the last.</summary>
+    public bool ReturnSequences { get; }
 
     /// <summary>Input features per step.</summary>
     public int Inputs { get; }
@@ -38,6 +42,7 @@ internal sealed partial class LSTM : ILayer
     {
         var h = Ops.ZerosLike(Ops.MatMul(x[.., 0, ..], kernel[.., ..Units]));
         var c = h;
+        var sequence = h[.., TensorIndex.NewAxis, ..];
         for (int t = 0; t < x.Shape[1]; t++)
         {
             var z = Ops.MatMul(x[.., t, ..], kernel) + Ops.MatMul(h, recurrent_kernel) + bias;
@@ -47,8 +52,9 @@ internal sealed partial class LSTM : ILayer
             var output = Ops.Sigmoid(z[.., (3 * Units)..]);
             c = forget * c + input * candidate;
             h = output * Ops.Tanh(c);
+            if (ReturnSequences) sequence = Ops.Concat([sequence, h[.., TensorIndex.NewAxis, ..]], 1);
         }
-        return h;
+        return ReturnSequences ? sequence[.., 1.., ..] : h;
     }
 }
 
@@ -60,14 +66,18 @@ internal sealed partial class LSTM : ILayer
 [GraphModule]
 internal sealed partial class GRU : ILayer
 {
-    /// <summary>A GRU from <paramref name="inputs"/> features to <paramref name="units"/>.</summary>
-    public GRU(int inputs, int units)
+    /// <summary>A GRU from <paramref name="inputs"/> features to <paramref name="units"/>; <paramref name="returnSequences"/> returns every step's output.</summary>
+    public GRU(int inputs, int units, bool returnSequences = false)
     {
         Inputs = inputs;
         Units = units;
         Gates = 3 * units;
+        ReturnSequences = returnSequences;
         InitializeVariables();
     }
+
+    /// <summary>Whether the output is every step's (Keras' <c>return_sequences=True</c>) or the last.</summary>
+    public bool ReturnSequences { get; }
 
     /// <summary>Input features per step.</summary>
     public int Inputs { get; }
@@ -87,6 +97,7 @@ internal sealed partial class GRU : ILayer
     public Tensor<float> Call(Tensor<float> x, bool training = false)
     {
         var h = Ops.ZerosLike(Ops.MatMul(x[.., 0, ..], kernel[.., ..Units]));
+        var sequence = h[.., TensorIndex.NewAxis, ..];
         for (int t = 0; t < x.Shape[1]; t++)
         {
             var fromInput = Ops.MatMul(x[.., t, ..], kernel) + bias[0];
@@ -95,7 +106,8 @@ internal sealed partial class GRU : ILayer
             var reset = Ops.Sigmoid(fromInput[.., Units..(2 * Units)] + fromState[.., Units..(2 * Units)]);
             var candidate = Ops.Tanh(fromInput[.., (2 * Units)..] + reset * fromState[.., (2 * Units)..]);
             h = update * h + (1f - update) * candidate;
+            if (ReturnSequences) sequence = Ops.Concat([sequence, h[.., TensorIndex.NewAxis, ..]], 1);
         }
-        return h;
+        return ReturnSequences ? sequence[.., 1.., ..] : h;
     }
 }

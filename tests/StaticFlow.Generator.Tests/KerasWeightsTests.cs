@@ -55,6 +55,15 @@ public class KerasWeightsTests
             public Tensor<float> Predict([Shape(-1, 5, 3)] Tensor<float> x) => dense.Call(lstm.Call(x));
         }
 
+        [GraphModule]
+        public partial class KerasStacked
+        {
+            private readonly Sequential model = new(new LSTM(3, 8, returnSequences: true), new LSTM(8, 5), new Dense(5, 2, Activation.Softmax));
+
+            [GraphFunction]
+            public Tensor<float> Predict([Shape(-1, 6, 3)] Tensor<float> x) => model.Call(x);
+        }
+
         // The same layers declared in the other order: Keras' first layer with weights is the LSTM.
         [GraphModule]
         public partial class Reordered
@@ -106,6 +115,7 @@ public class KerasWeightsTests
     [Theory]
     [InlineData("KerasCnn", "cnn")]
     [InlineData("KerasLstm", "lstm")]
+    [InlineData("KerasStacked", "stacked")]
     public void AKerasLayersModelRestoresIntoTheMatchingModuleWithKerasOutputs(string type, string model)
     {
         var module = Create(type);

@@ -62,6 +62,11 @@ public class LayerLibraryTests
             [GraphFunction]
             public Tensor<float> Gate([Shape(-1, 6, 3)] Tensor<float> sequence) => gru.Call(sequence);
 
+            private readonly GRU gruAll = new(3, 5, returnSequences: true);
+
+            [GraphFunction]
+            public Tensor<float> GateAll([Shape(-1, 6, 3)] Tensor<float> sequence) => gruAll.Call(sequence);
+
             [GraphFunction(Signature = "serving_default")]
             public Tensor<float> Predict([Shape(-1, 8, 8, 1)] Tensor<float> images)
             {
@@ -174,6 +179,24 @@ public class LayerLibraryTests
         Assert.Equal("SF0006", diagnostic.Id);
         Assert.Equal("hidden.Call(features.Call(images))", diagnostic.Location.SourceTree!.GetText().ToString(diagnostic.Location.SourceSpan));
         Assert.Contains("in Dense.Call: MatMul: inner dimensions differ: a [?,64] and b [24,8]", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AGruReturningSequencesEndsWithTheLastOutput()
+    {
+        var module = Create(4);
+        // gruAll with gru's weights: its last step is gru's output.
+        var values = new Dictionary<string, Tensor>(module.GetVariables(), StringComparer.Ordinal);
+        foreach (string name in new[] { "kernel", "recurrent_kernel", "bias" }) values["gruAll/" + name] = values["gru/" + name];
+        module.SetVariables(values);
+        var random = new Random(8);
+        var sequence = Tensor<float>.From([.. Enumerable.Range(0, 2 * 6 * 3).Select(_ => (float)(random.NextDouble() * 2 - 1))], 2, 6, 3);
+        AssertAgree(module, "GateAll", sequence);
+        var all = Invoke<Tensor<float>>(module, "GateAllGraph", sequence);
+        Assert.Equal(new TensorShape(2, 6, 5), all.Shape);
+        float[] last = Invoke<Tensor<float>>(module, "GateGraph", sequence).ToArray(), steps = all.ToArray();
+        for (int b = 0; b < 2; b++)
+            for (int u = 0; u < 5; u++) Assert.Equal(last[b * 5 + u], steps[(b * 6 + 5) * 5 + u], 6);
     }
 
     [Fact]

@@ -43,9 +43,17 @@ const models = {
       tf.layers.dense({ units: 1 }),
     ],
   }),
+  // Stacked recurrent layers: the first returns every step's output.
+  stacked: () => tf.sequential({
+    layers: [
+      tf.layers.lstm({ inputShape: [6, 3], units: 8, recurrentActivation: 'sigmoid', returnSequences: true }),
+      tf.layers.lstm({ units: 5, recurrentActivation: 'sigmoid' }),
+      tf.layers.dense({ units: 2, activation: 'softmax' }),
+    ],
+  }),
 };
 
-const batches = { cnn: [2, 6, 6, 2], lstm: [3, 5, 3] };
+const batches = { cnn: [2, 6, 6, 2], lstm: [3, 5, 3], stacked: [2, 6, 3] };
 
 function concat(weightData) {
   if (!Array.isArray(weightData)) return Buffer.from(weightData);
