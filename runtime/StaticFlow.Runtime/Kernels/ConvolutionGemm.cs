@@ -148,7 +148,7 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
     public Tensor FilterGradient(KernelContext context, Tensor input, long[] filterSizes, Tensor dy)
     {
         var shape = new TensorShape(filterSizes);
-        var g = Geometry(context, input.Shape, filterSizes);
+        var g = ConvolutionKernels.Geometry.Of(context, window, input.Shape, shape, depthwise: false);
         int depth = checked(g.FilterHeight * g.FilterWidth * g.Channels), columns = g.OutChannels, rows = checked(g.Batch * g.OutHeight * g.OutWidth);
         CheckOutBackprop(context, g, dy);
         var result = Tensor.Zeros(DType.Float32, shape);
@@ -187,7 +187,7 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
     /// </summary>
     public Tensor InputGradient(KernelContext context, long[] inputSizes, Tensor filter, Tensor dy)
     {
-        var g = Geometry(context, new TensorShape(inputSizes), filter.Shape.Dims.ToArray());
+        var g = ConvolutionKernels.Geometry.Of(context, window, new TensorShape(inputSizes), filter.Shape, depthwise: false);
         int depth = checked(g.FilterHeight * g.FilterWidth * g.Channels), columns = g.OutChannels, pixels = checked(g.OutHeight * g.OutWidth);
         CheckOutBackprop(context, g, dy);
         var result = Tensor.Zeros(DType.Float32, new TensorShape(inputSizes));
@@ -235,19 +235,6 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
                 }
             }
         }
-    }
-
-    /// <summary>The convolution's geometry from the input's and the filter's shapes (the gradient ops give one of them as sizes).</summary>
-    private ConvolutionKernels.Geometry Geometry(KernelContext c, TensorShape input, long[] filter)
-    {
-        if (input.Rank != 4 || filter.Length != 4 || input.Dims.ToArray().Any(d => d < 0) || filter.Any(d => d <= 0))
-            throw c.Error($"input {input} and filter [{string.Join(",", filter)}] must be 4-D sizes (NHWC, HWIO)");
-        int batch = (int)input[0], height = (int)input[1], width = (int)input[2], channels = (int)input[3];
-        int fh = (int)filter[0], fw = (int)filter[1], fout = (int)filter[3];
-        if (filter[2] != channels) throw c.Error($"the filter [{string.Join(",", filter)}] takes {filter[2]} input channels, the input {input} has {channels}");
-        var (oh, padTop) = window.Size(c, height, fh, window.StrideH, window.DilationH, 1);
-        var (ow, padLeft) = window.Size(c, width, fw, window.StrideW, window.DilationW, 2);
-        return new ConvolutionKernels.Geometry(batch, height, width, channels, fh, fw, fout, oh, ow, fout, padTop, padLeft, IsPointwise: false);
     }
 
     private static void CheckOutBackprop(KernelContext c, in ConvolutionKernels.Geometry g, Tensor dy)

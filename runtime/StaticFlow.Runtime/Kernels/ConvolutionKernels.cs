@@ -61,12 +61,17 @@ internal static class ConvolutionKernels
     internal readonly record struct Geometry(int Batch, int Height, int Width, int Channels, int FilterHeight, int FilterWidth, int FilterOut,
         int OutHeight, int OutWidth, int OutChannels, int PadTop, int PadLeft, bool IsPointwise)
     {
-        public static Geometry Of(KernelContext c, Window window, Tensor input, Tensor filter, bool depthwise)
+        public static Geometry Of(KernelContext c, Window window, Tensor input, Tensor filter, bool depthwise) =>
+            Of(c, window, input.Shape, filter.Shape, depthwise);
+
+        /// <summary>The geometry from shapes alone, for the gradient ops, which are given the input's or the filter's sizes.</summary>
+        public static Geometry Of(KernelContext c, Window window, TensorShape input, TensorShape filter, bool depthwise)
         {
-            if (input.Shape.Rank != 4 || filter.Shape.Rank != 4) throw c.Error($"input {input.Shape} and filter {filter.Shape} must both have rank 4");
-            int batch = (int)input.Shape[0], height = (int)input.Shape[1], width = (int)input.Shape[2], channels = (int)input.Shape[3];
-            int fh = (int)filter.Shape[0], fw = (int)filter.Shape[1], fin = (int)filter.Shape[2], fout = (int)filter.Shape[3];
-            if (fin != channels) throw c.Error($"filter {filter.Shape} expects {fin} input channels, the input {input.Shape} has {channels}");
+            if (input.Rank != 4 || filter.Rank != 4 || input.Dims.ToArray().Any(d => d < 0) || filter.Dims.ToArray().Any(d => d < 0))
+                throw c.Error($"input {input} and filter {filter} must both be 4-D shapes");
+            int batch = (int)input[0], height = (int)input[1], width = (int)input[2], channels = (int)input[3];
+            int fh = (int)filter[0], fw = (int)filter[1], fin = (int)filter[2], fout = (int)filter[3];
+            if (fin != channels) throw c.Error($"filter {filter} expects {fin} input channels, the input {input} has {channels}");
             var (oh, padTop) = window.Size(c, height, fh, window.StrideH, window.DilationH, 1);
             var (ow, padLeft) = window.Size(c, width, fw, window.StrideW, window.DilationW, 2);
             bool pointwise = fh == 1 && fw == 1 && window.StrideH == 1 && window.StrideW == 1 && padTop == 0 && padLeft == 0 && oh == height && ow == width;
