@@ -123,7 +123,9 @@ public static class ObjectGraph
         graph.Nodes.Add(new TrackableObjectGraph.Types.TrackableObject());
         var nodeOfPath = new Dictionary<string, int>(StringComparer.Ordinal) { [""] = 0 };
         var paths = variablePaths.ToList();
-        var slotOfName = (slots ?? []).Where(s => paths.Contains(s.Variable)).ToDictionary(s => s.Name, StringComparer.Ordinal);
+        var saved = new HashSet<string>(paths, StringComparer.Ordinal);
+        // A slot is saved as one when it and its variable are both saved; otherwise it stays a plain path.
+        var slotOfName = (slots ?? []).Where(s => saved.Contains(s.Variable) && saved.Contains(s.Name)).ToDictionary(s => s.Name, StringComparer.Ordinal);
         int NodeOf(string path)
         {
             string current = "";
