@@ -189,9 +189,32 @@ public class KerasWeightsTests
         File.WriteAllText(Path.Combine(notJson, "model.json"), "{\"modelTopology\": ");
         Assert.Contains("not JSON", Assert.Throws<StaticFlowFormatException>(() => Create("KerasLstm").RestoreKerasWeights(notJson)).Reason, StringComparison.Ordinal);
 
+        string huge = KerasModel("lstm");
+        using (var stream = File.OpenWrite(Path.Combine(huge, "model.json"))) stream.SetLength(65L << 20);
+        Assert.Contains("at most", Assert.Throws<StaticFlowFormatException>(() => Create("KerasLstm").RestoreKerasWeights(huge)).Reason, StringComparison.Ordinal);
+
         string h5 = Path.Combine(TempDirectory.Create(), "model.h5");
         File.WriteAllBytes(h5, [0x89, (byte)'H', (byte)'D', (byte)'F']);
         Assert.Throws<WrongFileKindException>(() => Create("KerasLstm").RestoreKerasWeights(h5));
+    }
+
+    [Fact]
+    public void AnObjectGraphWhoseLayersLoopBackIsAFormatErrorNotAHang()
+    {
+        // Root -> layer_with_weights-0 -> layer_with_weights-0 -> the root again.
+        var graph = new TrackableObjectGraph();
+        graph.Nodes.Add(new TrackableObjectGraph.Types.TrackableObject());
+        graph.Nodes.Add(new TrackableObjectGraph.Types.TrackableObject());
+        graph.Nodes[0].Children.Add(new TrackableObjectGraph.Types.TrackableObject.Types.ObjectReference { NodeId = 1, LocalName = "layer_with_weights-0" });
+        graph.Nodes[1].Children.Add(new TrackableObjectGraph.Types.TrackableObject.Types.ObjectReference { NodeId = 0, LocalName = "layer_with_weights-0" });
+        string prefix = Path.Combine(TempDirectory.Create(), "loop");
+        using (var writer = new TensorBundleWriter(prefix))
+        {
+            writer.Add(ObjectGraph.ObjectGraphKey, Tensor.FromStrings([graph.ToByteArray()]));
+            writer.Finish();
+        }
+        var error = Assert.Throws<StaticFlowFormatException>(() => Create("KerasLstm").RestoreKerasWeights(prefix));
+        Assert.Contains("cycle", error.Reason, StringComparison.Ordinal);
     }
 
     /// <summary>

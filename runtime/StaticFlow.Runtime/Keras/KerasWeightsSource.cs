@@ -161,8 +161,14 @@ internal sealed class KerasWeightsSource : IDisposable
     /// <summary>TensorFlow.js's layers-model format: <c>model.json</c> (Keras topology + weights manifest) and binary shards.</summary>
     private static class LayersModel
     {
+        private const long MaxModelJsonBytes = 64L << 20;
+
         public static KerasLayerWeights Read(string modelJson)
         {
+            // A topology is kilobytes (the weights are in the shards); a model.json far larger is not one.
+            long length = new FileInfo(modelJson).Length;
+            if (length > MaxModelJsonBytes)
+                throw new StaticFlowFormatException(modelJson, $"the file is {length} bytes; a layers model's model.json holds its topology and manifest, at most {MaxModelJsonBytes} bytes");
             JsonDocument document;
             try { document = JsonDocument.Parse(File.ReadAllBytes(modelJson)); }
             catch (JsonException e) { throw new StaticFlowFormatException(modelJson, $"not JSON: {e.Message}", e); }
