@@ -33,6 +33,16 @@ public sealed class GraphModuleGenerator : IIncrementalGenerator
         var modules = lowered.Select(static (result, _) => result.Model).Where(static model => model is not null);
         context.RegisterSourceOutput(modules, static (output, model) => output.AddSource(ModuleEmitter.HintName(model!), ModuleEmitter.Emit(model!)));
 
+        // A user's static partial [OpMethod] declared without a body gets the body that runs the op eagerly.
+        var opMethods = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                TypeRules.OpMethodAttribute,
+                static (node, _) => node is MethodDeclarationSyntax { Body: null, ExpressionBody: null } method
+                    && method.Modifiers.Any(Microsoft.CodeAnalysis.CSharp.SyntaxKind.PartialKeyword),
+                static (syntax, _) => OpMethodEmitter.Emit((IMethodSymbol)syntax.TargetSymbol))
+            .Where(static source => source is not null);
+        context.RegisterSourceOutput(opMethods, static (output, source) => output.AddSource(source!.HintName, source.Source));
+
         var unreported = lowered.Where(static result => result.UnreportedDiagnostics.Count > 0);
         context.RegisterSourceOutput(unreported, static (output, result) =>
         {

@@ -21,6 +21,33 @@ public static class Ops
     internal static Tensor<TOut> Operator<T, TOut>(string op, params Tensor<T>[] operands) where T : unmanaged where TOut : unmanaged =>
         One<TOut>(op, [.. operands.Select(o => In(o.Untyped))]);
 
+    /// <summary>
+    /// Runs the catalogue op <paramref name="op"/> eagerly on the runtime's kernels. This is the body the generator
+    /// gives a <c>static partial</c> method marked <see cref="OpMethodAttribute"/> that the user declares without one,
+    /// so that it runs eagerly through the same kernels as in a graph.
+    /// </summary>
+    /// <param name="op">The op's TensorFlow name.</param>
+    /// <param name="inputs">For each input argument of the op, its tensors (one, or a list).</param>
+    /// <param name="attrs">Attrs by name: bool, int, long, float, double, string, int[] or long[] values.</param>
+    /// <param name="outputTypes">The outputs' dtypes, which set the type attrs no input decides.</param>
+    /// <exception cref="Graphs.KernelNotFoundException">The op is not in the catalogue, or has no kernel for these dtypes.</exception>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public static Tensor[] Run(string op, Tensor[][] inputs, (string Name, object Value)[] attrs, DType?[] outputTypes) =>
+        EagerExecutor.Execute(op, inputs, [.. attrs.Select(a => (a.Name, AttrOf(op, a.Name, a.Value)))], outputTypes);
+
+    private static AttrValue AttrOf(string op, string name, object value) => value switch
+    {
+        bool flag => AttrValues.Of(flag),
+        int number => AttrValues.Of(number),
+        long number => AttrValues.Of(number),
+        float number => AttrValues.Of(number),
+        double number => AttrValues.Of((float)number),
+        string text => AttrValues.Of(text),
+        int[] numbers => AttrValues.Of(numbers),
+        long[] numbers => new AttrValue { List = new AttrValue.Types.ListValue { I = { numbers } } },
+        _ => throw new ArgumentException($"Attr '{name}' of op {op}: a {value?.GetType().Name ?? "null"} is not an attr value (bool, number, string, int[] or long[]).", nameof(value)),
+    };
+
     private static Tensor[] In(Tensor tensor) => [tensor];
 
     private static Tensor[] In(ReadOnlySpan<int> values) => [Tensor.FromArray(values, values.Length)];
