@@ -128,6 +128,49 @@ public class GraphImportTests
     }
 }
 
+public class ImplementationSelectionTests
+{
+    private static Protos.FunctionDef Implementation(string name, string device, Protos.NodeDef body, string ret) => new()
+    {
+        Signature = new Protos.OpDef
+        {
+            Name = name,
+            InputArg = { new Protos.OpDef.Types.ArgDef { Name = "a", Type = Protos.DataType.DtFloat } },
+            OutputArg = { new Protos.OpDef.Types.ArgDef { Name = "out", Type = Protos.DataType.DtFloat } },
+        },
+        Attr =
+        {
+            ["api_implements"] = new Protos.AttrValue { S = Google.Protobuf.ByteString.CopyFromUtf8("lstm_5f3a") },
+            ["api_preferred_device"] = new Protos.AttrValue { S = Google.Protobuf.ByteString.CopyFromUtf8(device) },
+        },
+        NodeDef = { body },
+        Ret = { ["out"] = ret },
+    };
+
+    [Fact]
+    public void ACallOfAGpuImplementationRunsTheCpuImplementationOfTheSameInterface()
+    {
+        // As Keras writes an LSTM: the layer calls the CuDNN function; a standard one implements the same interface.
+        var gpu = Implementation("cudnn_lstm", "GPU", Node("rnn", "CudnnRNNV3", ["a"], ("T", Type(DType.Float32))), "rnn:output:0");
+        var cpu = Implementation("standard_lstm", "CPU", Node("n", "Neg", ["a"], ("T", Type(DType.Float32))), "n:y:0");
+        var graph = Graph(Const("x", Tensor.Scalar(5f)),
+            Node("call", "PartitionedCall", ["x"], ("Tin", Types(DType.Float32)), ("Tout", Types(DType.Float32)), ("f", Func("cudnn_lstm"))));
+        graph.Library = new Protos.FunctionDefLibrary { Function = { gpu, cpu } };
+        var session = new GraphSession(GraphImporter.Import(graph));
+        Assert.Equal(-5f, session.Run(null, ["call:0"])[0].AsSpan<float>()[0]);
+        Assert.Equal("standard_lstm", session.Graph.Library.ImplementationFor("cudnn_lstm"));
+        Assert.Equal("standard_lstm", session.Graph.Library.ImplementationFor("standard_lstm"));
+
+        // Without a CPU implementation the GPU one is what runs, and its op is named when it cannot.
+        var alone = Graph(Const("x", Tensor.Scalar(5f)),
+            Node("call", "PartitionedCall", ["x"], ("Tin", Types(DType.Float32)), ("Tout", Types(DType.Float32)), ("f", Func("cudnn_lstm"))));
+        alone.Library = new Protos.FunctionDefLibrary { Function = { gpu.Clone() } };
+        var error = Assert.ThrowsAny<GraphException>(() => new GraphSession(GraphImporter.Import(alone)).Run(null, ["call:0"]));
+        Assert.Contains("CudnnRNNV3", error.Message, StringComparison.Ordinal);
+        Assert.Contains("cudnn_lstm", error.Message, StringComparison.Ordinal);
+    }
+}
+
 public class ShapeInferenceTests
 {
     private static readonly (string, Protos.AttrValue) F32 = ("T", Type(DType.Float32));

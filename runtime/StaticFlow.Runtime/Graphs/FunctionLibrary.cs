@@ -45,10 +45,37 @@ public sealed class FunctionLibrary
 
     internal OpDef? FindOp(string name) => Catalog.Find(name);
 
-    /// <summary>The function <paramref name="name"/> as a validated graph.</summary>
+    /// <summary>
+    /// The function <paramref name="name"/> as a validated graph, or, when it is one implementation of an interface
+    /// meant for another device (see <see cref="ImplementationFor"/>), its CPU implementation.
+    /// </summary>
     /// <exception cref="GraphException">No such function, or its body is invalid.</exception>
     public FunctionGraph Instantiate(string name) =>
-        _instances.GetOrAdd(name, n => new Lazy<FunctionGraph>(() => Build(n))).Value;
+        _instances.GetOrAdd(name, n => new Lazy<FunctionGraph>(() => Build(ImplementationFor(n)))).Value;
+
+    /// <summary>
+    /// The function a call of <paramref name="name"/> runs on this CPU runtime, as TensorFlow's implementation selector
+    /// chooses (grappler's implementation_selector.cc): a function carrying <c>api_implements</c> with an
+    /// <c>api_preferred_device</c> other than CPU (Keras' CuDNN LSTM and GRU) is replaced by the library function that
+    /// implements the same interface for the CPU with the same signature (Keras' <c>standard_lstm</c>); otherwise it is
+    /// <paramref name="name"/> itself.
+    /// </summary>
+    public string ImplementationFor(string name)
+    {
+        if (!_functions.TryGetValue(name, out var function) || Text(function, "api_implements") is not { Length: > 0 } api) return name;
+        if (Text(function, "api_preferred_device") is not { Length: > 0 } device || device.Equals("CPU", StringComparison.OrdinalIgnoreCase)) return name;
+        foreach (var (candidate, other) in _functions)
+            if (Text(other, "api_implements") == api && string.Equals(Text(other, "api_preferred_device"), "CPU", StringComparison.OrdinalIgnoreCase)
+                && SameSignature(function.Signature, other.Signature))
+                return candidate;
+        return name;
+    }
+
+    private static string? Text(FunctionDef function, string attr) =>
+        function.Attr.TryGetValue(attr, out var value) && value.ValueCase == AttrValue.ValueOneofCase.S ? value.S.ToStringUtf8() : null;
+
+    private static bool SameSignature(OpDef a, OpDef b) =>
+        a.InputArg.Select(x => x.Type).SequenceEqual(b.InputArg.Select(x => x.Type)) && a.OutputArg.Select(x => x.Type).SequenceEqual(b.OutputArg.Select(x => x.Type));
 
     private FunctionGraph Build(string name)
     {
