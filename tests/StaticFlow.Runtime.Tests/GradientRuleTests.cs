@@ -249,6 +249,17 @@ public class GradientRuleTests(ITestOutputHelper output)
             new("UnsortedSegmentMax", "UnsortedSegmentMax", [One(F(4, 3)), One(I32([4], 1, 0, 1, 0)), One(Scalar32(2))], [], null),
             new("Prod", "Prod", [One(F(2, 3, 4)), One(Axes(0, 2))], [], "tf.prod(x[0], [0, 2])", JsWrt: [0]),
             new("Prod (keep dims, one axis)", "Prod", [One(F(3, 4)), One(Axes(-1))], [A("keep_dims", true)], "tf.prod(x[0], 1, true)" /* tfjs 4.22 mishandles a negative axis here */, JsWrt: [0]),
+            // TensorFlow.js 4.22's resizeBilinear gradient swaps height and width and ignores half_pixel_centers (its
+            // forward pass does not): it is compared on square images with the default conventions only.
+            new("ResizeBilinear", "ResizeBilinear", [One(F(1, 4, 4, 2)), One(Axes(6, 6))], [],
+                "tf.image.resizeBilinear(x[0], [6, 6])", OutputTypes: ["float"], Step: 1e-2, JsWrt: [0]),
+            new("ResizeBilinear (half-pixel centres)", "ResizeBilinear", [One(F(1, 3, 4, 2)), One(Axes(5, 7))], [A("half_pixel_centers", true)],
+                null, OutputTypes: ["float"], Step: 1e-2),
+            new("ResizeBilinear (align corners, down, not square)", "ResizeBilinear", [One(F(1, 5, 6, 1)), One(Axes(3, 4))], [A("align_corners", true)],
+                null, OutputTypes: ["float"], Step: 1e-2),
+            // TensorFlow.js 4.22's resizeNearestNeighbor gradient is wrong past the first image of a batch: one image here.
+            new("ResizeNearestNeighbor", "ResizeNearestNeighbor", [One(F(1, 4, 4, 2)), One(Axes(6, 6))], [], "tf.image.resizeNearestNeighbor(x[0], [6, 6])", JsWrt: [0]),
+            new("ResizeNearestNeighbor (half-pixel centres)", "ResizeNearestNeighbor", [One(F(2, 3, 4, 2)), One(Axes(5, 7))], [A("half_pixel_centers", true)], null),
             new("UnsortedSegmentMin", "UnsortedSegmentMin", [One(F(4, 3)), One(I32([4], 2, 0, 2, 1)), One(Scalar32(3))], [], null),
         ];
     }

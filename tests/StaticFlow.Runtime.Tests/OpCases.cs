@@ -185,6 +185,8 @@ internal static class OpCases
         ["StridedSliceGrad"] = nameof(GradientRuleTests.TheRuleMatchesCentralFiniteDifferences),
         ["Conv2DBackpropFilter"] = nameof(GradientRuleTests.TheRuleMatchesCentralFiniteDifferences),
         ["MaxPoolGrad"] = nameof(GradientRuleTests.TheRuleMatchesCentralFiniteDifferences),
+        ["ResizeBilinearGrad"] = nameof(GradientRuleTests.TheRuleMatchesCentralFiniteDifferences),
+        ["ResizeNearestNeighborGrad"] = nameof(GradientRuleTests.TheRuleMatchesCentralFiniteDifferences),
         ["AvgPoolGrad"] = nameof(GradientRuleTests.TheRuleMatchesCentralFiniteDifferences),
         ["FusedBatchNormGradV3"] = nameof(GradientRuleTests.TheRuleMatchesCentralFiniteDifferences),
         ["ResourceApplyGradientDescent"] = nameof(OptimizerKernelTests.FiveStepsOfEachOptimizerMatchTensorFlowJs),

@@ -53,9 +53,9 @@ public class TensorFlowJsForwardTests(ITestOutputHelper output)
         foreach (var (align, half) in new[] { (false, false), (true, false), (false, true) })
         {
             string flags = $"{(align ? "true" : "false")}, {(half ? "true" : "false")}";
-            yield return new($"ResizeBilinear up ({flags})", "ResizeBilinear", [Floats(14, 1, 3, 4, 2), Tensor.Vector(5, 7)], Resize(align, half), $"tf.image.resizeBilinear(x[0], [5, 7], {flags})");
+            yield return new($"ResizeBilinear up ({flags})", "ResizeBilinear", [Floats(14, 2, 3, 4, 2), Tensor.Vector(5, 7)], Resize(align, half), $"tf.image.resizeBilinear(x[0], [5, 7], {flags})");
             yield return new($"ResizeBilinear down ({flags})", "ResizeBilinear", [Floats(15, 1, 7, 6, 1), Tensor.Vector(3, 4)], Resize(align, half), $"tf.image.resizeBilinear(x[0], [3, 4], {flags})");
-            yield return new($"ResizeNearestNeighbor up ({flags})", "ResizeNearestNeighbor", [Floats(16, 1, 3, 4, 2), Tensor.Vector(5, 7)], Resize(align, half),
+            yield return new($"ResizeNearestNeighbor up ({flags})", "ResizeNearestNeighbor", [Floats(16, 2, 3, 4, 2), Tensor.Vector(5, 7)], Resize(align, half),
                 $"tf.image.resizeNearestNeighbor(x[0], [5, 7], {flags})");
             yield return new($"ResizeNearestNeighbor down ({flags})", "ResizeNearestNeighbor", [Floats(17, 1, 7, 6, 1), Tensor.Vector(3, 4)], Resize(align, half),
                 $"tf.image.resizeNearestNeighbor(x[0], [3, 4], {flags})");

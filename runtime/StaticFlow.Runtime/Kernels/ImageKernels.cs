@@ -20,6 +20,10 @@ internal static class ImageKernels
             Resize(c, KernelHelpers.BoolAttr(node, "align_corners"), KernelHelpers.BoolAttr(node, "half_pixel_centers"), bilinear: true)));
         add.Add("ResizeNearestNeighbor", KernelDTypes.Numeric, node => new DelegateKernel(c =>
             Resize(c, KernelHelpers.BoolAttr(node, "align_corners"), KernelHelpers.BoolAttr(node, "half_pixel_centers"), bilinear: false)));
+        add.Add("ResizeBilinearGrad", KernelDTypes.Float, node => new DelegateKernel(c =>
+            ResizeGradient(c, KernelHelpers.BoolAttr(node, "align_corners"), KernelHelpers.BoolAttr(node, "half_pixel_centers"), bilinear: true)));
+        add.Add("ResizeNearestNeighborGrad", KernelDTypes.Float, node => new DelegateKernel(c =>
+            ResizeGradient(c, KernelHelpers.BoolAttr(node, "align_corners"), KernelHelpers.BoolAttr(node, "half_pixel_centers"), bilinear: false)));
     }
 
     /// <summary>
@@ -151,6 +155,53 @@ internal static class ImageKernels
         // ResizeBilinear always answers in float32; ResizeNearestNeighbor in the images' dtype.
         var output = Tensor.FromArray<double>(result, n, outH, outW, ch);
         c.SetOutput(0, output.Cast(bilinear ? DType.Float32 : images.DType));
+    }
+
+    /// <summary>
+    /// The resizes' gradients (ResizeBilinearGrad, ResizeNearestNeighborGrad): each output pixel's gradient goes back to
+    /// the input pixels the forward pass read it from, with the same weights (the adjoint of the resize).
+    /// </summary>
+    private static void ResizeGradient(KernelContext c, bool alignCorners, bool halfPixelCenters, bool bilinear)
+    {
+        Tensor grads = c.Input(0);
+        long[] original = bilinear ? c.Input(1).Shape.Dims.ToArray() : [grads.Shape.Rank == 4 ? grads.Shape[0] : -1, .. c.ToLongs(1), grads.Shape.Rank == 4 ? grads.Shape[3] : -1];
+        if (grads.Shape.Rank != 4 || original.Length != 4) throw c.Error($"grads {grads.Shape} and the original image [{string.Join(",", original)}] must be 4-D NHWC");
+        if (original[1] <= 0 || original[2] <= 0) throw c.Error($"the original image [{string.Join(",", original)}] must have positive height and width");
+        if (original[0] != grads.Shape[0] || original[3] != grads.Shape[3]) throw c.Error($"grads {grads.Shape} and the original image [{string.Join(",", original)}] differ in batch or channels");
+        if (alignCorners && halfPixelCenters) throw c.Error("align_corners and half_pixel_centers cannot both be true");
+        int n = (int)original[0], inH = (int)original[1], inW = (int)original[2], ch = (int)original[3];
+        int outH = (int)grads.Shape[1], outW = (int)grads.Shape[2];
+        float Scale(int input, int output) => alignCorners && output > 1 ? (input - 1) / (float)(output - 1) : input / (float)output;
+        float scaleH = Scale(inH, outH), scaleW = Scale(inW, outW);
+        double[] g = grads.Cast(DType.Float64).ToArray<double>();
+        var result = new double[(long)n * inH * inW * ch];
+        for (int b = 0; b < n; b++)
+            for (int y = 0; y < outH; y++)
+                for (int x = 0; x < outW; x++)
+                {
+                    int at = ((b * outH + y) * outW + x) * ch;
+                    if (bilinear)
+                    {
+                        var (top, bottom, yLerp) = Interpolation(y, scaleH, inH, halfPixelCenters);
+                        var (left, right, xLerp) = Interpolation(x, scaleW, inW, halfPixelCenters);
+                        for (int k = 0; k < ch; k++)
+                        {
+                            double value = g[at + k];
+                            int Pixel(int py, int px) => ((b * inH + py) * inW + px) * ch + k;
+                            result[Pixel(top, left)] += value * (1 - yLerp) * (1 - xLerp);
+                            result[Pixel(top, right)] += value * (1 - yLerp) * xLerp;
+                            result[Pixel(bottom, left)] += value * yLerp * (1 - xLerp);
+                            result[Pixel(bottom, right)] += value * yLerp * xLerp;
+                        }
+                    }
+                    else
+                    {
+                        int sy = Nearest(y, scaleH, inH, alignCorners, halfPixelCenters), sx = Nearest(x, scaleW, inW, alignCorners, halfPixelCenters);
+                        for (int k = 0; k < ch; k++) result[((b * inH + sy) * inW + sx) * ch + k] += g[at + k];
+                    }
+                }
+        var dtype = bilinear ? c.Input(1).DType : grads.DType;
+        c.SetOutput(0, Tensor.FromArray<double>(result, n, inH, inW, ch).Cast(dtype));
     }
 
     /// <summary>TensorFlow's <c>compute_interpolation_weights</c>: the source rows (or columns) around an output one and the weight between them.</summary>

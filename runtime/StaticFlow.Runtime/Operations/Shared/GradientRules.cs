@@ -449,6 +449,16 @@ internal static class GradientRules
         };
         rules["MaxPool"] = g => One(g.B.Op("MaxPoolGrad", new[] { g.X(0), g.Y(), g.Dy() }, PoolAttrs(g)));
         rules["AvgPool"] = g => One(g.B.Op("AvgPoolGrad", new[] { g.B.ShapeOf(g.X(0)), g.Dy() }, PoolAttrs(g)));
+        // The resizes (image_grad.py): their adjoint ops, with the forward pass's corner and centre conventions.
+        rules["ResizeBilinear"] = g => new[] { g.B.Op("ResizeBilinearGrad", new[] { g.Dy(), g.X(0) }, ResizeAttrs(g)), null };
+        rules["ResizeNearestNeighbor"] = g =>
+        {
+            var b = g.B;
+            long[] shape = g.StaticShape(g.X(0), "the images");
+            if (shape.Length != 4 || shape[1] < 0 || shape[2] < 0)
+                throw new OpBuildException($"the gradient of ResizeNearestNeighbor node '{g.Node.Name}' needs the images' height and width");
+            return new[] { b.Op("ResizeNearestNeighborGrad", new[] { g.Dy(), b.Int32s(shape[1], shape[2]) }, ResizeAttrs(g)), null };
+        };
         rules["FusedBatchNormV3"] = g =>
         {
             var b = g.B;
@@ -652,6 +662,11 @@ internal static class GradientRules
         OpBuilder.Attr("strides", g.Ints("strides") ?? new long[] { 1, 1, 1, 1 }), OpBuilder.Attr("padding", g.Text("padding") ?? "VALID"),
         OpBuilder.Attr("explicit_paddings", g.Ints("explicit_paddings") ?? Array.Empty<long>()), OpBuilder.Attr("data_format", g.Text("data_format") ?? "NHWC"),
         OpBuilder.Attr("dilations", g.Ints("dilations") ?? new long[] { 1, 1, 1, 1 }),
+    };
+
+    private static BuiltAttr[] ResizeAttrs(GradientContext g) => new[]
+    {
+        OpBuilder.Attr("align_corners", g.Flag("align_corners")), OpBuilder.Attr("half_pixel_centers", g.Flag("half_pixel_centers")),
     };
 
     private static BuiltAttr[] PoolAttrs(GradientContext g) => new[]

@@ -505,6 +505,9 @@ internal static class ShapeFunctions
         return [[images?[0] ?? -1, size?[0] ?? -1, size?[1] ?? -1, images?[3] ?? -1]];
     }
 
+    /// <summary>The shape of the second input (ResizeBilinearGrad answers in the original image's shape).</summary>
+    public static IReadOnlyList<long[]?> LikeSecondInput(ShapeContext c) => [c.Shape(1)];
+
     /// <summary>Einsum: each output subscript's size from the operand that has it.</summary>
     public static IReadOnlyList<long[]?> Einsum(ShapeContext c)
     {

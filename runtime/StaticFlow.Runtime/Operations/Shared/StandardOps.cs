@@ -244,6 +244,10 @@ internal static class StandardOps
             .WithShape(ShapeFunctions.FusedBatchNormGrad).Written(GradientGraphs).OnlyReadsInputs();
         Op("LRN", "input: T", "output: T", "depth_radius: int = 5; bias: float = 1; alpha: float = 1; beta: float = 0.5; T: type = float").WithShape(ShapeFunctions.Unchanged);
         Op("ResizeBilinear", "images: T, size: int32", "resized_images: float", "T: type; align_corners: bool = false; half_pixel_centers: bool = false").WithShape(ShapeFunctions.Resize);
+        Op("ResizeBilinearGrad", "grads: float, original_image: T", "output: T", "T: type; align_corners: bool = false; half_pixel_centers: bool = false")
+            .WithShape(ShapeFunctions.LikeSecondInput).Written(GradientGraphs).OnlyReadsInputs();
+        Op("ResizeNearestNeighborGrad", "grads: T, size: int32", "output: T", "T: type; align_corners: bool = false; half_pixel_centers: bool = false")
+            .WithShape(ShapeFunctions.Resize).Written(GradientGraphs).OnlyReadsInputs();
         Op("ResizeNearestNeighbor", "images: T, size: int32", "resized_images: T", "T: type; align_corners: bool = false; half_pixel_centers: bool = false").WithShape(ShapeFunctions.Resize);
         Op("Einsum", "inputs: N * T", "output: T", "equation: string; N: int >= 1; T: type").WithShape(ShapeFunctions.Einsum);
         Op("MaxPool", "input: T", "output: T",
