@@ -260,6 +260,11 @@ public class GradientRuleTests(ITestOutputHelper output)
             // TensorFlow.js 4.22's resizeNearestNeighbor gradient is wrong past the first image of a batch: one image here.
             new("ResizeNearestNeighbor", "ResizeNearestNeighbor", [One(F(1, 4, 4, 2)), One(Axes(6, 6))], [], "tf.image.resizeNearestNeighbor(x[0], [6, 6])", JsWrt: [0]),
             new("ResizeNearestNeighbor (half-pixel centres)", "ResizeNearestNeighbor", [One(F(2, 3, 4, 2)), One(Axes(5, 7))], [A("half_pixel_centers", true)], null),
+            // TensorFlow.js 4.22 differentiates mirrorPad as a plain pad (the borders' gradients are dropped, not folded back
+            // as TensorFlow's MirrorPadGrad does): finite differences only.
+            new("MirrorPad (REFLECT)", "MirrorPad", [One(F(3, 4)), One(I32([2, 2], 2, 1, 1, 3))], [A("mode", "REFLECT")], null),
+            new("MirrorPad (SYMMETRIC)", "MirrorPad", [One(F(2, 3, 2)), One(I32([3, 2], 1, 2, 0, 3, 1, 0))], [A("mode", "SYMMETRIC")], null),
+            new("MirrorPadGrad", "MirrorPadGrad", [One(F(6, 8)), One(I32([2, 2], 2, 1, 1, 3))], [A("mode", "REFLECT")], null),
             new("UnsortedSegmentMin", "UnsortedSegmentMin", [One(F(4, 3)), One(I32([4], 2, 0, 2, 1)), One(Scalar32(3))], [], null),
         ];
     }

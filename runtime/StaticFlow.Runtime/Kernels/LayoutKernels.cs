@@ -21,6 +21,12 @@ internal static class LayoutKernels
             if (mode is not ("REFLECT" or "SYMMETRIC")) throw new GraphException(node.Name, node.Op, $"mode '{mode}' is not REFLECT or SYMMETRIC");
             return new DelegateKernel(c => Pad(c, mode, fill: null));
         });
+        add.Add("MirrorPadGrad", KernelDTypes.Float, node =>
+        {
+            string mode = KernelHelpers.StringAttr(node, "mode");
+            if (mode is not ("REFLECT" or "SYMMETRIC")) throw new GraphException(node.Name, node.Op, $"mode '{mode}' is not REFLECT or SYMMETRIC");
+            return new DelegateKernel(c => MirrorPadGradient(c, mode));
+        });
         add.Add("SpaceToDepth", node => new DelegateKernel(c => SpaceDepth(c, BlockSize(node), toDepth: true)));
         add.Add("DepthToSpace", node => new DelegateKernel(c => SpaceDepth(c, BlockSize(node), toDepth: false)));
         add.Add("MatrixBandPart", _ => new DelegateKernel(BandPart));
@@ -122,21 +128,54 @@ internal static class LayoutKernels
                 throw c.Error($"{mode} padding of dimension {d} by [{paddings[2 * d]}, {paddings[2 * d + 1]}] is more than its size {dims[d]}{(reach == 1 ? " - 1" : "")}");
         var outDims = new long[rank];
         for (int d = 0; d < rank; d++) outDims[d] = paddings[2 * d] + dims[d] + paddings[2 * d + 1];
-        c.SetOutput(0, Remap(x, outDims, index =>
+        c.SetOutput(0, Remap(x, outDims, index => Source(index, dims, strides, paddings, mode is null ? null : reach), fill));
+    }
+
+    /// <summary>
+    /// The flat index in the unpadded tensor that a padded position reads: inside, itself; in the padding, its mirror
+    /// image (<paramref name="reach"/> 1 for REFLECT, 0 for SYMMETRIC), or -1 when not mirroring (constant padding).
+    /// </summary>
+    private static long Source(long[] padded, long[] dims, long[] strides, long[] paddings, long? reach)
+    {
+        long from = 0;
+        for (int d = 0; d < dims.Length; d++)
         {
-            long from = 0;
-            for (int d = 0; d < rank; d++)
+            long j = padded[d] - paddings[2 * d];
+            if (j < 0 || j >= dims[d])
             {
-                long j = index[d] - paddings[2 * d];
-                if (j < 0 || j >= dims[d])
-                {
-                    if (mode is null) return -1;
-                    j = j < 0 ? -j - 1 + reach : 2 * dims[d] - 1 - reach - j;
-                }
-                from += j * strides[d];
+                if (reach is not { } r) return -1;
+                j = j < 0 ? -j - 1 + r : 2 * dims[d] - 1 - r - j;
             }
-            return from;
-        }, fill));
+            from += j * strides[d];
+        }
+        return from;
+    }
+
+    /// <summary>MirrorPadGrad, MirrorPad's adjoint: each padded position's gradient is added to the element it mirrored.</summary>
+    private static void MirrorPadGradient(KernelContext c, string mode)
+    {
+        Tensor g = c.Input(0);
+        long[] paddings = c.ToLongs(1);
+        int rank = g.Shape.Rank;
+        if (paddings.Length != 2 * rank || paddings.Any(p => p < 0)) throw c.Error($"paddings must be a [{rank}, 2] tensor of non-negative values");
+        long reach = mode == "REFLECT" ? 1 : 0;
+        var dims = new long[rank];
+        for (int d = 0; d < rank; d++)
+        {
+            dims[d] = g.Shape[d] - paddings[2 * d] - paddings[2 * d + 1];
+            if (dims[d] < 0 || paddings[2 * d] > dims[d] - reach || paddings[2 * d + 1] > dims[d] - reach)
+                throw c.Error($"{mode} paddings [{paddings[2 * d]}, {paddings[2 * d + 1]}] of dimension {d} do not fit the gradient's size {g.Shape[d]}");
+        }
+        long[] strides = ElementCopy.Strides(dims), paddedDims = [.. g.Shape.Dims];
+        double[] gradient = g.Cast(DType.Float64).ToArray<double>();
+        var sums = new double[new TensorShape(dims).ElementCount];
+        var index = new long[rank];
+        for (long i = 0; i < gradient.Length; i++)
+        {
+            sums[Source(index, dims, strides, paddings, reach)] += gradient[i];
+            for (int d = rank - 1; d >= 0 && ++index[d] >= paddedDims[d]; d--) index[d] = 0;
+        }
+        c.SetOutput(0, Tensor.FromArray<double>(sums, dims).Cast(g.DType));
     }
 
     private static long BlockSize(GraphNode node)

@@ -449,6 +449,9 @@ internal static class GradientRules
         };
         rules["MaxPool"] = g => One(g.B.Op("MaxPoolGrad", new[] { g.X(0), g.Y(), g.Dy() }, PoolAttrs(g)));
         rules["AvgPool"] = g => One(g.B.Op("AvgPoolGrad", new[] { g.B.ShapeOf(g.X(0)), g.Dy() }, PoolAttrs(g)));
+        // Mirror padding (array_grad.py): its adjoint folds the mirrored borders back; and the adjoint's own gradient pads again.
+        rules["MirrorPad"] = g => new[] { g.B.Op("MirrorPadGrad", new[] { g.Dy(), g.X(1) }, OpBuilder.Attr("mode", g.Text("mode") ?? "REFLECT")), null };
+        rules["MirrorPadGrad"] = g => new[] { g.B.Op("MirrorPad", new[] { g.Dy(), g.X(1) }, OpBuilder.Attr("mode", g.Text("mode") ?? "REFLECT")), null };
         // The resizes (image_grad.py): their adjoint ops, with the forward pass's corner and centre conventions.
         rules["ResizeBilinear"] = g => new[] { g.B.Op("ResizeBilinearGrad", new[] { g.Dy(), g.X(0) }, ResizeAttrs(g)), null };
         rules["ResizeNearestNeighbor"] = g =>

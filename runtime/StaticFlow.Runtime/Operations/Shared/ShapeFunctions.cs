@@ -369,6 +369,18 @@ internal static class ShapeFunctions
         return [input.Select((d, i) => d < 0 ? -1 : d + paddings[2 * i] + paddings[2 * i + 1]).ToArray()];
     }
 
+    /// <summary>MirrorPadGrad: the padded gradient's dims less the paddings (the unpadded input's shape).</summary>
+    public static IReadOnlyList<long[]?> Unpad(ShapeContext c)
+    {
+        long[]? input = c.Shape(0), paddings = c.Constant(1);
+        if (input is null || paddings is null) return [UnknownShape];
+        if (paddings.Length != 2 * input.Length) throw c.Fail($"paddings hold {paddings.Length} values, not 2 for each of the {input.Length} dimensions of {ShapeRules.Format(input)}");
+        if (paddings.Any(p => p < 0)) throw c.Fail($"paddings [{string.Join(",", paddings)}] hold a negative amount");
+        var dims = input.Select((d, i) => d < 0 ? -1 : d - paddings[2 * i] - paddings[2 * i + 1]).ToArray();
+        if (dims.Any(d => d < -1)) throw c.Fail($"paddings [{string.Join(",", paddings)}] are more than the gradient {ShapeRules.Format(input)}");
+        return [dims];
+    }
+
     /// <summary>Fill: the constant dims.</summary>
     public static IReadOnlyList<long[]?> Fill(ShapeContext c)
     {

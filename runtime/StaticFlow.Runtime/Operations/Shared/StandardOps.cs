@@ -165,6 +165,8 @@ internal static class StandardOps
         Op("Roll", "input: T, shift: Tshift, axis: Taxis", "output: T", "T: type; Tshift: type; Taxis: type").WithShape(ShapeFunctions.Unchanged);
         Op("PadV2", "input: T, paddings: Tpaddings, constant_values: T", "output: T", "T: type; Tpaddings: type = int32").WithShape(ShapeFunctions.Pad).Written(Imported);
         Op("MirrorPad", "input: T, paddings: Tpaddings", "output: T", "T: type; Tpaddings: type = int32; mode: string").WithShape(ShapeFunctions.Pad).Written(Imported);
+        Op("MirrorPadGrad", "input: T, paddings: Tpaddings", "output: T", "T: type; Tpaddings: type = int32; mode: string")
+            .WithShape(ShapeFunctions.Unpad).Written("gradients (Gradients.Of, [TrainStep]) and imported gradient graphs").OnlyReadsInputs();
         Op("SpaceToDepth", "input: T", "output: T", "T: type; block_size: int >= 2; data_format: string = \"NHWC\"").WithShape(ShapeFunctions.SpaceToDepth);
         Op("DepthToSpace", "input: T", "output: T", "T: type; block_size: int >= 2; data_format: string = \"NHWC\"").WithShape(ShapeFunctions.DepthToSpace);
         Op("MatrixBandPart", "input: T, num_lower: Tindex, num_upper: Tindex", "band: T", "T: type; Tindex: type = int64").WithShape(ShapeFunctions.Unchanged);
