@@ -123,38 +123,14 @@ internal static class ImageKernels
         if (size.Length != 2 || size[0] <= 0 || size[1] <= 0) throw c.Error($"size must be two positive sizes, got [{string.Join(",", size)}]");
         if (alignCorners && halfPixelCenters) throw c.Error("align_corners and half_pixel_centers cannot both be true");
         int n = (int)images.Shape[0], inH = (int)images.Shape[1], inW = (int)images.Shape[2], ch = (int)images.Shape[3];
-        int outH = (int)size[0], outW = (int)size[1];
         if ((inH == 0 || inW == 0) && n * ch > 0) throw c.Error($"cannot resize images of shape {images.Shape}");
-        float Scale(int input, int output) => alignCorners && output > 1 ? (input - 1) / (float)(output - 1) : input / (float)output;
-        float scaleH = Scale(inH, outH), scaleW = Scale(inW, outW);
+        var geometry = new ResizeGeometry(n, inH, inW, (int)size[0], (int)size[1], ch, alignCorners, halfPixelCenters, bilinear);
         double[] values = images.Cast(DType.Float64).ToArray<double>();
-        var result = new double[(long)n * outH * outW * ch];
-        for (int b = 0; b < n; b++)
-            for (int y = 0; y < outH; y++)
-                for (int x = 0; x < outW; x++)
-                {
-                    int at = ((b * outH + y) * outW + x) * ch;
-                    if (bilinear)
-                    {
-                        var (top, bottom, yLerp) = Interpolation(y, scaleH, inH, halfPixelCenters);
-                        var (left, right, xLerp) = Interpolation(x, scaleW, inW, halfPixelCenters);
-                        for (int k = 0; k < ch; k++)
-                        {
-                            double Pixel(int py, int px) => values[((b * inH + py) * inW + px) * ch + k];
-                            double topRow = Pixel(top, left) + (Pixel(top, right) - Pixel(top, left)) * xLerp;
-                            double bottomRow = Pixel(bottom, left) + (Pixel(bottom, right) - Pixel(bottom, left)) * xLerp;
-                            result[at + k] = topRow + (bottomRow - topRow) * yLerp;
-                        }
-                    }
-                    else
-                    {
-                        int sy = Nearest(y, scaleH, inH, alignCorners, halfPixelCenters), sx = Nearest(x, scaleW, inW, alignCorners, halfPixelCenters);
-                        for (int k = 0; k < ch; k++) result[at + k] = values[((b * inH + sy) * inW + sx) * ch + k];
-                    }
-                }
+        var result = new double[(long)n * geometry.OutH * geometry.OutW * ch];
+        geometry.ForEachTap((output, input, weight) => result[output] += values[input] * weight);
         // ResizeBilinear always answers in float32; ResizeNearestNeighbor in the images' dtype.
-        var output = Tensor.FromArray<double>(result, n, outH, outW, ch);
-        c.SetOutput(0, output.Cast(bilinear ? DType.Float32 : images.DType));
+        var resized = Tensor.FromArray<double>(result, n, geometry.OutH, geometry.OutW, ch);
+        c.SetOutput(0, resized.Cast(bilinear ? DType.Float32 : images.DType));
     }
 
     /// <summary>
@@ -170,38 +146,49 @@ internal static class ImageKernels
         if (original[0] != grads.Shape[0] || original[3] != grads.Shape[3]) throw c.Error($"grads {grads.Shape} and the original image [{string.Join(",", original)}] differ in batch or channels");
         if (alignCorners && halfPixelCenters) throw c.Error("align_corners and half_pixel_centers cannot both be true");
         int n = (int)original[0], inH = (int)original[1], inW = (int)original[2], ch = (int)original[3];
-        int outH = (int)grads.Shape[1], outW = (int)grads.Shape[2];
-        float Scale(int input, int output) => alignCorners && output > 1 ? (input - 1) / (float)(output - 1) : input / (float)output;
-        float scaleH = Scale(inH, outH), scaleW = Scale(inW, outW);
+        var geometry = new ResizeGeometry(n, inH, inW, (int)grads.Shape[1], (int)grads.Shape[2], ch, alignCorners, halfPixelCenters, bilinear);
         double[] g = grads.Cast(DType.Float64).ToArray<double>();
         var result = new double[(long)n * inH * inW * ch];
-        for (int b = 0; b < n; b++)
-            for (int y = 0; y < outH; y++)
-                for (int x = 0; x < outW; x++)
-                {
-                    int at = ((b * outH + y) * outW + x) * ch;
-                    if (bilinear)
-                    {
-                        var (top, bottom, yLerp) = Interpolation(y, scaleH, inH, halfPixelCenters);
-                        var (left, right, xLerp) = Interpolation(x, scaleW, inW, halfPixelCenters);
-                        for (int k = 0; k < ch; k++)
-                        {
-                            double value = g[at + k];
-                            int Pixel(int py, int px) => ((b * inH + py) * inW + px) * ch + k;
-                            result[Pixel(top, left)] += value * (1 - yLerp) * (1 - xLerp);
-                            result[Pixel(top, right)] += value * (1 - yLerp) * xLerp;
-                            result[Pixel(bottom, left)] += value * yLerp * (1 - xLerp);
-                            result[Pixel(bottom, right)] += value * yLerp * xLerp;
-                        }
-                    }
-                    else
-                    {
-                        int sy = Nearest(y, scaleH, inH, alignCorners, halfPixelCenters), sx = Nearest(x, scaleW, inW, alignCorners, halfPixelCenters);
-                        for (int k = 0; k < ch; k++) result[((b * inH + sy) * inW + sx) * ch + k] += g[at + k];
-                    }
-                }
+        geometry.ForEachTap((output, input, weight) => result[input] += g[output] * weight);
         var dtype = bilinear ? c.Input(1).DType : grads.DType;
         c.SetOutput(0, Tensor.FromArray<double>(result, n, inH, inW, ch).Cast(dtype));
+    }
+
+    /// <summary>
+    /// Which input elements each output element of a resize reads, and with what weight: one for the nearest neighbour,
+    /// the four around it for bilinear. The resize gathers along these taps and its gradient scatters back along them.
+    /// </summary>
+    private sealed record ResizeGeometry(int Batch, int InH, int InW, int OutH, int OutW, int Channels, bool AlignCorners, bool HalfPixelCenters, bool Bilinear)
+    {
+        public void ForEachTap(Action<long, long, double> tap)
+        {
+            float Scale(int input, int output) => AlignCorners && output > 1 ? (input - 1) / (float)(output - 1) : input / (float)output;
+            float scaleH = Scale(InH, OutH), scaleW = Scale(InW, OutW);
+            for (int b = 0; b < Batch; b++)
+                for (int y = 0; y < OutH; y++)
+                    for (int x = 0; x < OutW; x++)
+                    {
+                        long at = ((long)(b * OutH + y) * OutW + x) * Channels;
+                        long Pixel(int py, int px) => ((long)(b * InH + py) * InW + px) * Channels;
+                        if (Bilinear)
+                        {
+                            var (top, bottom, yLerp) = Interpolation(y, scaleH, InH, HalfPixelCenters);
+                            var (left, right, xLerp) = Interpolation(x, scaleW, InW, HalfPixelCenters);
+                            for (int k = 0; k < Channels; k++)
+                            {
+                                tap(at + k, Pixel(top, left) + k, (1 - yLerp) * (1 - xLerp));
+                                tap(at + k, Pixel(top, right) + k, (1 - yLerp) * xLerp);
+                                tap(at + k, Pixel(bottom, left) + k, yLerp * (1 - xLerp));
+                                tap(at + k, Pixel(bottom, right) + k, yLerp * xLerp);
+                            }
+                        }
+                        else
+                        {
+                            long source = Pixel(Nearest(y, scaleH, InH, AlignCorners, HalfPixelCenters), Nearest(x, scaleW, InW, AlignCorners, HalfPixelCenters));
+                            for (int k = 0; k < Channels; k++) tap(at + k, source + k, 1);
+                        }
+                    }
+        }
     }
 
     /// <summary>TensorFlow's <c>compute_interpolation_weights</c>: the source rows (or columns) around an output one and the weight between them.</summary>
