@@ -301,6 +301,23 @@ internal static class OpCases
         ["ClipByValue"] = nameof(CatalogueKernelTests.BoolReductionsNormsAndClipping),
         ["SoftmaxCrossEntropyWithLogits"] = nameof(CatalogueKernelTests.CrossEntropyLossesAndTheirBackprop),
         ["SparseSoftmaxCrossEntropyWithLogits"] = nameof(CatalogueKernelTests.CrossEntropyLossesAndTheirBackprop),
+        ["EmptyTensorList"] = nameof(ListKernelTests.PushBackAndPopBackAreLastInFirstOut),
+        ["TensorListPushBack"] = nameof(ListKernelTests.PushBackAndPopBackAreLastInFirstOut),
+        ["TensorListPopBack"] = nameof(ListKernelTests.PushBackAndPopBackAreLastInFirstOut),
+        ["TensorListReserve"] = nameof(ListKernelTests.ReservedElementsReadAsZerosOfTheKnownShape),
+        ["TensorListFromTensor"] = nameof(ListKernelTests.FromTensorReadsBackRowByRowAndStacksWhole),
+        ["TensorListGetItem"] = nameof(ListKernelTests.FromTensorReadsBackRowByRowAndStacksWhole),
+        ["TensorListLength"] = nameof(ListKernelTests.FromTensorReadsBackRowByRowAndStacksWhole),
+        ["TensorListElementShape"] = nameof(ListKernelTests.FromTensorReadsBackRowByRowAndStacksWhole),
+        ["TensorListStack"] = nameof(ListKernelTests.FromTensorReadsBackRowByRowAndStacksWhole),
+        ["TensorListSetItem"] = nameof(ListKernelTests.SetItemReturnsANewListAndLeavesTheOldOneAsItWas),
+        ["TensorListGather"] = nameof(ListKernelTests.GatherScatterResizeConcatAndSplit),
+        ["TensorListScatter"] = nameof(ListKernelTests.GatherScatterResizeConcatAndSplit),
+        ["TensorListScatterV2"] = nameof(ListKernelTests.GatherScatterResizeConcatAndSplit),
+        ["TensorListScatterIntoExistingList"] = nameof(ListKernelTests.GatherScatterResizeConcatAndSplit),
+        ["TensorListResize"] = nameof(ListKernelTests.GatherScatterResizeConcatAndSplit),
+        ["TensorListConcatV2"] = nameof(ListKernelTests.GatherScatterResizeConcatAndSplit),
+        ["TensorListSplit"] = nameof(ListKernelTests.GatherScatterResizeConcatAndSplit),
     };
 
     public static bool HasCase(string op) => Elementwise.ContainsKey(op) || CoveredBy.ContainsKey(op);

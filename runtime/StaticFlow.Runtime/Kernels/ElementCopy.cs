@@ -2,7 +2,7 @@ using StaticFlow.Tensors;
 
 namespace StaticFlow.Kernels;
 
-/// <summary>Dtype-agnostic element moves (bytes for numeric tensors, references for strings) for the layout ops.</summary>
+/// <summary>Dtype-agnostic element moves (bytes for numeric tensors, references for strings and variants) for the layout ops.</summary>
 internal static class ElementCopy
 {
     /// <summary>Copies <paramref name="count"/> consecutive elements.</summary>
@@ -12,6 +12,11 @@ internal static class ElementCopy
         if (source.RawStrings is { } strings)
         {
             Array.Copy(strings, sourceIndex, destination.RawStrings!, destinationIndex, count);
+            return;
+        }
+        if (source.RawVariants is { } objects)
+        {
+            Array.Copy(objects, sourceIndex, destination.RawVariants!, destinationIndex, count);
             return;
         }
         int size = source.DType.SizeOf();

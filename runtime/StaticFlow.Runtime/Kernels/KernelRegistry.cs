@@ -100,6 +100,7 @@ public sealed class KernelRegistry
         ConvolutionGradientKernels.Register(registrar);
         IoKernels.Register(registrar);
         FunctionKernels.Register(registrar);
+        ListKernels.Register(registrar);
         ParseExampleKernels.Register(registrar);
         ConvolutionKernels.Register(registrar);
         return new KernelRegistry(registrar.Factories, registrar.DTypeAttrs);

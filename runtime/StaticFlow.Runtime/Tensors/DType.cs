@@ -36,19 +36,24 @@ public enum DType
     UInt32 = DataType.DtUint32,
     /// <summary>Unsigned 64-bit integer.</summary>
     UInt64 = DataType.DtUint64,
+    /// <summary>
+    /// An opaque run-time object per element, such as a <see cref="Execution.TensorList"/>; it flows through graphs
+    /// (loop variables, function arguments) but has no numeric storage and is never serialized.
+    /// </summary>
+    Variant = DataType.DtVariant,
 }
 
 /// <summary>Facts about each <see cref="DType"/>.</summary>
 public static class DTypes
 {
-    /// <summary>Bytes per element, or 0 for <see cref="DType.String"/> whose elements vary in size.</summary>
+    /// <summary>Bytes per element, or 0 for <see cref="DType.String"/> and <see cref="DType.Variant"/>, whose elements are objects.</summary>
     public static int SizeOf(this DType dtype) => dtype switch
     {
         DType.Float64 or DType.Int64 or DType.UInt64 => 8,
         DType.Float32 or DType.Int32 or DType.UInt32 => 4,
         DType.Float16 or DType.BFloat16 or DType.Int16 or DType.UInt16 => 2,
         DType.Int8 or DType.UInt8 or DType.Bool => 1,
-        DType.String => 0,
+        DType.String or DType.Variant => 0,
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown dtype."),
     };
 
@@ -69,6 +74,7 @@ public static class DTypes
         DType.UInt64 => "uint64",
         DType.Bool => "bool",
         DType.String => "string",
+        DType.Variant => "variant",
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown dtype."),
     };
 
@@ -76,11 +82,13 @@ public static class DTypes
     public static bool IsSupported(DataType dataType) => Enum.IsDefined((DType)(int)dataType);
 
     /// <summary>Converts a TensorFlow <see cref="DataType"/>, or fails naming <paramref name="context"/> when tensors cannot hold it.</summary>
-    /// <exception cref="NotSupportedException">The dtype is unknown, a reference type, or not yet supported (complex, quantized, resource, variant).</exception>
+    /// <exception cref="NotSupportedException">The dtype is unknown, a reference type, not yet supported (complex, quantized, resource), or a variant (which exists only at run time).</exception>
     public static DType FromProto(DataType dataType, string context) =>
-        IsSupported(dataType)
-            ? (DType)(int)dataType
-            : throw new NotSupportedException($"{context}: dtype {DescribeProto(dataType)} is not supported by StaticFlow tensors.");
+        dataType == DataType.DtVariant
+            ? throw new NotSupportedException($"{context}: dtype DT_VARIANT values (tensor lists) exist only while a graph runs; StaticFlow does not read or write them in files.")
+            : IsSupported(dataType)
+                ? (DType)(int)dataType
+                : throw new NotSupportedException($"{context}: dtype {DescribeProto(dataType)} is not supported by StaticFlow tensors.");
 
     /// <summary>The TensorFlow <see cref="DataType"/> of a dtype.</summary>
     public static DataType ToProto(this DType dtype) => (DataType)(int)dtype;

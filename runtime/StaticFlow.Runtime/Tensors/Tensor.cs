@@ -8,7 +8,7 @@ namespace StaticFlow.Tensors;
 /// <summary>
 /// A dense, immutable-shape tensor: a <see cref="Tensors.DType"/>, a fully defined <see cref="TensorShape"/>
 /// and contiguous row-major little-endian storage (or one byte string per element for
-/// <see cref="DType.String"/>). Views over the storage (<see cref="AsSpan{T}"/>,
+/// <see cref="DType.String"/>, one object per element for <see cref="DType.Variant"/>). Views over the storage (<see cref="AsSpan{T}"/>,
 /// <see cref="AsTensorSpan{T}"/>) copy nothing.
 /// </summary>
 public sealed class Tensor
@@ -18,15 +18,17 @@ public sealed class Tensor
 
     private byte[]? _bytes;
     private readonly byte[][]? _strings;
+    private readonly object?[]? _variants;
     private bool _detached;
 
-    private Tensor(DType dtype, TensorShape shape, byte[]? bytes, byte[][]? strings)
+    private Tensor(DType dtype, TensorShape shape, byte[]? bytes, byte[][]? strings, object?[]? variants = null)
     {
         DType = dtype;
         Shape = shape;
         ElementCount = shape.ElementCount;
         _bytes = bytes;
         _strings = strings;
+        _variants = variants;
     }
 
     /// <summary>The element type.</summary>
@@ -41,10 +43,11 @@ public sealed class Tensor
     /// <summary>Size of the numeric storage in bytes (0 for string tensors).</summary>
     public long ByteCount => _bytes?.LongLength ?? 0;
 
-    /// <summary>A zero-filled tensor (empty strings for <see cref="DType.String"/>).</summary>
+    /// <summary>A zero-filled tensor (empty strings for <see cref="DType.String"/>, empty elements for <see cref="DType.Variant"/>).</summary>
     /// <exception cref="ArgumentException">The shape is not fully defined, or is larger than <see cref="MaxStorageBytes"/>.</exception>
     public static Tensor Zeros(DType dtype, TensorShape shape)
     {
+        if (dtype == DType.Variant) return new Tensor(dtype, shape, null, null, new object?[CheckedCount(shape, 8)]);
         if (dtype == DType.String)
         {
             var strings = new byte[CheckedCount(shape, 8)][];
@@ -73,7 +76,7 @@ public sealed class Tensor
     /// <summary>Allocates storage for <paramref name="shape"/> without clearing it, reusing a buffer of <paramref name="pool"/> when one fits.</summary>
     internal static Tensor Uninitialized(DType dtype, TensorShape shape, Execution.BufferPool? pool)
     {
-        if (pool is null || dtype == DType.String) return Uninitialized(dtype, shape);
+        if (pool is null || dtype is DType.String or DType.Variant) return Uninitialized(dtype, shape);
         long bytes = CheckedCount(shape, dtype.SizeOf()) * dtype.SizeOf();
         return pool.Rent((int)bytes) is { } buffer ? new Tensor(dtype, shape, buffer, null) : Uninitialized(dtype, shape);
     }
@@ -81,7 +84,7 @@ public sealed class Tensor
     /// <summary>Allocates storage for <paramref name="shape"/> without clearing it; the caller fills it.</summary>
     internal static Tensor Uninitialized(DType dtype, TensorShape shape)
     {
-        if (dtype == DType.String) return Zeros(dtype, shape);
+        if (dtype is DType.String or DType.Variant) return Zeros(dtype, shape);
         long bytes = CheckedCount(shape, dtype.SizeOf()) * dtype.SizeOf();
         return new Tensor(dtype, shape, GC.AllocateUninitializedArray<byte>((int)bytes), null);
     }
@@ -117,6 +120,17 @@ public sealed class Tensor
     /// <summary>A scalar string tensor holding the UTF-8 bytes of <paramref name="value"/>.</summary>
     public static Tensor Scalar(string value) => FromStrings([Encoding.UTF8.GetBytes(value)]);
 
+    /// <summary>A scalar <see cref="DType.Variant"/> tensor holding <paramref name="value"/> (a <see cref="Execution.TensorList"/>).</summary>
+    public static Tensor Variant(object value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return new Tensor(DType.Variant, TensorShape.Scalar, null, null, [value]);
+    }
+
+    /// <summary>The elements of a <see cref="DType.Variant"/> tensor (null where nothing was stored).</summary>
+    public ReadOnlySpan<object?> Variants =>
+        _variants ?? throw new InvalidOperationException($"A {DType.Name()} tensor has no variant elements.");
+
     /// <summary>The elements as a writable span of <typeparamref name="T"/>, without copying.</summary>
     /// <exception cref="InvalidOperationException"><typeparamref name="T"/> does not match the dtype.</exception>
     public Span<T> AsSpan<T>() where T : unmanaged
@@ -128,7 +142,7 @@ public sealed class Tensor
 
     /// <summary>The raw little-endian bytes of a numeric tensor, without copying.</summary>
     public Span<byte> AsBytes() =>
-        _bytes ?? throw (_detached ? Detached() : new InvalidOperationException("A string tensor has no contiguous byte storage; use Strings."));
+        _bytes ?? throw (_detached ? Detached() : new InvalidOperationException($"A {DType.Name()} tensor has no contiguous byte storage."));
 
     /// <summary>The elements of a string tensor.</summary>
     public ReadOnlySpan<byte[]> Strings =>
@@ -184,6 +198,12 @@ public sealed class Tensor
                 if (!_strings[i].AsSpan().SequenceEqual(other._strings![i])) return false;
             return true;
         }
+        if (_variants is not null)
+        {
+            for (int i = 0; i < _variants.Length; i++)
+                if (!Equals(_variants[i], other._variants![i])) return false;
+            return true;
+        }
         return _bytes.AsSpan().SequenceEqual(other._bytes);
     }
 
@@ -208,14 +228,16 @@ public sealed class Tensor
     }
 
     internal static bool FitsInStorage(long count, DType dtype) =>
-        count <= MaxStorageBytes / Math.Max(dtype == DType.String ? 8 : dtype.SizeOf(), 1);
+        count <= MaxStorageBytes / Math.Max(dtype is DType.String or DType.Variant ? 8 : dtype.SizeOf(), 1);
 
     /// <summary>The same elements under another shape of equal element count, sharing storage (Reshape, Squeeze, ExpandDims).</summary>
-    internal Tensor WithShape(TensorShape shape) => _detached ? throw Detached() : new(DType, shape, _bytes, _strings);
+    internal Tensor WithShape(TensorShape shape) => _detached ? throw Detached() : new(DType, shape, _bytes, _strings, _variants);
 
     internal byte[]? RawBytes => _detached ? throw Detached() : _bytes;
 
     internal byte[][]? RawStrings => _strings;
+
+    internal object?[]? RawVariants => _variants;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Tensor WrapBytes(DType dtype, TensorShape shape, byte[] bytes) => new(dtype, shape, bytes, null);

@@ -80,6 +80,7 @@ public static class TensorFormatter
                 byte[] s = tensor.Strings[(int)index];
                 if (base64) writer.WriteBase64StringValue(s); else writer.WriteStringValue(Encoding.UTF8.GetString(s));
                 break;
+            case DType.Variant: writer.WriteStringValue(VariantText(tensor, index)); break;
             case DType.Bool: writer.WriteBooleanValue(tensor.AsSpan<bool>()[(int)index]); break;
             case DType.Int64: writer.WriteNumberValue(tensor.AsSpan<long>()[(int)index]); break;
             case DType.UInt64: writer.WriteNumberValue(tensor.AsSpan<ulong>()[(int)index]); break;
@@ -92,9 +93,12 @@ public static class TensorFormatter
         }
     }
 
+    private static string VariantText(Tensor tensor, long index) => tensor.Variants[(int)index]?.ToString() ?? "<empty variant>";
+
     private static string FormatElement(Tensor tensor, long index) => tensor.DType switch
     {
         DType.String => BytesLiteral(tensor.Strings[(int)index]),
+        DType.Variant => VariantText(tensor, index),
         DType.Bool => tensor.AsSpan<bool>()[(int)index] ? "True" : "False",
         DType.Float32 => FormatFloat(tensor.AsSpan<float>()[(int)index].ToString("R", CultureInfo.InvariantCulture)),
         DType.Int64 => tensor.AsSpan<long>()[(int)index].ToString(CultureInfo.InvariantCulture),

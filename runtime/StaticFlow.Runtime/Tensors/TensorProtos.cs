@@ -79,6 +79,8 @@ public static class TensorProtos
     /// <summary>Writes a tensor as a <see cref="TensorProto"/>.</summary>
     public static TensorProto ToProto(this Tensor tensor, TensorProtoLayout layout = TensorProtoLayout.Content)
     {
+        if (tensor.DType == DType.Variant)
+            throw new NotSupportedException($"A {tensor} tensor (tensor lists) exists only while a graph runs and cannot be serialized.");
         var proto = new TensorProto { Dtype = tensor.DType.ToProto(), TensorShape = tensor.Shape.ToProto() };
         if (tensor.DType == DType.String)
         {

@@ -61,6 +61,7 @@ public sealed class TensorBundleWriter : IDisposable
         byte[] key = Encoding.UTF8.GetBytes(name);
         if (key.Length == 0) throw new ArgumentException("The empty name is reserved for the bundle header.", nameof(name));
         if (_entries.ContainsKey(key)) throw new ArgumentException($"Adding duplicate key '{name}' to bundle {Prefix}.", nameof(name));
+        if (tensor.DType == DType.Variant) throw new ArgumentException($"Tensor '{name}' is a {tensor}, which exists only while a graph runs and cannot be saved.", nameof(tensor));
 
         var entry = new BundleEntryProto { Dtype = tensor.DType.ToProto(), Shape = tensor.Shape.ToProto(), Offset = _offset };
         uint crc;

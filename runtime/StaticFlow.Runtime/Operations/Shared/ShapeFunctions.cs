@@ -381,6 +381,35 @@ internal static class ShapeFunctions
         return [dims];
     }
 
+    /// <summary>
+    /// What an <c>element_shape</c> argument of the TensorList ops says statically: null for unknown rank (the scalar
+    /// -1), else its dimensions (-1 where unknown), as TensorFlow's MakeShapeFromShapeTensorTreatScalarAsUnknownShape.
+    /// </summary>
+    private static long[]? ListElementShape(ShapeContext c, int argument)
+    {
+        if (c.Shape(argument) is not [var length]) return UnknownShape;
+        if (c.Constant(argument) is { } dims && dims.All(d => d >= -1)) return dims;
+        return length >= 0 ? Enumerable.Repeat(-1L, (int)Math.Min(length, 254)).ToArray() : UnknownShape;
+    }
+
+    /// <summary>TensorListGetItem: an element of the shape its element_shape argument gives.</summary>
+    public static IReadOnlyList<long[]?> ListItem(ShapeContext c) => [ListElementShape(c, 2)];
+
+    /// <summary>TensorListPopBack: the shorter list (a scalar handle) and an element.</summary>
+    public static IReadOnlyList<long[]?> ListPop(ShapeContext c) => [ScalarShape, ListElementShape(c, 1)];
+
+    /// <summary>TensorListStack: num_elements (unknown when -1) elements of the element shape.</summary>
+    public static IReadOnlyList<long[]?> ListStack(ShapeContext c) =>
+        [ListElementShape(c, 1) is { } element ? [c.Int("num_elements", -1) is var n && n >= 0 ? n : -1, .. element] : UnknownShape];
+
+    /// <summary>TensorListGather: the indices' shape followed by the element shape.</summary>
+    public static IReadOnlyList<long[]?> ListGather(ShapeContext c) =>
+        [c.Shape(1) is { } indices && ListElementShape(c, 2) is { } element ? [.. indices, .. element] : UnknownShape];
+
+    /// <summary>TensorListConcatV2: elements joined along their first dimension, and each one's length.</summary>
+    public static IReadOnlyList<long[]?> ListConcat(ShapeContext c) =>
+        [ListElementShape(c, 1) is { Length: >= 1 } element ? [-1, .. element.Skip(1)] : UnknownShape, [-1]];
+
     /// <summary>Fill: the constant dims.</summary>
     public static IReadOnlyList<long[]?> Fill(ShapeContext c)
     {

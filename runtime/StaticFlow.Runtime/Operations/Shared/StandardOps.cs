@@ -332,6 +332,32 @@ internal static class StandardOps
         Op("While", "input: T", "output: T", whileAttrs, stateful: true).WithShape(ShapeFunctions.Unknown).Written("while loops that read or write module variables");
         Op("StatelessWhile", "input: T", "output: T", whileAttrs).WithShape(ShapeFunctions.Unknown).Written("while loops on tensor conditions");
 
+        // Tensor lists: what tf.TensorArray lowers to in TF2 graphs, so Keras' recurrent layers and while-loop gradients run on them.
+        // A list is a scalar variant handle; every change returns a new handle.
+        const string Lists = "imported graphs (tf.TensorArray, Keras recurrent layers)";
+        const string list = "element_dtype: type";
+        const string shaped = "element_dtype: type; shape_type: type";
+        Op("EmptyTensorList", "element_shape: shape_type, max_num_elements: int32", "handle: variant", shaped).WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Lists);
+        Op("TensorListReserve", "element_shape: shape_type, num_elements: int32", "handle: variant", shaped).WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Lists);
+        Op("TensorListFromTensor", "tensor: element_dtype, element_shape: shape_type", "output_handle: variant", shaped).WithShape(ShapeFunctions.Scalar).Written(Lists);
+        Op("TensorListLength", "input_handle: variant", "length: int32").WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Lists);
+        Op("TensorListElementShape", "input_handle: variant", "element_shape: shape_type", "shape_type: type").WithShape(ShapeFunctions.Unknown).NotDifferentiable().Written(Lists);
+        Op("TensorListGetItem", "input_handle: variant, index: int32, element_shape: int32", "item: element_dtype", list).WithShape(ShapeFunctions.ListItem).Written(Lists);
+        Op("TensorListSetItem", "input_handle: variant, index: int32, item: element_dtype", "output_handle: variant", list + "; resize_if_index_out_of_bounds: bool = false @tf2")
+            .WithShape(ShapeFunctions.Scalar).Written(Lists);
+        Op("TensorListPushBack", "input_handle: variant, tensor: element_dtype", "output_handle: variant", list).WithShape(ShapeFunctions.Scalar).Written(Lists);
+        Op("TensorListPopBack", "input_handle: variant, element_shape: int32", "output_handle: variant, tensor: element_dtype", list).WithShape(ShapeFunctions.ListPop).Written(Lists);
+        Op("TensorListStack", "input_handle: variant, element_shape: int32", "tensor: element_dtype", list + "; num_elements: int = -1").WithShape(ShapeFunctions.ListStack).Written(Lists);
+        Op("TensorListGather", "input_handle: variant, indices: int32, element_shape: int32", "values: element_dtype", list).WithShape(ShapeFunctions.ListGather).Written(Lists);
+        Op("TensorListScatter", "tensor: element_dtype, indices: int32, element_shape: shape_type", "output_handle: variant", shaped).WithShape(ShapeFunctions.Scalar).Written(Lists);
+        Op("TensorListScatterV2", "tensor: element_dtype, indices: int32, element_shape: shape_type, num_elements: int32", "output_handle: variant", shaped)
+            .WithShape(ShapeFunctions.Scalar).Written(Lists);
+        Op("TensorListScatterIntoExistingList", "input_handle: variant, tensor: element_dtype, indices: int32", "output_handle: variant", list).WithShape(ShapeFunctions.Scalar).Written(Lists);
+        Op("TensorListResize", "input_handle: variant, size: int32", "output_handle: variant").WithShape(ShapeFunctions.Scalar).Written(Lists);
+        Op("TensorListConcatV2", "input_handle: variant, element_shape: shape_type, leading_dims: int64", "tensor: element_dtype, lengths: int64", shaped)
+            .WithShape(ShapeFunctions.ListConcat).Written(Lists);
+        Op("TensorListSplit", "tensor: element_dtype, element_shape: shape_type, lengths: int64", "output_handle: variant", shaped).WithShape(ShapeFunctions.Scalar).Written(Lists);
+
         // Input parsing and printing.
         Op("ParseExample", "serialized: string, names: string, sparse_keys: Nsparse * string, dense_keys: Ndense * string, dense_defaults: Tdense",
             "sparse_indices: Nsparse * int64, sparse_values: sparse_types, sparse_shapes: Nsparse * int64, dense_values: Tdense",
