@@ -192,6 +192,94 @@ public class TrainingTests
         Assert.DoesNotContain(grad, n => n.Op is "If" or "StatelessIf");
     }
 
+    [Fact]
+    public void GradientsFlowThroughAWhileLoop()
+    {
+        // A recurrence run a tensor number of times: the loop lowers to a While that pushes each iteration's state
+        // onto TensorLists, and its gradient to a backward While that pops them. The variables the loop only reads
+        // are read once before it, so their gradients reach Gradients.Of.
+        const string source = """
+            using StaticFlow;
+            namespace Models;
+            [GraphModule]
+            public partial class Recurrent
+            {
+                [Variable(3, 3)] Tensor<double> w;
+                [Variable(3)] Tensor<double> u;
+
+                [GraphFunction]
+                public Tensor<double> Loss([Shape(-1, 3)] Tensor<double> x, Tensor<int> steps)
+                {
+                    var h = x;
+                    var k = steps;
+                    while (k > 0)
+                    {
+                        h = Ops.Tanh(Ops.MatMul(h, w) + u) * 0.9 + h * 0.1;
+                        k = k - 1;
+                    }
+                    return Ops.Sum(h * h, [0, 1]);
+                }
+
+                [GraphFunction]
+                public (Tensor<double> W, Tensor<double> U, Tensor<double> X) Grads([Shape(-1, 3)] Tensor<double> x, Tensor<int> steps)
+                {
+                    var (gw, gu, gx) = Gradients.Of(Loss(x, steps), w, u, x);
+                    return (gw, gu, gx);
+                }
+            }
+            """;
+        var module = (IGraphModule)Activator.CreateInstance(GeneratorHost.Build(source).GetType("Models.Recurrent")!)!;
+        double[] w = [0.5, -0.3, 0.8, 0.1, 0.9, -0.6, -0.4, 0.2, 0.7], u = [0.1, -0.2, 0.3], x = [0.5, -1.0, 0.25, 1.5, 0.75, -0.5];
+        void Set(double[] wValues, double[] uValues) => module.SetVariables(new Dictionary<string, Tensor>
+        {
+            ["w"] = Tensor.FromArray<double>(wValues, 3, 3), ["u"] = Tensor.FromArray<double>(uValues, 3),
+        });
+        double Loss(double[] xValues) => ((Tensor<double>)Invoke(module, "Loss", Tensor<double>.From(xValues, 2, 3), Tensor<int>.From([4]))).ToArray()[0];
+        foreach (int steps in new[] { 4, 1, 0 })
+        {
+            Set(w, u);
+            var graph = (System.Runtime.CompilerServices.ITuple)Invoke(module, "GradsGraph", Tensor<double>.From(x, 2, 3), Tensor<int>.From([steps]));
+            System.Runtime.CompilerServices.ITuple eager;
+            using (GradientTape.Start()) eager = (System.Runtime.CompilerServices.ITuple)Invoke(module, "Grads", Tensor<double>.From(x, 2, 3), Tensor<int>.From([steps]));
+            for (int v = 0; v < 3; v++)
+            {
+                double[] e = ((Tensor<double>)eager[v]!).ToArray(), g = ((Tensor<double>)graph[v]!).ToArray();
+                for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - g[i]) <= 1e-12, $"{steps} steps, gradient {v}[{i}]: eager {e[i]}, graph {g[i]}");
+            }
+            if (steps == 0) Assert.Equal(x.Select(value => 2 * value), ((Tensor<double>)graph[2]!).ToArray());
+            if (steps != 4) continue;
+            // Central differences of the eager loss in double precision.
+            const double h = 1e-6;
+            double[] gw = ((Tensor<double>)graph[0]!).ToArray(), gu = ((Tensor<double>)graph[1]!).ToArray(), gx = ((Tensor<double>)graph[2]!).ToArray();
+            for (int i = 0; i < 9; i++)
+            {
+                double[] plus = [.. w], minus = [.. w];
+                plus[i] += h; minus[i] -= h;
+                Set(plus, u); double up = Loss(x);
+                Set(minus, u); double down = Loss(x);
+                Assert.Equal((up - down) / (2 * h), gw[i], 6);
+            }
+            for (int i = 0; i < 3; i++)
+            {
+                double[] plus = [.. u], minus = [.. u];
+                plus[i] += h; minus[i] -= h;
+                Set(w, plus); double up = Loss(x);
+                Set(w, minus); double down = Loss(x);
+                Assert.Equal((up - down) / (2 * h), gu[i], 6);
+            }
+            Set(w, u);
+            for (int i = 0; i < 6; i++)
+            {
+                double[] plus = [.. x], minus = [.. x];
+                plus[i] += h; minus[i] -= h;
+                Assert.Equal((Loss(plus) - Loss(minus)) / (2 * h), gx[i], 6);
+            }
+        }
+        var nodes = module.Definition.ToGraphDef().Library.Function.SelectMany(f => f.NodeDef).Select(n => n.Op).ToList();
+        Assert.Contains("TensorListPushBack", nodes);
+        Assert.Contains("TensorListPopBack", nodes);
+    }
+
     /// <summary>One optimizer step from TensorFlow's update rules, written out in doubles.</summary>
     [Theory]
     [InlineData("TrainSgd")]

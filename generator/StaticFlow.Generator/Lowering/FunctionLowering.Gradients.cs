@@ -25,6 +25,12 @@ internal sealed partial class FunctionLowering
             if (Enabled) Nodes.Add(new LoweredNode(node, schema, attrs, inputs.Select(Built).ToList(), outputs.Select(Built).ToList()));
         }
 
+        /// <summary>Records a node that brings its own gradient rule (a while loop).</summary>
+        public void Add(ForwardNode node)
+        {
+            if (Enabled) Nodes.Add(node);
+        }
+
         public void RecordRead(string variable, Value value)
         {
             if (!Enabled) return;

@@ -48,24 +48,64 @@ internal sealed partial class FunctionLowering
         // Writes made before the loop are in the variables already: the loop reads them afresh.
         foreach (var variable in variables) _assignedVariables.Remove(variable.Name);
 
+        // In a function that takes gradients, a variable the loop only reads is read once before it and carried, so
+        // its gradient reaches that read; and the loop keeps each iteration's entering values on TensorLists (the
+        // accumulators of TensorFlow's while_v2) for the backward loop to pop.
+        bool accumulate = _forward.Enabled;
+        var hoisted = new List<ISymbol>();
+        if (accumulate)
+        {
+            foreach (var name in loop.DescendantNodes().OfType<IdentifierNameSyntax>())
+            {
+                if (_model.GetSymbolInfo(name).Symbol is not IFieldSymbol field || OwnVariable(field) is not { } variable
+                    || !variables.Contains(variable) || hoisted.Contains(field, SymbolEqualityComparer.Default) || AssignsInLoop(loop, field)) continue;
+                _locals[field] = ReadVariable(variable, name);
+                hoisted.Add(field);
+                carried.Add(field);
+                variables.Remove(variable);
+            }
+        }
+
         string baseName = _module.UniqueLibraryName($"{_info.Method.ContainingType.Name}_{_info.Method.Name}_while");
-        var cond = LowerLoopFunction(baseName + "_cond", carried, variables, loop.Condition, null, out _);
-        var body = LowerLoopFunction(baseName + "_body", carried, variables, null, loop.Statement, out var written);
+        var cond = LowerLoopFunction(baseName + "_cond", carried, hoisted, variables, loop.Condition, null, accumulate, out _);
+        var body = LowerLoopFunction(baseName + "_body", carried, hoisted, variables, null, loop.Statement, accumulate, out var written);
         if (cond is null || body is null) { _failed = true; return; }
         _module.AddLibraryFunction(cond);
         _module.AddLibraryFunction(body);
 
         var values = carried.Select(s => _locals[s]).ToList();
+        var accumulators = new List<Value>();
+        if (accumulate)
+            foreach (var value in values)
+            {
+                var empty = AddOpOutputs("EmptyTensorList", new[] { new[] { AddConst("int32", Array.Empty<long>(), new[] { "-1" }) }, new[] { AddConst("int32", Array.Empty<long>(), new[] { "-1" }) } },
+                    new List<AttrModel> { Attrs.Type("element_dtype", value.DType) }, Array.Empty<string?>(), loop, "accumulator");
+                if (empty is null) { _failed = true; return; }
+                accumulators.Add(empty[0]);
+            }
         string op = variables.Count > 0 ? "While" : "StatelessWhile";
         var schema = ModuleLowering.Schemas[op];
         var attrs = Attrs.Complete(schema, new[]
         {
-            Attrs.TypeList("T", values.Select(v => v.DType).Concat(variables.Select(_ => "resource"))), Attrs.Func("cond", cond.Name), Attrs.Func("body", body.Name),
+            Attrs.TypeList("T", values.Select(v => v.DType).Concat(variables.Select(_ => "resource")).Concat(accumulators.Select(_ => "variant"))),
+            Attrs.Func("cond", cond.Name), Attrs.Func("body", body.Name),
         });
         string node = _graph.UniqueName(Scope, "while");
-        var inputs = values.Select(v => v.Reference!).Concat(variables.Select(v => VariableHandle(v.Name)))
+        var inputs = values.Select(v => v.Reference!).Concat(variables.Select(v => VariableHandle(v.Name))).Concat(accumulators.Select(a => a.Reference!))
             .Concat(_order.Before(variables.Select(v => v.Name).Except(written), written)).ToList();
         _graph.Add(new NodeModel(node, op, inputs.ToEquatable(), Device, attrs), schema);
+        if (accumulate)
+        {
+            var outputs = values.Select((v, i) => Value.Tensor(_graph.OutputReference(node, i), v.DType, v.Shape)).ToList();
+            var filled = accumulators.Select((_, i) => Value.Tensor(_graph.OutputReference(node, values.Count + variables.Count + i), "variant", Array.Empty<long>())).ToList();
+            string loopName = node;
+            bool writes = written.Count > 0;
+            var loopCarried = carried.ToList();
+            _forward.Add(new LoopNode(node, schema, values.Select(Built).ToList(), outputs.Select(Built).ToList(),
+                context => BackwardLoop(loop, loopName, baseName, loopCarried, hoisted, values, filled, writes, context)));
+        }
+        foreach (var field in hoisted) _locals.Remove(field);
+        carried.RemoveAll(s => hoisted.Contains(s, SymbolEqualityComparer.Default));
         foreach (var variable in variables)
             if (written.Contains(variable.Name)) _order.Wrote(variable.Name, node);
             else _order.Read(variable.Name, node);
@@ -91,11 +131,22 @@ internal sealed partial class FunctionLowering
     /// Lowers a while loop's condition (one bool output) or body (the carried values after one iteration) as a
     /// library function whose arguments are the carried values. Constants of the enclosing function stay visible.
     /// </summary>
-    private FunctionDefModel? LowerLoopFunction(string name, List<ISymbol> carried, List<VariableModel> variables, ExpressionSyntax? condition, StatementSyntax? body,
-        out List<string> written)
+    private FunctionDefModel? LowerLoopFunction(string name, List<ISymbol> carried, List<ISymbol> hoisted, List<VariableModel> variables, ExpressionSyntax? condition, StatementSyntax? body,
+        bool accumulate, out List<string> written)
     {
         written = new List<string>();
         var inner = InnerFunction("loop_", carried, variables, loopBody: true, out var graph, out var inputs);
+        inner.ReadHoistedVariablesFromLocals(hoisted);
+        var accumulators = new List<string>();
+        if (accumulate)
+            for (int i = 0; i < carried.Count; i++)
+            {
+                string arg = "accumulator_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "_" + carried[i].Name;
+                graph.Reserve(arg);
+                accumulators.Add(arg);
+            }
+        var enteringArgs = inputs.Take(carried.Count).ToList();
+        inputs.AddRange(accumulators.Select(a => new ArgModel(a, "variant")));
 
         var results = new List<(string Name, Value Value)>();
         if (condition is not null)
@@ -151,6 +202,16 @@ internal sealed partial class FunctionLowering
                 string arg = CaptureArgName(variable.Name);
                 outputs.Add(new ArgModel(arg + "_next", "resource"));
                 returns.Add(arg + "_next=" + arg);
+            }
+            // Each accumulator gets the values this iteration entered with.
+            for (int i = 0; i < accumulators.Count; i++)
+            {
+                var entering = Value.Tensor(enteringArgs[i].Name, enteringArgs[i].DType, _locals[carried[i]].Shape);
+                var pushed = inner.AddOpOutputs("TensorListPushBack", new[] { new[] { Value.Tensor(accumulators[i], "variant", Array.Empty<long>()) }, new[] { entering } },
+                    new List<AttrModel>(), Array.Empty<string?>(), body!);
+                if (pushed is null) return null;
+                outputs.Add(new ArgModel(accumulators[i] + "_next", "variant"));
+                returns.Add(accumulators[i] + "_next=" + pushed[0].Reference);
             }
         }
         written = inner._written.Distinct().ToList();

@@ -52,7 +52,7 @@ internal sealed partial class FunctionLowering
     // A while loop's condition or body: a return there has no graph form.
     private bool _inLoopBody;
 
-    private FunctionLowering(ModuleLowering module, ModuleLowering.FunctionInfo info, GraphBuilder graph, string functionScope, bool isLibrary)
+    private FunctionLowering(ModuleLowering module, ModuleLowering.FunctionInfo info, GraphBuilder graph, string functionScope, bool isLibrary, bool recordForward = false)
     {
         _module = module;
         _info = info;
@@ -66,7 +66,7 @@ internal sealed partial class FunctionLowering
         _stateNodes = new();
         _written = new();
         _captures = new();
-        _forward = new ForwardRecord(TakesGradients(info));
+        _forward = new ForwardRecord(recordForward || TakesGradients(info));
         _instance = module.Root;
     }
 

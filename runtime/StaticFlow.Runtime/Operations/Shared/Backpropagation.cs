@@ -17,6 +17,9 @@ internal abstract class ForwardNode
 
     /// <summary>A name for messages (the node name in a graph, the op in eager mode).</summary>
     public abstract string Name { get; }
+
+    /// <summary>The node's gradient rule: its op's, unless the node brings its own (a while loop's backward loop).</summary>
+    public virtual GradientFunction? Gradient => Schema.Gradient;
 }
 
 /// <summary>What a gradient rule sees: the forward node, the gradients flowing into its outputs, and a builder.</summary>
@@ -73,9 +76,18 @@ internal static class Backpropagation
     /// <param name="stoppedAt">When given, receives "op (node)" for each op TensorFlow does not differentiate at which a gradient stopped.</param>
     /// <exception cref="OpBuildException">An op on the path has no gradient rule, named with its node.</exception>
     public static BuiltTensor?[] Gradients(IReadOnlyList<ForwardNode> nodes, BuiltTensor target, IReadOnlyList<BuiltTensor> sources, OpBuilder builder,
-        List<string>? stoppedAt = null)
+        List<string>? stoppedAt = null) =>
+        Gradients(nodes, new[] { (target, OnesLike(builder, target)) }, sources, builder, stoppedAt);
+
+    /// <summary>
+    /// The vector-Jacobian product: the gradient with respect to each of <paramref name="sources"/> of the sum over
+    /// <paramref name="seeds"/> of each target times its seed (<c>tf.gradients(ys, xs, grad_ys)</c>); null where no
+    /// target depends on a source. A source that is itself a target gets its seed too.
+    /// </summary>
+    public static BuiltTensor?[] Gradients(IReadOnlyList<ForwardNode> nodes, IReadOnlyList<(BuiltTensor Target, BuiltTensor Seed)> seeds, IReadOnlyList<BuiltTensor> sources,
+        OpBuilder builder, List<string>? stoppedAt = null)
     {
-        // Nodes reachable from the sources that the target depends on.
+        // Nodes reachable from the sources that the targets depend on.
         var fromSources = new HashSet<object>();
         foreach (var source in sources) fromSources.Add(source.Handle);
         var forward = new bool[nodes.Count];
@@ -89,7 +101,8 @@ internal static class Backpropagation
                 break;
             }
         }
-        var needed = new HashSet<object> { target.Handle };
+        var needed = new HashSet<object>();
+        foreach (var (target, _) in seeds) needed.Add(target.Handle);
         var onPath = new bool[nodes.Count];
         for (int n = nodes.Count - 1; n >= 0; n--)
         {
@@ -105,7 +118,11 @@ internal static class Backpropagation
         }
 
         var pending = new Dictionary<object, List<BuiltTensor>>();
-        pending[target.Handle] = new List<BuiltTensor> { OnesLike(builder, target) };
+        foreach (var (target, seed) in seeds)
+        {
+            if (!pending.TryGetValue(target.Handle, out var list)) pending[target.Handle] = list = new List<BuiltTensor>();
+            list.Add(seed);
+        }
         for (int n = nodes.Count - 1; n >= 0; n--)
         {
             if (!onPath[n]) continue;
@@ -126,7 +143,7 @@ internal static class Backpropagation
                 stoppedAt?.Add($"{node.Schema.Name} ('{node.Name}')");
                 continue;
             }
-            GradientFunction rule = node.Schema.Gradient
+            GradientFunction rule = node.Gradient
                 ?? throw new OpBuildException($"op {node.Schema.Name} (node '{node.Name}') has no gradient rule in StaticFlow yet; see docs/ops.md for the ops that have one");
             BuiltTensor?[] inputGradients = rule(new GradientContext(node, outputGradients, builder));
             for (int i = 0; i < node.Inputs.Count && i < inputGradients.Length; i++)
@@ -142,10 +159,7 @@ internal static class Backpropagation
 
         var result = new BuiltTensor?[sources.Count];
         for (int s = 0; s < sources.Count; s++)
-        {
-            if (sources[s].Handle.Equals(target.Handle)) result[s] = OnesLike(builder, target);
-            else if (pending.TryGetValue(sources[s].Handle, out var parts)) result[s] = Sum(builder, parts);
-        }
+            if (pending.TryGetValue(sources[s].Handle, out var parts)) result[s] = Sum(builder, parts);
         return result;
     }
 
