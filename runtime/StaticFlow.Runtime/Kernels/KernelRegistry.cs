@@ -101,6 +101,7 @@ public sealed class KernelRegistry
         IoKernels.Register(registrar);
         FunctionKernels.Register(registrar);
         ListKernels.Register(registrar);
+        LookupKernels.Register(registrar);
         ParseExampleKernels.Register(registrar);
         ConvolutionKernels.Register(registrar);
         return new KernelRegistry(registrar.Factories, registrar.DTypeAttrs);

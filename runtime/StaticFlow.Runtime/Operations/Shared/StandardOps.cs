@@ -358,6 +358,27 @@ internal static class StandardOps
             .WithShape(ShapeFunctions.ListConcat).Written(Lists);
         Op("TensorListSplit", "tensor: element_dtype, element_shape: shape_type, lengths: int64", "output_handle: variant", shaped).WithShape(ShapeFunctions.Scalar).Written(Lists);
 
+        // Lookup tables: Keras' StringLookup and IntegerLookup, tf.lookup's tables, TF1's index_table_from_file. A table is a resource.
+        const string Tables = "imported graphs (Keras StringLookup/IntegerLookup, tf.lookup tables)";
+        const string tableAttrs = "container: string = \"\"; shared_name: string = \"\"; use_node_name_sharing: bool = false; key_dtype: type; value_dtype: type";
+        Op("HashTableV2", "", "table_handle: resource", tableAttrs, stateful: true).WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Tables);
+        Op("MutableHashTableV2", "", "table_handle: resource", tableAttrs, stateful: true).WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Tables);
+        Op("InitializeTableV2", "table_handle: resource, keys: Tkey, values: Tval", "", "Tkey: type; Tval: type", stateful: true)
+            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Tables);
+        Op("InitializeTableFromTextFileV2", "table_handle: resource, filename: string", "",
+            "key_index: int; value_index: int; vocab_size: int = -1; delimiter: string = \"\t\"; offset: int = 0 @tf2", stateful: true)
+            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Tables);
+        Op("LookupTableFindV2", "table_handle: resource, keys: Tin, default_value: Tout", "values: Tout", "Tin: type; Tout: type", stateful: true)
+            .WithShape(ShapeFunctions.LikeSecondInput).NotDifferentiable().Written(Tables);
+        Op("LookupTableInsertV2", "table_handle: resource, keys: Tin, values: Tout", "", "Tin: type; Tout: type", stateful: true)
+            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Tables);
+        Op("LookupTableImportV2", "table_handle: resource, keys: Tin, values: Tout", "", "Tin: type; Tout: type", stateful: true)
+            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Tables);
+        Op("LookupTableRemoveV2", "table_handle: resource, keys: Tin", "", "Tin: type", stateful: true).WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Tables);
+        Op("LookupTableExportV2", "table_handle: resource", "keys: Tkeys, values: Tvalues", "Tkeys: type; Tvalues: type", stateful: true)
+            .WithShape(ShapeFunctions.TwoVectors).NotDifferentiable().Written(Tables);
+        Op("LookupTableSizeV2", "table_handle: resource", "size: int64", stateful: true).WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Tables);
+
         // Input parsing and printing.
         Op("ParseExample", "serialized: string, names: string, sparse_keys: Nsparse * string, dense_keys: Ndense * string, dense_defaults: Tdense",
             "sparse_indices: Nsparse * int64, sparse_values: sparse_types, sparse_shapes: Nsparse * int64, dense_values: Tdense",
