@@ -40,6 +40,10 @@ public class StringKernelTests
     {
         Assert.Equal([1.5f, -2e3f, float.PositiveInfinity], RunOne("StringToNumber", [Strings("1.5", " -2e3 ", "inf")], ("out_type", Type(DType.Float32))).ToArray<float>());
         Assert.Equal([42L, -7L], RunOne("StringToNumber", [Strings("42", "-7")], ("out_type", Type(DType.Int64))).ToArray<long>());
+        // int64 parses exactly (not through a double), and narrower integers keep their range.
+        Assert.Equal([9007199254740993L], RunOne("StringToNumber", [Strings("9007199254740993")], ("out_type", Type(DType.Int64))).ToArray<long>());
+        Assert.Equal([(sbyte)-128], RunOne("StringToNumber", [Strings("-128")], ("out_type", Type(DType.Int8))).ToArray<sbyte>());
+        Assert.Contains("'128' to int8", Assert.Throws<GraphException>(() => RunOne("StringToNumber", [Strings("128")], ("out_type", Type(DType.Int8)))).Message);
         var error = Assert.Throws<GraphException>(() => RunOne("StringToNumber", [Strings("4x2")], ("out_type", Type(DType.Int32))));
         Assert.Equal(("op", "StringToNumber"), (error.NodeName, error.Op));
         Assert.Contains("'4x2'", error.Message);

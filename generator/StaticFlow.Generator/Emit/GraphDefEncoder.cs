@@ -71,6 +71,12 @@ internal static class GraphDefEncoder
     {
         writer.Varint(1, (ulong)DTypeNames.EnumValue(attr.Text));
         writer.Message(2, shape => WriteShape(shape, true, attr.Dims));
+        // Strings have no tensor_content layout: each goes into string_val as its UTF-8 bytes.
+        if (attr.Text == "string")
+        {
+            foreach (string item in attr.Items) writer.String(8, item);
+            return;
+        }
         writer.Bytes(4, TensorContent(attr.Text, attr.Items));
     }
 

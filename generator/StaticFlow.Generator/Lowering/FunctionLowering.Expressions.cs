@@ -493,6 +493,17 @@ internal sealed partial class FunctionLowering
             }
             return values.ToArray();
         }
+        // A string is a constant string input (a separator, a pattern).
+        if (type.SpecialType == SpecialType.System_String)
+        {
+            object? text = given.Count == 1 ? _model.GetConstantValue(given[0]).Value : parameter.HasExplicitDefaultValue ? parameter.ExplicitDefaultValue : null;
+            if (text is not string constantText)
+            {
+                Fail(GraphDiagnostics.AttrNotConstant, at, given.FirstOrDefault()?.ToString() ?? parameter.Name, argSchema.Name, opName);
+                return null;
+            }
+            return new[] { AddConst("string", Array.Empty<long>(), new[] { constantText }) };
+        }
         // Numbers and number arrays are constant inputs (axes, shapes, permutations).
         string dtype = (type is IArrayTypeSymbol array ? array.ElementType : type).SpecialType == SpecialType.System_Int64 ? "int64" : "int32";
         if (type.SpecialType is SpecialType.System_Int32 or SpecialType.System_Int64)

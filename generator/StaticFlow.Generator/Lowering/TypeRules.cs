@@ -45,6 +45,7 @@ internal static class TypeRules
         {
             "System.Half" => "half",
             "StaticFlow.Tensors.BFloat16" => "bfloat16",
+            "StaticFlow.TString" => "string",
             _ => null,
         };
     }

@@ -38,7 +38,8 @@ internal static class StringKernels
             if (KernelHelpers.StringAttr(node, "unit") != "BYTE") throw new KernelNotFoundException(node.Name, node.Op, "only unit BYTE is supported on CPU");
             return new DelegateKernel(Substr);
         });
-        add.Add("StringToNumber", [DType.Float32, DType.Float64, DType.Int32, DType.Int64], node => new DelegateKernel(c => StringToNumber(c, KernelHelpers.DTypeAttr(node, "out_type"))), dtypeAttr: "out_type");
+        // TensorFlow registers float, double, int32 and int64; the other numeric types parse the same way with their own range.
+        add.Add("StringToNumber", KernelDTypes.Numeric, node => new DelegateKernel(c => StringToNumber(c, KernelHelpers.DTypeAttr(node, "out_type"))), dtypeAttr: "out_type");
         add.Add("AsString", node =>
         {
             long precision = KernelHelpers.IntAttr(node, "precision"), width = KernelHelpers.IntAttr(node, "width");
@@ -137,28 +138,32 @@ internal static class StringKernels
 
     private static void StringToNumber(KernelContext c, DType type)
     {
-        if (type is not (DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64)) throw c.Error($"out_type {type.Name()} is not float32, float64, int32 or int64");
         Tensor input = Strings(c, 0);
-        var values = new double[input.ElementCount];
-        for (int i = 0; i < values.Length; i++)
+        bool integer = KernelDTypes.Integer.Contains(type);
+        // Integers parse to long (exact up to int64), then must fit the type; reals parse to double.
+        var (min, max) = type switch
+        {
+            DType.Int8 => (sbyte.MinValue, sbyte.MaxValue), DType.Int16 => (short.MinValue, short.MaxValue), DType.Int32 => (int.MinValue, int.MaxValue),
+            DType.UInt8 => (0L, byte.MaxValue), DType.UInt16 => (0L, ushort.MaxValue), DType.UInt32 => (0L, uint.MaxValue), DType.UInt64 => (0L, long.MaxValue),
+            _ => (long.MinValue, long.MaxValue),
+        };
+        var whole = new long[integer ? input.ElementCount : 0];
+        var reals = new double[integer ? 0 : input.ElementCount];
+        for (int i = 0; i < input.ElementCount; i++)
         {
             string text = Encoding.UTF8.GetString(input.Strings[i]).Trim();
-            if (!TryParseNumber(text, integer: type is DType.Int32 or DType.Int64, out values[i]) || type == DType.Int32 && values[i] is < int.MinValue or > int.MaxValue)
-                throw c.Error($"could not convert string '{text}' to {type.Name()}");
+            bool parsed = integer
+                ? long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out whole[i]) && whole[i] >= min && whole[i] <= max
+                : TryParseReal(text, out reals[i]);
+            if (!parsed) throw c.Error($"could not convert string '{text}' to {type.Name()}");
         }
-        c.SetOutput(0, Tensor.FromArray<double>(values, [.. input.Shape.Dims]).Cast(type));
+        c.SetOutput(0, (integer ? Tensor.FromArray<long>(whole, [.. input.Shape.Dims]) : Tensor.FromArray<double>(reals, [.. input.Shape.Dims])).Cast(type));
     }
 
-    /// <summary>Decimal integers, or reals in decimal or exponent form and <c>inf</c>/<c>nan</c> in any case, as TensorFlow's parsers take them.</summary>
-    private static bool TryParseNumber(string text, bool integer, out double value)
+    /// <summary>Reals in decimal or exponent form and <c>inf</c>/<c>nan</c> in any case, as TensorFlow's parser takes them.</summary>
+    private static bool TryParseReal(string text, out double value)
     {
         value = 0;
-        if (integer)
-        {
-            if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long whole)) return false;
-            value = whole;
-            return true;
-        }
         switch (text.ToLowerInvariant())
         {
             case "inf" or "+inf" or "infinity" or "+infinity": value = double.PositiveInfinity; return true;

@@ -9,7 +9,7 @@ namespace StaticFlow;
 /// called directly it runs eagerly on the runtime's kernels; inside a graph function the generator lowers it to that
 /// op, with the same attrs. Array arguments such as reduction axes become <c>Const</c> inputs in graphs.
 /// </summary>
-public static class Ops
+public static partial class Ops
 {
     private static Tensor<TOut> One<TOut>(string op, Tensor[][] inputs, params (string, AttrValue)[] attrs) where TOut : unmanaged =>
         new(EagerExecutor.Execute(op, inputs, attrs, [DTypes.Of<TOut>()])[0]);

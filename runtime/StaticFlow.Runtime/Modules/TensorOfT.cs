@@ -16,7 +16,7 @@ public interface ITensor
 /// (<c>+</c> is <c>Add</c>, <c>-</c> <c>Sub</c>, <c>*</c> <c>Mul</c>, <c>/</c> <c>RealDiv</c>, unary <c>-</c>
 /// <c>Neg</c>, <c>&lt;</c> <c>Less</c> and so on), with TensorFlow's broadcasting.
 /// </summary>
-/// <typeparam name="T">The element type: float, double, Half, BFloat16, sbyte, byte, short, ushort, int, uint, long, ulong or bool.</typeparam>
+/// <typeparam name="T">The element type: float, double, Half, BFloat16, sbyte, byte, short, ushort, int, uint, long, ulong, bool, or <see cref="TString"/> for strings.</typeparam>
 public sealed class Tensor<T> : ITensor where T : unmanaged
 {
     /// <summary>Wraps <paramref name="tensor"/>, which must hold elements of type <typeparamref name="T"/>.</summary>

@@ -303,23 +303,23 @@ internal static class StandardOps
         Op("MergeV2Checkpoints", "checkpoint_prefixes: string, destination_prefix: string", "", "delete_old_dirs: bool = true; allow_missing_files: bool = false", stateful: true)
             .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Saver);
         Op("ShardedFilename", "basename: string, shard: int32, num_shards: int32", "filename: string").WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Saver);
-        Op("StringJoin", "inputs: N * string", "output: string", "N: int >= 0; separator: string = \"\"").WithShape(ShapeFunctions.Broadcast).NotDifferentiable().Written(Saver);
-        Op("StaticRegexFullMatch", "input: string", "output: bool", "pattern: string").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Saver);
+        Op("StringJoin", "inputs: N * string", "output: string", "N: int >= 0; separator: string = \"\"").WithShape(ShapeFunctions.Broadcast).NotDifferentiable();
+        Op("StaticRegexFullMatch", "input: string", "output: bool", "pattern: string").WithShape(ShapeFunctions.Unchanged).NotDifferentiable();
 
-        // Strings (imported graphs: graph functions have no string tensors yet).
-        const string Strings = "imported graphs only (graph functions have no string tensors yet)";
+        // Strings (Tensor<TString> in graph functions). RegexReplace with tensor patterns is what imported graphs hold;
+        // graph functions write StaticRegexReplace, as tf.strings.regex_replace does for constant patterns.
         foreach (string name in new[] { "StringLower", "StringUpper" })
-            Op(name, "input: string", "output: string", "encoding: string = \"\"").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
-        Op("StringStrip", "input: string", "output: string").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
-        Op("StringLength", "input: string", "output: int32", "unit: string = \"BYTE\"").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
-        Op("Substr", "input: string, pos: T, len: T", "output: string", "T: type; unit: string = \"BYTE\"").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
-        Op("StringToNumber", "string_tensor: string", "output: out_type", "out_type: type = float").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
+            Op(name, "input: string", "output: string", "encoding: string = \"\"").WithShape(ShapeFunctions.Unchanged).NotDifferentiable();
+        Op("StringStrip", "input: string", "output: string").WithShape(ShapeFunctions.Unchanged).NotDifferentiable();
+        Op("StringLength", "input: string", "output: int32", "unit: string = \"BYTE\"").WithShape(ShapeFunctions.Unchanged).NotDifferentiable();
+        Op("Substr", "input: string, pos: T, len: T", "output: string", "T: type; unit: string = \"BYTE\"").WithShape(ShapeFunctions.Unchanged).NotDifferentiable();
+        Op("StringToNumber", "string_tensor: string", "output: out_type", "out_type: type = float").WithShape(ShapeFunctions.Unchanged).NotDifferentiable();
         Op("AsString", "input: T", "output: string", "T: type; precision: int = -1; scientific: bool = false; shortest: bool = false; width: int = -1; fill: string = \"\"")
-            .WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
-        Op("StaticRegexReplace", "input: string", "output: string", "pattern: string; rewrite: string; replace_global: bool = true").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
-        Op("RegexReplace", "input: string, pattern: string, rewrite: string", "output: string", "replace_global: bool = true").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
-        Op("StringToHashBucketFast", "input: string", "output: int64", "num_buckets: int >= 1").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Strings);
-        Op("StringSplitV2", "input: string, sep: string", "indices: int64, values: string, shape: int64", "maxsplit: int = -1").WithShape(ShapeFunctions.SparseSplit).NotDifferentiable().Written(Strings);
+            .WithShape(ShapeFunctions.Unchanged).NotDifferentiable();
+        Op("StaticRegexReplace", "input: string", "output: string", "pattern: string; rewrite: string; replace_global: bool = true").WithShape(ShapeFunctions.Unchanged).NotDifferentiable();
+        Op("RegexReplace", "input: string, pattern: string, rewrite: string", "output: string", "replace_global: bool = true").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Imported);
+        Op("StringToHashBucketFast", "input: string", "output: int64", "num_buckets: int >= 1").WithShape(ShapeFunctions.Unchanged).NotDifferentiable();
+        Op("StringSplitV2", "input: string, sep: string", "indices: int64, values: string, shape: int64", "maxsplit: int = -1").WithShape(ShapeFunctions.SparseSplit).NotDifferentiable();
 
         // Functions and control flow.
         const string callAttrs = "Tin: list(type) >= 0; Tout: list(type) >= 0; f: func; config: string = \"\"; config_proto: string = \"\"; executor_type: string = \"\"";

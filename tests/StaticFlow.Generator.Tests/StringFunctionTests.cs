@@ -1,0 +1,102 @@
+using System.Reflection;
+using StaticFlow.Tensors;
+
+namespace StaticFlow.Generator.Tests;
+
+/// <summary>String tensors (<c>Tensor&lt;TString&gt;</c>) in graph functions: the tf.strings ops Keras' text layers run, eagerly and as graphs.</summary>
+public class StringFunctionTests
+{
+    private const string Source = """
+        using StaticFlow;
+
+        namespace Models;
+
+        [GraphModule]
+        public partial class Text
+        {
+            // Keras' Hashing layer after standardization: strip, lower-case, drop punctuation, hash into buckets.
+            [GraphFunction(Signature = "serving_default")]
+            public Tensor<long> Buckets([Shape(-1)] Tensor<TString> words) =>
+                Ops.StringToHashBucketFast(Ops.RegexReplace(Ops.StringLower(Ops.StringStrip(words), encoding: "utf-8"), "[^\\w\\s]", ""), 1000);
+
+            [GraphFunction]
+            public Tensor<TString> Label([Shape(-1)] Tensor<TString> names, [Shape(-1)] Tensor<float> scores) =>
+                Ops.StringJoin([Ops.StringUpper(names), Ops.AsString(scores, precision: 2)], separator: "=");
+
+            [GraphFunction]
+            public Tensor<float> Parse([Shape(-1)] Tensor<TString> text)
+            {
+                var digits = Ops.RegexReplace(text, "[^0-9.\\-]", "");
+                var lengths = Ops.Cast<float>(Ops.StringLength(text, unit: "UTF8_CHAR"));
+                return Ops.StringToNumber<float>(digits) + lengths * 0f;
+            }
+
+            [GraphFunction]
+            public (Tensor<long> Indices, Tensor<TString> Pieces, Tensor<long> Shape) Tokens([Shape(-1)] Tensor<TString> lines) => Ops.StringSplit(lines, " ");
+
+            [GraphFunction]
+            public Tensor<bool> IsNumber([Shape(-1)] Tensor<TString> text) => Ops.RegexFullMatch(Ops.Substr(text, 0, 3), "[0-9]+");
+        }
+        """;
+
+    private static readonly Lazy<Assembly> s_assembly = new(() => GeneratorHost.Build(Source));
+
+    private static IGraphModule Create() => (IGraphModule)Activator.CreateInstance(s_assembly.Value.GetType("Models.Text")!)!;
+
+    private static object Invoke(IGraphModule module, string method, params object[] arguments)
+    {
+        var info = module.GetType().GetMethod(method)!;
+        object?[] all = [.. arguments, .. Enumerable.Repeat(Type.Missing, info.GetParameters().Length - arguments.Length)];
+        try { return info.Invoke(module, all)!; }
+        catch (TargetInvocationException e) when (e.InnerException is not null) { throw e.InnerException; }
+    }
+
+    [Fact]
+    public void StringOpsAgreeEagerlyAndAsGraphs()
+    {
+        var module = Create();
+        var words = StringTensors.From(["  Hello!", "WORLD", "héllo", "hello"]);
+        long[] eager = ((Tensor<long>)Invoke(module, "Buckets", words)).ToArray(), graph = ((Tensor<long>)Invoke(module, "BucketsGraph", words)).ToArray();
+        Assert.Equal(eager, graph);
+        Assert.Equal(eager[0], eager[3]);  // "  Hello!" standardizes to "hello"
+        Assert.All(eager, b => Assert.InRange(b, 0, 999));
+
+        var names = StringTensors.From(["ab", "c"]);
+        var scores = Tensor<float>.From([0.5f, 2.25f], 2);
+        Assert.Equal(["AB=0.50", "C=2.25"], ((Tensor<TString>)Invoke(module, "LabelGraph", names, scores)).ToStrings());
+        Assert.Equal(["AB=0.50", "C=2.25"], ((Tensor<TString>)Invoke(module, "Label", names, scores)).ToStrings());
+
+        var text = StringTensors.From(["x=1.5", "-2e", "7 kg"]);
+        Assert.Equal([1.5f, -2f, 7f], ((Tensor<float>)Invoke(module, "ParseGraph", text)).ToArray());
+        Assert.Equal([1.5f, -2f, 7f], ((Tensor<float>)Invoke(module, "Parse", text)).ToArray());
+
+        var lines = StringTensors.From(["a b", "c"]);
+        foreach (string method in new[] { "Tokens", "TokensGraph" })
+        {
+            var (indices, pieces, shape) = ((Tensor<long>, Tensor<TString>, Tensor<long>))Invoke(module, method, lines);
+            Assert.Equal([0L, 0, 0, 1, 1, 0], indices.ToArray());
+            Assert.Equal(["a", "b", "c"], pieces.ToStrings());
+            Assert.Equal([2L, 2], shape.ToArray());
+        }
+
+        var mixed = StringTensors.From(["123abc", "12", "x12"]);
+        Assert.Equal([true, true, false], ((Tensor<bool>)Invoke(module, "IsNumberGraph", mixed)).ToArray());
+        Assert.Equal([true, true, false], ((Tensor<bool>)Invoke(module, "IsNumber", mixed)).ToArray());
+    }
+
+    [Fact]
+    public void AStringSignatureExportsAndReloads()
+    {
+        var module = Create();
+        string directory = module.ExportSavedModel(Path.Combine(StaticFlow.Tests.TempDirectory.Create(), "text"));
+        var bundle = StaticFlow.SavedModels.SavedModelBundle.Load(directory);
+        var words = StringTensors.From(["Hello", "world"]);
+        var signature = bundle.GetSignature();
+        var loaded = signature.Run(new Dictionary<string, Tensor> { ["words"] = words.Untyped }).Values.Single();
+        Assert.Equal(((Tensor<long>)Invoke(module, "Buckets", words)).ToArray(), loaded.ToArray<long>());
+        // The separator of the split is a string constant in the graph (string_val), as TensorFlow writes one.
+        var split = module.Definition.ToGraphDef().Node.Single(n => n.Op == "StringSplitV2" && n.Name.StartsWith("Tokens/", StringComparison.Ordinal));
+        var separator = module.Definition.ToGraphDef().Node.Single(n => n.Name == split.Input[1]);
+        Assert.Equal(" ", separator.Attr["value"].Tensor.StringVal.Single().ToStringUtf8());
+    }
+}
