@@ -426,6 +426,7 @@ internal sealed partial class FunctionLowering
             Fail(GraphDiagnostics.UnknownAttr, invocation, schema.Inputs[inputIndex].Name, display, opName, $": input '{schema.Inputs[inputIndex].Name}' of the op has no parameter");
             return null;
         }
+        DecideTypeAttrFromTypeArgument(method, schema, inputs, attrs);
         // An op with several outputs returns a tuple of tensors (var (values, indices) = Ops.TopK(x, 3)).
         if (method.ReturnType is INamedTypeSymbol { IsTupleType: true } tuple)
         {
@@ -444,6 +445,22 @@ internal sealed partial class FunctionLowering
             return AddOpOutputs(opName, inputs, attrs, new[] { TypeRules.DTypeOf(itemElement) }, invocation, baseName: opName) is { } parts ? Value.Tuple(parts) : null;
         string?[] outputTypes = TypeRules.TensorElement(method.ReturnType) is { } element ? new[] { TypeRules.DTypeOf(element) } : Array.Empty<string?>();
         return AddOp(opName, inputs, attrs, outputTypes, invocation, baseName: opName);
+    }
+
+    /// <summary>
+    /// A type attr that neither the inputs nor the result decide (<c>TensorListReserve</c>'s <c>element_dtype</c>: the
+    /// list's elements appear in no argument) is the method's type argument, <c>Ops.TensorListReserve&lt;float&gt;(...)</c>.
+    /// </summary>
+    private static void DecideTypeAttrFromTypeArgument(IMethodSymbol method, OpSchema schema, List<Value[]> inputs, List<AttrModel> attrs)
+    {
+        if (method.TypeArguments.Length != 1 || TypeRules.DTypeOf(method.TypeArguments[0]) is not { } typeArgument) return;
+        var inputTypes = inputs.Select(i => (IReadOnlyList<string>)i.Select(v => v.DType).ToList()).ToList();
+        var resultTypes = method.ReturnType is INamedTypeSymbol { IsTupleType: true } tuple
+            ? tuple.TupleElements.Select(e => TypeRules.TensorElement(e.Type) is { } item ? TypeRules.DTypeOf(item) : null).ToArray()
+            : new[] { TypeRules.TensorElement(method.ReturnType) is { } element ? TypeRules.DTypeOf(element) : null };
+        var inferred = schema.InferAttrs(inputTypes, resultTypes);
+        var undecided = schema.Attrs.Where(a => a.Type == "type" && a.DefaultText is null && !inferred.ContainsKey(a.Name) && !attrs.Any(m => m.Name == a.Name)).ToList();
+        if (undecided.Count == 1) attrs.Add(Attrs.Type(undecided[0].Name, typeArgument));
     }
 
     /// <summary>The attr an omitted parameter's C# default gives, or null when it has none (null defaults take the schema's).</summary>

@@ -46,6 +46,7 @@ internal static class TypeRules
             "System.Half" => "half",
             "StaticFlow.Tensors.BFloat16" => "bfloat16",
             "StaticFlow.TString" => "string",
+            "StaticFlow.TVariant" => "variant",
             _ => null,
         };
     }

@@ -109,6 +109,7 @@ public static class DTypes
         typeof(T) == typeof(Half) ? DType.Float16 :
         typeof(T) == typeof(BFloat16) ? DType.BFloat16 :
         typeof(T) == typeof(TString) ? DType.String :
+        typeof(T) == typeof(TVariant) ? DType.Variant :
         throw new NotSupportedException($"{typeof(T)} is not a tensor element type.");
 
     /// <summary>The short name of a supported dtype (<c>float32</c>), else TensorFlow's enum name (<c>DT_VARIANT</c>).</summary>

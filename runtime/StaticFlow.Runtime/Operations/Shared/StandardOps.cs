@@ -334,21 +334,21 @@ internal static class StandardOps
 
         // Tensor lists: what tf.TensorArray lowers to in TF2 graphs, so Keras' recurrent layers and while-loop gradients run on them.
         // A list is a scalar variant handle; every change returns a new handle.
-        const string Lists = "imported graphs (tf.TensorArray, Keras recurrent layers)";
+        const string Lists = "imported graphs (tf.TensorArray, Keras recurrent layers); graph functions call the others through Ops";
         const string list = "element_dtype: type";
         const string shaped = "element_dtype: type; shape_type: type";
-        Op("EmptyTensorList", "element_shape: shape_type, max_num_elements: int32", "handle: variant", shaped).WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Lists);
-        Op("TensorListReserve", "element_shape: shape_type, num_elements: int32", "handle: variant", shaped).WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Lists);
-        Op("TensorListFromTensor", "tensor: element_dtype, element_shape: shape_type", "output_handle: variant", shaped).WithShape(ShapeFunctions.Scalar).Written(Lists);
-        Op("TensorListLength", "input_handle: variant", "length: int32").WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Lists);
-        Op("TensorListElementShape", "input_handle: variant", "element_shape: shape_type", "shape_type: type").WithShape(ShapeFunctions.Unknown).NotDifferentiable().Written(Lists);
-        Op("TensorListGetItem", "input_handle: variant, index: int32, element_shape: int32", "item: element_dtype", list).WithShape(ShapeFunctions.ListItem).Written(Lists);
+        Op("EmptyTensorList", "element_shape: shape_type, max_num_elements: int32", "handle: variant", shaped).WithShape(ShapeFunctions.Scalar).NotDifferentiable();
+        Op("TensorListReserve", "element_shape: shape_type, num_elements: int32", "handle: variant", shaped).WithShape(ShapeFunctions.Scalar).NotDifferentiable();
+        Op("TensorListFromTensor", "tensor: element_dtype, element_shape: shape_type", "output_handle: variant", shaped).WithShape(ShapeFunctions.Scalar);
+        Op("TensorListLength", "input_handle: variant", "length: int32").WithShape(ShapeFunctions.Scalar).NotDifferentiable();
+        Op("TensorListElementShape", "input_handle: variant", "element_shape: shape_type", "shape_type: type").WithShape(ShapeFunctions.Unknown).NotDifferentiable();
+        Op("TensorListGetItem", "input_handle: variant, index: int32, element_shape: int32", "item: element_dtype", list).WithShape(ShapeFunctions.ListItem);
         Op("TensorListSetItem", "input_handle: variant, index: int32, item: element_dtype", "output_handle: variant", list + "; resize_if_index_out_of_bounds: bool = false @tf2")
-            .WithShape(ShapeFunctions.Scalar).Written(Lists);
-        Op("TensorListPushBack", "input_handle: variant, tensor: element_dtype", "output_handle: variant", list).WithShape(ShapeFunctions.Scalar).Written(Lists);
-        Op("TensorListPopBack", "input_handle: variant, element_shape: int32", "output_handle: variant, tensor: element_dtype", list).WithShape(ShapeFunctions.ListPop).Written(Lists);
-        Op("TensorListStack", "input_handle: variant, element_shape: int32", "tensor: element_dtype", list + "; num_elements: int = -1").WithShape(ShapeFunctions.ListStack).Written(Lists);
-        Op("TensorListGather", "input_handle: variant, indices: int32, element_shape: int32", "values: element_dtype", list).WithShape(ShapeFunctions.ListGather).Written(Lists);
+            .WithShape(ShapeFunctions.Scalar);
+        Op("TensorListPushBack", "input_handle: variant, tensor: element_dtype", "output_handle: variant", list).WithShape(ShapeFunctions.Scalar);
+        Op("TensorListPopBack", "input_handle: variant, element_shape: int32", "output_handle: variant, tensor: element_dtype", list).WithShape(ShapeFunctions.ListPop);
+        Op("TensorListStack", "input_handle: variant, element_shape: int32", "tensor: element_dtype", list + "; num_elements: int = -1").WithShape(ShapeFunctions.ListStack);
+        Op("TensorListGather", "input_handle: variant, indices: int32, element_shape: int32", "values: element_dtype", list).WithShape(ShapeFunctions.ListGather);
         Op("TensorListScatter", "tensor: element_dtype, indices: int32, element_shape: shape_type", "output_handle: variant", shaped).WithShape(ShapeFunctions.Scalar).Written(Lists);
         Op("TensorListScatterV2", "tensor: element_dtype, indices: int32, element_shape: shape_type, num_elements: int32", "output_handle: variant", shaped)
             .WithShape(ShapeFunctions.Scalar).Written(Lists);
