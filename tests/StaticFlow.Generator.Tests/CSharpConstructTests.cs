@@ -91,6 +91,14 @@ public class CSharpConstructTests
                 return total * (float)halves.Length + Ops.Concat(halves, 1)[.., ..2] * 0f;
             }
 
+            // Uneven parts (SplitV): the part count is the length of the sizes.
+            [GraphFunction]
+            public Tensor<float> Rotate([Shape(-1, 4)] Tensor<float> x)
+            {
+                var parts = Ops.SplitV(x, [1, -1], 1);
+                return Ops.Concat([parts[1], parts[0]], 1);
+            }
+
             [GraphFunction]
             public Tensor<float> Count([Shape(-1, 4)] Tensor<float> x)
             {
@@ -382,6 +390,16 @@ public class CSharpConstructTests
         Assert.Single(nodes, n => n.Op == "Unique");
         Assert.Contains(nodes, n => n.Input.Contains("MultiOutput/TopKV2:1"));
         Assert.Contains(nodes, n => n.Input.Contains("MultiOutput/SparseSoftmaxCrossEntropyWithLogits:1"));
+    }
+
+    [Fact]
+    public void SplitVTakesItsPartCountFromTheSizes()
+    {
+        var x = Tensor<float>.From([1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f], 2, 4);
+        Assert.Equal([2f, 3, 4, 1, 6, 7, 8, 5], Call(Create(0), "Rotate", x).ToArray());
+        Assert.Equal([2f, 3, 4, 1, 6, 7, 8, 5], Call(Create(0), "RotateGraph", x).ToArray());
+        var split = Assert.Single(((IGraphModule)Create(0)).Definition.ToGraphDef().Node, n => n.Op == "SplitV");
+        Assert.Equal(2, split.Attr["num_split"].I);
     }
 
     [Fact]

@@ -388,6 +388,7 @@ internal sealed partial class FunctionLowering
         var arguments = BindArguments(invocation, method);
         var inputs = new List<Value[]>();
         var attrs = new List<AttrModel>();
+        var constantArrayLengths = new List<int>();
         int inputIndex = 0;
         for (int p = 0; p < method.Parameters.Length; p++)
         {
@@ -420,7 +421,14 @@ internal sealed partial class FunctionLowering
             Value[]? input = LowerInputArgument(parameter, given, argSchema, opName, at);
             if (input is null) return null;
             inputs.Add(input);
+            if (parameter.Type is IArrayTypeSymbol && input is [{ Reference: { } reference }] && _constantInts.TryGetValue(reference, out var items))
+                constantArrayLengths.Add(items.Length);
         }
+        // A list output's length that no parameter sets (SplitV's num_split) is the length of the one constant array
+        // argument (its size_splits), as tf.split derives it.
+        foreach (var output in schema.Outputs)
+            if (output.NumberAttr is { } count && !attrs.Any(a => a.Name == count) && constantArrayLengths.Count == 1)
+                attrs.Add(Attrs.Int(count, constantArrayLengths[0]));
         if (inputIndex < schema.Inputs.Count)
         {
             Fail(GraphDiagnostics.UnknownAttr, invocation, schema.Inputs[inputIndex].Name, display, opName, $": input '{schema.Inputs[inputIndex].Name}' of the op has no parameter");

@@ -576,6 +576,16 @@ public static partial class Ops
     public static Tensor<T>[] Split<T>(int axis, Tensor<T> value, int numSplit) where T : unmanaged, INumber<T> =>
         [.. EagerExecutor.Execute("Split", [In(axis), In(value.Untyped)], [("num_split", AttrValues.Of(numSplit))], [DTypes.Of<T>()]).Select(t => new Tensor<T>(t))];
 
+    /// <summary>
+    /// Splits <paramref name="value"/> along <paramref name="axis"/> into parts of the given sizes (TensorFlow's SplitV,
+    /// <c>tf.split(value, [2, 3], axis)</c>); one size may be -1 for what the others leave. Indexed, looped over and
+    /// passed on as <see cref="Split{T}"/>'s parts are.
+    /// </summary>
+    [OpMethod("SplitV")]
+    public static Tensor<T>[] SplitV<T>(Tensor<T> value, int[] sizeSplits, int axis) where T : unmanaged, INumber<T> =>
+        [.. EagerExecutor.Execute("SplitV", [In(value.Untyped), In(sizeSplits), In(axis)], [("num_split", AttrValues.Of(sizeSplits.Length)), ("Tlen", AttrValues.Of(DType.Int32))], [DTypes.Of<T>()])
+            .Select(t => new Tensor<T>(t))];
+
     /// <summary>The <paramref name="num"/> slices of <paramref name="value"/> along <paramref name="axis"/>, each without that axis (TensorFlow's Unpack, <c>tf.unstack</c>).</summary>
     [OpMethod("Unpack")]
     public static Tensor<T>[] Unstack<T>(Tensor<T> value, int num, int axis = 0) where T : unmanaged, INumber<T> =>

@@ -141,7 +141,7 @@ internal static class StandardOps
         Op("Pack", "values: N * T", "output: T", "N: int >= 1; T: type; axis: int = 0").WithShape(ShapeFunctions.Pack);
         Op("Unpack", "value: T", "output: num * T", "num: int >= 0; T: type; axis: int = 0").WithShape(ShapeFunctions.Unpack);
         Op("Split", "split_dim: int32, value: T", "output: num_split * T", "num_split: int >= 1; T: type").WithShape(ShapeFunctions.Split);
-        Op("SplitV", "value: T, size_splits: Tlen, split_dim: int32", "output: num_split * T", "num_split: int >= 1; T: type; Tlen: type = int64").WithShape(ShapeFunctions.SplitV).Written(Imported);
+        Op("SplitV", "value: T, size_splits: Tlen, split_dim: int32", "output: num_split * T", "num_split: int >= 1; T: type; Tlen: type = int64").WithShape(ShapeFunctions.SplitV);
         Op("Slice", "input: T, begin: Index, size: Index", "output: T", "T: type; Index: type").WithShape(ShapeFunctions.Slice);
         Op("StridedSlice", "input: T, begin: Index, end: Index, strides: Index", "output: T",
             "T: type; Index: type; begin_mask: int = 0; end_mask: int = 0; ellipsis_mask: int = 0; new_axis_mask: int = 0; shrink_axis_mask: int = 0")
