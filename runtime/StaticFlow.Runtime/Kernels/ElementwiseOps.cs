@@ -175,6 +175,65 @@ internal static class SpecialFunctions
         return result + Math.Log(x) - 0.5 / x - f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))));
     }
 
+    // Euler-Maclaurin coefficients (2k)!/B_2k of the Hurwitz zeta tail, as Cephes' zeta.c (which TensorFlow's Zeta uses) has them.
+    private static readonly double[] ZetaTail =
+    [
+        12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9, 7.47242496e10, -2.950130727918164224e12,
+        1.1646782814350067249e14, -4.5979787224074726105e15, 1.8152105401943546773e17, -7.1661652561756670113e18,
+    ];
+
+    /// <summary>
+    /// The Hurwitz zeta function ζ(x, q) = Σₖ (q + k)^-x (TensorFlow's Zeta): Cephes' Euler-Maclaurin summation. Infinite
+    /// at x = 1 and at the poles q = 0, -1, ...; NaN for x &lt; 1 and for a negative q with a non-integer x.
+    /// </summary>
+    public static double Zeta(double x, double q)
+    {
+        if (double.IsNaN(x) || double.IsNaN(q)) return double.NaN;
+        if (x == 1) return double.PositiveInfinity;
+        if (x < 1) return double.NaN;
+        if (q <= 0)
+        {
+            if (q == Math.Floor(q)) return double.PositiveInfinity;
+            if (x != Math.Floor(x)) return double.NaN;
+        }
+        double sum = Math.Pow(q, -x), a = q, b = 0;
+        int i = 0;
+        while (i < 9 || a <= 9)
+        {
+            i++;
+            a += 1;
+            b = Math.Pow(a, -x);
+            sum += b;
+            if (Math.Abs(b / sum) < 1.1e-16) return sum;
+        }
+        double w = a;
+        sum += b * w / (x - 1) - 0.5 * b;
+        double factor = 1, k = 0;
+        for (i = 0; i < ZetaTail.Length; i++)
+        {
+            factor *= x + k;
+            b /= w;
+            double term = factor * b / ZetaTail[i];
+            sum += term;
+            if (Math.Abs(term / sum) < 1.1e-16) break;
+            k += 1;
+            factor *= x + k;
+            b /= w;
+            k += 1;
+        }
+        return sum;
+    }
+
+    /// <summary>The polygamma function ψ⁽ⁿ⁾(x) (TensorFlow's Polygamma): digamma for n = 0, (-1)ⁿ⁺¹ n! ζ(n + 1, x) above; NaN for a negative or fractional n.</summary>
+    public static double Polygamma(double n, double x)
+    {
+        if (double.IsNaN(n) || n < 0 || n != Math.Floor(n)) return double.NaN;
+        if (n == 0) return Digamma(x);
+        double factorial = 1;
+        for (int k = 2; k <= n; k++) factorial *= k;
+        return (n % 2 == 0 ? -1 : 1) * factorial * Zeta(n + 1, x);
+    }
+
     /// <summary>The error function to about 1e-15: Maclaurin series near zero, Lentz's continued fraction for erfc beyond.</summary>
     public static double Erf(double x)
     {

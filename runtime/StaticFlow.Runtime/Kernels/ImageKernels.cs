@@ -16,6 +16,7 @@ internal static class ImageKernels
         add.Add("Conv2DBackpropInput", KernelDTypes.Float, node =>
             ElementwiseKernels.ByFloatType(node, "T", new TransposedConvFactory(ConvolutionKernels.Window.FromNode(node, "filter"))));
         add.Add("LRN", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new LrnFactory()));
+        add.Add("LRNGrad", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new LrnGradFactory()));
         add.Add("ResizeBilinear", KernelDTypes.Numeric, node => new DelegateKernel(c =>
             Resize(c, KernelHelpers.BoolAttr(node, "align_corners"), KernelHelpers.BoolAttr(node, "half_pixel_centers"), bilinear: true)));
         add.Add("ResizeNearestNeighbor", KernelDTypes.Numeric, node => new DelegateKernel(c =>
@@ -111,6 +112,56 @@ internal static class ImageKernels
                         ys[at] = T.CreateTruncating(double.CreateTruncating(xs[at]) / Math.Pow(bias + alpha * sum, beta));
                     }
                 c.SetOutput(0, Tensor.FromArray<T>(ys, [.. x.Shape.Dims]));
+            });
+        }
+    }
+
+    /// <summary>
+    /// LRN's gradient (TensorFlow's LRNGrad): with N_i = bias + alpha Σ_window x², y_i = x_i N_i^-beta, so
+    /// dx_j = dy_j N_j^-beta - 2 alpha beta x_j Σ_(i whose window holds j) dy_i x_i N_i^(-beta-1).
+    /// </summary>
+    private sealed class LrnGradFactory : ElementwiseKernels.IFloatKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            long radius = KernelHelpers.IntAttr(node, "depth_radius");
+            double bias = node.Attr("bias").F, alpha = node.Attr("alpha").F, beta = node.Attr("beta").F;
+            if (radius < 0) throw new GraphException(node.Name, node.Op, $"depth_radius must be non-negative, got {radius}");
+            return new DelegateKernel(c =>
+            {
+                Tensor dy = c.Input(0), x = c.Input(1), y = c.Input(2);
+                if (x.Shape.Rank != 4) throw c.Error($"input_image must be 4-D NHWC, got {x.Shape}");
+                if (!dy.Shape.Equals(x.Shape) || !y.Shape.Equals(x.Shape))
+                    throw c.Error($"input_grads {dy.Shape}, input_image {x.Shape} and output_image {y.Shape} must have one shape");
+                int depth = (int)x.Shape[3];
+                long rows = depth == 0 ? 0 : x.ElementCount / depth;
+                ReadOnlySpan<T> xs = x.AsSpan<T>(), dys = dy.AsSpan<T>();
+                var dxs = new double[xs.Length];
+                var norms = new double[depth];
+                for (long r = 0; r < rows; r++)
+                {
+                    int start = (int)(r * depth);
+                    for (int ch = 0; ch < depth; ch++)
+                    {
+                        double sum = 0;
+                        for (long k = Math.Max(0, ch - radius); k <= Math.Min(depth - 1, ch + radius); k++)
+                        {
+                            double v = double.CreateTruncating(xs[start + (int)k]);
+                            sum += v * v;
+                        }
+                        norms[ch] = bias + alpha * sum;
+                    }
+                    for (int i = 0; i < depth; i++)
+                    {
+                        double dyi = double.CreateTruncating(dys[start + i]), xi = double.CreateTruncating(xs[start + i]);
+                        double power = Math.Pow(norms[i], -beta);
+                        dxs[start + i] += dyi * power;
+                        double spread = -2 * alpha * beta * dyi * xi * power / norms[i];
+                        for (long j = Math.Max(0, i - radius); j <= Math.Min(depth - 1, i + radius); j++)
+                            dxs[start + (int)j] += spread * double.CreateTruncating(xs[start + (int)j]);
+                    }
+                }
+                c.SetOutput(0, Tensor.FromArray<double>(dxs, [.. x.Shape.Dims]).Cast(x.DType));
             });
         }
     }

@@ -79,6 +79,8 @@ internal static class MathFunctions
         FloatPredicate<IsInf>(add, "IsInf");
         FloatPredicate<IsFinite>(add, "IsFinite");
         FloatBinary<Atan2>(add, "Atan2");
+        FloatBinary<Zeta>(add, "Zeta");
+        FloatBinary<Polygamma>(add, "Polygamma");
         FloatBinary<Xlogy>(add, "Xlogy");
         FloatBinary<Xdivy>(add, "Xdivy");
         FloatUnary<Erfc>(add, "Erfc");
@@ -256,6 +258,12 @@ internal struct Sign : INumericFunction
 
 internal struct IsInf : IFloatPredicate { public static bool Apply<T>(T x) where T : IFloatingPointIeee754<T> => T.IsInfinity(x); }
 internal struct IsFinite : IFloatPredicate { public static bool Apply<T>(T x) where T : IFloatingPointIeee754<T> => T.IsFinite(x); }
+
+/// <summary>The Hurwitz zeta function ζ(x, q).</summary>
+internal struct Zeta : IFloatBinaryFunction { public static T Apply<T>(T x, T q) where T : IFloatingPointIeee754<T> => T.CreateTruncating(SpecialFunctions.Zeta(double.CreateTruncating(x), double.CreateTruncating(q))); }
+
+/// <summary>The polygamma function ψ⁽ᵃ⁾(x).</summary>
+internal struct Polygamma : IFloatBinaryFunction { public static T Apply<T>(T a, T x) where T : IFloatingPointIeee754<T> => T.CreateTruncating(SpecialFunctions.Polygamma(double.CreateTruncating(a), double.CreateTruncating(x))); }
 
 internal struct Atan2 : IFloatBinaryFunction { public static T Apply<T>(T y, T x) where T : IFloatingPointIeee754<T> => T.Atan2(y, x); }
 

@@ -732,6 +732,14 @@ public static partial class Ops
     [OpMethod("Digamma")]
     public static Tensor<T> Digamma<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Digamma", [In(x.Untyped)]);
 
+    /// <summary>Returns the polygamma function ψ⁽ᵃ⁾(x) elementwise, with broadcasting (a = 0 is digamma; a must be a whole number).</summary>
+    [OpMethod("Polygamma")]
+    public static Tensor<T> Polygamma<T>(Tensor<T> a, Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Polygamma", [In(a.Untyped), In(x.Untyped)]);
+
+    /// <summary>Returns the Hurwitz zeta function ζ(x, q) = Σₖ (q + k)^-x elementwise, with broadcasting.</summary>
+    [OpMethod("Zeta")]
+    public static Tensor<T> Zeta<T>(Tensor<T> x, Tensor<T> q) where T : unmanaged, IFloatingPointIeee754<T> => One<T>("Zeta", [In(x.Untyped), In(q.Untyped)]);
+
     /// <summary>Returns x AND y bitwise, with broadcasting.</summary>
     [OpMethod("BitwiseAnd")]
     public static Tensor<T> BitwiseAnd<T>(Tensor<T> x, Tensor<T> y) where T : unmanaged, IBinaryInteger<T> => One<T>("BitwiseAnd", [In(x.Untyped), In(y.Untyped)]);

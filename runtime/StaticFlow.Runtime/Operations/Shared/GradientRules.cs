@@ -390,6 +390,12 @@ internal static class GradientRules
         };
         rules["FloorMod"] = g => Binary(g, g.Dy(), g.B.Mul(g.B.Neg(g.Dy()), g.B.Op("FloorDiv", g.X(0), g.X(1))));
         rules["Lgamma"] = g => One(g.B.Mul(g.Dy(), g.B.Op("Digamma", g.X(0))));
+        rules["Digamma"] = g => One(g.B.Mul(g.Dy(), g.B.Op("Polygamma", g.B.Scalar(g.X(0).DType, 1), g.X(0))));
+        // TensorFlow differentiates Polygamma and Zeta in x and q only (their order a and exponent x get None).
+        rules["Polygamma"] = g => new BuiltTensor?[] { null, g.B.Mul(g.Dy(), g.B.Op("Polygamma", g.B.Add(g.X(0), g.B.Scalar(g.X(0).DType, 1)), g.X(1))) };
+        rules["Zeta"] = g => new BuiltTensor?[] { null, g.B.Mul(g.Dy(), g.B.Mul(g.B.Neg(g.X(0)), g.B.Op("Zeta", g.B.Add(g.X(0), g.B.Scalar(g.X(0).DType, 1)), g.X(1)))) };
+        rules["LRN"] = g => One(g.B.Emit("LRNGrad", new[] { new[] { g.Dy() }, new[] { g.X(0) }, new[] { g.Y() } },
+            new[] { OpBuilder.Attr("depth_radius", g.Int("depth_radius", 5)), OpBuilder.Attr("bias", g.Float("bias", 1)), OpBuilder.Attr("alpha", g.Float("alpha", 1)), OpBuilder.Attr("beta", g.Float("beta", 0.5)) })[0]);
         rules["Erfinv"] = g => One(g.B.Mul(g.Dy(), g.B.Mul(g.B.Op("Exp", g.B.Op("Square", g.Y())), Math.Sqrt(Math.PI) / 2)));
         rules["Ndtri"] = g => One(g.B.Mul(g.Dy(), g.B.Mul(g.B.Op("Exp", g.B.Mul(g.B.Op("Square", g.Y()), 0.5)), Math.Sqrt(2 * Math.PI))));
 

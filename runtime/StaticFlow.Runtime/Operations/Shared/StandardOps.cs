@@ -95,6 +95,8 @@ internal static class StandardOps
         Fresh("Div", Binary, "z: T", "T: type", ShapeFunctions.Broadcast).Written(Imported);
         foreach (string name in new[] { "Lgamma", "Digamma" })
             Fresh(name, Unary, "y: T", "T: type", ShapeFunctions.Unchanged);
+        Fresh("Zeta", "x: T, q: T", "z: T", "T: type", ShapeFunctions.Broadcast);
+        Fresh("Polygamma", "a: T, x: T", "z: T", "T: type", ShapeFunctions.Broadcast);
         foreach (string name in new[] { "BitwiseAnd", "BitwiseOr", "BitwiseXor", "LeftShift", "RightShift" })
             Fresh(name, Binary, "z: T", "T: type", ShapeFunctions.Broadcast).NotDifferentiable();
         Fresh("Invert", Unary, "y: T", "T: type", ShapeFunctions.Unchanged).NotDifferentiable();
@@ -245,6 +247,8 @@ internal static class StandardOps
             "T: type; U: type; epsilon: float = 0.0001; data_format: string = \"NHWC\"; is_training: bool = true")
             .WithShape(ShapeFunctions.FusedBatchNormGrad).Written(GradientGraphs).OnlyReadsInputs();
         Op("LRN", "input: T", "output: T", "depth_radius: int = 5; bias: float = 1; alpha: float = 1; beta: float = 0.5; T: type = float").WithShape(ShapeFunctions.Unchanged);
+        Fresh("LRNGrad", "input_grads: T, input_image: T, output_image: T", "output: T", "depth_radius: int = 5; bias: float = 1; alpha: float = 1; beta: float = 0.5; T: type = float",
+            ShapeFunctions.Unchanged).Written("gradients (Gradients.Of, [TrainStep]) and imported gradient graphs");
         Op("ResizeBilinear", "images: T, size: int32", "resized_images: float", "T: type; align_corners: bool = false; half_pixel_centers: bool = false").WithShape(ShapeFunctions.Resize);
         Op("ResizeBilinearGrad", "grads: float, original_image: T", "output: T", "T: type; align_corners: bool = false; half_pixel_centers: bool = false")
             .WithShape(ShapeFunctions.LikeSecondInput).Written(GradientGraphs).OnlyReadsInputs();
