@@ -251,6 +251,8 @@ public class GradientRuleTests(ITestOutputHelper output)
             new("SegmentMean", "SegmentMean", [One(F(4, 3)), One(I32([4], 0, 0, 1, 2))], [], null),
             new("SegmentMax", "SegmentMax", [One(F(4, 3)), One(I32([4], 0, 0, 1, 1))], [], null),
             new("SegmentMin", "SegmentMin", [One(F(4, 3)), One(I32([4], 0, 1, 1, 2))], [], null),
+            new("UnsortedSegmentProd", "UnsortedSegmentProd", [One(F(5, 3)), One(I32([5], 1, 0, 1, 0, 2)), One(Scalar32(3))], [], null),
+            new("UnsortedSegmentProd (zeros)", "UnsortedSegmentProd", [One(new In("double", [5, 2], [0, 2, 3, 0.5, 0, -1, 0.25, 4, 2, 0])), One(I32([5], 1, 0, 1, 1, 2)), One(Scalar32(3))], [], null),
             new("UnsortedSegmentMax", "UnsortedSegmentMax", [One(F(4, 3)), One(I32([4], 1, 0, 1, 0)), One(Scalar32(2))], [], null),
             new("Prod", "Prod", [One(F(2, 3, 4)), One(Axes(0, 2))], [], "tf.prod(x[0], [0, 2])", JsWrt: [0]),
             new("Prod (keep dims, one axis)", "Prod", [One(F(3, 4)), One(Axes(-1))], [A("keep_dims", true)], "tf.prod(x[0], 1, true)" /* tfjs 4.22 mishandles a negative axis here */, JsWrt: [0]),

@@ -633,6 +633,20 @@ internal static class GradientRules
             var counts = b.Op("SegmentSum", b.Op("OnesLike", g.X(0)), g.X(1));
             return new[] { b.Op("GatherV2", b.Div(g.Dy(), counts), g.X(1), b.Scalar("int32", 0)), null };
         };
+        // math_grad.py's _UnsortedSegmentProdGrad: each element's partial is its segment's product divided by it, or,
+        // for the one zero of a segment, the product of the others; a segment with two zeros has zero gradient.
+        rules["UnsortedSegmentProd"] = g =>
+        {
+            var b = g.B;
+            BuiltTensor data = g.X(0), ids = g.X(1), count = g.X(2);
+            var isZero = b.Op("Equal", data, b.ZerosLike(data));
+            var zeros = b.Op("UnsortedSegmentSum", b.Cast(isZero, "int32"), ids, count);
+            var dy = b.Op("SelectV2", b.Op("Greater", zeros, b.Scalar("int32", 1)), b.ZerosLike(g.Dy()), g.Dy());
+            var nonZeroProduct = b.Op("UnsortedSegmentProd", b.Op("SelectV2", isZero, b.Op("OnesLike", data), data), ids, count);
+            var axis = b.Scalar("int32", 0);
+            var partial = b.Op("SelectV2", isZero, b.Op("GatherV2", nonZeroProduct, ids, axis), b.Div(b.Op("GatherV2", g.Y(), ids, axis), data));
+            return new[] { b.Mul(b.Op("GatherV2", dy, ids, axis), partial), null, null };
+        };
         rules["SegmentMax"] = rules["SegmentMin"] = g => SegmentExtremeGradient(g, sorted: true);
         rules["UnsortedSegmentMax"] = rules["UnsortedSegmentMin"] = g => SegmentExtremeGradient(g, sorted: false);
 

@@ -114,7 +114,11 @@ internal static class StandardOps
         Op("BiasAddGrad", "out_backprop: T", "output: T", "T: type; data_format: string = \"NHWC\"").WithShape(ShapeFunctions.BiasAddGrad).Written(GradientGraphs).OnlyReadsInputs();
         Op("BroadcastGradientArgs", "s0: T, s1: T", "r0: T, r1: T", "T: type = int32").WithShape(ShapeFunctions.TwoVectors).NotDifferentiable().Written(GradientGraphs);
         foreach (string name in new[] { "SegmentSum", "SegmentProd", "SegmentMax", "SegmentMin", "SegmentMean" })
-            Op(name, "data: T, segment_ids: Tindices", "output: T", "T: type; Tindices: type").WithShape(ShapeFunctions.Segments).Written(Imported);
+        {
+            var segment = Op(name, "data: T, segment_ids: Tindices", "output: T", "T: type; Tindices: type").WithShape(ShapeFunctions.Segments).Written(Imported);
+            // TensorFlow registers no gradient for SegmentProd (math_grad.py has UnsortedSegmentProd's only).
+            if (name == "SegmentProd") segment.NotDifferentiable();
+        }
         foreach (string name in new[] { "UnsortedSegmentSum", "UnsortedSegmentProd", "UnsortedSegmentMax", "UnsortedSegmentMin" })
             Op(name, "data: T, segment_ids: Tindices, num_segments: Tnumsegments", "output: T", "T: type; Tindices: type; Tnumsegments: type = int32")
                 .WithShape(ShapeFunctions.Segments).Written(Imported);
