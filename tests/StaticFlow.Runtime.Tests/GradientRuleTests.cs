@@ -251,6 +251,11 @@ public class GradientRuleTests(ITestOutputHelper output)
             new("SegmentMean", "SegmentMean", [One(F(4, 3)), One(I32([4], 0, 0, 1, 2))], [], null),
             new("SegmentMax", "SegmentMax", [One(F(4, 3)), One(I32([4], 0, 0, 1, 1))], [], null),
             new("SegmentMin", "SegmentMin", [One(F(4, 3)), One(I32([4], 0, 1, 1, 2))], [], null),
+            // Third order in a CNN's training step: MaxPoolGrad is linear in its gradient input and flat in the others.
+            new("MaxPoolGrad", "MaxPoolGrad", [One(F(1, 4, 5, 2)), One(F(1, 2, 3, 2)), One(F(1, 2, 3, 2))],
+                [A("ksize", new long[] { 1, 2, 2, 1 }), A("strides", new long[] { 1, 2, 2, 1 }), A("padding", "SAME")], null),
+            new("MaxPoolGradGrad", "MaxPoolGradGrad", [One(F(1, 4, 5, 2)), One(F(1, 2, 3, 2)), One(F(1, 4, 5, 2))],
+                [A("ksize", new long[] { 1, 3, 3, 1 }), A("strides", new long[] { 1, 2, 2, 1 }), A("padding", "SAME")], null),
             new("UnsortedSegmentProd", "UnsortedSegmentProd", [One(F(5, 3)), One(I32([5], 1, 0, 1, 0, 2)), One(Scalar32(3))], [], null),
             new("UnsortedSegmentProd (zeros)", "UnsortedSegmentProd", [One(new In("double", [5, 2], [0, 2, 3, 0.5, 0, -1, 0.25, 4, 2, 0])), One(I32([5], 1, 0, 1, 1, 2)), One(Scalar32(3))], [], null),
             new("UnsortedSegmentMax", "UnsortedSegmentMax", [One(F(4, 3)), One(I32([4], 1, 0, 1, 0)), One(Scalar32(2))], [], null),

@@ -15,6 +15,7 @@ internal static class ConvolutionGradientKernels
         add.Add("Conv2DBackpropFilter", KernelDTypes.Float, node =>
             ElementwiseKernels.ByFloatType(node, "T", new FilterGradientFactory(ConvolutionKernels.Window.FromNode(node, "filter"))));
         add.Add("MaxPoolGrad", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new PoolGradientFactory(ConvolutionKernels.Window.FromNode(node, "ksize"), max: true)));
+        add.Add("MaxPoolGradGrad", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new MaxPoolGradGradFactory(ConvolutionKernels.Window.FromNode(node, "ksize"))));
         add.Add("AvgPoolGrad", KernelDTypes.Float, node => ElementwiseKernels.ByFloatType(node, "T", new PoolGradientFactory(ConvolutionKernels.Window.FromNode(node, "ksize"), max: false)));
         add.Add("DepthwiseConv2dNativeBackpropInput", KernelDTypes.Float, node =>
             ElementwiseKernels.ByFloatType(node, "T", new DepthwiseGradientFactory(ConvolutionKernels.Window.FromNode(node, "filter"), ofFilter: false)));
@@ -188,6 +189,49 @@ internal static class ConvolutionGradientKernels
                         }
                     }
             c.SetOutput(0, dx);
+        });
+    }
+
+    /// <summary>
+    /// MaxPoolGradGrad: for each pooled cell, the value of <c>grad</c> (shaped like the pooling's input) at the first
+    /// cell of its window holding the window's maximum, the cell MaxPoolGrad routes that output's gradient to.
+    /// </summary>
+    private sealed class MaxPoolGradGradFactory(ConvolutionKernels.Window window) : ElementwiseKernels.IFloatKernelFactory
+    {
+        public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T> => new DelegateKernel(c =>
+        {
+            Tensor input = c.Input(0), pooled = c.Input(1), grad = c.Input(2);
+            if (input.Shape.Rank != 4 || pooled.Shape.Rank != 4) throw c.Error($"orig_input {input.Shape} and orig_output {pooled.Shape} must have rank 4");
+            if (!grad.Shape.Equals(input.Shape)) throw c.Error($"grad {grad.Shape} must have orig_input's shape {input.Shape}");
+            int batch = (int)input.Shape[0], height = (int)input.Shape[1], width = (int)input.Shape[2], channels = (int)input.Shape[3];
+            var (oh, padTop) = window.Size(c, height, window.KernelH, window.StrideH, 1, 1);
+            var (ow, padLeft) = window.Size(c, width, window.KernelW, window.StrideW, 1, 2);
+            if (pooled.Shape[0] != batch || pooled.Shape[1] != oh || pooled.Shape[2] != ow || pooled.Shape[3] != channels)
+                throw c.Error($"orig_output {pooled.Shape} is not the pooled shape [{batch},{oh},{ow},{channels}]");
+            ReadOnlySpan<T> x = input.AsSpan<T>(), g = grad.AsSpan<T>();
+            var output = Tensor.Zeros(input.DType, new TensorShape(batch, oh, ow, channels));
+            Span<T> o = output.AsSpan<T>();
+            for (int n = 0; n < batch; n++)
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++)
+                    {
+                        int r0 = Math.Max(i * window.StrideH - padTop, 0), r1 = Math.Min(i * window.StrideH - padTop + window.KernelH, height);
+                        int c0 = Math.Max(j * window.StrideW - padLeft, 0), c1 = Math.Min(j * window.StrideW - padLeft + window.KernelW, width);
+                        if (r0 >= r1 || c0 >= c1) continue;
+                        for (int ch = 0; ch < channels; ch++)
+                        {
+                            int best = -1;
+                            T bestValue = T.NegativeInfinity;
+                            for (int r = r0; r < r1; r++)
+                                for (int col = c0; col < c1; col++)
+                                {
+                                    int at = ((n * height + r) * width + col) * channels + ch;
+                                    if (best < 0 || x[at] > bestValue) (best, bestValue) = (at, x[at]);
+                                }
+                            o[((n * oh + i) * ow + j) * channels + ch] = g[best];
+                        }
+                    }
+            c.SetOutput(0, output);
         });
     }
 

@@ -454,6 +454,10 @@ internal static class GradientRules
             return new[] { input, filter };
         };
         rules["MaxPool"] = g => One(g.B.Op("MaxPoolGrad", new[] { g.X(0), g.Y(), g.Dy() }, PoolAttrs(g)));
+        // nn_grad.py: MaxPoolGrad is linear in its gradient input, whose adjoint reads the gradient at each window's
+        // maximum (MaxPoolGradGrad); the adjoint of that is MaxPoolGrad again. The argmax does not move under small changes.
+        rules["MaxPoolGrad"] = g => new[] { g.B.ZerosLike(g.X(0)), g.B.ZerosLike(g.X(1)), g.B.Op("MaxPoolGradGrad", new[] { g.X(0), g.X(1), g.Dy() }, PoolAttrs(g)) };
+        rules["MaxPoolGradGrad"] = g => new[] { g.B.ZerosLike(g.X(0)), g.B.ZerosLike(g.X(1)), g.B.Op("MaxPoolGrad", new[] { g.X(0), g.X(1), g.Dy() }, PoolAttrs(g)) };
         rules["AvgPool"] = g => One(g.B.Op("AvgPoolGrad", new[] { g.B.ShapeOf(g.X(0)), g.Dy() }, PoolAttrs(g)));
         // Mirror padding (array_grad.py): its adjoint folds the mirrored borders back; and the adjoint's own gradient pads again.
         rules["MirrorPad"] = g => new[] { g.B.Op("MirrorPadGrad", new[] { g.Dy(), g.X(1) }, OpBuilder.Attr("mode", g.Text("mode") ?? "REFLECT")), null };

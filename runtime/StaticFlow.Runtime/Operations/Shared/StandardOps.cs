@@ -244,6 +244,9 @@ internal static class StandardOps
         Op("MaxPoolGrad", "orig_input: T, orig_output: T, grad: T", "output: T",
             "ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; T: type = float")
             .WithShape(ShapeFunctions.Unchanged).Written(GradientGraphs).OnlyReadsInputs().WritesOwnOutput();
+        Op("MaxPoolGradGrad", "orig_input: T, orig_output: T, grad: T", "output: T",
+            "ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; data_format: string = \"NHWC\"; T: type")
+            .WithShape(ShapeFunctions.LikeSecondInput).Written(GradientGraphs).OnlyReadsInputs();
         Op("AvgPoolGrad", "orig_input_shape: int32, grad: T", "output: T", "ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; data_format: string = \"NHWC\"; T: type")
             .WithShape(ShapeFunctions.FromShapeInput).Written(GradientGraphs).OnlyReadsInputs().WritesOwnOutput();
         Op("FusedBatchNormGradV3", "y_backprop: T, x: T, scale: float, reserve_space_1: U, reserve_space_2: U, reserve_space_3: U",
