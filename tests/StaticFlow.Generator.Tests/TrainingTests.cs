@@ -192,45 +192,53 @@ public class TrainingTests
         Assert.DoesNotContain(grad, n => n.Op is "If" or "StatelessIf");
     }
 
+    private const string RecurrentSource = """
+        using StaticFlow;
+        namespace Models;
+        [GraphModule]
+        public partial class Recurrent
+        {
+            [Variable(3, 3)] Tensor<double> w;
+            [Variable(3)] Tensor<double> u;
+
+            [GraphFunction]
+            public Tensor<double> Loss([Shape(-1, 3)] Tensor<double> x, Tensor<int> steps)
+            {
+                var h = x;
+                var k = steps;
+                while (k > 0)
+                {
+                    h = Ops.Tanh(Ops.MatMul(h, w) + u) * 0.9 + h * 0.1;
+                    k = k - 1;
+                }
+                return Ops.Sum(h * h, [0, 1]);
+            }
+
+            [GraphFunction(Signature = "train"), TrainStep(Optimizer.SGD, LearningRate = 0.1)]
+            public Tensor<double> Train([Shape(-1, 3)] Tensor<double> x, Tensor<int> steps) => Loss(x, steps);
+
+            [GraphFunction]
+            public (Tensor<double> W, Tensor<double> U, Tensor<double> X) Grads([Shape(-1, 3)] Tensor<double> x, Tensor<int> steps)
+            {
+                var (gw, gu, gx) = Gradients.Of(Loss(x, steps), w, u, x);
+                return (gw, gu, gx);
+            }
+        }
+        """;
+
+    private static readonly Lazy<Assembly> s_recurrent = new(() => GeneratorHost.Build(RecurrentSource));
+
     [Fact]
     public void GradientsFlowThroughAWhileLoop()
     {
         // A recurrence run a tensor number of times: the loop lowers to a While that pushes each iteration's state
         // onto TensorLists, and its gradient to a backward While that pops them. The variables the loop only reads
         // are read once before it, so their gradients reach Gradients.Of.
-        const string source = """
-            using StaticFlow;
-            namespace Models;
-            [GraphModule]
-            public partial class Recurrent
-            {
-                [Variable(3, 3)] Tensor<double> w;
-                [Variable(3)] Tensor<double> u;
 
-                [GraphFunction]
-                public Tensor<double> Loss([Shape(-1, 3)] Tensor<double> x, Tensor<int> steps)
-                {
-                    var h = x;
-                    var k = steps;
-                    while (k > 0)
-                    {
-                        h = Ops.Tanh(Ops.MatMul(h, w) + u) * 0.9 + h * 0.1;
-                        k = k - 1;
-                    }
-                    return Ops.Sum(h * h, [0, 1]);
-                }
-
-                [GraphFunction]
-                public (Tensor<double> W, Tensor<double> U, Tensor<double> X) Grads([Shape(-1, 3)] Tensor<double> x, Tensor<int> steps)
-                {
-                    var (gw, gu, gx) = Gradients.Of(Loss(x, steps), w, u, x);
-                    return (gw, gu, gx);
-                }
-            }
-            """;
-        var module = (IGraphModule)Activator.CreateInstance(GeneratorHost.Build(source).GetType("Models.Recurrent")!)!;
+        var module = (IGraphModule)Activator.CreateInstance(s_recurrent.Value.GetType("Models.Recurrent")!)!;
         double[] w = [0.5, -0.3, 0.8, 0.1, 0.9, -0.6, -0.4, 0.2, 0.7], u = [0.1, -0.2, 0.3], x = [0.5, -1.0, 0.25, 1.5, 0.75, -0.5];
-        void Set(double[] wValues, double[] uValues) => module.SetVariables(new Dictionary<string, Tensor>
+        module.InitializeVariables();
+        void Set(double[] wValues, double[] uValues) => module.SetVariables(new Dictionary<string, Tensor>(module.GetVariables())
         {
             ["w"] = Tensor.FromArray<double>(wValues, 3, 3), ["u"] = Tensor.FromArray<double>(uValues, 3),
         });
@@ -278,6 +286,31 @@ public class TrainingTests
         var nodes = module.Definition.ToGraphDef().Library.Function.SelectMany(f => f.NodeDef).Select(n => n.Op).ToList();
         Assert.Contains("TensorListPushBack", nodes);
         Assert.Contains("TensorListPopBack", nodes);
+    }
+
+    [Fact]
+    public void ATrainStepThroughAWhileLoopExportsAndTakesTheSameStepWhenReloaded()
+    {
+        var module = (IGraphModule)Activator.CreateInstance(s_recurrent.Value.GetType("Models.Recurrent")!)!;
+        double[] w = [0.5, -0.3, 0.8, 0.1, 0.9, -0.6, -0.4, 0.2, 0.7], u = [0.1, -0.2, 0.3];
+        module.InitializeVariables();
+        module.SetVariables(new Dictionary<string, Tensor>(module.GetVariables()) { ["w"] = Tensor.FromArray<double>(w, 3, 3), ["u"] = Tensor.FromArray<double>(u, 3) });
+        var x = Tensor<double>.From([0.5, -1.0, 0.25, 1.5, 0.75, -0.5], 2, 3);
+        var steps = Tensor<int>.From([3]);
+        var gradients = (System.Runtime.CompilerServices.ITuple)Invoke(module, "GradsGraph", x, steps);
+        string directory = module.ExportSavedModel(Path.Combine(StaticFlow.Tests.TempDirectory.Create(), "recurrent"));
+
+        Invoke(module, "TrainGraph", x, steps);
+        double[] gw = ((Tensor<double>)gradients[0]!).ToArray(), stepped = module.GetVariables()["w"].ToArray<double>();
+        for (int i = 0; i < 9; i++) Assert.Equal(w[i] - 0.1 * gw[i], stepped[i], 12);
+
+        // The exported train signature, reloaded by the runtime, takes the same step from the saved values.
+        var bundle = StaticFlow.SavedModels.SavedModelBundle.Load(directory);
+        bundle.GetSignature("train").Run(new Dictionary<string, Tensor> { ["x"] = x.Untyped, ["steps"] = steps.Untyped });
+        double[] reloaded = bundle.Session.Resources.GetOrCreate("", "w").Read().ToArray<double>();
+        for (int i = 0; i < 9; i++) Assert.Equal(stepped[i], reloaded[i], 12);
+        var library = StaticFlow.SavedModels.SavedModelDirectory.Open(directory).GetMetaGraph("serve").GraphDef.Library.Function;
+        Assert.Contains(library, f => f.NodeDef.Any(n => n.Op == "TensorListPopBack"));
     }
 
     /// <summary>One optimizer step from TensorFlow's update rules, written out in doubles.</summary>
