@@ -111,6 +111,19 @@ public class LimitTests
     }
 
     [Fact]
+    public void AConstantExpressionFoldedWhileThePlanIsBuiltMeetsTheMemoryLimitToo()
+    {
+        // All inputs constant: the Fill is folded when Run builds the plan, which once ran outside the limit.
+        var session = new GraphSession(GraphImporter.Import(Graph(
+            Const("dims", Tensor.Vector([20_000L, 20_000L])), Const("value", Tensor.Scalar(1f)),
+            Node("big", "Fill", ["dims", "value"], ("T", Type(DType.Float32)), ("index_type", Type(DType.Int64))))),
+            new SessionOptions { MemoryLimitBytes = 64L << 20 });
+        var error = Assert.ThrowsAny<GraphException>(() => session.Run(null, ["big:0"]));
+        Assert.Equal("big", error.NodeName);
+        Assert.Contains("memory limit", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheMemoryLimitCountsWhatTheHeapAlreadyHolds()
     {
         // 32 MiB fits a 256 MiB limit on its own, but not with 256 MiB already held.

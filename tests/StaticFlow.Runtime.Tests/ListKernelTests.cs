@@ -185,6 +185,23 @@ public class ListKernelTests
     }
 
     [Fact]
+    public void AHostileElementCountMeetsTheMemoryLimitBeforeAnyAllocation()
+    {
+        var graph = GraphImporter.Import(Graph(Scalar("unknown", -1), Scalar("huge", int.MaxValue), Const("row", Tensor.Scalar(1f)),
+            Node("reserved", "TensorListReserve", ["unknown", "huge"], F32, I32Shape),
+            Node("empty", "EmptyTensorList", ["unknown", "unknown"], F32, I32Shape),
+            Node("grown", "TensorListSetItem", ["empty", "huge", "row"], F32, ("resize_if_index_out_of_bounds", Bool(true))),
+            Node("resized", "TensorListResize", ["empty", "huge"])));
+        var session = new GraphSession(graph, new SessionOptions { MemoryLimitBytes = 64L << 20 });
+        foreach (string node in new[] { "reserved", "grown", "resized" })
+        {
+            var error = Assert.Throws<ResourceLimitException>(() => session.Run(null, [node + ":0"]));
+            Assert.Equal(node, error.NodeName);
+            Assert.Contains($"a tensor list of {(node == "grown" ? int.MaxValue + 1L : int.MaxValue)} elements", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void AListCannotBeWrittenToAFile()
     {
         var handle = Tensor.Variant(TensorList.Reserve(DType.Float32, new TensorShape(2), 1));

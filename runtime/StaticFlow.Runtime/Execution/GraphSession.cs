@@ -96,8 +96,6 @@ public sealed class GraphSession
     /// </summary>
     public PlanStatistics Explain(IEnumerable<string>? feeds, IReadOnlyList<string> fetches, IReadOnlyList<string>? targets = null)
     {
-        // Building a plan folds constants: their tensors count against the memory limit as a run's do.
-        using var budget = MemoryBudget.Enter(Options.EffectiveMemoryLimit);
         var plan = GetPlan([.. (feeds ?? []).Select(Graph.ResolveTensor)], [.. fetches.Select(Graph.ResolveTensor)], ResolveTargets(targets ?? []));
         return new PlanStatistics(plan.Steps.Count, plan.FoldedNodes, plan.FusedNodes, plan.CrossDeviceEdges);
     }
@@ -207,7 +205,12 @@ public sealed class GraphSession
     {
         string key = string.Join("\u0001", feeds.Select(e => $"{e.Node}:{e.Output}")) + "\u0002" +
                      string.Join("\u0001", fetches.Select(e => $"{e.Node}:{e.Output}")) + "\u0002" + string.Join("\u0001", targets);
-        return _plans.GetOrAdd(key, _ => new Lazy<ExecutionPlan>(() => ExecutionPlan.Build(this, Graph, Placement, feeds, fetches, targets))).Value;
+        return _plans.GetOrAdd(key, _ => new Lazy<ExecutionPlan>(() =>
+        {
+            // Building a plan folds constants: their tensors count against the memory limit as a run's do.
+            using var budget = MemoryBudget.Enter(Options.EffectiveMemoryLimit);
+            return ExecutionPlan.Build(this, Graph, Placement, feeds, fetches, targets);
+        })).Value;
     }
 
     private int[] ResolveTargets(IReadOnlyList<string> targets) =>

@@ -56,8 +56,15 @@ public sealed class TensorList
     }
 
     /// <summary>A list of <paramref name="count"/> unset elements (<c>TensorListReserve</c>).</summary>
-    public static TensorList Reserve(DType elementDType, TensorShape elementShape, int count) =>
-        Create(elementDType, elementShape, Enumerable.Repeat<Tensor?>(null, count));
+    /// <exception cref="Graphs.ResourceLimitException">The run's memory limit does not admit that many slots.</exception>
+    public static TensorList Reserve(DType elementDType, TensorShape elementShape, int count)
+    {
+        CheckSlots(count);
+        return Create(elementDType, elementShape, Enumerable.Repeat<Tensor?>(null, count));
+    }
+
+    // A list holds one reference per element: a hostile count must meet the run's memory limit before any allocation.
+    private static void CheckSlots(long count) => MemoryBudget.Check(count * IntPtr.Size, $"a tensor list of {count} elements");
 
     /// <summary>The elements in order (null where unset).</summary>
     public Tensor?[] ToArray()
@@ -92,6 +99,7 @@ public sealed class TensorList
     public TensorList SetItem(int index, Tensor item)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
+        if (index >= Count) CheckSlots(index + 1L);
         Tensor?[] items = ToArray();
         if (index >= items.Length) Array.Resize(ref items, index + 1);
         items[index] = item;
@@ -103,6 +111,7 @@ public sealed class TensorList
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (count <= Count) return new TensorList(ElementDType, ElementShape, MaxCount, _store, count);
+        CheckSlots(count);
         Tensor?[] items = ToArray();
         Array.Resize(ref items, count);
         return With(items);

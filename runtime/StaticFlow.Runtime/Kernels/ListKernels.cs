@@ -276,7 +276,11 @@ internal static class ListKernels
         Tensor?[] items = list.ToArray();
         long needed = Math.Max(minimumCount, indices.Length == 0 ? 0 : indices.Max() + 1);
         if (needed > int.MaxValue) throw c.Error($"index {indices.Max()} is too large for a list");
-        if (needed > items.Length) Array.Resize(ref items, (int)needed);
+        if (needed > items.Length)
+        {
+            MemoryBudget.Check(needed * IntPtr.Size, $"a tensor list of {needed} elements");
+            Array.Resize(ref items, (int)needed);
+        }
         for (int i = 0; i < indices.Length; i++)
         {
             if (indices[i] < 0) throw c.Error($"index {indices[i]} is negative");

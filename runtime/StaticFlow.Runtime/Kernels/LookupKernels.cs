@@ -110,6 +110,8 @@ internal static class LookupKernels
         long line = 0;
         try
         {
+            // Each line becomes a key and a value (strings of about its length, or boxed numbers): bound that first.
+            MemoryBudget.Check(new FileInfo(path).Length * 4, $"the vocabulary file {path}");
             using var reader = new StreamReader(path, Encoding.UTF8);
             for (string? text = reader.ReadLine(); text is not null; text = reader.ReadLine())
             {
