@@ -49,6 +49,15 @@ internal static class GeneratorHost
         compilation.WithAnalyzers([new GraphModuleAnalyzer()]).GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
 
     /// <summary>Generates, compiles and loads <paramref name="sources"/>; fails the test on any compiler error.</summary>
+    /// <summary>Calls a generated module's method by name (omitted optional parameters take their defaults), rethrowing what it throws.</summary>
+    public static object Invoke(object module, string method, params object[] arguments)
+    {
+        var info = module.GetType().GetMethod(method) ?? throw new MissingMethodException(module.GetType().Name, method);
+        object?[] all = [.. arguments, .. Enumerable.Repeat(Type.Missing, info.GetParameters().Length - arguments.Length)];
+        try { return info.Invoke(module, all)!; }
+        catch (TargetInvocationException e) when (e.InnerException is not null) { throw e.InnerException; }
+    }
+
     public static Assembly Build(params string[] sources)
     {
         var (_, output, generated) = Run(Compile(sources));

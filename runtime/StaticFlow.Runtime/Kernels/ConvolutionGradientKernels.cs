@@ -162,23 +162,11 @@ internal static class ConvolutionGradientKernels
                     for (int j = 0; j < ow; j++)
                     {
                         int gAt = ((n * oh + i) * ow + j) * channels;
-                        int r0 = Math.Max(i * window.StrideH - padTop, 0), r1 = Math.Min(i * window.StrideH - padTop + window.KernelH, height);
-                        int c0 = Math.Max(j * window.StrideW - padLeft, 0), c1 = Math.Min(j * window.StrideW - padLeft + window.KernelW, width);
+                        var (r0, r1, c0, c1) = Cover(window, i, j, padTop, padLeft, height, width);
                         if (r0 >= r1 || c0 >= c1) continue;
                         for (int ch = 0; ch < channels; ch++)
                         {
-                            if (max)
-                            {
-                                int best = -1;
-                                T bestValue = T.NegativeInfinity;
-                                for (int r = r0; r < r1; r++)
-                                    for (int col = c0; col < c1; col++)
-                                    {
-                                        int at = ((n * height + r) * width + col) * channels + ch;
-                                        if (best < 0 || x[at] > bestValue) (best, bestValue) = (at, x[at]);
-                                    }
-                                o[best] += g[gAt + ch];
-                            }
+                            if (max) o[FirstMaximum(x, n, ch, r0, r1, c0, c1, height, width, channels)] += g[gAt + ch];
                             else
                             {
                                 T share = g[gAt + ch] / T.CreateChecked((r1 - r0) * (c1 - c0));
@@ -190,6 +178,25 @@ internal static class ConvolutionGradientKernels
                     }
             c.SetOutput(0, dx);
         });
+    }
+
+    /// <summary>The input rows [R0, R1) and columns [C0, C1) that pooled cell (i, j) covers, clipped to the input.</summary>
+    private static (int R0, int R1, int C0, int C1) Cover(ConvolutionKernels.Window window, int i, int j, int padTop, int padLeft, int height, int width) =>
+        (Math.Max(i * window.StrideH - padTop, 0), Math.Min(i * window.StrideH - padTop + window.KernelH, height),
+         Math.Max(j * window.StrideW - padLeft, 0), Math.Min(j * window.StrideW - padLeft + window.KernelW, width));
+
+    /// <summary>The index of the first cell (in window order) holding the window's maximum in channel <paramref name="ch"/>: where MaxPoolGrad routes the gradient.</summary>
+    private static int FirstMaximum<T>(ReadOnlySpan<T> x, int n, int ch, int r0, int r1, int c0, int c1, int height, int width, int channels) where T : IFloatingPointIeee754<T>
+    {
+        int best = -1;
+        T bestValue = T.NegativeInfinity;
+        for (int r = r0; r < r1; r++)
+            for (int col = c0; col < c1; col++)
+            {
+                int at = ((n * height + r) * width + col) * channels + ch;
+                if (best < 0 || x[at] > bestValue) (best, bestValue) = (at, x[at]);
+            }
+        return best;
     }
 
     /// <summary>
@@ -215,21 +222,10 @@ internal static class ConvolutionGradientKernels
                 for (int i = 0; i < oh; i++)
                     for (int j = 0; j < ow; j++)
                     {
-                        int r0 = Math.Max(i * window.StrideH - padTop, 0), r1 = Math.Min(i * window.StrideH - padTop + window.KernelH, height);
-                        int c0 = Math.Max(j * window.StrideW - padLeft, 0), c1 = Math.Min(j * window.StrideW - padLeft + window.KernelW, width);
+                        var (r0, r1, c0, c1) = Cover(window, i, j, padTop, padLeft, height, width);
                         if (r0 >= r1 || c0 >= c1) continue;
                         for (int ch = 0; ch < channels; ch++)
-                        {
-                            int best = -1;
-                            T bestValue = T.NegativeInfinity;
-                            for (int r = r0; r < r1; r++)
-                                for (int col = c0; col < c1; col++)
-                                {
-                                    int at = ((n * height + r) * width + col) * channels + ch;
-                                    if (best < 0 || x[at] > bestValue) (best, bestValue) = (at, x[at]);
-                                }
-                            o[((n * oh + i) * ow + j) * channels + ch] = g[best];
-                        }
+                            o[((n * oh + i) * ow + j) * channels + ch] = g[FirstMaximum(x, n, ch, r0, r1, c0, c1, height, width, channels)];
                     }
             c.SetOutput(0, output);
         });
@@ -252,8 +248,7 @@ internal static class ConvolutionGradientKernels
             for (int i = 0; i < oh; i++)
                 for (int j = 0; j < ow; j++)
                 {
-                    int r0 = Math.Max(i * window.StrideH - padTop, 0), r1 = Math.Min(i * window.StrideH - padTop + window.KernelH, height);
-                    int c0 = Math.Max(j * window.StrideW - padLeft, 0), c1 = Math.Min(j * window.StrideW - padLeft + window.KernelW, width);
+                    var (r0, r1, c0, c1) = Cover(window, i, j, padTop, padLeft, height, width);
                     if (r0 >= r1 || c0 >= c1) continue;
                     int first = ((n * height + r0) * width + c0) * channels;
                     x.Slice(first, channels).CopyTo(best);

@@ -102,18 +102,24 @@ internal static class ImageKernels
                 for (long r = 0; r < rows; r++)
                     for (int ch = 0; ch < depth; ch++)
                     {
-                        double sum = 0;
-                        for (long k = Math.Max(0, ch - radius); k <= Math.Min(depth - 1, ch + radius); k++)
-                        {
-                            double v = double.CreateTruncating(xs[(int)(r * depth + k)]);
-                            sum += v * v;
-                        }
                         int at = (int)(r * depth + ch);
-                        ys[at] = T.CreateTruncating(double.CreateTruncating(xs[at]) / Math.Pow(bias + alpha * sum, beta));
+                        ys[at] = T.CreateTruncating(double.CreateTruncating(xs[at]) / Math.Pow(LrnNorm(xs, (int)(r * depth), ch, depth, radius, bias, alpha), beta));
                     }
                 c.SetOutput(0, Tensor.FromArray<T>(ys, [.. x.Shape.Dims]));
             });
         }
+    }
+
+    /// <summary>LRN's denominator base for channel <paramref name="ch"/> of the row at <paramref name="start"/>: bias + alpha Σ x² over the channels within the radius.</summary>
+    private static double LrnNorm<T>(ReadOnlySpan<T> xs, int start, int ch, int depth, long radius, double bias, double alpha) where T : IFloatingPointIeee754<T>
+    {
+        double sum = 0;
+        for (long k = Math.Max(0, ch - radius); k <= Math.Min(depth - 1, ch + radius); k++)
+        {
+            double v = double.CreateTruncating(xs[start + (int)k]);
+            sum += v * v;
+        }
+        return bias + alpha * sum;
     }
 
     /// <summary>
@@ -141,16 +147,7 @@ internal static class ImageKernels
                 for (long r = 0; r < rows; r++)
                 {
                     int start = (int)(r * depth);
-                    for (int ch = 0; ch < depth; ch++)
-                    {
-                        double sum = 0;
-                        for (long k = Math.Max(0, ch - radius); k <= Math.Min(depth - 1, ch + radius); k++)
-                        {
-                            double v = double.CreateTruncating(xs[start + (int)k]);
-                            sum += v * v;
-                        }
-                        norms[ch] = bias + alpha * sum;
-                    }
+                    for (int ch = 0; ch < depth; ch++) norms[ch] = LrnNorm(xs, start, ch, depth, radius, bias, alpha);
                     for (int i = 0; i < depth; i++)
                     {
                         double dyi = double.CreateTruncating(dys[start + i]), xi = double.CreateTruncating(xs[start + i]);
