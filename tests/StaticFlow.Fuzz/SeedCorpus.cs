@@ -53,6 +53,8 @@ public static class SeedCorpus
             seeds["events"].Add(("graph-and-scalars", File.ReadAllBytes(EventFileReader.Files(logdir).Single())));
             seeds["event-records"].Add(("graph-and-scalars", FuzzTargets.UnframeRecords(EventFileReader.Files(logdir).Single())));
 
+            seeds["graphdef"].Add(("tensor-lists", ListsAndTables().ToByteArray()));
+
             seeds["npy"].Add(("f4-3x1", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 1), }", 12, 1)));
             seeds["npy"].Add(("i8-2-v2", Npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", 16, 2)));
             seeds["npy"].Add(("b1-scalar-v3", Npy("{'descr': '|b1', 'fortran_order': False, 'shape': (), }", 1, 3)));
@@ -62,6 +64,44 @@ public static class SeedCorpus
             Directory.Delete(scratch, recursive: true);
         }
         return seeds;
+    }
+
+    /// <summary>A graph of the TensorList and lookup-table ops (TF2's TensorArray, Keras' StringLookup), so mutations reach their kernels.</summary>
+    private static GraphDef ListsAndTables()
+    {
+        static AttrValue Type(DataType t) => new() { Type = t };
+        static NodeDef Node(string name, string op, string[] inputs, params (string Key, AttrValue Value)[] attrs)
+        {
+            var node = new NodeDef { Name = name, Op = op, Input = { inputs } };
+            foreach (var (key, value) in attrs) node.Attr[key] = value;
+            return node;
+        }
+        static NodeDef Const(string name, Tensor value) => Node(name, "Const", [], ("dtype", Type(value.DType.ToProto())), ("value", new AttrValue { Tensor = value.ToProto() }));
+        var f32 = ("element_dtype", Type(DataType.DtFloat));
+        var i32 = ("shape_type", Type(DataType.DtInt32));
+        return new GraphDef
+        {
+            Versions = new VersionDef { Producer = 1205 },
+            Node =
+            {
+                Const("rows", Tensor.FromArray<float>([1, 2, 3, 4, 5, 6], 3, 2)), Const("shape", Tensor.Vector(-1, 2)), Const("unknown", Tensor.Scalar(-1)),
+                Const("index", Tensor.Scalar(1)), Const("count", Tensor.Scalar(3)), Const("row", Tensor.FromArray<float>([7, 8], 2)),
+                Node("list", "TensorListFromTensor", ["rows", "shape"], f32, i32),
+                Node("reserved", "TensorListReserve", ["shape", "count"], f32, i32),
+                Node("set", "TensorListSetItem", ["reserved", "index", "row"], f32),
+                Node("pushed", "TensorListPushBack", ["list", "row"], f32),
+                Node("popped", "TensorListPopBack", ["pushed", "shape"], f32),
+                Node("item", "TensorListGetItem", ["set", "index", "shape"], f32),
+                Node("stacked", "TensorListStack", ["set", "shape"], f32, ("num_elements", new AttrValue { I = 3 })),
+                Node("gathered", "TensorListGather", ["list", "shape", "unknown"], f32),
+                Node("length", "TensorListLength", ["pushed"]),
+                Node("table", "HashTableV2", [], ("key_dtype", Type(DataType.DtString)), ("value_dtype", Type(DataType.DtInt64)), ("shared_name", new AttrValue { S = ByteString.CopyFromUtf8("vocab") })),
+                Const("words", Tensor.FromStrings([[0x61], [0x62], [0x63]], 3)), Const("ids", Tensor.Vector(1L, 2, 3)), Const("oov", Tensor.Scalar(0L)),
+                Node("init", "InitializeTableV2", ["table", "words", "ids"], ("Tkey", Type(DataType.DtString)), ("Tval", Type(DataType.DtInt64))),
+                Node("find", "LookupTableFindV2", ["table", "words", "oov", "^init"], ("Tin", Type(DataType.DtString)), ("Tout", Type(DataType.DtInt64))),
+                Node("size", "LookupTableSizeV2", ["table", "^init"]),
+            },
+        };
     }
 
     private static byte[] BundleInput(string prefix)
