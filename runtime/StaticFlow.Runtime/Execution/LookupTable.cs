@@ -94,7 +94,7 @@ public sealed class LookupTable
     public Tensor Find(Tensor keys, Tensor defaultValue)
     {
         if (defaultValue.DType != ValueDType) throw new ArgumentException($"the default value is {defaultValue.DType.Name()} but the table's values are {ValueDType.Name()}");
-        bool perKey = defaultValue.ElementCount != 1 || defaultValue.Shape.Rank > 0 && defaultValue.Shape.Equals(keys.Shape);
+        bool perKey = defaultValue.Shape.Rank != 0;
         if (perKey && !defaultValue.Shape.Equals(keys.Shape))
             throw new ArgumentException($"the default value must be a scalar or have the keys' shape {keys.Shape}, not {defaultValue.Shape}");
         var defaults = Values(defaultValue).ToArray();
