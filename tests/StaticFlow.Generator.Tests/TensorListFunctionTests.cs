@@ -43,6 +43,18 @@ public class TensorListFunctionTests
                 var (remaining, beforeLast) = Ops.TensorListPopBack<float>(rest, [2]);
                 return (last, beforeLast, Ops.TensorListGather<float>(remaining, Ops.Range<int>(0, 2, 1), [2]), Ops.TensorListLength(remaining));
             }
+
+            // TensorArray.split, concat, scatter and a resize.
+            [GraphFunction]
+            public (Tensor<float> Joined, Tensor<long> Lengths, Tensor<int> Count, Tensor<float> Reversed) Pieces([Shape(6)] Tensor<float> values, [Shape(3)] Tensor<long> lengths)
+            {
+                var pieces = Ops.TensorListSplit(values, [-1], lengths);
+                var (joined, sizes) = Ops.TensorListConcat<float>(pieces, [-1], lengths);
+                var longer = Ops.TensorListResize(pieces, 5);
+                var rows = Ops.TensorListScatter(Ops.Reshape(values, [3, 2]), Ops.Range<int>(2, -1, -1), [2]);
+                var again = Ops.TensorListScatterIntoExistingList(Ops.TensorListScatterV2(Ops.Reshape(values, [3, 2]), Ops.Range<int>(0, 3, 1), [2], 3), Ops.Reshape(values, [3, 2]), Ops.Range<int>(2, -1, -1));
+                return (joined, sizes, Ops.TensorListLength(longer), Ops.TensorListStack<float>(rows, [2]) + Ops.TensorListStack<float>(again, [2]) * 0f);
+            }
         }
         """;
 
@@ -64,6 +76,17 @@ public class TensorListFunctionTests
         Assert.Contains(StaticFlow.Protos.DataType.DtVariant, loop.Attr["T"].List.Type);
         var reserve = Assert.Single(graphDef.Node, n => n.Op == "TensorListReserve");
         Assert.Equal(StaticFlow.Protos.DataType.DtFloat, reserve.Attr["element_dtype"].Type);
+
+        var values = Tensor<float>.From([1, 2, 3, 4, 5, 6], 6);
+        var lengths = Tensor<long>.From([1, 2, 3], 3);
+        foreach (string method in new[] { "Pieces", "PiecesGraph" })
+        {
+            var result = (System.Runtime.CompilerServices.ITuple)GeneratorHost.Invoke(module, method, values, lengths);
+            Assert.Equal([1f, 2, 3, 4, 5, 6], ((Tensor<float>)result[0]!).ToArray());
+            Assert.Equal([1L, 2, 3], ((Tensor<long>)result[1]!).ToArray());
+            Assert.Equal([5], ((Tensor<int>)result[2]!).ToArray());
+            Assert.Equal([5f, 6, 3, 4, 1, 2], ((Tensor<float>)result[3]!).ToArray());
+        }
 
         var pairs = Tensor<float>.From([1, 2, 3, 4, 5, 6, 7, 8], 4, 2);
         foreach (string method in new[] { "Stack", "StackGraph" })

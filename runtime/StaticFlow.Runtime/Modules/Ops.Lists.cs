@@ -66,6 +66,43 @@ public static partial class Ops
     public static Tensor<T> TensorListGather<T>(Tensor<TVariant> inputHandle, Tensor<int> indices, int[] elementShape) where T : unmanaged =>
         One<T>("TensorListGather", [In(inputHandle), In(indices.Untyped), In(elementShape)], ("element_dtype", AttrValues.Of(DTypes.Of<T>())));
 
+    /// <summary>A new list whose element <c>indices[i]</c> is row i of <paramref name="tensor"/> (<c>TensorArray.scatter</c>); it is as long as the largest index + 1.</summary>
+    [OpMethod("TensorListScatter")]
+    public static Tensor<TVariant> TensorListScatter<T>(Tensor<T> tensor, Tensor<int> indices, int[] elementShape) where T : unmanaged =>
+        One<TVariant>("TensorListScatter", [In(tensor.Untyped), In(indices.Untyped), In(elementShape)], ("element_dtype", AttrValues.Of(DTypes.Of<T>())), ("shape_type", AttrValues.Of(DType.Int32)));
+
+    /// <summary>As <see cref="TensorListScatter{T}"/>, the list at least <paramref name="numElements"/> long (-1: as the indices make it).</summary>
+    [OpMethod("TensorListScatterV2")]
+    public static Tensor<TVariant> TensorListScatterV2<T>(Tensor<T> tensor, Tensor<int> indices, int[] elementShape, Tensor<int> numElements) where T : unmanaged =>
+        One<TVariant>("TensorListScatterV2", [In(tensor.Untyped), In(indices.Untyped), In(elementShape), In(numElements.Untyped)],
+            ("element_dtype", AttrValues.Of(DTypes.Of<T>())), ("shape_type", AttrValues.Of(DType.Int32)));
+
+    /// <summary>The list with element <c>indices[i]</c> replaced by row i of <paramref name="tensor"/>.</summary>
+    [OpMethod("TensorListScatterIntoExistingList")]
+    public static Tensor<TVariant> TensorListScatterIntoExistingList<T>(Tensor<TVariant> inputHandle, Tensor<T> tensor, Tensor<int> indices) where T : unmanaged =>
+        One<TVariant>("TensorListScatterIntoExistingList", [In(inputHandle), In(tensor.Untyped), In(indices.Untyped)], ("element_dtype", AttrValues.Of(DTypes.Of<T>())));
+
+    /// <summary>The list cut or grown (with unset elements) to <paramref name="size"/> elements.</summary>
+    [OpMethod("TensorListResize")]
+    public static Tensor<TVariant> TensorListResize(Tensor<TVariant> inputHandle, Tensor<int> size) => One<TVariant>("TensorListResize", [In(inputHandle), In(size.Untyped)]);
+
+    /// <summary>
+    /// The elements joined along their first dimension, and each one's length (<c>TensorArray.concat</c>); an unset
+    /// element counts as <paramref name="leadingDims"/>[i] rows of zeros.
+    /// </summary>
+    [OpMethod("TensorListConcatV2")]
+    public static (Tensor<T> Tensor, Tensor<long> Lengths) TensorListConcat<T>(Tensor<TVariant> inputHandle, int[] elementShape, Tensor<long> leadingDims) where T : unmanaged
+    {
+        var outputs = EagerExecutor.Execute("TensorListConcatV2", [In(inputHandle), In(elementShape), In(leadingDims.Untyped)],
+            [("element_dtype", AttrValues.Of(DTypes.Of<T>())), ("shape_type", AttrValues.Of(DType.Int32))], [DTypes.Of<T>(), DType.Int64]);
+        return (new Tensor<T>(outputs[0]), new Tensor<long>(outputs[1]));
+    }
+
+    /// <summary>A list of the pieces of <paramref name="tensor"/> along its first dimension, of the given <paramref name="lengths"/> (<c>TensorArray.split</c>).</summary>
+    [OpMethod("TensorListSplit")]
+    public static Tensor<TVariant> TensorListSplit<T>(Tensor<T> tensor, int[] elementShape, Tensor<long> lengths) where T : unmanaged =>
+        One<TVariant>("TensorListSplit", [In(tensor.Untyped), In(elementShape), In(lengths.Untyped)], ("element_dtype", AttrValues.Of(DTypes.Of<T>())), ("shape_type", AttrValues.Of(DType.Int32)));
+
     /// <summary>The shape the list's elements are declared with (-1 where unknown).</summary>
     [OpMethod("TensorListElementShape")]
     public static Tensor<int> TensorListElementShape(Tensor<TVariant> inputHandle) =>

@@ -345,7 +345,6 @@ internal static class StandardOps
 
         // Tensor lists: what tf.TensorArray lowers to in TF2 graphs, so Keras' recurrent layers and while-loop gradients run on them.
         // A list is a scalar variant handle; every change returns a new handle.
-        const string Lists = "imported graphs (tf.TensorArray, Keras recurrent layers); graph functions call the others through Ops";
         const string list = "element_dtype: type";
         const string shaped = "element_dtype: type; shape_type: type";
         Op("EmptyTensorList", "element_shape: shape_type, max_num_elements: int32", "handle: variant", shaped).WithShape(ShapeFunctions.Scalar).NotDifferentiable();
@@ -360,14 +359,14 @@ internal static class StandardOps
         Op("TensorListPopBack", "input_handle: variant, element_shape: int32", "output_handle: variant, tensor: element_dtype", list).WithShape(ShapeFunctions.ListPop);
         Op("TensorListStack", "input_handle: variant, element_shape: int32", "tensor: element_dtype", list + "; num_elements: int = -1").WithShape(ShapeFunctions.ListStack);
         Op("TensorListGather", "input_handle: variant, indices: int32, element_shape: int32", "values: element_dtype", list).WithShape(ShapeFunctions.ListGather);
-        Op("TensorListScatter", "tensor: element_dtype, indices: int32, element_shape: shape_type", "output_handle: variant", shaped).WithShape(ShapeFunctions.Scalar).Written(Lists);
+        Op("TensorListScatter", "tensor: element_dtype, indices: int32, element_shape: shape_type", "output_handle: variant", shaped).WithShape(ShapeFunctions.Scalar);
         Op("TensorListScatterV2", "tensor: element_dtype, indices: int32, element_shape: shape_type, num_elements: int32", "output_handle: variant", shaped)
-            .WithShape(ShapeFunctions.Scalar).Written(Lists);
-        Op("TensorListScatterIntoExistingList", "input_handle: variant, tensor: element_dtype, indices: int32", "output_handle: variant", list).WithShape(ShapeFunctions.Scalar).Written(Lists);
-        Op("TensorListResize", "input_handle: variant, size: int32", "output_handle: variant").WithShape(ShapeFunctions.Scalar).Written(Lists);
+            .WithShape(ShapeFunctions.Scalar);
+        Op("TensorListScatterIntoExistingList", "input_handle: variant, tensor: element_dtype, indices: int32", "output_handle: variant", list).WithShape(ShapeFunctions.Scalar);
+        Op("TensorListResize", "input_handle: variant, size: int32", "output_handle: variant").WithShape(ShapeFunctions.Scalar);
         Op("TensorListConcatV2", "input_handle: variant, element_shape: shape_type, leading_dims: int64", "tensor: element_dtype, lengths: int64", shaped)
-            .WithShape(ShapeFunctions.ListConcat).Written(Lists);
-        Op("TensorListSplit", "tensor: element_dtype, element_shape: shape_type, lengths: int64", "output_handle: variant", shaped).WithShape(ShapeFunctions.Scalar).Written(Lists);
+            .WithShape(ShapeFunctions.ListConcat);
+        Op("TensorListSplit", "tensor: element_dtype, element_shape: shape_type, lengths: int64", "output_handle: variant", shaped).WithShape(ShapeFunctions.Scalar);
 
         // Lookup tables: Keras' StringLookup and IntegerLookup, tf.lookup's tables, TF1's index_table_from_file. A table is a resource.
         const string Tables = "imported graphs (Keras StringLookup/IntegerLookup, tf.lookup tables)";
