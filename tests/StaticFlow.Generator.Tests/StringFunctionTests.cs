@@ -34,6 +34,14 @@ public class StringFunctionTests
             [GraphFunction]
             public (Tensor<long> Indices, Tensor<TString> Pieces, Tensor<long> Shape) Tokens([Shape(-1)] Tensor<TString> lines) => Ops.StringSplit(lines, " ");
 
+            // String constants: a greeting joined to each name.
+            [GraphFunction]
+            public Tensor<TString> Greet([Shape(-1)] Tensor<TString> names) =>
+                Ops.StringJoin([StringTensors.Scalar("hello"), names, StringTensors.Scalar("!")], separator: " ");
+
+            [GraphFunction]
+            public Tensor<TString> Pairs([Shape(2)] Tensor<TString> tails) => Ops.StringJoin([StringTensors.From(["a", "b"]), StringTensors.From(["c", "d"], 2), tails], separator: "-");
+
             [GraphFunction]
             public Tensor<bool> IsNumber([Shape(-1)] Tensor<TString> text) => Ops.RegexFullMatch(Ops.Substr(text, 0, 3), "[0-9]+");
         }
@@ -70,6 +78,12 @@ public class StringFunctionTests
             Assert.Equal(["a", "b", "c"], pieces.ToStrings());
             Assert.Equal([2L, 2], shape.ToArray());
         }
+
+        var people = StringTensors.From(["ada", "alan"]);
+        Assert.Equal(["hello ada !", "hello alan !"], ((Tensor<TString>)GeneratorHost.Invoke(module, "GreetGraph", people)).ToStrings());
+        Assert.Equal(["hello ada !", "hello alan !"], ((Tensor<TString>)GeneratorHost.Invoke(module, "Greet", people)).ToStrings());
+        Assert.Equal(["a-c-x", "b-d-y"], ((Tensor<TString>)GeneratorHost.Invoke(module, "PairsGraph", StringTensors.From(["x", "y"]))).ToStrings());
+        Assert.Equal(["a-c-x", "b-d-y"], ((Tensor<TString>)GeneratorHost.Invoke(module, "Pairs", StringTensors.From(["x", "y"]))).ToStrings());
 
         var mixed = StringTensors.From(["123abc", "12", "x12"]);
         Assert.Equal([true, true, false], ((Tensor<bool>)GeneratorHost.Invoke(module, "IsNumberGraph", mixed)).ToArray());

@@ -243,8 +243,16 @@ internal sealed partial class FunctionLowering
     /// </summary>
     private Value? LowerTensorConstant(InvocationExpressionSyntax invocation, IMethodSymbol method)
     {
-        if (TypeRules.TensorElement(method.ContainingType) is not { } element || TypeRules.DTypeOf(element) is not { } dtype) return null;
+        bool strings = method.ContainingType?.ToDisplayString() == TypeRules.StringTensors;
+        string? dtype = strings ? "string" : TypeRules.TensorElement(method.ContainingType) is { } element ? TypeRules.DTypeOf(element) : null;
+        if (dtype is null) return null;
         var arguments = invocation.ArgumentList.Arguments;
+        if (strings && method.Name == "Scalar" && arguments.Count == 1)
+        {
+            if (_model.GetConstantValue(arguments[0].Expression).Value is string text) return AddConst("string", Array.Empty<long>(), new[] { text });
+            Fail(GraphDiagnostics.UnsupportedConstruct, arguments[0], $"'{arguments[0]}'", "StringTensors.Scalar takes a constant string in a graph function");
+            return null;
+        }
         if (method.Name == "Scalar" && arguments.Count == 1)
         {
             Value? value = Lower(arguments[0].Expression);
@@ -269,6 +277,7 @@ internal sealed partial class FunctionLowering
                 bool flag => flag ? "1" : "0",
                 float or double or decimal when dtype is "float" or "double" or "half" or "bfloat16" => Convert.ToDouble(constant.Value, CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture),
                 int or long or short or byte or sbyte or ushort or uint or ulong => Convert.ToString(constant.Value, CultureInfo.InvariantCulture),
+                string literal when dtype == "string" => literal,
                 _ => null,
             };
             if (!constant.HasValue || text is null)
@@ -288,6 +297,8 @@ internal sealed partial class FunctionLowering
                 dims.Add(dim);
             }
         }
+        // StringTensors.From(values) without dims is a vector of them.
+        if (strings && arguments.Count == 1) dims.Add(texts.Count);
         long count = dims.Aggregate(1L, (product, dim) => product * dim);
         if (count != texts.Count)
         {

@@ -327,7 +327,7 @@ internal sealed partial class FunctionLowering
             }
             return _forward.Enabled || callee.HasConstantParameters ? InlineCall(invocation, callee) : LowerGraphCall(invocation, callee);
         }
-        if (TypeRules.TensorElement(method.ContainingType) is not null && method.IsStatic && method.Name is "From" or "Scalar")
+        if ((TypeRules.TensorElement(method.ContainingType) is not null || method.ContainingType?.ToDisplayString() == TypeRules.StringTensors) && method.IsStatic && method.Name is "From" or "Scalar")
             return LowerTensorConstant(invocation, method) ?? FailedConstant(invocation);
         if (method.ContainingType?.ToDisplayString() == "StaticFlow.Gradients" && method.Name == "Of")
             return LowerGradientsOf(invocation, method);
@@ -352,7 +352,7 @@ internal sealed partial class FunctionLowering
 
     private Value? FailedConstant(InvocationExpressionSyntax invocation)
     {
-        if (!_failed) Fail(GraphDiagnostics.UnsupportedConstruct, invocation, $"'{invocation}'", "write a tensor constant as Tensor<T>.From([values], dims) or Tensor<T>.Scalar(value)");
+        if (!_failed) Fail(GraphDiagnostics.UnsupportedConstruct, invocation, $"'{invocation}'", "write a tensor constant as Tensor<T>.From([values], dims) or Tensor<T>.Scalar(value) (StringTensors.From and StringTensors.Scalar for strings)");
         return null;
     }
 

@@ -15,6 +15,7 @@ internal static class TypeRules
     public const string TrainStepAttribute = "StaticFlow.TrainStepAttribute";
     public const string CompositeAttribute = "StaticFlow.CompositeAttribute";
     public const string OutputAttribute = "StaticFlow.OutputAttribute";
+    public const string StringTensors = "StaticFlow.StringTensors";
 
     /// <summary>The element type of <c>StaticFlow.Tensor&lt;T&gt;</c>, or null for any other type.</summary>
     public static ITypeSymbol? TensorElement(ITypeSymbol? type) =>
