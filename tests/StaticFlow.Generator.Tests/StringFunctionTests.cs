@@ -34,6 +34,12 @@ public class StringFunctionTests
             [GraphFunction]
             public (Tensor<long> Indices, Tensor<TString> Pieces, Tensor<long> Shape) Tokens([Shape(-1)] Tensor<TString> lines) => Ops.StringSplit(lines, " ");
 
+            private static readonly string[] Animals = ["cat", "dog", "fish"];
+
+            // Keras' StringLookup: indices from 1, 0 for a word outside the vocabulary; two tables in one function.
+            [GraphFunction(Signature = "ids")]
+            public Tensor<long> Ids([Shape(-1)] Tensor<TString> words) => Ops.StringLookup(Ops.StringLower(words), Animals) + Ops.StringLookup(words, ["x"]) * 10;
+
             // String constants: a greeting joined to each name.
             [GraphFunction]
             public Tensor<TString> Greet([Shape(-1)] Tensor<TString> names) =>
@@ -79,6 +85,12 @@ public class StringFunctionTests
             Assert.Equal([2L, 2], shape.ToArray());
         }
 
+        var animals = StringTensors.From(["Dog", "cat", "zebra", "x"]);
+        Assert.Equal([2L, 1, 0, 10], ((Tensor<long>)GeneratorHost.Invoke(module, "Ids", animals)).ToArray());
+        Assert.Equal([2L, 1, 0, 10], ((Tensor<long>)GeneratorHost.Invoke(module, "IdsGraph", animals)).ToArray());
+        Assert.Equal([2L, 1, 0, 10], ((Tensor<long>)GeneratorHost.Invoke(module, "IdsGraph", animals)).ToArray());
+        Assert.Contains("different value for same key", Assert.Throws<ArgumentException>(() => Ops.StringLookup(animals, ["a", "b", "a"])).Message, StringComparison.Ordinal);
+
         var people = StringTensors.From(["ada", "alan"]);
         Assert.Equal(["hello ada !", "hello alan !"], ((Tensor<TString>)GeneratorHost.Invoke(module, "GreetGraph", people)).ToStrings());
         Assert.Equal(["hello ada !", "hello alan !"], ((Tensor<TString>)GeneratorHost.Invoke(module, "Greet", people)).ToStrings());
@@ -100,6 +112,10 @@ public class StringFunctionTests
         var signature = bundle.GetSignature();
         var loaded = signature.Run(new Dictionary<string, Tensor> { ["words"] = words.Untyped }).Values.Single();
         Assert.Equal(((Tensor<long>)GeneratorHost.Invoke(module, "Buckets", words)).ToArray(), loaded.ToArray<long>());
+        // The lookup runs from the SavedModel too: its table is made and filled inside the exported function.
+        var ids = bundle.GetSignature("ids").Run(new Dictionary<string, Tensor> { ["words"] = StringTensors.From(["fish", "x", "cow"]).Untyped }).Values.Single();
+        Assert.Equal([3L, 10, 0], ids.ToArray<long>());
+        Assert.Equal(2, module.Definition.ToGraphDef().Node.Count(n => n.Op == "HashTableV2" && n.Name.StartsWith("Ids/", StringComparison.Ordinal)));
         // The separator of the split is a string constant in the graph (string_val), as TensorFlow writes one.
         var split = module.Definition.ToGraphDef().Node.Single(n => n.Op == "StringSplitV2" && n.Name.StartsWith("Tokens/", StringComparison.Ordinal));
         var separator = module.Definition.ToGraphDef().Node.Single(n => n.Name == split.Input[1]);

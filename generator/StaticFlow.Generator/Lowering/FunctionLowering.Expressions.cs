@@ -315,6 +315,8 @@ internal sealed partial class FunctionLowering
             return LowerOpCall(invocation, method, opAttribute);
         if (TypeRules.FindAttribute(method, TypeRules.CompositeAttribute) is { } compositeAttribute && info.Symbol is not null)
             return LowerCompositeCall(invocation, method, compositeAttribute);
+        if (method.ContainingType?.ToDisplayString() == "StaticFlow.Ops" && method.Name == "StringLookup" && info.Symbol is not null)
+            return LowerStringLookup(invocation, method);
         if ((TypeRules.HasAttribute(method, TypeRules.GraphFunctionAttribute) || IsLayerInterfaceCall(invocation, method)) && IsCallOnAnotherModule(invocation, method))
             return LowerModuleCall(invocation, method);
         if (_module.FindFunction(method) is { } callee && SymbolEqualityComparer.Default.Equals(method.ContainingType, _info.Method.ContainingType))

@@ -46,6 +46,10 @@ public sealed class LookupTable
     /// <exception cref="InvalidOperationException">A key repeats with another value, or the table holds other data.</exception>
     public void Initialize(Tensor keys, Tensor values)
     {
+        // A graph that initializes its table on every call (a lookup with its initializer as a control input) passes
+        // the same folded constants each time: nothing to compare.
+        lock (_entries)
+            if (IsInitialized && ReferenceEquals(keys, _initializedFrom.Keys) && ReferenceEquals(values, _initializedFrom.Values)) return;
         var entries = new Dictionary<object, object>();
         foreach (var (key, value) in Pairs(keys, values))
             if (entries.TryGetValue(key, out var existing) && !existing.Equals(value))
@@ -61,8 +65,11 @@ public sealed class LookupTable
             }
             foreach (var (key, value) in entries) _entries[key] = value;
             IsInitialized = true;
+            _initializedFrom = (keys, values);
         }
     }
+
+    private (Tensor? Keys, Tensor? Values) _initializedFrom;
 
     /// <summary>Adds or replaces entries (mutable tables).</summary>
     public void Insert(Tensor keys, Tensor values)

@@ -62,6 +62,36 @@ public static partial class Ops
         One<TString>("StringJoin", [In(inputs)], ("separator", AttrValues.Of(separator)));
 
     /// <summary>
+    /// Keras' <c>StringLookup(vocabulary=...)</c>: each string's index in <paramref name="vocabulary"/> counted from 1,
+    /// and 0 for a string not in it (the one out-of-vocabulary index). In a graph function it is what Keras exports: a
+    /// <c>HashTableV2</c> filled by <c>InitializeTableV2</c> from the vocabulary as constants, queried with
+    /// <c>LookupTableFindV2</c>; the vocabulary must then be a constant array.
+    /// </summary>
+    /// <exception cref="ArgumentException">The vocabulary repeats a string.</exception>
+    public static Tensor<long> StringLookup(Tensor<TString> input, string[] vocabulary)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        var table = s_vocabularies.GetValue(vocabulary, words =>
+        {
+            var created = new Execution.LookupTable(DType.String, DType.Int64, mutable: false);
+            var (keys, values) = Vocabulary(words);
+            try { created.Initialize(keys, values); }
+            catch (InvalidOperationException e) { throw new ArgumentException(e.Message, nameof(vocabulary), e); }
+            return created;
+        });
+        return new Tensor<long>(table.Find(input.Untyped, Tensor.Scalar(0L)));
+    }
+
+    /// <summary>The table's keys and values for <see cref="StringLookup"/>: the words, and their indices from 1.</summary>
+    internal static (Tensor Keys, Tensor Values) Vocabulary(string[] words) =>
+        (Tensor.FromStrings([.. words.Select(System.Text.Encoding.UTF8.GetBytes)], words.Length),
+         Tensor.FromArray<long>([.. Enumerable.Range(1, words.Length).Select(i => (long)i)], words.Length));
+
+    // One table per vocabulary array, for as long as the array lives (eager calls reuse it).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<string[], Execution.LookupTable> s_vocabularies = new();
+
+    /// <summary>
     /// Splits each string of a vector at <paramref name="separator"/> (at runs of whitespace when it is empty), at most
     /// <paramref name="maxsplit"/> times (-1: no limit), as a sparse matrix: one row per string, the pieces as its values
     /// (<c>tf.strings.split</c>, which Keras' <c>TextVectorization</c> calls).

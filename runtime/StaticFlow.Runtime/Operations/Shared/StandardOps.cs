@@ -370,16 +370,17 @@ internal static class StandardOps
 
         // Lookup tables: Keras' StringLookup and IntegerLookup, tf.lookup's tables, TF1's index_table_from_file. A table is a resource.
         const string Tables = "imported graphs (Keras StringLookup/IntegerLookup, tf.lookup tables)";
+        const string StringLookup = "Ops.StringLookup, and imported graphs (Keras StringLookup/IntegerLookup, tf.lookup tables)";
         const string tableAttrs = "container: string = \"\"; shared_name: string = \"\"; use_node_name_sharing: bool = false; key_dtype: type; value_dtype: type";
-        Op("HashTableV2", "", "table_handle: resource", tableAttrs, stateful: true).WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Tables);
+        Op("HashTableV2", "", "table_handle: resource", tableAttrs, stateful: true).WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(StringLookup);
         Op("MutableHashTableV2", "", "table_handle: resource", tableAttrs, stateful: true).WithShape(ShapeFunctions.Scalar).NotDifferentiable().Written(Tables);
         Op("InitializeTableV2", "table_handle: resource, keys: Tkey, values: Tval", "", "Tkey: type; Tval: type", stateful: true)
-            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Tables);
+            .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(StringLookup);
         Op("InitializeTableFromTextFileV2", "table_handle: resource, filename: string", "",
             "key_index: int; value_index: int; vocab_size: int = -1; delimiter: string = \"\t\"; offset: int = 0 @tf2", stateful: true)
             .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Tables);
         Op("LookupTableFindV2", "table_handle: resource, keys: Tin, default_value: Tout", "values: Tout", "Tin: type; Tout: type", stateful: true)
-            .WithShape(ShapeFunctions.LikeSecondInput).NotDifferentiable().Written(Tables);
+            .WithShape(ShapeFunctions.LikeSecondInput).NotDifferentiable().Written(StringLookup);
         Op("LookupTableInsertV2", "table_handle: resource, keys: Tin, values: Tout", "", "Tin: type; Tout: type", stateful: true)
             .WithShape(ShapeFunctions.NoOutputs).NotDifferentiable().Written(Tables);
         Op("LookupTableImportV2", "table_handle: resource, keys: Tin, values: Tout", "", "Tin: type; Tout: type", stateful: true)
