@@ -251,6 +251,9 @@ public class GradientRuleTests(ITestOutputHelper output)
             new("SegmentMean", "SegmentMean", [One(F(4, 3)), One(I32([4], 0, 0, 1, 2))], [], null),
             new("SegmentMax", "SegmentMax", [One(F(4, 3)), One(I32([4], 0, 0, 1, 1))], [], null),
             new("SegmentMin", "SegmentMin", [One(F(4, 3)), One(I32([4], 0, 1, 1, 2))], [], null),
+            new("ResizeBilinearGrad", "ResizeBilinearGrad", [One(new In("float", [1, 5, 6, 2], Draw([1, 5, 6, 2], r => r.NextDouble() * 2 - 1))), One(F(1, 3, 4, 2))],
+                [A("half_pixel_centers", true)], null, NoGradient: [1]),
+            new("ResizeNearestNeighborGrad", "ResizeNearestNeighborGrad", [One(F(2, 5, 6, 2)), One(Axes(3, 4))], [A("align_corners", true)], null),
             // Third order in a CNN's training step: MaxPoolGrad is linear in its gradient input and flat in the others.
             new("MaxPoolGrad", "MaxPoolGrad", [One(F(1, 4, 5, 2)), One(F(1, 2, 3, 2)), One(F(1, 2, 3, 2))],
                 [A("ksize", new long[] { 1, 2, 2, 1 }), A("strides", new long[] { 1, 2, 2, 1 }), A("padding", "SAME")], null),

@@ -472,6 +472,22 @@ internal static class GradientRules
                 throw new OpBuildException($"the gradient of ResizeNearestNeighbor node '{g.Node.Name}' needs the images' height and width");
             return new[] { b.Op("ResizeNearestNeighborGrad", new[] { g.Dy(), b.Int32s(shape[1], shape[2]) }, ResizeAttrs(g)), null };
         };
+        // The resizes' adjoints are linear in the gradient they spread; their own adjoint is the resize again, from the
+        // original size to the gradient's (TensorFlow registers none; this is the rule models add for double backprop).
+        rules["ResizeBilinearGrad"] = g =>
+        {
+            long[] shape = g.StaticShape(g.X(0), "the gradient");
+            if (shape.Length != 4 || shape[1] < 0 || shape[2] < 0)
+                throw new OpBuildException($"the gradient of ResizeBilinearGrad node '{g.Node.Name}' needs the incoming gradient's height and width");
+            return new[] { g.B.Op("ResizeBilinear", new[] { g.Dy(), g.B.Int32s(shape[1], shape[2]) }, ResizeAttrs(g)), null };
+        };
+        rules["ResizeNearestNeighborGrad"] = g =>
+        {
+            long[] shape = g.StaticShape(g.X(0), "the gradient");
+            if (shape.Length != 4 || shape[1] < 0 || shape[2] < 0)
+                throw new OpBuildException($"the gradient of ResizeNearestNeighborGrad node '{g.Node.Name}' needs the incoming gradient's height and width");
+            return new[] { g.B.Op("ResizeNearestNeighbor", new[] { g.Dy(), g.B.Int32s(shape[1], shape[2]) }, ResizeAttrs(g)), null };
+        };
         rules["FusedBatchNormV3"] = g =>
         {
             var b = g.B;

@@ -254,8 +254,9 @@ internal static class StandardOps
             "T: type; U: type; epsilon: float = 0.0001; data_format: string = \"NHWC\"; is_training: bool = true")
             .WithShape(ShapeFunctions.FusedBatchNormGrad).Written(GradientGraphs).OnlyReadsInputs();
         Op("LRN", "input: T", "output: T", "depth_radius: int = 5; bias: float = 1; alpha: float = 1; beta: float = 0.5; T: type = float").WithShape(ShapeFunctions.Unchanged);
+        // TensorFlow registers no gradient for LRNGrad.
         Fresh("LRNGrad", "input_grads: T, input_image: T, output_image: T", "output: T", "depth_radius: int = 5; bias: float = 1; alpha: float = 1; beta: float = 0.5; T: type = float",
-            ShapeFunctions.Unchanged).Written("gradients (Gradients.Of, [TrainStep]) and imported gradient graphs");
+            ShapeFunctions.Unchanged).NotDifferentiable().Written("gradients (Gradients.Of, [TrainStep]) and imported gradient graphs");
         Op("ResizeBilinear", "images: T, size: int32", "resized_images: float", "T: type; align_corners: bool = false; half_pixel_centers: bool = false").WithShape(ShapeFunctions.Resize);
         Op("ResizeBilinearGrad", "grads: float, original_image: T", "output: T", "T: type; align_corners: bool = false; half_pixel_centers: bool = false")
             .WithShape(ShapeFunctions.LikeSecondInput).Written(GradientGraphs).OnlyReadsInputs();
