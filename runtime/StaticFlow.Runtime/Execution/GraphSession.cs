@@ -205,12 +205,22 @@ public sealed class GraphSession
     {
         string key = string.Join("\u0001", feeds.Select(e => $"{e.Node}:{e.Output}")) + "\u0002" +
                      string.Join("\u0001", fetches.Select(e => $"{e.Node}:{e.Output}")) + "\u0002" + string.Join("\u0001", targets);
-        return _plans.GetOrAdd(key, _ => new Lazy<ExecutionPlan>(() =>
+        var plan = _plans.GetOrAdd(key, _ => new Lazy<ExecutionPlan>(() =>
         {
             // Building a plan folds constants: their tensors count against the memory limit as a run's do.
             using var budget = MemoryBudget.Enter(Options.EffectiveMemoryLimit);
             return ExecutionPlan.Build(this, Graph, Placement, feeds, fetches, targets);
-        })).Value;
+        }));
+        try
+        {
+            return plan.Value;
+        }
+        catch
+        {
+            // A refusal can depend on what the heap held at that moment: the next run builds the plan again.
+            _plans.TryRemove(new KeyValuePair<string, Lazy<ExecutionPlan>>(key, plan));
+            throw;
+        }
     }
 
     private int[] ResolveTargets(IReadOnlyList<string> targets) =>
