@@ -175,6 +175,8 @@ public class GradientRuleTests(ITestOutputHelper output)
             new("StridedSlice (shrink, reversed)", "StridedSlice", [One(F(3, 4, 2)), One(Axes(1, -1)), One(Axes(2, 0)), One(Axes(1, -1))],
                 [A("shrink_axis_mask", 1L), A("end_mask", 2L)], "tf.reverse(tf.slice(x[0], [1, 0, 0], [1, 4, 2]), 1).squeeze([0])", JsWrt: [0]),
             new("Einsum (attention scores)", "Einsum", [[F(2, 3, 4), F(2, 5, 4)]], [A("equation", "bqd,bkd->bqk")], "tf.matMul(x[0], x[1], false, true)" /* tfjs has no einsum gradient */),
+            new("Einsum (an index summed inside one operand)", "Einsum", [[F(2, 3), F(3, 4)]], [A("equation", "ij,jk->i")], null),
+            new("Einsum (a whole reduction)", "Einsum", [[F(2, 3, 4)]], [A("equation", "abc->b")], null),
             new("Einsum (projection)", "Einsum", [[F(2, 3, 4), F(4, 2, 5)]], [A("equation", "abc,cde->abde")], "tf.reshape(tf.matMul(tf.reshape(x[0], [6, 4]), tf.reshape(x[1], [4, 10])), [2, 3, 2, 5])"),
             new("Pad", "Pad", [One(F(2, 3)), One(I32([2, 2], 1, 0, 0, 2))], [], "tf.pad(x[0], [[1, 0], [0, 2]])", JsWrt: [0]),
             new("PadV2", "PadV2", [One(F(2, 3)), One(I32([2, 2], 0, 1, 2, 0)), One(new In("double", [], [0.5]))], [], "tf.pad(x[0], [[0, 1], [2, 0]], 0.5)", JsWrt: [0]),

@@ -421,9 +421,22 @@ internal static class GradientRules
                 }
                 string available = string.Concat(subscripts);
                 foreach (char letter in target)
-                    if (available.IndexOf(letter) < 0 || target.IndexOf(letter) != target.LastIndexOf(letter))
-                        throw new OpBuildException($"the gradient of Einsum node '{g.Node.Name}' ('{text}') is implemented when every index of an operand appears once in it and elsewhere in the equation");
-                result[i] = g.B.Emit("Einsum", new[] { operands.ToArray() }, new[] { OpBuilder.Attr("equation", string.Join(",", subscripts) + "->" + target) })[0];
+                    if (target.IndexOf(letter) != target.LastIndexOf(letter))
+                        throw new OpBuildException($"the gradient of Einsum node '{g.Node.Name}' ('{text}') is implemented when no index repeats within one operand");
+                // An index summed away inside this operand alone (ij->i) gets no einsum term: the gradient is the same
+                // along it, so it is computed without that index and broadcast back (TensorFlow's _EinsumGrad does so).
+                string kept = string.Concat(target.Where(letter => available.IndexOf(letter) >= 0));
+                var gradient = g.B.Emit("Einsum", new[] { operands.ToArray() }, new[] { OpBuilder.Attr("equation", string.Join(",", subscripts) + "->" + kept) })[0];
+                if (kept.Length < target.Length)
+                {
+                    long[] withUnitAxes = new long[target.Length];
+                    long[] shape = g.StaticShape(g.X(i), "an Einsum operand with an index summed inside it");
+                    for (int axis = 0; axis < target.Length; axis++) withUnitAxes[axis] = available.IndexOf(target[axis]) >= 0 ? shape[axis] : 1;
+                    if (withUnitAxes.Any(d => d < 0))
+                        throw new OpBuildException($"the gradient of Einsum node '{g.Node.Name}' ('{text}') needs the static shape of operand {i}");
+                    gradient = g.B.Op("BroadcastTo", g.B.Op("Reshape", gradient, g.B.Int32s(withUnitAxes)), g.B.ShapeOf(g.X(i)));
+                }
+                result[i] = gradient;
             }
             return result;
         };
