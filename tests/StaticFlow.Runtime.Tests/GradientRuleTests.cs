@@ -167,6 +167,10 @@ public class GradientRuleTests(ITestOutputHelper output)
                 [One(F(2, 2, 2, 3)), One(Floats(3)), One(Floats(3)), One(Floats(3)), One(new In("float", [3], [0.5, 1.5, 2]))],
                 [A("epsilon", 0.001), A("is_training", false)], "tf.batchNorm(x[0], x[3], x[4], x[2], x[1], 0.001)", JsWrt: [0, 1, 2], Step: 1e-2,
                 NoGradient: [3, 4] /* TensorFlow gives the population statistics none */),
+            // Its rule is checked whole (training too) by FusedBatchNormGradV3sRuleMatchesFiniteDifferencesOfTheBackwardPass.
+            new("FusedBatchNormGradV3 (inference)", "FusedBatchNormGradV3",
+                [One(Floats(2, 2, 2, 3)), One(Floats(2, 2, 2, 3)), One(Floats(3)), One(Floats(3)), One(new In("float", [3], [0.5, 1.5, 2])), One(new In("float", [0], []))],
+                [A("epsilon", 0.001), A("is_training", false)], null, Step: 1e-2, NoGradient: [3, 4, 5]),
             new("IdentityN", "IdentityN", [[F(2, 3), F(3)]], [], "tf.clone(x[0])", JsWrt: [0]),
             new("PlaceholderWithDefault", "PlaceholderWithDefault", [One(F(2, 3))], [A("shape", new Protos.AttrValue { Shape = new TensorShape(2, 3).ToProto() })], "tf.clone(x[0])"),
             new("Slice", "Slice", [One(F(3, 4)), One(Axes(1, 0)), One(Axes(2, -1))], [], "tf.slice(x[0], [1, 0], [2, -1])", JsWrt: [0]),
@@ -289,6 +293,61 @@ public class GradientRuleTests(ITestOutputHelper output)
     public static TheoryData<string> CaseNames() => [.. Cases.Select(c => c.Name)];
 
     /// <summary>Σ weights ⊙ op(inputs), the scalar every case differentiates; recorded when a tape is open.</summary>
+    /// <summary>
+    /// FusedBatchNormGradV3's rule (third order in a training step) against central differences of the whole backward
+    /// pass: in training the statistics are x's own, recomputed by the forward op whenever x moves, as TensorFlow's
+    /// _BatchNormGrad recomputes them; in inference they are the population's. Every output is weighed.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void FusedBatchNormGradV3sRuleMatchesFiniteDifferencesOfTheBackwardPass(bool training)
+    {
+        var random = new Random(training ? 5 : 6);
+        Tensor Draw(params long[] shape) => Tensor.FromArray<float>([.. Enumerable.Range(0, (int)shape.Aggregate(1L, (x, y) => x * y)).Select(_ => (float)(random.NextDouble() * 2 - 1))], shape);
+        Tensor x = Draw(2, 2, 2, 3), dy = Draw(2, 2, 2, 3), scale = Draw(3), offset = Draw(3), weightsX = Draw(2, 2, 2, 3), weightsScale = Draw(3), weightsOffset = Draw(3);
+        Tensor popMean = Draw(3), popVariance = Tensor.FromArray<float>([0.5f, 1.5f, 2f], 3), empty = Tensor.FromArray<float>([], 0);
+        BuiltAttr[] attrs = [A("epsilon", 0.001), A("is_training", training)];
+        Tensor Loss(Tensor xs, Tensor dys, Tensor scales)
+        {
+            var b = new EagerOpBuilder();
+            BuiltTensor mean = EagerOpBuilder.Built(popMean), variance = EagerOpBuilder.Built(popVariance), reserve = EagerOpBuilder.Built(empty);
+            if (training)
+            {
+                var forward = b.Emit("FusedBatchNormV3", [[EagerOpBuilder.Built(xs)], [EagerOpBuilder.Built(scales)], [EagerOpBuilder.Built(offset)], [reserve], [reserve]], attrs);
+                (mean, variance, reserve) = (forward[3], forward[4], forward[5]);
+            }
+            var grads = b.Emit("FusedBatchNormGradV3", [[EagerOpBuilder.Built(dys)], [EagerOpBuilder.Built(xs)], [EagerOpBuilder.Built(scales)], [mean], [variance], [reserve]], attrs);
+            BuiltTensor Weighed(BuiltTensor value, Tensor weights) =>
+                b.Sum(b.Mul(b.Cast(value, "double"), EagerOpBuilder.Built(weights.Cast(DType.Float64))), [.. Enumerable.Range(0, value.Shape!.Length).Select(i => (long)i)]);
+            return EagerOpBuilder.Unbuilt(b.Add(b.Add(Weighed(grads[0], weightsX), Weighed(grads[1], weightsScale)), Weighed(grads[2], weightsOffset)));
+        }
+
+        Tensor[] analytic;
+        using (var tape = GradientTape.Start()) analytic = tape.Gradient(Loss(x, dy, scale), [x, dy, scale]);
+        Tensor[] points = [x, dy, scale];
+        for (int source = 0; source < 3; source++)
+        {
+            float[] values = points[source].ToArray<float>();
+            double[] gradient = analytic[source].Cast(DType.Float64).ToArray<double>();
+            for (int e = 0; e < values.Length; e++)
+            {
+                double Evaluate(float delta)
+                {
+                    var changed = (float[])values.Clone();
+                    changed[e] += delta;
+                    Tensor[] moved = [.. points];
+                    moved[source] = Tensor.FromArray<float>(changed, [.. points[source].Shape.Dims]);
+                    return Loss(moved[0], moved[1], moved[2]).ToArray<double>()[0];
+                }
+                const float step = 1e-2f;
+                double numeric = (Evaluate(step) - Evaluate(-step)) / (2 * step);
+                Assert.True(Math.Abs(numeric - gradient[e]) <= 2e-3 * (1 + Math.Abs(numeric)),
+                    $"{(training ? "training" : "inference")}: d/d input {source}[{e}]: finite differences {numeric}, rule {gradient[e]}");
+            }
+        }
+    }
+
     private static Tensor Objective(Case c, Tensor[][] inputs, Tensor weights)
     {
         var b = new EagerOpBuilder();

@@ -515,6 +515,52 @@ internal static class GradientRules
             return new BuiltTensor?[] { outputs[0], outputs[1], outputs[2], null, null };
         };
 
+        // nn_grad.py's _FusedBatchNormGradGrad (TensorFlow differentiates _BatchNormGrad with a tape; here its derivatives
+        // are written out). With x̂ = (x - mean) r and r = 1 / sqrt(variance + epsilon), the op computes per channel
+        // dx = scale r P(dy), dscale = Σ dy x̂, doffset = Σ dy, where P(v) = v - mean(v) - x̂ mean(v x̂) in training (the
+        // statistics are x's own, so x moves them too) and P(v) = v in inference. The statistics get no gradient.
+        rules["FusedBatchNormGradV3"] = g =>
+        {
+            var b = g.B;
+            if ((g.Text("data_format") ?? "NHWC") != "NHWC")
+                throw new OpBuildException($"the gradient of FusedBatchNormGradV3 node '{g.Node.Name}' is implemented for NHWC");
+            BuiltTensor dy = g.X(0), x = g.X(1);
+            string dtype = x.DType;
+            BuiltTensor AsT(BuiltTensor t) => t.DType == dtype ? t : b.Cast(t, dtype);
+            long[] shape = g.StaticShape(x, "x");
+            long[] axes = new long[shape.Length - 1];
+            for (int i = 0; i < axes.Length; i++) axes[i] = i;
+            long count = 1;
+            for (int i = 0; i < axes.Length; i++) count *= shape[i];
+            if (count <= 0) throw new OpBuildException($"the gradient of FusedBatchNormGradV3 node '{g.Node.Name}' needs x's static shape");
+            BuiltTensor scale = AsT(g.X(2)), mean = AsT(g.X(3)), variance = AsT(g.X(4));
+            BuiltTensor a = g.Dy(0), bScale = AsT(g.Dy(1)), bOffset = AsT(g.Dy(2));
+            var r = b.Op("Rsqrt", b.Add(variance, b.Scalar(dtype, g.Float("epsilon", 1e-4))));
+            var xHat = b.Mul(b.Sub(x, mean), r);
+            var scaleR = b.Mul(scale, r);
+            BuiltTensor Sum(BuiltTensor v) => b.Sum(v, axes);
+            BuiltTensor BackToU(BuiltTensor t) => t.DType == g.X(2).DType ? t : b.Cast(t, g.X(2).DType);
+            if (!g.Flag("is_training"))
+            {
+                return new BuiltTensor?[]
+                {
+                    b.Add(b.Add(b.Mul(a, scaleR), b.Mul(bScale, xHat)), bOffset), b.Mul(dy, b.Mul(bScale, r)), BackToU(b.Mul(Sum(b.Mul(a, dy)), r)), null, null, null,
+                };
+            }
+            BuiltTensor Mean(BuiltTensor v) => b.Mul(Sum(v), 1.0 / count);
+            BuiltTensor Project(BuiltTensor v) => b.Sub(b.Sub(v, Mean(v)), b.Mul(xHat, Mean(b.Mul(v, xHat))));
+            var projectedA = Project(a);
+            var projectedDy = Project(dy);
+            var u = Sum(b.Mul(a, xHat));
+            var v = Sum(b.Mul(dy, xHat));
+            var s1 = b.Sub(Sum(b.Mul(a, dy)), b.Mul(Mean(dy), Sum(a)));
+            var inner = b.Add(b.Add(b.Mul(b.Sub(s1, b.Mul(b.Mul(u, v), 1.0 / count)), xHat), b.Mul(v, projectedA)), b.Mul(u, projectedDy));
+            var gradX = b.Add(b.Mul(b.Neg(b.Mul(b.Mul(scaleR, r), 1.0 / count)), inner), b.Mul(b.Mul(bScale, r), projectedDy));
+            var gradDy = b.Add(b.Add(b.Mul(scaleR, projectedA), b.Mul(bScale, xHat)), bOffset);
+            var gradScale = BackToU(Sum(b.Mul(b.Mul(a, r), projectedDy)));
+            return new BuiltTensor?[] { gradDy, gradX, gradScale, null, null, null };
+        };
+
         // Fused losses: TensorFlow's kernels return the backprop alongside the loss.
         rules["SoftmaxCrossEntropyWithLogits"] = g =>
         {
