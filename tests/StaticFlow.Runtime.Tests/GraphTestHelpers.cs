@@ -18,6 +18,20 @@ internal static class G
     public static AttrValue Types(params DType[] types) => new() { List = new AttrValue.Types.ListValue { Type = { types.Select(t => t.ToProto()) } } };
     public static AttrValue Shape(params long[] dims) => new() { Shape = new TensorShape(dims).ToProto() };
     public static AttrValue Func(string name) => new() { Func = new NameAttrList { Name = name } };
+    public static AttrValue TypeList(params DataType[] types) => new() { List = new AttrValue.Types.ListValue { Type = { types } } };
+
+    /// <summary>A library function: its signature's arguments, its results by output name, and its body.</summary>
+    public static FunctionDef Function(string name, (string Name, DataType Type)[] inputs, (string Name, DataType Type)[] outputs, Dictionary<string, string> returns,
+        params NodeDef[] body)
+    {
+        var signature = new OpDef { Name = name };
+        signature.InputArg.Add(inputs.Select(i => new OpDef.Types.ArgDef { Name = i.Name, Type = i.Type }));
+        signature.OutputArg.Add(outputs.Select(o => new OpDef.Types.ArgDef { Name = o.Name, Type = o.Type }));
+        var function = new FunctionDef { Signature = signature };
+        function.NodeDef.Add(body);
+        foreach (var (key, value) in returns) function.Ret[key] = value;
+        return function;
+    }
 
     public static NodeDef Node(string name, string op, string[]? inputs = null, params (string Key, AttrValue Value)[] attrs)
     {

@@ -122,19 +122,6 @@ public sealed class KerasLstmSavedModelTests : IDisposable
         return graph;
     }
 
-    private static AttrValue TypeList(DataType[] types) => new() { List = new AttrValue.Types.ListValue { Type = { types } } };
-
-    private static FunctionDef Function(string name, (string, DataType)[] inputs, (string, DataType)[] outputs, Dictionary<string, string> returns, params NodeDef[] body)
-    {
-        var signature = new OpDef { Name = name };
-        signature.InputArg.Add(inputs.Select(i => new OpDef.Types.ArgDef { Name = i.Item1, Type = i.Item2 }));
-        signature.OutputArg.Add(outputs.Select(o => new OpDef.Types.ArgDef { Name = o.Item1, Type = o.Item2 }));
-        var function = new FunctionDef { Signature = signature };
-        function.NodeDef.Add(body);
-        foreach (var (key, value) in returns) function.Ret[key] = value;
-        return function;
-    }
-
     private static FunctionDef SignatureWrapper(DataType[] resources) => Function("__inference_signature_wrapper_2010",
         [("lstm_input", DataType.DtFloat), .. resources.Select((r, i) => ($"unknown{(i == 0 ? "" : "_" + (i - 1))}", r))],
         [("identity", DataType.DtFloat)],

@@ -41,19 +41,6 @@ public sealed class KerasStringLookupSavedModelTests : IDisposable
         Assert.Equal(["serving_default"], bundle.Signatures.Keys);
     }
 
-    private static AttrValue TypeList(params DataType[] types) => new() { List = new AttrValue.Types.ListValue { Type = { types } } };
-
-    private static FunctionDef Function(string name, (string, DataType)[] inputs, (string, DataType)[] outputs, Dictionary<string, string> returns, params NodeDef[] body)
-    {
-        var signature = new OpDef { Name = name, IsStateful = true };
-        signature.InputArg.Add(inputs.Select(i => new OpDef.Types.ArgDef { Name = i.Item1, Type = i.Item2 }));
-        signature.OutputArg.Add(outputs.Select(o => new OpDef.Types.ArgDef { Name = o.Item1, Type = o.Item2 }));
-        var function = new FunctionDef { Signature = signature };
-        function.NodeDef.Add(body);
-        foreach (var (key, value) in returns) function.Ret[key] = value;
-        return function;
-    }
-
     private static GraphDef Model(string[] vocabulary)
     {
         var graph = Graph(

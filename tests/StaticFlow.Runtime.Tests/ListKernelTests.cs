@@ -218,25 +218,17 @@ public class ListKernelTests
     public void ListsTravelThroughAWhileLoopAsLoopVariables()
     {
         var scalarF = Tensor.Scalar(0f);
-        var cond = new FunctionDef
-        {
-            Signature = Signature("cond", [("i", DataType.DtInt32), ("n", DataType.DtInt32), ("sum", DataType.DtFloat), ("input", DataType.DtVariant), ("output", DataType.DtVariant)], [("more", DataType.DtBool)]),
-            Ret = { ["more"] = "less:z:0" },
-        };
-        cond.NodeDef.Add(Node("less", "Less", ["i", "n"], ("T", Type(DType.Int32))));
-        var body = new FunctionDef
-        {
-            Signature = Signature("body", [("i", DataType.DtInt32), ("n", DataType.DtInt32), ("sum", DataType.DtFloat), ("input", DataType.DtVariant), ("output", DataType.DtVariant)],
-                [("i2", DataType.DtInt32), ("n2", DataType.DtInt32), ("sum2", DataType.DtFloat), ("input2", DataType.DtVariant), ("output2", DataType.DtVariant)]),
-            Ret = { ["i2"] = "next:z:0", ["n2"] = "n", ["sum2"] = "add:z:0", ["input2"] = "input", ["output2"] = "write:output_handle:0" },
-        };
-        body.NodeDef.Add([
+        (string, DataType)[] loopState = [("i", DataType.DtInt32), ("n", DataType.DtInt32), ("sum", DataType.DtFloat), ("input", DataType.DtVariant), ("output", DataType.DtVariant)];
+        var cond = Function("cond", loopState, [("more", DataType.DtBool)], new() { ["more"] = "less:z:0" },
+            Node("less", "Less", ["i", "n"], ("T", Type(DType.Int32))));
+        var body = Function("body", loopState,
+            [("i2", DataType.DtInt32), ("n2", DataType.DtInt32), ("sum2", DataType.DtFloat), ("input2", DataType.DtVariant), ("output2", DataType.DtVariant)],
+            new() { ["i2"] = "next:z:0", ["n2"] = "n", ["sum2"] = "add:z:0", ["input2"] = "input", ["output2"] = "write:output_handle:0" },
             Const("none", Tensor.Scalar(-1)), Const("step", Tensor.Scalar(1)),
             Node("read", "TensorListGetItem", ["input", "i", "none:output:0"], F32),
             Node("add", "AddV2", ["sum", "read:item:0"], ("T", Type(DType.Float32))),
             Node("write", "TensorListSetItem", ["output", "i", "add:z:0"], F32),
-            Node("next", "AddV2", ["i", "step:output:0"], ("T", Type(DType.Int32))),
-        ]);
+            Node("next", "AddV2", ["i", "step:output:0"], ("T", Type(DType.Int32))));
         var graph = Graph(
             Const("x", Tensor.FromArray<float>([1, 2, 3, 4], 4)), IntVector("shape", -1), Scalar("unknown", -1), Scalar("zero", 0), Scalar("n", 4), Const("sum", scalarF),
             Node("input", "TensorListFromTensor", ["x", "unknown"], F32, I32Shape),
@@ -248,13 +240,5 @@ public class ListKernelTests
         var result = new GraphSession(GraphImporter.Import(graph)).Run(null, ["result:0", "loop:2"]);
         Assert.Equal([1f, 3, 6, 10], result[0].ToArray<float>());
         Assert.Equal(10f, result[1].ToArray<float>()[0]);
-    }
-
-    private static OpDef Signature(string name, (string Name, DataType Type)[] inputs, (string Name, DataType Type)[] outputs)
-    {
-        var op = new OpDef { Name = name };
-        op.InputArg.Add(inputs.Select(i => new OpDef.Types.ArgDef { Name = i.Name, Type = i.Type }));
-        op.OutputArg.Add(outputs.Select(o => new OpDef.Types.ArgDef { Name = o.Name, Type = o.Type }));
-        return op;
     }
 }
