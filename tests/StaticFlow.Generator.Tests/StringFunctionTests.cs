@@ -90,6 +90,11 @@ public class StringFunctionTests
         Assert.Equal([2L, 1, 0, 10], ((Tensor<long>)GeneratorHost.Invoke(module, "IdsGraph", animals)).ToArray());
         Assert.Equal([2L, 1, 0, 10], ((Tensor<long>)GeneratorHost.Invoke(module, "IdsGraph", animals)).ToArray());
         Assert.Contains("different value for same key", Assert.Throws<ArgumentException>(() => Ops.StringLookup(animals, ["a", "b", "a"])).Message, StringComparison.Ordinal);
+        // Eagerly the table follows the array it was made from.
+        string[] vocabulary = ["cat"];
+        Assert.Equal([1L, 0, 0, 0], Ops.StringLookup(StringTensors.From(["cat", "dog", "x", "y"]), vocabulary).ToArray());
+        vocabulary[0] = "dog";
+        Assert.Equal([0L, 1, 0, 0], Ops.StringLookup(StringTensors.From(["cat", "dog", "x", "y"]), vocabulary).ToArray());
 
         var people = StringTensors.From(["ada", "alan"]);
         Assert.Equal(["hello ada !", "hello alan !"], ((Tensor<TString>)GeneratorHost.Invoke(module, "GreetGraph", people)).ToStrings());

@@ -72,15 +72,17 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(vocabulary);
-        var table = s_vocabularies.GetValue(vocabulary, words =>
+        // The array may have changed since the table was made from it: a copy of its words says.
+        if (!s_vocabularies.TryGetValue(vocabulary, out var cached) || !cached.Words.AsSpan().SequenceEqual(vocabulary))
         {
             var created = new Execution.LookupTable(DType.String, DType.Int64, mutable: false);
-            var (keys, values) = Vocabulary(words);
+            var (keys, values) = Vocabulary(vocabulary);
             try { created.Initialize(keys, values); }
             catch (InvalidOperationException e) { throw new ArgumentException(e.Message, nameof(vocabulary), e); }
-            return created;
-        });
-        return new Tensor<long>(table.Find(input.Untyped, Tensor.Scalar(0L)));
+            cached = new VocabularyTable([.. vocabulary], created);
+            s_vocabularies.AddOrUpdate(vocabulary, cached);
+        }
+        return new Tensor<long>(cached.Table.Find(input.Untyped, Tensor.Scalar(0L)));
     }
 
     /// <summary>The table's keys and values for <see cref="StringLookup"/>: the words, and their indices from 1.</summary>
@@ -89,7 +91,9 @@ public static partial class Ops
          Tensor.FromArray<long>([.. Enumerable.Range(1, words.Length).Select(i => (long)i)], words.Length));
 
     // One table per vocabulary array, for as long as the array lives (eager calls reuse it).
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<string[], Execution.LookupTable> s_vocabularies = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<string[], VocabularyTable> s_vocabularies = new();
+
+    private sealed record VocabularyTable(string[] Words, Execution.LookupTable Table);
 
     /// <summary>
     /// Splits each string of a vector at <paramref name="separator"/> (at runs of whitespace when it is empty), at most
