@@ -289,6 +289,58 @@ public class TrainingTests
     }
 
     [Fact]
+    public void GradientsFlowThroughNestedWhileLoops()
+    {
+        // The inner loop reads the variable the outer loop carries; the backward loop reruns the outer body, whose
+        // inner loop then keeps its own accumulators and gets its own backward loop.
+        const string source = """
+            using StaticFlow;
+            namespace Models;
+            [GraphModule]
+            public partial class Nested
+            {
+                [Variable(2)] Tensor<double> w;
+                [GraphFunction]
+                public Tensor<double> Loss([Shape(2)] Tensor<double> x, Tensor<int> outer, Tensor<int> inner)
+                {
+                    var h = x;
+                    var i = outer;
+                    while (i > 0)
+                    {
+                        var j = inner;
+                        while (j > 0)
+                        {
+                            h = Ops.Tanh(h * w + 0.5);
+                            j = j - 1;
+                        }
+                        h = h * 1.1;
+                        i = i - 1;
+                    }
+                    return Ops.Sum(h * h, [0]);
+                }
+                [GraphFunction]
+                public Tensor<double> Grad([Shape(2)] Tensor<double> x, Tensor<int> outer, Tensor<int> inner) => Gradients.Of(Loss(x, outer, inner), w);
+            }
+            """;
+        var module = (IGraphModule)Activator.CreateInstance(GeneratorHost.Build(source).GetType("Models.Nested")!)!;
+        module.InitializeVariables();
+        module.SetVariables(new Dictionary<string, StaticFlow.Tensors.Tensor>(module.GetVariables()) { ["w"] = StaticFlow.Tensors.Tensor.FromArray<double>([0.7, -0.4], 2) });
+        var x = Tensor<double>.From([0.3, -0.8], 2);
+        var g = ((Tensor<double>)GeneratorHost.Invoke(module, "GradGraph", x, Tensor<int>.From([3]), Tensor<int>.From([2]))).ToArray();
+        Tensor<double> e;
+        using (GradientTape.Start()) e = (Tensor<double>)GeneratorHost.Invoke(module, "Grad", x, Tensor<int>.From([3]), Tensor<int>.From([2]));
+        Assert.Equal(e.ToArray()[0], g[0], 10);
+        Assert.Equal(e.ToArray()[1], g[1], 10);
+        // And central differences of the eager loss.
+        double Loss(double w0)
+        {
+            module.SetVariables(new Dictionary<string, StaticFlow.Tensors.Tensor>(module.GetVariables()) { ["w"] = StaticFlow.Tensors.Tensor.FromArray<double>([w0, -0.4], 2) });
+            return ((Tensor<double>)GeneratorHost.Invoke(module, "Loss", x, Tensor<int>.From([3]), Tensor<int>.From([2]))).ToArray()[0];
+        }
+        Assert.Equal((Loss(0.7 + 1e-6) - Loss(0.7 - 1e-6)) / 2e-6, g[0], 6);
+    }
+
+    [Fact]
     public void ATrainStepThroughAWhileLoopExportsAndTakesTheSameStepWhenReloaded()
     {
         var module = (IGraphModule)Activator.CreateInstance(s_recurrent.Value.GetType("Models.Recurrent")!)!;

@@ -24,10 +24,10 @@ internal sealed partial class FunctionLowering
         public override object? Attr(string name) => null;
     }
 
-    /// <summary>Reads of hoisted variables in a loop function read the carried value instead of the variable.</summary>
-    private void ReadHoistedVariablesFromLocals(List<ISymbol> hoisted)
+    /// <summary>Reads of the [Variable] fields a loop carries (read once before it) read the carried value instead of the variable.</summary>
+    private void ReadHoistedVariablesFromLocals(List<ISymbol> carried)
     {
-        foreach (var field in hoisted.OfType<IFieldSymbol>())
+        foreach (var field in carried.OfType<IFieldSymbol>())
             if (OwnVariable(field) is { } variable) _assignedVariables[variable.Name] = _locals[field];
     }
 
@@ -44,7 +44,7 @@ internal sealed partial class FunctionLowering
     /// state alone, at the cost of computing each iteration twice. The backward loop carries the gradients of the
     /// loop's floating-point values and the accumulators, and ends when they are empty.
     /// </summary>
-    private BuiltTensor?[] BackwardLoop(WhileStatementSyntax loop, string forwardNode, string baseName, List<ISymbol> carried, List<ISymbol> hoisted,
+    private BuiltTensor?[] BackwardLoop(WhileStatementSyntax loop, string forwardNode, string baseName, List<ISymbol> carried,
         List<Value> entering, List<Value> accumulators, bool writesVariables, GradientContext context)
     {
         if (writesVariables)
@@ -55,7 +55,7 @@ internal sealed partial class FunctionLowering
 
         string gradName = _module.UniqueLibraryName(baseName + "_grad");
         var cond = BackwardLoopCondition(gradName + "_cond", differentiable.Select(i => entering[i]).ToList(), accumulators.Count);
-        var body = BackwardLoopBody(gradName + "_body", loop, carried, hoisted, entering, differentiable);
+        var body = BackwardLoopBody(gradName + "_body", loop, carried, entering, differentiable);
         if (body is null) throw new OpBuildException(AlreadyReported);
         _module.AddLibraryFunction(cond);
         _module.AddLibraryFunction(body);
@@ -94,7 +94,7 @@ internal sealed partial class FunctionLowering
     /// One backward iteration: pop the values the matching forward iteration entered with, run the loop body on them
     /// again, and backpropagate the incoming gradients of its results to gradients of those values.
     /// </summary>
-    private FunctionDefModel? BackwardLoopBody(string name, WhileStatementSyntax loop, List<ISymbol> carried, List<ISymbol> hoisted, List<Value> entering, List<int> differentiable)
+    private FunctionDefModel? BackwardLoopBody(string name, WhileStatementSyntax loop, List<ISymbol> carried, List<Value> entering, List<int> differentiable)
     {
         var graph = new GraphBuilder(isFunctionBody: true);
         // Recorded whatever function the loop was inlined from: backpropagation walks this body.
@@ -119,7 +119,7 @@ internal sealed partial class FunctionLowering
             inner._locals[carried[i]] = Value.Tensor(pop[1].Reference!, entering[i].DType, shape);
         }
         var sources = differentiable.Select(i => inner._locals[carried[i]]).ToList();
-        inner.ReadHoistedVariablesFromLocals(hoisted);
+        inner.ReadHoistedVariablesFromLocals(carried);
         inner.LowerNested(loop.Statement);
         if (inner._failed) return null;
 

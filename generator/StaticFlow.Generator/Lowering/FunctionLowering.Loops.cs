@@ -24,7 +24,8 @@ internal sealed partial class FunctionLowering
         var carried = new List<ISymbol>();
         foreach (var name in loop.DescendantNodes().OfType<IdentifierNameSyntax>())
         {
-            if (_model.GetSymbolInfo(name).Symbol is { } symbol and (ILocalSymbol or IParameterSymbol)
+            // A [Variable] field is a value here when an enclosing loop carries it (read once before that loop).
+            if (_model.GetSymbolInfo(name).Symbol is { } symbol and (ILocalSymbol or IParameterSymbol or IFieldSymbol)
                 && _locals.TryGetValue(symbol, out var value) && value.IsTensor && !carried.Contains(symbol, SymbolEqualityComparer.Default))
                 carried.Add(symbol);
         }
@@ -37,7 +38,7 @@ internal sealed partial class FunctionLowering
         // is then a stateful While); a write inside is seen by every later read, in the loop and after it.
         var variables = new List<VariableModel>();
         foreach (var name in loop.DescendantNodes().OfType<IdentifierNameSyntax>())
-            if (_model.GetSymbolInfo(name).Symbol is IFieldSymbol field && OwnVariable(field) is { } variable && !variables.Contains(variable))
+            if (_model.GetSymbolInfo(name).Symbol is IFieldSymbol field && !_locals.ContainsKey(field) && OwnVariable(field) is { } variable && !variables.Contains(variable))
                 variables.Add(variable);
         if (_selectDepth > 0)
         {
@@ -67,8 +68,8 @@ internal sealed partial class FunctionLowering
         }
 
         string baseName = _module.UniqueLibraryName($"{_info.Method.ContainingType.Name}_{_info.Method.Name}_while");
-        var cond = LowerLoopFunction(baseName + "_cond", carried, hoisted, variables, loop.Condition, null, accumulate, out _);
-        var body = LowerLoopFunction(baseName + "_body", carried, hoisted, variables, null, loop.Statement, accumulate, out var written);
+        var cond = LowerLoopFunction(baseName + "_cond", carried, variables, loop.Condition, null, accumulate, out _);
+        var body = LowerLoopFunction(baseName + "_body", carried, variables, null, loop.Statement, accumulate, out var written);
         if (cond is null || body is null) { _failed = true; return; }
         _module.AddLibraryFunction(cond);
         _module.AddLibraryFunction(body);
@@ -102,7 +103,7 @@ internal sealed partial class FunctionLowering
             bool writes = written.Count > 0;
             var loopCarried = carried.ToList();
             _forward.Add(new LoopNode(node, schema, values.Select(Built).ToList(), outputs.Select(Built).ToList(),
-                context => BackwardLoop(loop, loopName, baseName, loopCarried, hoisted, values, filled, writes, context)));
+                context => BackwardLoop(loop, loopName, baseName, loopCarried, values, filled, writes, context)));
         }
         foreach (var field in hoisted) _locals.Remove(field);
         carried.RemoveAll(s => hoisted.Contains(s, SymbolEqualityComparer.Default));
@@ -131,12 +132,12 @@ internal sealed partial class FunctionLowering
     /// Lowers a while loop's condition (one bool output) or body (the carried values after one iteration) as a
     /// library function whose arguments are the carried values. Constants of the enclosing function stay visible.
     /// </summary>
-    private FunctionDefModel? LowerLoopFunction(string name, List<ISymbol> carried, List<ISymbol> hoisted, List<VariableModel> variables, ExpressionSyntax? condition, StatementSyntax? body,
+    private FunctionDefModel? LowerLoopFunction(string name, List<ISymbol> carried, List<VariableModel> variables, ExpressionSyntax? condition, StatementSyntax? body,
         bool accumulate, out List<string> written)
     {
         written = new List<string>();
         var inner = InnerFunction("loop_", carried, variables, loopBody: true, out var graph, out var inputs);
-        inner.ReadHoistedVariablesFromLocals(hoisted);
+        inner.ReadHoistedVariablesFromLocals(carried);
         var accumulators = new List<string>();
         if (accumulate)
             for (int i = 0; i < carried.Count; i++)
