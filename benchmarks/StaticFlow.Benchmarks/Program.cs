@@ -7,6 +7,12 @@ using BenchmarkDotNet.Toolchains.NativeAot;
 // runtime's version: BenchmarkDotNet's default is a preview from a feed this machine cannot reach. The binary is
 // compiled for this host's instruction sets (BenchmarkDotNet passes them to the compiler), as a deployment built
 // on the machine it runs on (IlcInstructionSet=native) would be.
+// --profile-training <Mlp|SmallCnn> prints a train step's slowest graph steps instead of benchmarking.
+if (args is ["--profile-training", var model])
+{
+    StaticFlow.Benchmarks.TrainingBenchmarks.PrintProfile(model, Console.Out);
+    return;
+}
 IConfig config = DefaultConfig.Instance;
 if (args.Contains("--aot"))
 {

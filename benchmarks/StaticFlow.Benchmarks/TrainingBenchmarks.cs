@@ -110,6 +110,28 @@ public class TrainingBenchmarks
     [Benchmark(Baseline = true)]
     public object Forward() => _forward.Invoke(_module, [_x, CancellationToken.None])!;
 
+    /// <summary>
+    /// Prints where one train step of <paramref name="model"/> spends its time (<c>GraphSession.Profile</c>, the 15
+    /// slowest steps): <c>dotnet run -c Release -- --profile-training Mlp</c>.
+    /// </summary>
+    public static void PrintProfile(string model, TextWriter output)
+    {
+        var benchmark = new TrainingBenchmarks { Model = model };
+        benchmark.Setup();
+        benchmark.TrainStep();
+        var module = (IGraphModule)benchmark._module;
+        var session = ((GraphModuleSession)module.GetType().GetProperty("GraphSession")!.GetValue(module)!).Session;
+        var train = module.Definition.Function("Train");
+        var feeds = new Dictionary<string, Tensor> { [train.Inputs[0].TensorName] = benchmark._x.Untyped, [train.Inputs[1].TensorName] = benchmark._labels.Untyped };
+        var steps = session.Profile(feeds, [.. train.Outputs.Select(o => o.TensorName)], runs: 30);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < 50; i++) benchmark.TrainStep();
+        output.WriteLine($"{model} TrainGraph: {clock.Elapsed.TotalMilliseconds / 50:F2} ms per call (mean of 50)");
+        output.WriteLine($"{model} train step: {steps.Sum(s => s.Median.TotalMilliseconds):F2} ms in kernels, {steps.Sum(s => s.AllocatedBytes)} bytes allocated");
+        foreach (var step in steps.Take(15))
+            output.WriteLine($"  {step.Median.TotalMilliseconds,8:F3} ms {step.Share,6:P1} {step.AllocatedBytes,9} B  {step.Op,-28} {step.Node}");
+    }
+
     /// <summary>One Adam train step at batch 64: forward, backward and update.</summary>
     [Benchmark]
     public object TrainStep() => _train.Invoke(_module, [_x, _labels, CancellationToken.None])!;

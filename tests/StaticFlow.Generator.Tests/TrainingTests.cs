@@ -108,6 +108,32 @@ public class TrainingTests
     }
 
     [Fact]
+    public void ACompiledTrainStepUpdatesInPlaceYetValuesFromGetVariablesNeverChange()
+    {
+        var (x, y) = Batch(rows: 6, seed: 4);
+        // One seed, two modules: one trains undisturbed, the other hands its variables out before every step.
+        var undisturbed = Create(seed: 5);
+        var readEachStep = Create(seed: 5);
+        Invoke(undisturbed, "TrainAdamGraph", x, y);
+        Invoke(readEachStep, "TrainAdamGraph", x, y);
+        var storage = undisturbed.GetVariableStorage()!;
+        var held = new List<(string Name, Tensor Value, byte[] Bytes)>();
+        for (int step = 0; step < 4; step++)
+        {
+            Invoke(undisturbed, "TrainAdamGraph", x, y);
+            foreach (var (name, value) in readEachStep.GetVariables()) held.Add((name, value, value.AsBytes().ToArray()));
+            Invoke(readEachStep, "TrainAdamGraph", x, y);
+        }
+
+        // The undisturbed module's steps after the first wrote into the tensors the first one made.
+        foreach (string name in new[] { "w1", "b2", "Adam/w1/m", "Adam/w1/v" })
+            Assert.Same(storage[name], undisturbed.GetVariableStorage()![name]);
+        Assert.All(held, h => Assert.True(h.Bytes.AsSpan().SequenceEqual(h.Value.AsBytes()), $"{h.Name}, handed out by GetVariables, changed"));
+        foreach (var (name, value) in undisturbed.GetVariables())
+            Assert.True(value.AsBytes().SequenceEqual(readEachStep.GetVariables()[name].AsBytes()), $"{name} differs between in-place and fresh steps");
+    }
+
+    [Fact]
     public void ObjectBasedCheckpointsKeySlotsUnderTheirVariableAsTensorFlow2Does()
     {
         var module = Create(seed: 2);

@@ -126,4 +126,124 @@ public class OptimizerKernelTests(ITestOutputHelper output)
         Assert.Contains("'weights'", error.Message);
         Assert.Contains("[2]", error.Message);
     }
+
+    /// <summary>
+    /// SGD on one variable, fed <c>lr</c> and <c>grad</c>: <c>apply</c>; <c>doubled</c>, a reader of <c>read</c> that
+    /// runs after <c>apply</c>; and <c>halved</c>, a reader of <c>read</c> that runs before <c>apply_after</c>.
+    /// </summary>
+    private static (GraphSession Session, Variable Variable) SgdSession(long length)
+    {
+        var nodes = new[]
+        {
+            Node("var", "VarHandleOp", null, ("dtype", Type(DType.Float32)), ("shape", G.Shape(length)), ("shared_name", Str("w"))),
+            Placeholder("lr", DType.Float32), Placeholder("grad", DType.Float32),
+            Node("apply", "ResourceApplyGradientDescent", ["var", "lr", "grad"], ("T", Type(DType.Float32))),
+            Node("read", "ReadVariableOp", ["var"], ("dtype", Type(DType.Float32))),
+            Const("two", Tensor.Scalar(2f)),
+            Node("doubled", "Mul", ["read", "two", "^apply"], ("T", Type(DType.Float32))),
+            Const("half", Tensor.Scalar(0.5f)),
+            Node("halved", "Mul", ["read", "half"], ("T", Type(DType.Float32))),
+            Node("apply_after", "ResourceApplyGradientDescent", ["var", "lr", "grad", "^halved"], ("T", Type(DType.Float32))),
+        };
+        var session = new GraphSession(GraphImporter.Import(Graph(nodes)));
+        var variable = session.Resources.GetOrCreate("", "w");
+        variable.Assign(Tensor.FromArray<float>([.. Enumerable.Range(0, (int)length).Select(i => (float)i)], length));
+        return (session, variable);
+    }
+
+    private static Dictionary<string, Tensor> SgdFeeds(long length, float lr) => new()
+    {
+        ["lr:0"] = Tensor.Scalar(lr), ["grad:0"] = Tensor.FromArray<float>([.. Enumerable.Repeat(1f, (int)length)], length),
+    };
+
+    [Fact]
+    public void AStepUpdatesTheVariablesOwnTensorInPlaceButNeverAValueHandedOut()
+    {
+        var (session, variable) = SgdSession(4);
+        var feeds = SgdFeeds(4, 0.5f);
+        var given = variable.Peek();
+        session.Run(feeds, [], ["apply"]);
+        var first = variable.Peek();
+        Assert.NotSame(given, first);
+        Assert.Equal([0f, 1, 2, 3], given.ToArray<float>());
+        Assert.Equal([-0.5f, 0.5f, 1.5f, 2.5f], first.ToArray<float>());
+
+        session.Run(feeds, [], ["apply"]);
+        Assert.Same(first, variable.Peek());
+        Assert.Equal([-1f, 0, 1, 2], first.ToArray<float>());
+
+        // A value read for keeps stays as it was: the next step writes a fresh tensor, which the step after updates in place.
+        var held = variable.Read();
+        session.Run(feeds, [], ["apply"]);
+        var second = variable.Peek();
+        Assert.NotSame(held, second);
+        Assert.Equal([-1f, 0, 1, 2], held.ToArray<float>());
+        session.Run(feeds, [], ["apply"]);
+        Assert.Same(second, variable.Peek());
+        Assert.Equal([-2f, -1, 0, 1], second.ToArray<float>());
+
+        // So does a fetched read: it is not a borrow.
+        var fetched = session.Run(feeds, ["read:0"], ["apply"])[0];
+        float[] atFetch = fetched.ToArray<float>(), afterRun = variable.Peek().ToArray<float>();
+        session.Run(feeds, [], ["apply"]);
+        Assert.Equal(atFetch, fetched.ToArray<float>());
+        Assert.Equal(afterRun.Select(v => v - 0.5f), variable.Peek().ToArray<float>());
+    }
+
+    [Fact]
+    public void AReaderThatRunsAfterTheStepSeesTheValueOfItsRead()
+    {
+        var (session, variable) = SgdSession(3);
+        var feeds = SgdFeeds(3, 1f);
+        session.Run(feeds, [], ["apply"]);
+        var owned = variable.Peek();
+        // doubled reads the borrowed value after the step ran: the borrow makes the step write a fresh tensor.
+        var doubled = session.Run(feeds, ["doubled:0"])[0];
+        Assert.Equal([-2f, 0, 2], doubled.ToArray<float>());
+        Assert.Equal([-2f, -1, 0], variable.Peek().ToArray<float>());
+        Assert.NotSame(owned, variable.Peek());
+        Assert.Equal([-1f, 0, 1], owned.ToArray<float>());
+    }
+
+    [Fact]
+    public void AReadWhoseReadersAreDoneBeforeTheStepLeavesTheStepInPlace()
+    {
+        var (session, variable) = SgdSession(3);
+        var feeds = SgdFeeds(3, 1f);
+        session.Run(feeds, [], ["apply"]);
+        var owned = variable.Peek();
+        var halved = session.Run(feeds, ["halved:0"], ["apply_after"])[0];
+        Assert.Equal([-0.5f, 0, 0.5f], halved.ToArray<float>());
+        Assert.Same(owned, variable.Peek());
+        Assert.Equal([-2f, -1, 0], owned.ToArray<float>());
+    }
+
+    [Fact]
+    public async Task ValuesReadWhileAnotherThreadTrainsAreWholeStepsAndStayPut()
+    {
+        const long Length = 1 << 18;
+        var (session, variable) = SgdSession(Length);
+        var feeds = SgdFeeds(Length, 1f);
+        using var stop = new CancellationTokenSource();
+        var trainer = Task.Run(() =>
+        {
+            for (int step = 0; step < 400; step++) session.Run(feeds, [], ["apply"]);
+            stop.Cancel();
+        });
+        var failures = new List<string>();
+        while (!stop.IsCancellationRequested && failures.Count == 0)
+        {
+            var snapshot = variable.Read();
+            float[] before = snapshot.ToArray<float>();
+            // Every element has moved by the same number of whole steps (element i starts at i).
+            float steps = -before[0];
+            for (int i = 0; i < before.Length && failures.Count == 0; i++)
+                if (before[i] != i - steps) failures.Add($"element {i} is {before[i]}, element 0 {before[0]}: a torn step");
+            Thread.Sleep(1);
+            if (!snapshot.ToArray<float>().AsSpan().SequenceEqual(before)) failures.Add("a value read for keeps changed");
+        }
+        await trainer;
+        Assert.Empty(failures);
+        Assert.Equal(-400f, variable.Read().ToArray<float>()[0]);
+    }
 }

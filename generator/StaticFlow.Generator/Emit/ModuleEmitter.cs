@@ -122,9 +122,14 @@ internal static class ModuleEmitter
 
     private static void WriteGetVariables(IndentedWriter code, ModuleModel module)
     {
-        code.Line("/// <summary>The current values of the module's variables, by name.</summary>");
+        const string Dictionary = "global::System.Collections.Generic.IReadOnlyDictionary<string, global::StaticFlow.Tensors.Tensor>";
+        code.Line("/// <summary>The current values of the module's variables, by name; they stay as they are when a train step runs later.</summary>");
         code.Line(GeneratedCode);
-        using (code.Block("public global::System.Collections.Generic.IReadOnlyDictionary<string, global::StaticFlow.Tensors.Tensor> GetVariables()"))
+        code.Line($"public {Dictionary} GetVariables() => {Rt}GraphModules.Share((({Rt}IGraphModule)this).GetVariableStorage()!);");
+        code.Line();
+        // The fields themselves: a compiled train step may update these tensors in place, so only the runtime reads them.
+        code.Line(GeneratedCode);
+        using (code.Block($"{Dictionary} {Rt}IGraphModule.GetVariableStorage()"))
         {
             code.Line("var variables = new global::System.Collections.Generic.Dictionary<string, global::StaticFlow.Tensors.Tensor>(global::System.StringComparer.Ordinal)");
             using (code.Block(closing: ";"))

@@ -1,3 +1,4 @@
+using StaticFlow.Tensors;
 using StaticFlow.Devices;
 using StaticFlow.Graphs;
 using StaticFlow.Kernels;
@@ -10,6 +11,12 @@ internal sealed record PlanStep(GraphNode Node, IOpKernel Kernel, int[] InputSlo
 {
     /// <summary>The slots of <see cref="ReleaseAfter"/> whose storage goes back to the plan's <see cref="BufferPool"/>.</summary>
     public int[] RecycleAfter { get; init; } = [];
+
+    /// <summary>True for a ReadVariableOp that borrows its variable's value (see <see cref="ExecutionPlan"/>).</summary>
+    public bool Borrows { get; init; }
+
+    /// <summary>The slots of <see cref="ReleaseAfter"/> that hold borrowed variable values, returned after this step.</summary>
+    public int[] ReturnBorrowsAfter { get; init; } = [];
 }
 
 /// <summary>
@@ -17,6 +24,12 @@ internal sealed record PlanStep(GraphNode Node, IOpKernel Kernel, int[] InputSlo
 /// tensor in a numbered slot, constants folded ahead of time and each slot released after its last use. Plans
 /// are immutable and shared by concurrent runs.
 /// </summary>
+/// <remarks>
+/// A ReadVariableOp whose readers all only read, none fetched, borrows the variable's tensor from the read to its
+/// last reader (<see cref="Variable.Borrow"/>) instead of reading it for keeps. The value then stays the variable's
+/// own, so an optimizer step after the last reader updates it in place; one before it (or in a concurrent run)
+/// sees the borrow and writes a fresh tensor.
+/// </remarks>
 internal sealed class ExecutionPlan
 {
     public required IReadOnlyList<PlanStep> Steps { get; init; }
@@ -36,6 +49,9 @@ internal sealed class ExecutionPlan
     /// the same rule as for recycled intermediates, except that the caller's Dispose marks the last read.
     /// </summary>
     public required bool[] ReturnableFetches { get; init; }
+
+    /// <summary>The output slots of the borrowing reads, whose borrows a failed run returns.</summary>
+    public required int[] BorrowSlots { get; init; }
 
     // A workspace left by the last run, for the next one (a run in progress holds its own).
     private RunWorkspace? _spareWorkspace;
@@ -131,8 +147,10 @@ internal sealed class ExecutionPlan
             steps.Add(new PlanStep(node, kernel, inputSlots, slotBase[n], outputFed, LastUses(inputSlots, uses, pinned, constants), device));
         }
         var returnable = MarkRecyclable(steps, feedSlots, pinned);
+        int[] borrowSlots = MarkBorrowingReads(steps, feedSlots, pinned);
         return new ExecutionPlan
         {
+            BorrowSlots = borrowSlots,
             Steps = steps, SlotCount = slots, Constants = constants, FeedSlots = feedSlots, FetchSlots = fetchSlots,
             ReturnableFetches = [.. fetchSlots.Select(returnable.Contains)],
             FoldedNodes = folded, CrossDeviceEdges = crossDevice, FusedNodes = fusedAway.Count,
@@ -275,6 +293,33 @@ internal sealed class ExecutionPlan
         return returnable;
     }
 
+    /// <summary>
+    /// Turns ReadVariableOps whose every reader only reads (and which are neither fed nor fetched) into borrowing
+    /// reads, each returned after its last reader; returns their output slots.
+    /// </summary>
+    private static int[] MarkBorrowingReads(List<PlanStep> steps, int[] feedSlots, HashSet<int> pinned)
+    {
+        var readers = new Dictionary<int, List<int>>();
+        for (int i = 0; i < steps.Count; i++)
+            foreach (int slot in steps[i].InputSlots)
+                (readers.TryGetValue(slot, out var list) ? list : readers[slot] = []).Add(i);
+        var borrowSlots = new List<int>();
+        for (int i = 0; i < steps.Count; i++)
+        {
+            var read = steps[i];
+            if (read.Node.Op != "ReadVariableOp" || read.Kernel is FusedProductKernel || read.OutputFed[0]) continue;
+            int slot = read.OutputSlot;
+            if (pinned.Contains(slot) || feedSlots.Contains(slot) || !readers.TryGetValue(slot, out var readSteps)) continue;
+            if (!readSteps.All(r => steps[r].Kernel is FusedProductKernel || OpCatalog.StandardSchemas.GetValueOrDefault(steps[r].Node.Op)?.ReadsInputsOnly == true)) continue;
+            int last = readSteps.Max();
+            if (!steps[last].ReleaseAfter.Contains(slot)) continue;
+            steps[i] = read with { Kernel = new BorrowingReadKernel(KernelHelpers.DTypeAttr(read.Node, "dtype")), Borrows = true };
+            steps[last] = steps[last] with { ReturnBorrowsAfter = [.. steps[last].ReturnBorrowsAfter, slot] };
+            borrowSlots.Add(slot);
+        }
+        return [.. borrowSlots];
+    }
+
     /// <summary>Counts a step's reads and returns the slots it reads for the last time (fetches and constants stay).</summary>
     private static int[] LastUses(int[] inputSlots, int[] uses, HashSet<int> pinned, Dictionary<int, Value> constants)
     {
@@ -304,6 +349,24 @@ internal sealed class ExecutionPlan
         node.Attrs.Values.Any(a => a.Func is not null || a.List?.Func.Count > 0);
 }
 
+/// <summary>ReadVariableOp as a borrow: the variable's own tensor, lent until the plan's last reader of it is done.</summary>
+internal sealed class BorrowingReadKernel(DType dtype) : IOpKernel
+{
+    public void Compute(KernelContext context)
+    {
+        Variable variable = context.InputVariable(0);
+        Tensor value;
+        try { value = variable.Borrow(); }
+        catch (InvalidOperationException e) { throw context.Error(e.Message); }
+        if (value.DType != dtype)
+        {
+            variable.ReturnBorrow();
+            throw context.Error($"variable '{variable.Name}' holds {value.DType.Name()}, read as {dtype.Name()}");
+        }
+        context.SetOutput(0, value);
+    }
+}
+
 /// <summary>
 /// The per-run state of a plan: its value slots and, for each step, the kernel context with its input and output
 /// arrays. Kept by the plan between runs, so a run of a small graph allocates none of them.
@@ -313,10 +376,24 @@ internal sealed class RunWorkspace
     public RunWorkspace(ExecutionPlan plan)
     {
         Slots = new Value[plan.SlotCount];
+        Lenders = plan.BorrowSlots.Length == 0 ? [] : new Variable?[plan.SlotCount];
         Contexts = [.. plan.Steps.Select(step => new KernelContext(step.Node, new Value[step.InputSlots.Length], new Value[step.OutputFed.Length], null!))];
     }
 
     public Value[] Slots { get; }
+
+    /// <summary>For each slot holding a borrowed variable value, the variable it is borrowed from (empty when the plan borrows nothing).</summary>
+    public Variable?[] Lenders { get; }
+
+    /// <summary>Returns the borrows a run left (it failed before their last readers).</summary>
+    public void ReturnBorrows(int[] borrowSlots)
+    {
+        foreach (int slot in borrowSlots)
+        {
+            Lenders[slot]?.ReturnBorrow();
+            Lenders[slot] = null;
+        }
+    }
 
     /// <summary>One context per step of the plan, in order.</summary>
     public KernelContext[] Contexts { get; }

@@ -290,6 +290,7 @@ public sealed class GraphSession
                 var inputs = context.InputValues;
                 for (int i = 0; i < inputs.Length; i++) inputs[i] = slots[step.InputSlots[i]];
                 Invoke(step.Kernel, context);
+                if (step.Borrows) workspace.Lenders[step.OutputSlot] = inputs[0].Variable;
                 var outputs = context.OutputValues;
                 for (int i = 0; i < outputs.Length; i++)
                 {
@@ -302,6 +303,11 @@ public sealed class GraphSession
                 Array.Clear(inputs);
                 foreach (int slot in step.RecycleAfter)
                     if (slots[slot].Tensor?.Storage is { } storage) plan.Buffers.Return(storage);
+                foreach (int slot in step.ReturnBorrowsAfter)
+                {
+                    workspace.Lenders[slot]!.ReturnBorrow();
+                    workspace.Lenders[slot] = null;
+                }
                 foreach (int slot in step.ReleaseAfter) slots[slot] = default;
                 if (profile is not null)
                 {
@@ -316,6 +322,7 @@ public sealed class GraphSession
         finally
         {
             frame.Buffers = callerBuffers;
+            if (plan.BorrowSlots.Length > 0) workspace.ReturnBorrows(plan.BorrowSlots);
             plan.ReturnWorkspace(workspace);
         }
     }

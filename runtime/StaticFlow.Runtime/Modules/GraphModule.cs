@@ -78,8 +78,20 @@ public interface IGraphModule
     /// <summary>The module's compile-time definition.</summary>
     GraphModuleDefinition Definition { get; }
 
-    /// <summary>The current values of the module's variables, by name.</summary>
+    /// <summary>
+    /// The current values of the module's variables, by name. They stay as they are: a later train step writes
+    /// fresh tensors rather than change these.
+    /// </summary>
     IReadOnlyDictionary<string, Tensor> GetVariables();
+
+    /// <summary>
+    /// The tensors the module's variables live in, by name, for the runtime's own use (<see cref="GraphModuleSession"/>
+    /// and the trainer, which read them and let go): a compiled train step may update these in place. Everyone else
+    /// reads <see cref="GetVariables"/>. Null (the default) when the module keeps no such storage, which makes every
+    /// train step write fresh tensors.
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    IReadOnlyDictionary<string, Tensor>? GetVariableStorage() => null;
 
     /// <summary>Replaces the module's variables with <paramref name="values"/> (every variable, checked for dtype and shape).</summary>
     void SetVariables(IReadOnlyDictionary<string, Tensor> values);
@@ -93,15 +105,23 @@ public interface IGraphModule
 /// are handed to the session's resource variables (by reference, no copy) before each call, and variables the
 /// function assigns are handed back after it.
 /// </summary>
+/// <remarks>
+/// The module's variable fields and the session's variables share their tensors. A value the session's variable
+/// already holds is not handed over again, so the variable keeps owning the tensor its optimizer step made, and the
+/// next step updates it in place (<see cref="Variable"/>). <see cref="IGraphModule.GetVariables"/> gives that
+/// ownership up, so values it returned never change.
+/// </remarks>
 public sealed class GraphModuleSession
 {
     private readonly GraphModuleDefinition _definition;
+    private readonly Variable[] _variables;
 
     /// <summary>Creates a session over <paramref name="definition"/>'s graph.</summary>
     public GraphModuleSession(GraphModuleDefinition definition, SessionOptions? options = null)
     {
         _definition = definition;
         Session = new GraphSession(definition.Graph, options);
+        _variables = [.. definition.Variables.Select(v => Session.Resources.GetOrCreate("", v.Name))];
     }
 
     /// <summary>The underlying session (placement report, plan statistics).</summary>
@@ -132,14 +152,17 @@ public sealed class GraphModuleSession
             feeds[spec.TensorName] = input;
         }
 
-        IReadOnlyDictionary<string, Tensor> variables = module.GetVariables();
-        foreach (var variable in _definition.Variables)
-            Session.Resources.GetOrCreate("", variable.Name).Assign(variables[variable.Name]);
+        IReadOnlyDictionary<string, Tensor> variables = GraphModules.Storage(module);
+        for (int i = 0; i < _variables.Length; i++)
+        {
+            Tensor value = variables[_definition.Variables[i].Name];
+            if (!_variables[i].IsInitialized || !ReferenceEquals(_variables[i].Peek(), value)) _variables[i].Assign(value);
+        }
         var outputs = Session.Run(feeds, [.. info.Outputs.Select(o => o.TensorName)], cancellation: cancellation);
         if (info.WrittenVariables.Length > 0)
         {
             var updated = new Dictionary<string, Tensor>(variables, StringComparer.Ordinal);
-            foreach (string name in info.WrittenVariables) updated[name] = Session.Resources.GetOrCreate("", name).Read();
+            foreach (string name in info.WrittenVariables) updated[name] = Session.Resources.GetOrCreate("", name).Peek();
             module.SetVariables(updated);
         }
         return outputs;
@@ -243,12 +266,25 @@ public static class GraphModules
         return child;
     }
 
-    /// <summary>Adds a child module's variables to <paramref name="into"/> under <paramref name="path"/> (none for null), for generated <c>GetVariables</c> methods.</summary>
+    /// <summary>Adds a child module's variable storage to <paramref name="into"/> under <paramref name="path"/> (none for null), for generated <c>GetVariableStorage</c> methods.</summary>
     public static void AddUnder(Dictionary<string, Tensor> into, string path, object? child)
     {
         if (child is not IGraphModule module) return;
-        foreach (var (name, value) in module.GetVariables()) into[path + name] = value;
+        foreach (var (name, value) in Storage(module)) into[path + name] = value;
     }
+
+    /// <summary>
+    /// Hands <paramref name="storage"/>'s tensors out for keeps (no train step changes them in place afterwards) and
+    /// returns it, for generated <c>GetVariables</c> methods.
+    /// </summary>
+    public static IReadOnlyDictionary<string, Tensor> Share(IReadOnlyDictionary<string, Tensor> storage)
+    {
+        foreach (var value in storage.Values) Execution.Variable.Share(value);
+        return storage;
+    }
+
+    /// <summary>The module's variable storage, or its shared values when it keeps none (see <see cref="IGraphModule.GetVariableStorage"/>).</summary>
+    internal static IReadOnlyDictionary<string, Tensor> Storage(IGraphModule module) => module.GetVariableStorage() ?? module.GetVariables();
 
     /// <summary>Adds the variables of each module in <paramref name="children"/> under <c>path + index + "/"</c> (<c>layers/0/kernel</c>).</summary>
     public static void AddListUnder(Dictionary<string, Tensor> into, string path, System.Collections.IEnumerable? children)

@@ -21,6 +21,13 @@ public sealed class Tensor
     private readonly object?[]? _variants;
     private bool _detached;
 
+    /// <summary>
+    /// The variable whose storage this tensor is, while nothing else may hold it: an optimizer step made it, and no
+    /// one has read it since except reads that end within a run (see <see cref="Execution.Variable"/>). Null once
+    /// it is shared; it never becomes owned again.
+    /// </summary>
+    internal Execution.Variable? ExclusiveOwner;
+
     private Tensor(DType dtype, TensorShape shape, byte[]? bytes, byte[][]? strings, object?[]? variants = null)
     {
         DType = dtype;

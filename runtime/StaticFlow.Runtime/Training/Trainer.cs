@@ -268,7 +268,7 @@ public static class Trainer
         model.Definition.Variables.Where(v => v.IsOptimizerState && v.Name.EndsWith("/learning_rate", StringComparison.Ordinal));
 
     private static double? LearningRate(IGraphModule model) =>
-        LearningRateVariables(model).FirstOrDefault() is { } variable ? ReadDouble(model.GetVariables()[variable.Name]) : null;
+        LearningRateVariables(model).FirstOrDefault() is { } variable ? ReadDouble(GraphModules.Storage(model)[variable.Name]) : null;
 
     private static double ReadDouble(Tensor tensor) => tensor.Cast(DType.Float64).AsSpan<double>()[0];
 
@@ -276,7 +276,7 @@ public static class Trainer
     {
         var variables = LearningRateVariables(model).ToList();
         if (variables.Count == 0) throw new InvalidOperationException($"Module {model.Definition.Name} has no [TrainStep], so it has no learning rate to schedule.");
-        var values = new Dictionary<string, Tensor>(model.GetVariables(), StringComparer.Ordinal);
+        var values = new Dictionary<string, Tensor>(GraphModules.Storage(model), StringComparer.Ordinal);
         foreach (var variable in variables) values[variable.Name] = Tensor.Scalar(rate).Cast(variable.DType);
         model.SetVariables(values);
     }
@@ -284,7 +284,7 @@ public static class Trainer
     /// <summary>The optimizers' step count (<c>&lt;Optimizer&gt;/iter</c>), so a resumed run continues the global step.</summary>
     private static long StepCount(IGraphModule model) =>
         model.Definition.Variables.FirstOrDefault(v => v.IsOptimizerState && v.Name.EndsWith("/iter", StringComparison.Ordinal)) is { } iterations
-            ? model.GetVariables()[iterations.Name].Cast(DType.Int64).AsSpan<long>()[0]
+            ? GraphModules.Storage(model)[iterations.Name].Cast(DType.Int64).AsSpan<long>()[0]
             : 0;
 
     /// <summary>Keras' progress line: redrawn in place on a terminal, one line per epoch otherwise.</summary>
