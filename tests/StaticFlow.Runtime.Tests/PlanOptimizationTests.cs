@@ -210,4 +210,56 @@ public class PlanOptimizationTests
         var both = session.Run(feeds, ["bn", "bn:1"]);
         Assert.Equal(session.Run(feeds, ["bn"])[0].ToArray<float>().Length, both[0].ToArray<float>().Length);
     }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void WeightsReadFromAVariableArePackedOnceAndFollowTheVariable(bool transposeWeights, bool tf1Variable)
+    {
+        const int Batch = 7, Inputs = 40, Outputs = 36;
+        var random = new Random(5);
+        Tensor Weights() => transposeWeights
+            ? Tensor.FromArray<float>([.. Enumerable.Range(0, Inputs * Outputs).Select(_ => random.NextSingle() - 0.5f)], Outputs, Inputs)
+            : Tensor.FromArray<float>([.. Enumerable.Range(0, Inputs * Outputs).Select(_ => random.NextSingle() - 0.5f)], Inputs, Outputs);
+        var variable = tf1Variable
+            ? new[] { Node("w", "VariableV2", null, ("dtype", Type(DType.Float32)), ("shape", G.Shape(transposeWeights ? [Outputs, Inputs] : [Inputs, Outputs]))),
+                      Node("w/read", "Identity", ["w"], F32) }
+            : [Node("w", "VarHandleOp", null, ("dtype", Type(DType.Float32)), ("shape", G.Shape(transposeWeights ? [Outputs, Inputs] : [Inputs, Outputs])), ("shared_name", Str("w"))),
+               Node("w/read", "ReadVariableOp", ["w"], ("dtype", Type(DType.Float32)))];
+        var session = new GraphSession(GraphImporter.Import(Graph([
+            Placeholder("x", DType.Float32), .. variable, Const("b", Tensor.Vector(new float[Outputs])),
+            Node("mm", "MatMul", ["x", "w/read"], F32, ("transpose_b", Bool(transposeWeights))),
+            Node("bias", "BiasAdd", ["mm", "b"], F32)])));
+        var x = Tensor.FromArray<float>([.. Enumerable.Range(0, Batch * Inputs).Select(_ => random.NextSingle() - 0.5f)], Batch, Inputs);
+        var feeds = new Dictionary<string, Tensor> { ["x"] = x };
+
+        float[] Expected(Tensor w)
+        {
+            float[] values = w.ToArray<float>(), xs = x.ToArray<float>(), result = new float[Batch * Outputs];
+            for (int i = 0; i < Batch; i++)
+                for (int j = 0; j < Outputs; j++)
+                {
+                    double sum = 0;
+                    for (int p = 0; p < Inputs; p++) sum += xs[i * Inputs + p] * values[transposeWeights ? j * Inputs + p : p * Outputs + j];
+                    result[i * Outputs + j] = (float)sum;
+                }
+            return result;
+        }
+        void Check(Tensor w)
+        {
+            float[] actual = session.Run(feeds, ["bias"])[0].ToArray<float>(), expected = Expected(w);
+            for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-5f, $"[{i}]: {actual[i]}, expected {expected[i]}");
+        }
+
+        // Three runs on one value (scratch, then packed for keeps, then from the cache), then a new value.
+        var first = Weights();
+        session.Resources.GetOrCreate("", "w").Assign(first);
+        for (int run = 0; run < 3; run++) Check(first);
+        var second = Weights();
+        session.Resources.GetOrCreate("", "w").Assign(second);
+        for (int run = 0; run < 3; run++) Check(second);
+        session.Resources.GetOrCreate("", "w").Assign(first);
+        Check(first);
+    }
 }

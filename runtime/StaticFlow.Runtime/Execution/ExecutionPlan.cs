@@ -130,6 +130,9 @@ internal sealed class ExecutionPlan
             if (kernel is IConstantInputAware aware)
                 for (int i = 0; i < inputSlots.Length; i++)
                     if (constants.TryGetValue(inputSlots[i], out var constant) && constant.Tensor is { } tensor) aware.OnConstantInput(i, tensor);
+            if (kernel is IVariableInputAware variableAware)
+                for (int i = 0; i < node.Inputs.Count; i++)
+                    if (ReadsVariable(graph, node.Inputs[i], fed)) variableAware.OnVariableInput(i);
             foreach (var input in node.Inputs)
                 if (!fed.Contains(input) && placement.DeviceOf[input.Node] != device) crossDevice++;
             bool[] outputFed = [.. Enumerable.Range(0, node.OutputTypes.Count).Select(i => fed.Contains(new Edge(n, i)))];
@@ -245,6 +248,7 @@ internal sealed class ExecutionPlan
             .. fusion.BatchNorm is { } batchNorm ? batchNorm.Inputs.Skip(1).Take(4).Select(slotOf) : []];
         for (int i = 0; i < inputSlots.Length; i++)
             if (constants.TryGetValue(inputSlots[i], out var constant) && constant.Tensor is { } tensor) kernel.OnConstantInput(i, tensor);
+        if (ReadsVariable(graph, fusion.Product.Inputs[1], fed)) kernel.OnVariableInput(1);
         var last = fusion.Last;
         return new PlanStep(last, kernel, inputSlots, slotBase[last.Index], [fed.Contains(new Edge(last.Index, 0))],
             LastUses(inputSlots, uses, pinned, constants), placement.DeviceOf[last.Index]);
@@ -327,6 +331,19 @@ internal sealed class ExecutionPlan
         foreach (int slot in inputSlots)
             if (--uses[slot] == 0 && !pinned.Contains(slot) && !constants.ContainsKey(slot)) release.Add(slot);
         return [.. release.Distinct()];
+    }
+
+    /// <summary>
+    /// Whether <paramref name="edge"/> carries a variable's value: a ReadVariableOp, or the Identity that reads a TF1
+    /// variable (<c>w/read</c>), not fed.
+    /// </summary>
+    private static bool ReadsVariable(Graph graph, Edge edge, HashSet<Edge> fed)
+    {
+        if (fed.Contains(edge)) return false;
+        var producer = graph.Nodes[edge.Node];
+        return producer.Op == "ReadVariableOp"
+            || producer.Op == "Identity" && producer.Inputs.Count == 1 && !fed.Contains(producer.Inputs[0])
+                && graph.Nodes[producer.Inputs[0].Node].Op is "VariableV2" or "Variable";
     }
 
     // Pure nodes whose inputs are all known ahead of time compute once, at plan time.

@@ -15,7 +15,7 @@ namespace StaticFlow.Kernels;
 /// gathering and multiplying both use every core. A bias and Relu fused by the planner are applied as the GEMM
 /// stores each tile. A 1×1 convolution with stride 1 and no padding reads the input in place.
 /// </summary>
-internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window window) : IOpKernel, IConstantInputAware, IFusableProduct
+internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window window) : IOpKernel, IConstantInputAware, IVariableInputAware, IFusableProduct
 {
     /// <summary>Floats of A gathered per block: 512 KB, to stay in L2 while the product streams it.</summary>
     private const int BlockFloats = 128 * 1024;
@@ -25,6 +25,14 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
 
     [ThreadStatic] private static float[]? t_patches;
     [ThreadStatic] private static float[]? t_convolved;
+
+    // Or one read from a variable, packed while the variable keeps the same tensor.
+    private PackedWeights? _variableFilter;
+
+    public void OnVariableInput(int index)
+    {
+        if (index == 1) _variableFilter = new PackedWeights();
+    }
 
     public void OnConstantInput(int index, Tensor value)
     {
@@ -80,6 +88,7 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
         if (rows == 0 || columns == 0) return output;
         PackedMatrix packed = _packedFilter is { } known && ReferenceEquals(known.Source, filter)
             ? known.Packed
+            : _variableFilter is { } weights ? weights.Get(filter, depth, columns, columns, transB: false)
             : Sgemm.PackTransient(depth, columns, filter.AsSpan<float>(), columns, transB: false);
         if (g.IsPointwise && pool is null)
         {

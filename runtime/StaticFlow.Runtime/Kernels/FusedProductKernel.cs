@@ -16,7 +16,7 @@ namespace StaticFlow.Kernels;
 /// Inputs: a (or the image), b (or the filter), the bias if there is a BiasAdd, then the normalization's scale,
 /// offset, mean and variance if there is one.
 /// </summary>
-internal sealed class FusedProductKernel : IOpKernel, IConstantInputAware
+internal sealed class FusedProductKernel : IOpKernel, IConstantInputAware, IVariableInputAware
 {
     private readonly GraphNode _product;
     private readonly IOpKernel _inner;
@@ -42,6 +42,12 @@ internal sealed class FusedProductKernel : IOpKernel, IConstantInputAware
         _poolWindow = pool is { } p ? ConvolutionKernels.Window.FromNode(p.Node, "ksize") : null;
         _normalizationInput = biasAdd is null ? 2 : 3;
         _constants = new Tensor?[_normalizationInput + (batchNorm is null ? 0 : 4)];
+    }
+
+    public void OnVariableInput(int index)
+    {
+        // With a batch normalization the product's filter is the folded one, a new tensor each run.
+        if (index == 1 && _batchNorm is null && _inner is IVariableInputAware aware) aware.OnVariableInput(1);
     }
 
     public void OnConstantInput(int index, Tensor value)

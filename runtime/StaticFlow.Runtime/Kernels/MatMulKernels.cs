@@ -20,10 +20,17 @@ internal static class MatMulKernels
         public IOpKernel Create<T>(GraphNode node) where T : unmanaged, INumber<T> => new MatMulKernel<T>(transA, transB, batched);
     }
 
-    private sealed class MatMulKernel<T>(bool transA, bool transB, bool batched) : IOpKernel, IConstantInputAware, IFusableProduct where T : unmanaged, INumber<T>
+    private sealed class MatMulKernel<T>(bool transA, bool transB, bool batched) : IOpKernel, IConstantInputAware, IVariableInputAware, IFusableProduct where T : unmanaged, INumber<T>
     {
         // A constant right-hand matrix (the weights) packed once, with the tensor it came from.
         private (Tensor Source, PackedMatrix Packed)? _packedB;
+        // Or one read from a variable, packed while the variable keeps the same tensor.
+        private PackedWeights? _variableB;
+
+        public void OnVariableInput(int index)
+        {
+            if (index == 1 && !batched && typeof(T) == typeof(float)) _variableB = new PackedWeights();
+        }
 
         public void OnConstantInput(int index, Tensor value)
         {
@@ -59,6 +66,12 @@ internal static class MatMulKernels
             {
                 Sgemm.Multiply((int)m, System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(a.AsSpan<T>()), transA ? (int)m : (int)ka, transA,
                     packed.Packed, output.AsSpan<float>(), (int)n, bias, relu);
+                return output;
+            }
+            if (_variableB is { } weights && ra == 2 && rb == 2)
+            {
+                Sgemm.Multiply((int)m, System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(a.AsSpan<T>()), transA ? (int)m : (int)ka, transA,
+                    weights.Get(b, (int)kb, (int)n, transB ? (int)kb : (int)n, transB), output.AsSpan<float>(), (int)n, bias, relu);
                 return output;
             }
             if (!bias.IsEmpty && (batches != 1 || typeof(T) != typeof(float))) throw new InvalidOperationException("A bias is fused only into a single float32 product.");

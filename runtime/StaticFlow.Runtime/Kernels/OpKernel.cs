@@ -25,6 +25,16 @@ public interface IConstantInputAware
     void OnConstantInput(int index, Tensors.Tensor value);
 }
 
+/// <summary>
+/// A kernel that can keep work done on an input that the plan reads from a variable (a weight matrix packed once
+/// while the variable keeps the same value).
+/// </summary>
+internal interface IVariableInputAware
+{
+    /// <summary>Input <paramref name="index"/> is a variable's value in this plan.</summary>
+    void OnVariableInput(int index);
+}
+
 /// <summary>The inputs, outputs and session services of one kernel invocation.</summary>
 public sealed class KernelContext
 {

@@ -62,6 +62,36 @@ internal sealed class PackedMatrix
 }
 
 /// <summary>
+/// The right-hand matrix of a product whose plan reads it from a variable (the weights of a loaded model), packed
+/// once and reused while the variable keeps the same tensor, as constant weights are packed once at plan time.
+/// A tensor is packed for keeps on its second use in a row, so a value that changes every run (an assignment's
+/// result) is packed into scratch as before. A tensor its variable owns is never kept: an optimizer step may update
+/// it in place (see <see cref="Execution.Variable"/>), and only tensors given up by their owner stay as they are.
+/// Runs may share the kernel concurrently: the cache is one immutable entry, replaced whole.
+/// </summary>
+internal sealed class PackedWeights
+{
+    private sealed record Entry(Tensors.Tensor Source, byte[] Storage, PackedMatrix Packed);
+
+    private Entry? _entry;
+    private Tensors.Tensor? _candidate;
+
+    /// <summary>op(B)[k×n] of <paramref name="source"/>, packed, from the cache when it holds this tensor.</summary>
+    public PackedMatrix Get(Tensors.Tensor source, int k, int n, int ldb, bool transB)
+    {
+        if (source.ExclusiveOwner is not null || source.Storage is not { } storage) return Sgemm.PackTransient(k, n, source.AsSpan<float>(), ldb, transB);
+        var entry = Volatile.Read(ref _entry);
+        if (entry is not null && ReferenceEquals(entry.Source, source) && ReferenceEquals(entry.Storage, storage)
+            && entry.Packed.K == k && entry.Packed.N == n)
+            return entry.Packed;
+        if (!ReferenceEquals(Interlocked.Exchange(ref _candidate, source), source)) return Sgemm.PackTransient(k, n, source.AsSpan<float>(), ldb, transB);
+        var packed = Sgemm.Pack(k, n, source.AsSpan<float>(), ldb, transB);
+        Volatile.Write(ref _entry, new Entry(source, storage, packed));
+        return packed;
+    }
+}
+
+/// <summary>
 /// Single-precision GEMM, C = op(A) · op(B), in the Goto/BLIS style: B is packed into KC x NR column panels and
 /// A into MC x KC row panels so the micro-kernel streams both from cache, and an MR x NR register tile of
 /// accumulators is updated with fused multiply-adds (Vector512 where the CPU has it, else Vector256, else
