@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using StaticFlow.Execution;
 using StaticFlow.Graphs;
 using StaticFlow.Tensors;
 
@@ -165,11 +166,16 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
         int blockRows = Math.Max(1, Math.Min(BlockFloats / depth, rows));
         int blocks = (rows + blockRows - 1) / blockRows;
         int threads = (long)rows * depth * columns >= 64L * 64 * 64 ? Math.Max(1, Math.Min(Sgemm.Threads, blocks)) : 1;
-        var partials = new float[threads][];
+        // Each thread's partial sum is a buffer of the run's pool, given back once the partials are added up.
+        var partials = new byte[threads][];
+        BufferPool? pool = context.Frame.Buffers;
+        int partialBytes = checked(depth * columns * sizeof(float));
         int next = 0;
         void Part(int part)
         {
-            float[] sum = partials[part] = new float[depth * columns];
+            byte[] buffer = partials[part] = pool?.Rent(partialBytes) ?? new byte[partialBytes];
+            Span<float> sum = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(buffer.AsSpan(0, partialBytes));
+            sum.Clear();
             for (int block = Interlocked.Increment(ref next) - 1; block < blocks; block = Interlocked.Increment(ref next) - 1)
             {
                 int first = block * blockRows, count = Math.Min(blockRows, rows - first);
@@ -184,8 +190,12 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
         if (threads > 1) WorkerTeam.Shared.Run(threads, Part);
         else Part(0);
         Span<float> output = result.AsSpan<float>();
-        foreach (float[]? partial in partials)
-            if (partial is not null) System.Numerics.Tensors.TensorPrimitives.Add(output, partial, output);
+        foreach (byte[]? partial in partials)
+        {
+            if (partial is null) continue;
+            System.Numerics.Tensors.TensorPrimitives.Add(output, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(partial.AsSpan(0, partialBytes)), output);
+            pool?.Return(partial);
+        }
         return result;
     }
 
@@ -199,7 +209,9 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
         var g = ConvolutionKernels.Geometry.Of(context, window, new TensorShape(inputSizes), filter.Shape, depthwise: false);
         int depth = checked(g.FilterHeight * g.FilterWidth * g.Channels), columns = g.OutChannels, pixels = checked(g.OutHeight * g.OutWidth);
         CheckOutBackprop(context, g, dy);
-        var result = Tensor.Zeros(DType.Float32, new TensorShape(inputSizes));
+        // From the run's buffer pool (the largest gradient of a CNN's step), cleared for the sums below.
+        var result = Tensor.Uninitialized(DType.Float32, new TensorShape(inputSizes), context.Frame.Buffers);
+        result.AsBytes().Clear();
         if (pixels == 0 || depth == 0 || g.Batch == 0) return result;
         // filter [depth, cout] transposed is B [cout, depth]: packed on this thread, read by the others while it waits.
         PackedMatrix packed = Sgemm.PackTransient(columns, depth, filter.AsSpan<float>(), columns, transB: true);

@@ -384,6 +384,20 @@ internal static unsafe class Sgemm
             for (int ir = 0; ir < mc; ir += MR, dst += kc * MR)
             {
                 int rows = Math.Min(MR, mc - ir);
+                if (transA)
+                {
+                    // op(A)'s rows are A's columns: the panel's MR values for one p are adjacent in A's row p, so
+                    // walk A row by row (a column-wise walk touches a new cache line for every value).
+                    float* src = a + (long)pc * lda + ic + ir;
+                    for (int p = 0; p < kc; p++, src += lda)
+                    {
+                        float* panelRow = dst + p * MR;
+                        int r = 0;
+                        for (; r < rows; r++) panelRow[r] = src[r];
+                        for (; r < MR; r++) panelRow[r] = 0;
+                    }
+                    continue;
+                }
                 for (int r = 0; r < MR; r++)
                 {
                     if (r >= rows)
@@ -391,17 +405,8 @@ internal static unsafe class Sgemm
                         for (int p = 0; p < kc; p++) dst[p * MR + r] = 0;
                         continue;
                     }
-                    long i = ic + ir + r;
-                    if (!transA)
-                    {
-                        float* src = a + i * lda + pc;
-                        for (int p = 0; p < kc; p++) dst[p * MR + r] = src[p];
-                    }
-                    else
-                    {
-                        float* src = a + (long)pc * lda + i;
-                        for (int p = 0; p < kc; p++) dst[p * MR + r] = src[(long)p * lda];
-                    }
+                    float* src = a + (ic + ir + r) * (long)lda + pc;
+                    for (int p = 0; p < kc; p++) dst[p * MR + r] = src[p];
                 }
             }
         }

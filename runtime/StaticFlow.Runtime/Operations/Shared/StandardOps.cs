@@ -45,7 +45,7 @@ internal static class StandardOps
         Op("PreventGradient", "input: T", "output: T", "T: type; message: string = \"\"").WithShape(ShapeFunctions.Unchanged).NotDifferentiable().Written(Imported);
         Op("EnsureShape", "input: T", "output: T", "shape: shape; T: type").WithShape(ShapeFunctions.EnsureShape).Written(Imported);
         Op("CheckNumerics", "tensor: T", "output: T", "T: type; message: string").WithShape(ShapeFunctions.Unchanged).Written(Imported);
-        Op("ShapeN", "input: N * T", "output: N * out_type", "N: int >= 1; T: type; out_type: type = int32").WithShape(ShapeFunctions.ShapeN).NotDifferentiable().Written(Imported);
+        Op("ShapeN", "input: N * T", "output: N * out_type", "N: int >= 1; T: type; out_type: type = int32").WithShape(ShapeFunctions.ShapeN).NotDifferentiable().Written(Imported).OnlyReadsInputs();
         Op("_Arg", "", "output: T", "T: type; index: int >= 0", stateful: true).WithShape(ShapeFunctions.Unknown).NotDifferentiable().Written("parameters of library functions");
         Op("_Retval", "input: T", "", "T: type; index: int >= 0", stateful: true).WithShape(ShapeFunctions.NoOutputs).Written("results of library functions");
 
@@ -161,9 +161,9 @@ internal static class StandardOps
         Op("Fill", "dims: index_type, value: T", "output: T", "T: type; index_type: type = int32").WithShape(ShapeFunctions.Fill);
         Op("ZerosLike", Unary, "y: T", "T: type").WithShape(ShapeFunctions.Unchanged).NotDifferentiable();
         Op("OnesLike", Unary, "y: T", "T: type").WithShape(ShapeFunctions.Unchanged).NotDifferentiable();
-        Op("Shape", "input: T", "output: out_type", "T: type; out_type: type = int32").WithShape(ShapeFunctions.ShapeOf).NotDifferentiable();
-        Op("Size", "input: T", "output: out_type", "T: type; out_type: type = int32").WithShape(ShapeFunctions.Scalar).NotDifferentiable();
-        Op("Rank", "input: T", "output: int32", "T: type").WithShape(ShapeFunctions.Scalar).NotDifferentiable();
+        Op("Shape", "input: T", "output: out_type", "T: type; out_type: type = int32").WithShape(ShapeFunctions.ShapeOf).NotDifferentiable().OnlyReadsInputs();
+        Op("Size", "input: T", "output: out_type", "T: type; out_type: type = int32").WithShape(ShapeFunctions.Scalar).NotDifferentiable().OnlyReadsInputs();
+        Op("Rank", "input: T", "output: int32", "T: type").WithShape(ShapeFunctions.Scalar).NotDifferentiable().OnlyReadsInputs();
         Op("Range", "start: Tidx, limit: Tidx, delta: Tidx", "output: Tidx", "Tidx: type = int32").WithShape(ShapeFunctions.Range).NotDifferentiable();
 
         Op("BroadcastTo", "input: T, shape: Tidx", "output: T", "T: type; Tidx: type = int32").WithShape(ShapeFunctions.BroadcastTo);
@@ -232,7 +232,7 @@ internal static class StandardOps
             .WithShape(ShapeFunctions.DepthwiseConv2D).OnlyReadsInputs().WritesOwnOutput();
         Op("Conv2DBackpropInput", "input_sizes: int32, filter: T, out_backprop: T", "output: T",
             "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
-            .WithShape(ShapeFunctions.FromShapeInput).OnlyReadsInputs();
+            .WithShape(ShapeFunctions.FromShapeInput).OnlyReadsInputs().WritesOwnOutput();
         Op("Conv2DBackpropFilter", "input: T, filter_sizes: int32, out_backprop: T", "output: T",
             "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
             .WithShape(ShapeFunctions.FromShapeInputAt1).Written(GradientGraphs).OnlyReadsInputs();
