@@ -89,8 +89,8 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
         if (rows == 0 || columns == 0) return output;
         PackedMatrix packed = _packedFilter is { } known && ReferenceEquals(known.Source, filter)
             ? known.Packed
-            : _variableFilter is { } weights ? weights.Get(filter, depth, columns, columns, transB: false)
-            : Sgemm.PackTransient(depth, columns, filter.AsSpan<float>(), columns, transB: false);
+            : _variableFilter?.Find(filter, depth, columns, columns, transB: false)
+                ?? Sgemm.PackTransient(depth, columns, filter.AsSpan<float>(), columns, transB: false);
         if (g.IsPointwise && pool is null)
         {
             Sgemm.Multiply(rows, input.AsSpan<float>(), g.Channels, transA: false, packed, output.AsSpan<float>(), columns, bias, relu);

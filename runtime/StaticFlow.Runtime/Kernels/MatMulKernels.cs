@@ -68,10 +68,10 @@ internal static class MatMulKernels
                     packed.Packed, output.AsSpan<float>(), (int)n, bias, relu);
                 return output;
             }
-            if (_variableB is { } weights && ra == 2 && rb == 2)
+            if (_variableB?.Find(b, (int)kb, (int)n, transB ? (int)kb : (int)n, transB) is { } weights)
             {
                 Sgemm.Multiply((int)m, System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(a.AsSpan<T>()), transA ? (int)m : (int)ka, transA,
-                    weights.Get(b, (int)kb, (int)n, transB ? (int)kb : (int)n, transB), output.AsSpan<float>(), (int)n, bias, relu);
+                    weights, output.AsSpan<float>(), (int)n, bias, relu);
                 return output;
             }
             if (!bias.IsEmpty && (batches != 1 || typeof(T) != typeof(float))) throw new InvalidOperationException("A bias is fused only into a single float32 product.");

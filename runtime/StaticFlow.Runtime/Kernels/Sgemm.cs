@@ -76,15 +76,18 @@ internal sealed class PackedWeights
     private Entry? _entry;
     private Tensors.Tensor? _candidate;
 
-    /// <summary>op(B)[k×n] of <paramref name="source"/>, packed, from the cache when it holds this tensor.</summary>
-    public PackedMatrix Get(Tensors.Tensor source, int k, int n, int ldb, bool transB)
+    /// <summary>
+    /// op(B)[k×n] of <paramref name="source"/> packed for keeps (from the cache, or packed now on its second use in a
+    /// row), or null when the caller should pack it into scratch for this product only.
+    /// </summary>
+    public PackedMatrix? Find(Tensors.Tensor source, int k, int n, int ldb, bool transB)
     {
-        if (source.ExclusiveOwner is not null || source.Storage is not { } storage) return Sgemm.PackTransient(k, n, source.AsSpan<float>(), ldb, transB);
+        if (source.ExclusiveOwner is not null || source.Storage is not { } storage) return null;
         var entry = Volatile.Read(ref _entry);
         if (entry is not null && ReferenceEquals(entry.Source, source) && ReferenceEquals(entry.Storage, storage)
             && entry.Packed.K == k && entry.Packed.N == n)
             return entry.Packed;
-        if (!ReferenceEquals(Interlocked.Exchange(ref _candidate, source), source)) return Sgemm.PackTransient(k, n, source.AsSpan<float>(), ldb, transB);
+        if (!ReferenceEquals(Interlocked.Exchange(ref _candidate, source), source)) return null;
         var packed = Sgemm.Pack(k, n, source.AsSpan<float>(), ldb, transB);
         Volatile.Write(ref _entry, new Entry(source, storage, packed));
         return packed;
@@ -125,8 +128,21 @@ internal static unsafe class Sgemm
     {
         if (m == 0 || n == 0) return;
         // A one-off product packs B into this thread's scratch buffer: a fresh multi-megabyte array per call
-        // would cost more in page faults and GC than the packing itself.
-        Multiply(m, a, lda, transA, PackTransient(k, n, b, ldb, transB), c, ldc, bias, relu);
+        // would cost more in page faults and GC than the packing itself. The packing is left to the product, which
+        // split by columns has each core pack the panels it multiplies.
+        int length = PackedMatrix.Length(k, n, NR);
+        float[] scratch = t_bPack is { } existing && existing.Length >= length ? existing : (t_bPack = GC.AllocateUninitializedArray<float>(length, pinned: true));
+        var packed = new PackedMatrix(k, n, NR, BlockRows(k), scratch);
+        fixed (float* pb = b)
+            Multiply(m, a, lda, transA, packed, c, ldc, bias, relu, serial: false, new Unpacked(pb, ldb, transB));
+    }
+
+    /// <summary>B as given, row-major with leading dimension Ldb (transposed when TransB), to be packed into a product's <see cref="PackedMatrix"/>.</summary>
+    private readonly struct Unpacked(float* b, int ldb, bool transB)
+    {
+        public float* B { get; } = b;
+        public int Ldb { get; } = ldb;
+        public bool TransB { get; } = transB;
     }
 
     /// <summary>
@@ -156,22 +172,30 @@ internal static unsafe class Sgemm
     public static PackedMatrix Pack(int k, int n, ReadOnlySpan<float> b, int ldb, bool transB) =>
         PackInto(k, n, b, ldb, transB, GC.AllocateUninitializedArray<float>(PackedMatrix.Length(k, n, NR), pinned: true));
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static PackedMatrix PackInto(int k, int n, ReadOnlySpan<float> b, int ldb, bool transB, float[] data)
     {
-        int nr = NR;
-        var packed = new PackedMatrix(k, n, nr, BlockRows(k), data);
-        fixed (float* pb = b)
-        fixed (float* dst = data)
+        var packed = new PackedMatrix(k, n, NR, BlockRows(k), data);
+        fixed (float* pb = b) PackColumns(packed, new Unpacked(pb, ldb, transB), 0, n);
+        return packed;
+    }
+
+    /// <summary>Packs columns j0..j1 of op(B) (j0 a multiple of NR) into <paramref name="packed"/>'s panels for them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackColumns(PackedMatrix packed, Unpacked source, int j0, int j1)
+    {
+        int nr = packed.NR, k = packed.K;
+        float* pb = source.B;
+        int ldb = source.Ldb;
+        fixed (float* dst = packed.Data)
         {
             for (int pc = 0; pc < k; pc += packed.Kc)
             {
                 int kc = Math.Min(packed.Kc, k - pc);
-                for (int jr = 0; jr < n; jr += nr)
+                for (int jr = j0; jr < j1; jr += nr)
                 {
                     float* panel = dst + packed.PanelOffset(pc, kc, jr);
-                    int cols = Math.Min(nr, n - jr);
-                    if (!transB)
+                    int cols = Math.Min(nr, packed.N - jr);
+                    if (!source.TransB)
                     {
                         for (int p = 0; p < kc; p++)
                         {
@@ -196,7 +220,6 @@ internal static unsafe class Sgemm
                 }
             }
         }
-        return packed;
     }
 
     /// <summary>
@@ -208,7 +231,12 @@ internal static unsafe class Sgemm
     /// <remarks><paramref name="serial"/> keeps the product on the calling thread: a caller that has already split its
     /// work across cores (a convolution's row blocks) must not split each part again.</remarks>
     public static void Multiply(int m, ReadOnlySpan<float> a, int lda, bool transA, PackedMatrix b, Span<float> c, int ldc,
-        ReadOnlySpan<float> bias = default, bool relu = false, bool serial = false)
+        ReadOnlySpan<float> bias = default, bool relu = false, bool serial = false) =>
+        Multiply(m, a, lda, transA, b, c, ldc, bias, relu, serial, default);
+
+    /// <summary>The product, packing <paramref name="unpacked"/> into <paramref name="b"/> first when it is given.</summary>
+    private static void Multiply(int m, ReadOnlySpan<float> a, int lda, bool transA, PackedMatrix b, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias, bool relu, bool serial, Unpacked unpacked)
     {
         int n = b.N, k = b.K;
         if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"The bias has {bias.Length} values for {n} columns.", nameof(bias));
@@ -233,10 +261,11 @@ internal static unsafe class Sgemm
             int threads = !serial && (long)m * n * k >= ParallelThreshold ? Math.Min(Threads, MaxThreads) : 1;
             if (threads <= 1)
             {
+                if (unpacked.B != null) PackColumns(b, unpacked, 0, n);
                 job.Run(0, m, 0, n);
                 return;
             }
-            RunSplit(job, m, n, b.NR, threads);
+            RunSplit(job, m, n, b.NR, threads, unpacked);
         }
     }
 
@@ -245,11 +274,14 @@ internal static unsafe class Sgemm
     /// parts share is allocated on entry to the scope that declares what it captures: inline, every product, even
     /// one run on a single core, would allocate it.
     /// </summary>
-    private static void RunSplit(Job job, int m, int n, int nr, int threads)
+    private static void RunSplit(Job job, int m, int n, int nr, int threads, Unpacked unpacked)
     {
         // Each core reads all of the matrix the split does not divide: split rows (sharing all of B) only
         // when A is the larger of the two, else split columns (sharing all of A).
         bool byRows = m >= threads * MR * 2 && m >= n;
+        // Every row chunk reads all of B, so B is packed first; a column chunk packs its own panels.
+        if (byRows && unpacked.B != null) PackColumns(job.B, unpacked, 0, n);
+        bool packChunks = !byRows && unpacked.B != null;
         int unit = byRows ? MR : nr, extent = byRows ? m : n;
         int units = (extent + unit - 1) / unit;
         // The split is in chunks, each thread owning a contiguous run of them (the same columns of a weight
@@ -271,7 +303,11 @@ internal static unsafe class Sgemm
                 {
                     int start = chunk * chunkUnits * unit, end = Math.Min(extent, (chunk + 1) * chunkUnits * unit);
                     if (byRows) job.Run(start, end, 0, n);
-                    else job.Run(0, m, start, end);
+                    else
+                    {
+                        if (packChunks) PackColumns(job.B, unpacked, start, end);
+                        job.Run(0, m, start, end);
+                    }
                 }
             }
         }
@@ -319,6 +355,9 @@ internal static unsafe class Sgemm
 
     private readonly struct Job(float* a, int lda, bool transA, PackedMatrix b, float* packedB, float* c, int ldc, float* bias, bool relu)
     {
+        /// <summary>The packed right-hand matrix.</summary>
+        public PackedMatrix B => b;
+
         /// <summary>Rows i0..i1 and columns j0..j1 of C (j0 a multiple of NR).</summary>
         // Called a few times per product, these loops would otherwise run as instrumented tier-0 code for a
         // long time, and its shared profile counters make threads slow each other down.
