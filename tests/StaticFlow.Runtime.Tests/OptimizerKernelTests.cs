@@ -246,4 +246,47 @@ public class OptimizerKernelTests(ITestOutputHelper output)
         Assert.Empty(failures);
         Assert.Equal(-400f, variable.Read().ToArray<float>()[0]);
     }
+
+    [Fact]
+    public void AdamOnAVariableLargeEnoughToSplitAcrossCoresStepsEveryElementAsTheFormulaSays()
+    {
+        // Odd-sized, so the split, the vector loops and the scalar tails all meet somewhere.
+        const int Length = (1 << 17) + 37;
+        var random = new Random(3);
+        float[] start = [.. Enumerable.Range(0, Length).Select(_ => random.NextSingle() - 0.5f)];
+        float[][] gradients = [.. Enumerable.Range(0, 3).Select(_ => Enumerable.Range(0, Length).Select(_ => random.NextSingle() - 0.5f).ToArray())];
+        var nodes = new List<Protos.NodeDef>();
+        foreach (string name in new[] { "var", "m", "v" })
+            nodes.Add(Node(name, "VarHandleOp", null, ("dtype", Type(DType.Float32)), ("shape", G.Shape(Length)), ("shared_name", Str(name))));
+        for (int h = 0; h < 6; h++) nodes.Add(Placeholder($"h{h}", DType.Float32));
+        nodes.Add(Placeholder("grad", DType.Float32));
+        nodes.Add(Node("apply", "ResourceApplyAdam", ["var", "m", "v", "h0", "h1", "h2", "h3", "h4", "h5", "grad"], ("T", Type(DType.Float32))));
+        var session = new GraphSession(GraphImporter.Import(Graph([.. nodes])));
+        session.Resources.GetOrCreate("", "var").Assign(Tensor.FromArray<float>(start, Length));
+        session.Resources.GetOrCreate("", "m").Assign(Tensor.Zeros(DType.Float32, new TensorShape(Length)));
+        session.Resources.GetOrCreate("", "v").Assign(Tensor.Zeros(DType.Float32, new TensorShape(Length)));
+
+        float[] w = (float[])start.Clone(), m = new float[Length], v = new float[Length];
+        const float lr = 0.01f, beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-7f;
+        for (int t = 1; t <= 3; t++)
+        {
+            float beta1Power = MathF.Pow(beta1, t), beta2Power = MathF.Pow(beta2, t);
+            var feeds = new Dictionary<string, Tensor> { ["grad:0"] = Tensor.FromArray<float>(gradients[t - 1], Length) };
+            float[] hypers = [beta1Power, beta2Power, lr, beta1, beta2, epsilon];
+            for (int h = 0; h < 6; h++) feeds[$"h{h}:0"] = Tensor.Scalar(hypers[h]);
+            session.Run(feeds, [], ["apply"]);
+            // The kernel's formula, element by element, in the kernel's order of operations.
+            float alpha = lr * MathF.Sqrt(1 - beta2Power) / (1 - beta1Power);
+            for (int i = 0; i < Length; i++)
+            {
+                float g = gradients[t - 1][i];
+                m[i] = m[i] + (g - m[i]) * (1 - beta1);
+                v[i] = v[i] + (g * g - v[i]) * (1 - beta2);
+                w[i] = w[i] - m[i] * alpha / (MathF.Sqrt(v[i]) + epsilon);
+            }
+        }
+        Assert.Equal(w, session.Resources.GetOrCreate("", "var").Read().ToArray<float>());
+        Assert.Equal(m, session.Resources.GetOrCreate("", "m").Read().ToArray<float>());
+        Assert.Equal(v, session.Resources.GetOrCreate("", "v").Read().ToArray<float>());
+    }
 }
