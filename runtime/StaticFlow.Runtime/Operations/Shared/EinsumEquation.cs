@@ -46,8 +46,9 @@ internal sealed class EinsumEquation
         string output;
         if (sides.Length == 2)
         {
+            // A subscript repeated in the output writes a diagonal (zeros elsewhere), as TensorFlow's Einsum inflates
+            // it; the gradient of an operand with a repeated subscript is written so.
             output = sides[1];
-            if (output.Distinct().Count() != output.Length) { problem = $"equation '{equation}' repeats a subscript in its output"; return null; }
             foreach (char ch in output)
                 if (!operands.Any(o => o.Contains(ch))) { problem = $"equation '{equation}': output subscript '{ch}' is in no operand"; return null; }
         }

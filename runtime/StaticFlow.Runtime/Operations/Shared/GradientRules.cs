@@ -400,7 +400,7 @@ internal static class GradientRules
         rules["Ndtri"] = g => One(g.B.Mul(g.Dy(), g.B.Mul(g.B.Op("Exp", g.B.Mul(g.B.Op("Square", g.Y()), 0.5)), Math.Sqrt(2 * Math.PI))));
 
         // Einsum: each operand's gradient is the einsum of the output gradient with the other operands, back to that
-        // operand's subscripts (TensorFlow's _EinsumGrad for the cases without an index summed away inside one operand).
+        // operand's subscripts (TensorFlow's _EinsumGrad).
         rules["Einsum"] = g =>
         {
             int count = g.Node.Inputs.Count;
@@ -420,22 +420,25 @@ internal static class GradientRules
                     operands.Add(g.X(j));
                 }
                 string available = string.Concat(subscripts);
-                foreach (char letter in target)
-                    if (target.IndexOf(letter) != target.LastIndexOf(letter))
-                        throw new OpBuildException($"the gradient of Einsum node '{g.Node.Name}' ('{text}') is implemented when no index repeats within one operand");
+                // A subscript repeated in this operand (ii->i, a diagonal) is worked out once: the gradient over the
+                // operand's distinct subscripts, then written back onto the diagonal by an einsum that repeats it
+                // in its output (TensorFlow's _GetGradReduced does the same).
+                string distinct = new([.. target.Distinct()]);
                 // An index summed away inside this operand alone (ij->i) gets no einsum term: the gradient is the same
                 // along it, so it is computed without that index and broadcast back (TensorFlow's _EinsumGrad does so).
-                string kept = string.Concat(target.Where(letter => available.IndexOf(letter) >= 0));
+                string kept = string.Concat(distinct.Where(letter => available.IndexOf(letter) >= 0));
                 var gradient = g.B.Emit("Einsum", new[] { operands.ToArray() }, new[] { OpBuilder.Attr("equation", string.Join(",", subscripts) + "->" + kept) })[0];
-                if (kept.Length < target.Length)
+                if (kept.Length < distinct.Length)
                 {
-                    long[] withUnitAxes = new long[target.Length];
                     long[] shape = g.StaticShape(g.X(i), "an Einsum operand with an index summed inside it");
-                    for (int axis = 0; axis < target.Length; axis++) withUnitAxes[axis] = available.IndexOf(target[axis]) >= 0 ? shape[axis] : 1;
-                    if (withUnitAxes.Any(d => d < 0))
+                    long[] distinctShape = [.. distinct.Select(letter => shape[target.IndexOf(letter)])];
+                    if (distinctShape.Any(d => d < 0))
                         throw new OpBuildException($"the gradient of Einsum node '{g.Node.Name}' ('{text}') needs the static shape of operand {i}");
-                    gradient = g.B.Op("BroadcastTo", g.B.Op("Reshape", gradient, g.B.Int32s(withUnitAxes)), g.B.ShapeOf(g.X(i)));
+                    long[] withUnitAxes = [.. distinct.Select((letter, axis) => available.IndexOf(letter) >= 0 ? distinctShape[axis] : 1)];
+                    gradient = g.B.Op("BroadcastTo", g.B.Op("Reshape", gradient, g.B.Int32s(withUnitAxes)), g.B.Int32s(distinctShape));
                 }
+                if (distinct.Length < target.Length)
+                    gradient = g.B.Emit("Einsum", new[] { new[] { gradient } }, new[] { OpBuilder.Attr("equation", distinct + "->" + target) })[0];
                 result[i] = gradient;
             }
             return result;
