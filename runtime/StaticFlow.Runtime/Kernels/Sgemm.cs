@@ -269,72 +269,89 @@ internal static unsafe class Sgemm
         }
     }
 
-    /// <summary>
-    /// Runs <paramref name="job"/> on <paramref name="threads"/> cores. A method of its own because the closure its
-    /// parts share is allocated on entry to the scope that declares what it captures: inline, every product, even
-    /// one run on a single core, would allocate it.
-    /// </summary>
-    private static void RunSplit(Job job, int m, int n, int nr, int threads, Unpacked unpacked)
-    {
-        // Each core reads all of the matrix the split does not divide: split rows (sharing all of B) only
-        // when A is the larger of the two, else split columns (sharing all of A).
-        bool byRows = m >= threads * MR * 2 && m >= n;
-        // Every row chunk reads all of B, so B is packed first; a column chunk packs its own panels.
-        if (byRows && unpacked.B != null) PackColumns(job.B, unpacked, 0, n);
-        bool packChunks = !byRows && unpacked.B != null;
-        int unit = byRows ? MR : nr, extent = byRows ? m : n;
-        int units = (extent + unit - 1) / unit;
-        // The split is in chunks, each thread owning a contiguous run of them (the same columns of a weight
-        // matrix every time, so each core keeps its share in its own L2); a thread done with its own chunks
-        // takes the remaining chunks of the others, so a core that is late (a shared machine's vCPU is not
-        // always there) delays only the chunk it is in. Rows go in chunks of at most MC rows (the unit of A's
-        // blocking), at least two per thread so that mid-sized products split evenly (256 rows: 4 x 66, not
-        // 96 + 96 + 64 over two cores).
-        int chunkUnits = byRows ? Math.Min(MC / MR, (units + threads * 2 - 1) / (threads * 2)) : Math.Max(1, units / (threads * 4));
-        int chunks = (units + chunkUnits - 1) / chunkUnits;
-        threads = Math.Min(threads, chunks);
-        var next = new ChunkCounters(threads, chunks);
-        void Part(int t)
-        {
-            for (int v = 0; v < threads; v++)
-            {
-                int owner = (t + v) % threads;
-                for (int chunk = next.Claim(owner); chunk >= 0; chunk = next.Claim(owner))
-                {
-                    int start = chunk * chunkUnits * unit, end = Math.Min(extent, (chunk + 1) * chunkUnits * unit);
-                    if (byRows) job.Run(start, end, 0, n);
-                    else
-                    {
-                        if (packChunks) PackColumns(job.B, unpacked, start, end);
-                        job.Run(0, m, start, end);
-                    }
-                }
-            }
-        }
-        if (UseWorkerTeam) WorkerTeam.Shared.Run(threads, Part);
-        else Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Part);
-    }
+    /// <summary>Runs <paramref name="job"/> on <paramref name="threads"/> cores, with the calling thread's <see cref="Split"/>.</summary>
+    private static void RunSplit(Job job, int m, int n, int nr, int threads, Unpacked unpacked) =>
+        (t_split ??= new Split()).Run(job, m, n, nr, threads, unpacked);
 
-    /// <summary>For each thread, the next unclaimed chunk of its own contiguous run (counters a cache line apart).</summary>
-    private sealed class ChunkCounters
+    [ThreadStatic] private static Split? t_split;
+
+    /// <summary>
+    /// One product split across cores, kept by the calling thread from product to product with its part delegate
+    /// and chunk counters, so a split allocates nothing. A thread runs one split at a time: the parts never split
+    /// again, and a product on another thread has that thread's own.
+    /// </summary>
+    private sealed class Split
     {
         private const int Stride = 16;
-        private readonly int[] _next;
-        private readonly int[] _end;
+        // For each thread, the next unclaimed chunk of its own contiguous run (counters a cache line apart), and its end.
+        private readonly int[] _next = new int[MaxThreads * Stride];
+        private readonly int[] _end = new int[MaxThreads];
+        private readonly Action<int> _part;
+        private Job _job;
+        private Unpacked _unpacked;
+        private int _m, _n, _threads, _unit, _extent, _chunkUnits;
+        private bool _byRows, _packChunks;
 
-        public ChunkCounters(int threads, int chunks)
+        public Split() => _part = Part;
+
+        public void Run(Job job, int m, int n, int nr, int threads, Unpacked unpacked)
         {
-            _next = new int[threads * Stride];
-            _end = new int[threads];
+            // Each core reads all of the matrix the split does not divide: split rows (sharing all of B) only
+            // when A is the larger of the two, else split columns (sharing all of A).
+            bool byRows = m >= threads * MR * 2 && m >= n;
+            // Every row chunk reads all of B, so B is packed first; a column chunk packs its own panels.
+            if (byRows && unpacked.B != null) PackColumns(job.B, unpacked, 0, n);
+            int unit = byRows ? MR : nr, extent = byRows ? m : n;
+            int units = (extent + unit - 1) / unit;
+            // The split is in chunks, each thread owning a contiguous run of them (the same columns of a weight
+            // matrix every time, so each core keeps its share in its own L2); a thread done with its own chunks
+            // takes the remaining chunks of the others, so a core that is late (a shared machine's vCPU is not
+            // always there) delays only the chunk it is in. Rows go in chunks of at most MC rows (the unit of A's
+            // blocking), at least two per thread so that mid-sized products split evenly (256 rows: 4 x 66, not
+            // 96 + 96 + 64 over two cores).
+            int chunkUnits = byRows ? Math.Min(MC / MR, (units + threads * 2 - 1) / (threads * 2)) : Math.Max(1, units / (threads * 4));
+            int chunks = (units + chunkUnits - 1) / chunkUnits;
+            threads = Math.Min(threads, chunks);
             for (int t = 0; t < threads; t++)
             {
                 _next[t * Stride] = (int)((long)chunks * t / threads);
                 _end[t] = (int)((long)chunks * (t + 1) / threads);
             }
+            (_job, _unpacked, _m, _n, _threads, _unit, _extent, _chunkUnits, _byRows, _packChunks) =
+                (job, unpacked, m, n, threads, unit, extent, chunkUnits, byRows, !byRows && unpacked.B != null);
+            try
+            {
+                if (UseWorkerTeam) WorkerTeam.Shared.Run(threads, _part);
+                else Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _part);
+            }
+            finally
+            {
+                // The job's pointers are good only during the call.
+                _job = default;
+                _unpacked = default;
+            }
+        }
+
+        private void Part(int t)
+        {
+            for (int v = 0; v < _threads; v++)
+            {
+                int owner = (t + v) % _threads;
+                for (int chunk = Claim(owner); chunk >= 0; chunk = Claim(owner))
+                {
+                    int start = chunk * _chunkUnits * _unit, end = Math.Min(_extent, (chunk + 1) * _chunkUnits * _unit);
+                    if (_byRows) _job.Run(start, end, 0, _n);
+                    else
+                    {
+                        if (_packChunks) PackColumns(_job.B, _unpacked, start, end);
+                        _job.Run(0, _m, start, end);
+                    }
+                }
+            }
         }
 
         /// <summary>Claims the next chunk of <paramref name="owner"/>'s run, or returns -1 when none is left.</summary>
-        public int Claim(int owner)
+        private int Claim(int owner)
         {
             ref int next = ref _next[owner * Stride];
             if (Volatile.Read(ref next) >= _end[owner]) return -1;
