@@ -101,4 +101,23 @@ public class TensorTests
         Assert.Equal("[b'a\\x00', b'']", TensorFormatter.ToText(Tensor.FromStrings([[(byte)'a', 0], []], 2)));
         Assert.Equal("True", TensorFormatter.ToText(Tensor.Scalar(true)));
     }
+
+    [Fact]
+    public void ATensorReadFromAParsedProtoSharesItsBytesAndOneThatCannotIsCopied()
+    {
+        var values = Tensor.FromArray<float>([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
+        var parsed = Protos.TensorProto.Parser.ParseFrom(values.ToProto().ToByteArray());
+        var tensor = TensorProtos.FromProto(parsed);
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(parsed.TensorContent.Memory, out ArraySegment<byte> content));
+        Assert.Same(content.Array, tensor.Storage);
+        Assert.True(values.ContentEquals(tensor));
+
+        // tensor_content that is a slice of a larger array is copied (a tensor's storage is a whole array).
+        byte[] padded = [9, .. values.AsBytes().ToArray(), 9];
+        var sliced = new Protos.TensorProto { Dtype = Protos.DataType.DtFloat, TensorShape = values.Shape.ToProto(),
+            TensorContent = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(padded.AsMemory(1, 24)) };
+        var copied = TensorProtos.FromProto(sliced);
+        Assert.NotSame(padded, copied.Storage);
+        Assert.True(values.ContentEquals(copied));
+    }
 }

@@ -51,7 +51,14 @@ public static class TensorProtos
         {
             if (proto.TensorContent.Length != count * size)
                 throw new FormatException($"{context}: tensor_content holds {proto.TensorContent.Length} bytes but shape {shape} of {dtype.Name()} needs {count * size}.");
-            return Tensor.WrapBytes(dtype, shape, proto.TensorContent.ToByteArray());
+            // The message's own array when tensor_content has one to itself (as parsing makes it): a model's weights
+            // are not copied again on their way to the plan, which on a cold start costs page faults per megabyte.
+            // Both stay unchanged: a ByteString is immutable, and kernels only read constants.
+            byte[] bytes = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(proto.TensorContent.Memory, out ArraySegment<byte> segment)
+                && segment.Offset == 0 && segment.Count == segment.Array!.Length
+                    ? segment.Array
+                    : proto.TensorContent.ToByteArray();
+            return Tensor.WrapBytes(dtype, shape, bytes);
         }
 
         var tensor = Tensor.Zeros(dtype, shape);
