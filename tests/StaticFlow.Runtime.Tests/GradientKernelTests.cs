@@ -19,21 +19,22 @@ public class GradientKernelTests
     }
 
     [Theory]
-    [InlineData(3, "VALID", 2, 2)]
-    [InlineData(19, "SAME", 3, 2)] // overlapping windows; channels both in vectors and in the scalar tail
-    [InlineData(32, "VALID", 2, 2)]
-    public void MaxPoolGradInFloatRoutesAsTheDoubleKernelDoes(int channels, string padding, int size, int stride)
+    [InlineData(3, "VALID", 2, 2, 2)]
+    [InlineData(19, "SAME", 3, 2, 2)] // overlapping windows; channels both in vectors and in the scalar tail
+    [InlineData(32, "VALID", 2, 2, 2)]
+    [InlineData(32, "SAME", 3, 2, 64)] // enough images for the float kernel to split them across cores
+    public void MaxPoolGradInFloatRoutesAsTheDoubleKernelDoes(int channels, string padding, int size, int stride, int batch)
     {
         // The float32 kernel compares a vector of channels at a time; the float64 one a value at a time. Values come in
         // steps of 0.25, so windows hold ties, which both must route to the first cell in window order.
         var random = new Random(channels);
-        double[] x = [.. Enumerable.Range(0, 2 * 7 * 6 * channels).Select(_ => random.Next(-8, 8) / 4.0)];
+        double[] x = [.. Enumerable.Range(0, batch * 7 * 6 * channels).Select(_ => random.Next(-8, 8) / 4.0)];
         var attrs = new[] { ("ksize", Ints(1, size, size, 1)), ("strides", Ints(1, stride, stride, 1)), ("padding", Str(padding)) };
         var results = new List<double[]>();
         foreach (var dtype in new[] { DType.Float32, DType.Float64 })
         {
             Tensor Make(double[] v, params long[] shape) => dtype == DType.Float32 ? Tensor.FromArray<float>([.. v.Select(e => (float)e)], shape) : Tensor.FromArray<double>(v, shape);
-            var input = Make(x, 2, 7, 6, channels);
+            var input = Make(x, batch, 7, 6, channels);
             var pooled = RunOne("MaxPool", [input], [("T", Type(dtype)), .. attrs]);
             double[] g = [.. Enumerable.Range(0, (int)pooled.ElementCount).Select(i => 1.0 + i % 17)];
             var dx = RunOne("MaxPoolGrad", [input, pooled, Make(g, [.. pooled.Shape.Dims])], [("T", Type(dtype)), .. attrs]);

@@ -148,13 +148,31 @@ internal static class ConvolutionGradientKernels
                 throw c.Error($"grad {dy.Shape} is not the pooled shape [{batch},{oh},{ow},{channels}]");
             // From the run's buffer pool (a CNN's largest gradients, every step), cleared for the sums below.
             var dx = Tensor.Uninitialized(dy.DType, new TensorShape(inputShape), c.Frame.Buffers);
-            dx.AsBytes().Clear();
             if (max && typeof(T) == typeof(float))
             {
-                MaxPoolGradient(window, c.Input(0).AsSpan<float>(), dy.AsSpan<float>(), dx.AsSpan<float>(), batch, height, width, channels, oh, ow, padTop, padLeft);
+                // Windows of one image write only that image's gradient, so images go to the cores whole (each
+                // clearing its own part of dx).
+                Tensor input = c.Input(0);
+                long perImage = (long)height * width * channels;
+                int threads = batch > 1 && perImage * batch >= 1 << 16 ? Math.Min(Sgemm.Threads, batch) : 1;
+                int next = 0;
+                void Part(int _)
+                {
+                    // Each core's running maximum and where it is, per channel.
+                    var best = new float[channels];
+                    var bestAt = new int[channels];
+                    for (int n = Interlocked.Increment(ref next) - 1; n < batch; n = Interlocked.Increment(ref next) - 1)
+                    {
+                        dx.AsSpan<float>().Slice((int)(n * perImage), (int)perImage).Clear();
+                        MaxPoolGradient(window, input.AsSpan<float>(), dy.AsSpan<float>(), dx.AsSpan<float>(), n, height, width, channels, oh, ow, padTop, padLeft, best, bestAt);
+                    }
+                }
+                if (threads > 1) WorkerTeam.Shared.Run(threads, Part);
+                else Part(0);
                 c.SetOutput(0, dx);
                 return;
             }
+            dx.AsBytes().Clear();
             ReadOnlySpan<T> x = max ? c.Input(0).AsSpan<T>() : default, g = dy.AsSpan<T>();
             Span<T> o = dx.AsSpan<T>();
             for (int n = 0; n < batch; n++)
@@ -232,46 +250,44 @@ internal static class ConvolutionGradientKernels
     }
 
     /// <summary>
-    /// MaxPoolGrad in float32 with the channels in vectors: each window keeps, per channel, the first cell (in window
-    /// order) holding the maximum and its index, comparing a vector of channels at a time over contiguous memory.
+    /// MaxPoolGrad in float32 for image <paramref name="n"/>, with the channels in vectors: each window keeps, per channel,
+    /// the first cell (in window order) holding the maximum and its index (in <paramref name="best"/> and
+    /// <paramref name="bestAt"/>), comparing a vector of channels at a time over contiguous memory.
     /// </summary>
     private static void MaxPoolGradient(ConvolutionKernels.Window window, ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> o,
-        int batch, int height, int width, int channels, int oh, int ow, int padTop, int padLeft)
+        int n, int height, int width, int channels, int oh, int ow, int padTop, int padLeft, float[] best, int[] bestAt)
     {
-        var best = new float[channels];
-        var bestAt = new int[channels];
         int lanes = Vector<float>.Count;
-        var lane = new int[lanes];
+        Span<int> lane = stackalloc int[lanes];
         for (int l = 0; l < lanes; l++) lane[l] = l;
         var laneOffsets = new Vector<int>(lane);
-        for (int n = 0; n < batch; n++)
-            for (int i = 0; i < oh; i++)
-                for (int j = 0; j < ow; j++)
-                {
-                    var (r0, r1, c0, c1) = Cover(window, i, j, padTop, padLeft, height, width);
-                    if (r0 >= r1 || c0 >= c1) continue;
-                    int first = ((n * height + r0) * width + c0) * channels;
-                    x.Slice(first, channels).CopyTo(best);
-                    for (int ch = 0; ch < channels; ch++) bestAt[ch] = first + ch;
-                    for (int r = r0; r < r1; r++)
-                        for (int col = r == r0 ? c0 + 1 : c0; col < c1; col++)
-                        {
-                            int at = ((n * height + r) * width + col) * channels, ch = 0;
-                            if (Vector.IsHardwareAccelerated)
-                                for (; ch + lanes <= channels; ch += lanes)
-                                {
-                                    var value = new Vector<float>(x.Slice(at + ch, lanes));
-                                    var current = new Vector<float>(best, ch);
-                                    var greater = Vector.GreaterThan(value, current);
-                                    Vector.ConditionalSelect(greater, value, current).CopyTo(best, ch);
-                                    Vector.ConditionalSelect(greater, new Vector<int>(at + ch) + laneOffsets, new Vector<int>(bestAt, ch)).CopyTo(bestAt, ch);
-                                }
-                            for (; ch < channels; ch++)
-                                if (x[at + ch] > best[ch]) (best[ch], bestAt[ch]) = (x[at + ch], at + ch);
-                        }
-                    int gAt = ((n * oh + i) * ow + j) * channels;
-                    for (int ch = 0; ch < channels; ch++) o[bestAt[ch]] += g[gAt + ch];
-                }
+        for (int i = 0; i < oh; i++)
+            for (int j = 0; j < ow; j++)
+            {
+                var (r0, r1, c0, c1) = Cover(window, i, j, padTop, padLeft, height, width);
+                if (r0 >= r1 || c0 >= c1) continue;
+                int first = ((n * height + r0) * width + c0) * channels;
+                x.Slice(first, channels).CopyTo(best);
+                for (int ch = 0; ch < channels; ch++) bestAt[ch] = first + ch;
+                for (int r = r0; r < r1; r++)
+                    for (int col = r == r0 ? c0 + 1 : c0; col < c1; col++)
+                    {
+                        int at = ((n * height + r) * width + col) * channels, ch = 0;
+                        if (Vector.IsHardwareAccelerated)
+                            for (; ch + lanes <= channels; ch += lanes)
+                            {
+                                var value = new Vector<float>(x.Slice(at + ch, lanes));
+                                var current = new Vector<float>(best, ch);
+                                var greater = Vector.GreaterThan(value, current);
+                                Vector.ConditionalSelect(greater, value, current).CopyTo(best, ch);
+                                Vector.ConditionalSelect(greater, new Vector<int>(at + ch) + laneOffsets, new Vector<int>(bestAt, ch)).CopyTo(bestAt, ch);
+                            }
+                        for (; ch < channels; ch++)
+                            if (x[at + ch] > best[ch]) (best[ch], bestAt[ch]) = (x[at + ch], at + ch);
+                    }
+                int gAt = ((n * oh + i) * ow + j) * channels;
+                for (int ch = 0; ch < channels; ch++) o[bestAt[ch]] += g[gAt + ch];
+            }
     }
 
     /// <summary>
