@@ -51,15 +51,7 @@ internal static class OptimizerKernels
                 // Without update_slots Adagrad's accumulator is only read.
                 if (slots > 0 && (updateSlots || op != "ResourceApplyAdagradV2")) step.NextSlot1 = update.Target(1);
                 if (slots > 1) step.NextSlot2 = update.Target(2);
-                int length = checked((int)step.Variable.ElementCount);
-                int parts = Math.Min(Sgemm.Threads, length / ParallelElements);
-                if (parts <= 1) step.Run(0, length);
-                else
-                {
-                    // Part boundaries on whole cache lines, so no two cores write one line.
-                    int chunk = (length / parts + 15) & ~15;
-                    WorkerTeam.Shared.Run(parts, part => step.Run(Math.Min(length, part * chunk), part == parts - 1 ? length : Math.Min(length, (part + 1) * chunk)));
-                }
+                WorkerTeam.ForRanges(checked((int)step.Variable.ElementCount), ParallelElements, step.Run);
                 update.Commit();
             });
         }

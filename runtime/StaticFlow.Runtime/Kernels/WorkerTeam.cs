@@ -37,6 +37,24 @@ internal sealed class WorkerTeam
     /// <summary>The team for this process: one worker per core beyond the caller's.</summary>
     public static WorkerTeam Shared { get; } = new(Math.Max(0, Environment.ProcessorCount - 1));
 
+    /// <summary>
+    /// Runs <paramref name="body"/>(start, end) over [0, <paramref name="length"/>) in one contiguous range per core
+    /// (<see cref="Sgemm.Threads"/>), each at least <paramref name="minimumPerPart"/> elements, or in one call when
+    /// the work is smaller. Ranges start on multiples of 16 elements, so no two cores write one cache line of a
+    /// 4-byte tensor. For memory-bound elementwise kernels, which one core cannot run at the memory's speed.
+    /// </summary>
+    public static void ForRanges(int length, int minimumPerPart, Action<int, int> body)
+    {
+        int parts = Math.Min(Sgemm.Threads, length / Math.Max(1, minimumPerPart));
+        if (parts <= 1)
+        {
+            body(0, length);
+            return;
+        }
+        int chunk = (length / parts + 15) & ~15;
+        Shared.Run(parts, part => body(Math.Min(length, part * chunk), part == parts - 1 ? length : Math.Min(length, (part + 1) * chunk)));
+    }
+
     /// <summary>Runs <paramref name="job"/>(0..parts-1), part 0 on the calling thread, the others on workers.</summary>
     public void Run(int parts, Action<int> job)
     {
