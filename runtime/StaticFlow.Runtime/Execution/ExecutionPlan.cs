@@ -1,8 +1,8 @@
-using StaticFlow.Tensors;
 using StaticFlow.Devices;
 using StaticFlow.Graphs;
 using StaticFlow.Kernels;
 using StaticFlow.Operations;
+using StaticFlow.Tensors;
 
 namespace StaticFlow.Execution;
 

@@ -77,7 +77,8 @@ public sealed class Variable(string name)
         using (_gate.EnterScope())
         {
             Tensor value = Peek();
-            _borrows++;
+            // Atomic even under the gate: borrows are returned without it.
+            Interlocked.Increment(ref _borrows);
             return value;
         }
     }
