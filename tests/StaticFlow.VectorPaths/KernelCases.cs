@@ -15,7 +15,8 @@ internal sealed record KernelCase(string Name, GraphDef Graph, Dictionary<string
 /// <summary>
 /// The cases the vector-width test runs on every path: the GEMM's full and edge tiles, its one-row kernel, packed
 /// and per-call B, the fused bias and Relu, split products, convolutions on the GEMM and the generic path, fused
-/// pooling, and the elementwise kernels (TensorPrimitives) behind Softmax.
+/// pooling, the elementwise kernels (TensorPrimitives) behind Softmax, an optimizer step, and the ReluGrad and
+/// MaxPoolGrad of a training step.
 /// </summary>
 internal static class KernelCases
 {
@@ -34,6 +35,42 @@ internal static class KernelCases
         yield return Convolution("conv-relu-maxpool", batch: 3, size: 11, channels: 4, outputs: 32, stride: 1, "VALID", pool: true);
         yield return Depthwise();
         yield return Softmax();
+        yield return AdamStep();
+        yield return Gradients();
+    }
+
+    /// <summary>One Adam step (the optimizer's vector loops, split across cores) on a variable set in the same run.</summary>
+    private static KernelCase AdamStep()
+    {
+        const int Length = 70_001;
+        var random = new Random(7);
+        var nodes = new List<NodeDef>();
+        foreach (string name in new[] { "var", "m", "v" })
+        {
+            nodes.Add(Node(name, "VarHandleOp", null, ("dtype", Type(DType.Float32)), ("shape", G.Shape(Length)), ("shared_name", Str(name))));
+            nodes.Add(Const(name + "/start", name == "var" ? Random(random, Length) : Tensor.Zeros(DType.Float32, new TensorShape(Length))));
+            nodes.Add(Node(name + "/assign", "AssignVariableOp", [name, name + "/start"], ("dtype", Type(DType.Float32))));
+        }
+        float[] hypers = [0.9f, 0.999f, 0.01f, 0.9f, 0.999f, 1e-7f];
+        for (int h = 0; h < hypers.Length; h++) nodes.Add(Const($"h{h}", Tensor.Scalar(hypers[h])));
+        nodes.Add(Node("apply", "ResourceApplyAdam", ["var", "m", "v", "h0", "h1", "h2", "h3", "h4", "h5", "grad", "^var/assign", "^m/assign", "^v/assign"], F32));
+        nodes.Add(Placeholder("grad", DType.Float32));
+        nodes.Add(Node("read", "ReadVariableOp", ["var", "^apply"], ("dtype", Type(DType.Float32))));
+        return new KernelCase("adam-step", Graph([.. nodes]), new() { ["grad"] = Random(random, Length) }, "read");
+    }
+
+    /// <summary>ReluGrad (split across cores) and MaxPoolGrad (images across cores) of a CNN-sized activation.</summary>
+    private static KernelCase Gradients()
+    {
+        var random = new Random(8);
+        var graph = Graph(
+            Placeholder("x", DType.Float32), Placeholder("dy", DType.Float32),
+            Node("relu_grad", "ReluGrad", ["dy", "x"], F32),
+            Node("pool", "MaxPool", ["x"], F32, ("ksize", Ints(1, 2, 2, 1)), ("strides", Ints(1, 2, 2, 1)), ("padding", Str("VALID"))),
+            Node("pool_grad", "MaxPoolGrad", ["x", "pool", "pool_dy"], F32, ("ksize", Ints(1, 2, 2, 1)), ("strides", Ints(1, 2, 2, 1)), ("padding", Str("VALID"))),
+            Node("pool_dy", "MaxPool", ["dy"], F32, ("ksize", Ints(1, 2, 2, 1)), ("strides", Ints(1, 2, 2, 1)), ("padding", Str("VALID"))),
+            Node("sum", "AddV2", ["relu_grad", "pool_grad"], F32));
+        return new KernelCase("relu-and-maxpool-gradients", graph, new() { ["x"] = Random(random, 16, 26, 26, 32), ["dy"] = Random(random, 16, 26, 26, 32) }, "sum");
     }
 
     private static Tensor Random(Random random, params long[] dims) =>
