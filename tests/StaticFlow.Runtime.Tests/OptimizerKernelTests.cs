@@ -219,6 +219,38 @@ public class OptimizerKernelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ABorrowingReadOfAnUninitializedVariableNamesItAndAFailedRunLeavesNoBorrowBehind()
+    {
+        var nodes = new[]
+        {
+            Node("var", "VarHandleOp", null, ("dtype", Type(DType.Float32)), ("shape", G.Shape(3)), ("shared_name", Str("w"))),
+            Node("read", "ReadVariableOp", ["var"], ("dtype", Type(DType.Float32))),
+            Node("negated", "Neg", ["read"], ("T", Type(DType.Float32))),
+            // A reader that fails after the read has borrowed: fed a vector that does not broadcast with it.
+            Placeholder("other", DType.Float32),
+            Node("product", "Mul", ["read", "other"], ("T", Type(DType.Float32))),
+            Placeholder("lr", DType.Float32), Placeholder("grad", DType.Float32),
+            Node("apply", "ResourceApplyGradientDescent", ["var", "lr", "grad", "^negated"], ("T", Type(DType.Float32))),
+        };
+        var session = new GraphSession(GraphImporter.Import(Graph(nodes)));
+        var error = Assert.Throws<GraphException>(() => session.Run(new Dictionary<string, Tensor>(), ["negated:0"]));
+        Assert.Contains("'w'", error.Message);
+        Assert.Contains("uninitialized", error.Message);
+
+        // A run that fails after the borrow returns it: once the variable owns its tensor, a step after a borrowing
+        // read still updates it in place.
+        var variable = session.Resources.GetOrCreate("", "w");
+        variable.Assign(Tensor.FromArray<float>([1f, 2f, 3f], 3));
+        var feeds = SgdFeeds(3, 1f);
+        session.Run(feeds, [], ["apply"]);
+        var owned = variable.Peek();
+        Assert.Throws<GraphException>(() => session.Run(new Dictionary<string, Tensor> { ["other:0"] = Tensor.FromArray<float>([1f, 2f], 2) }, ["product:0"]));
+        session.Run(feeds, ["negated:0"], ["apply"]);
+        Assert.Same(owned, variable.Peek());
+        Assert.Equal([-1f, 0, 1], owned.ToArray<float>());
+    }
+
+    [Fact]
     public async Task ValuesReadWhileAnotherThreadTrainsAreWholeStepsAndStayPut()
     {
         const long Length = 1 << 18;
