@@ -251,6 +251,44 @@ public class OptimizerKernelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AProductOfWeightsUpdatedInPlaceNeverUsesAStalePacking()
+    {
+        // x · w with w trained in place between runs: the product packs w once per value it sees twice in a row.
+        var nodes = new[]
+        {
+            Node("var", "VarHandleOp", null, ("dtype", Type(DType.Float32)), ("shape", G.Shape(4, 3)), ("shared_name", Str("w"))),
+            Node("read", "ReadVariableOp", ["var"], ("dtype", Type(DType.Float32))),
+            Placeholder("x", DType.Float32),
+            Node("product", "MatMul", ["x", "read"], ("T", Type(DType.Float32))),
+            Placeholder("lr", DType.Float32), Placeholder("grad", DType.Float32),
+            Node("apply", "ResourceApplyGradientDescent", ["var", "lr", "grad"], ("T", Type(DType.Float32))),
+        };
+        var session = new GraphSession(GraphImporter.Import(Graph(nodes)));
+        var variable = session.Resources.GetOrCreate("", "w");
+        variable.Assign(Tensor.FromArray<float>([.. Enumerable.Range(0, 12).Select(i => (float)i)], 4, 3));
+        var x = Tensor.FromArray<float>([1f, 0, 2, -1, 0.5f, 1, 0, 3], 2, 4);
+        var step = new Dictionary<string, Tensor> { ["lr:0"] = Tensor.Scalar(0.25f), ["grad:0"] = Tensor.FromArray<float>([.. Enumerable.Range(0, 12).Select(i => i % 5 - 2f)], 4, 3) };
+        float[] Expected()
+        {
+            float[] w = variable.Peek().ToArray<float>(), xs = x.ToArray<float>(), y = new float[6];
+            for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 3; j++)
+                    for (int p = 0; p < 4; p++) y[i * 3 + j] += xs[i * 4 + p] * w[p * 3 + j];
+            return y;
+        }
+        session.Run(step, [], ["apply"]);
+        var owned = variable.Peek();
+        for (int round = 0; round < 4; round++)
+        {
+            // Three products on one value (the second and third from the kept packing), then an in-place step.
+            for (int run = 0; run < 3; run++)
+                Assert.Equal(Expected(), session.Run(new Dictionary<string, Tensor> { ["x:0"] = x }, ["product:0"])[0].ToArray<float>());
+            session.Run(step, [], ["apply"]);
+            Assert.Same(owned, variable.Peek());
+        }
+    }
+
+    [Fact]
     public async Task ValuesReadWhileAnotherThreadTrainsAreWholeStepsAndStayPut()
     {
         const long Length = 1 << 18;

@@ -262,6 +262,10 @@ internal static class OptimizerKernels
         public readonly void Dispose()
         {
             if (!_inPlace) return;
+            // The elements changed under the same tensor: work kept from them is stale (before anyone can read them).
+            if (_next0 is not null) Interlocked.Increment(ref _next0.Version);
+            if (_next1 is not null) Interlocked.Increment(ref _next1.Version);
+            if (_next2 is not null) Interlocked.Increment(ref _next2.Version);
             for (int i = _count - 1; i >= 0; i--) _context.InputVariable(i).EndUpdate();
         }
     }

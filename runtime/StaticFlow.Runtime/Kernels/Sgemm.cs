@@ -63,18 +63,19 @@ internal sealed class PackedMatrix
 
 /// <summary>
 /// The right-hand matrix of a product whose plan reads it from a variable (the weights of a loaded model), packed
-/// once and reused while the variable keeps the same tensor, as constant weights are packed once at plan time.
-/// A tensor is packed for keeps on its second use in a row, so a value that changes every run (an assignment's
-/// result) is packed into scratch as before. A tensor its variable owns is never kept: an optimizer step may update
-/// it in place (see <see cref="Execution.Variable"/>), and only tensors given up by their owner stay as they are.
+/// once and reused while the variable keeps the same tensor with the same contents, as constant weights are packed
+/// once at plan time. A tensor is packed for keeps on its second use in a row at one <see cref="Tensors.Tensor.Version"/>,
+/// so a value that changes every run (an assignment's result, weights in training, which an optimizer step updates
+/// in place) is packed into scratch as before, and weights after training are packed once again.
 /// Runs may share the kernel concurrently: the cache is one immutable entry, replaced whole.
 /// </summary>
 internal sealed class PackedWeights
 {
-    private sealed record Entry(Tensors.Tensor Source, byte[] Storage, PackedMatrix Packed);
+    private sealed record Entry(Tensors.Tensor Source, byte[] Storage, int Version, PackedMatrix Packed);
+    private sealed record Sighting(Tensors.Tensor Source, int Version);
 
     private Entry? _entry;
-    private Tensors.Tensor? _candidate;
+    private Sighting? _last;
 
     /// <summary>
     /// op(B)[k×n] of <paramref name="source"/> packed for keeps (from the cache, or packed now on its second use in a
@@ -82,14 +83,22 @@ internal sealed class PackedWeights
     /// </summary>
     public PackedMatrix? Find(Tensors.Tensor source, int k, int n, int ldb, bool transB)
     {
-        if (source.ExclusiveOwner is not null || source.Storage is not { } storage) return null;
+        if (source.Storage is not { } storage) return null;
+        // An in-place update happens only while no read of the tensor is in flight, so the version cannot move
+        // while this product runs.
+        int version = Volatile.Read(ref source.Version);
         var entry = Volatile.Read(ref _entry);
-        if (entry is not null && ReferenceEquals(entry.Source, source) && ReferenceEquals(entry.Storage, storage)
+        if (entry is not null && ReferenceEquals(entry.Source, source) && ReferenceEquals(entry.Storage, storage) && entry.Version == version
             && entry.Packed.K == k && entry.Packed.N == n)
             return entry.Packed;
-        if (!ReferenceEquals(Interlocked.Exchange(ref _candidate, source), source)) return null;
+        var last = Volatile.Read(ref _last);
+        if (last is null || !ReferenceEquals(last.Source, source) || last.Version != version)
+        {
+            Volatile.Write(ref _last, new Sighting(source, version));
+            return null;
+        }
         var packed = Sgemm.Pack(k, n, source.AsSpan<float>(), ldb, transB);
-        Volatile.Write(ref _entry, new Entry(source, storage, packed));
+        Volatile.Write(ref _entry, new Entry(source, storage, version, packed));
         return packed;
     }
 }

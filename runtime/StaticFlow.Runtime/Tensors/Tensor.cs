@@ -28,6 +28,9 @@ public sealed class Tensor
     /// </summary>
     internal Execution.Variable? ExclusiveOwner;
 
+    /// <summary>Counts the in-place updates of this tensor's elements (optimizer steps on the variable that owns it), so work kept from its contents (a packed weight matrix) can tell it is stale.</summary>
+    internal int Version;
+
     private Tensor(DType dtype, TensorShape shape, byte[]? bytes, byte[][]? strings, object?[]? variants = null)
     {
         DType = dtype;
