@@ -44,6 +44,9 @@ internal static class G
     public static NodeDef Const(string name, Tensor value) =>
         Node(name, "Const", null, ("dtype", Type(value.DType)), ("value", new AttrValue { Tensor = value.ToProto() }));
 
+    /// <summary>A 1-D string tensor of the UTF-8 bytes of <paramref name="values"/>.</summary>
+    public static Tensor Strings(params string[] values) => Tensor.FromStrings([.. values.Select(System.Text.Encoding.UTF8.GetBytes)], values.Length);
+
     public static NodeDef Placeholder(string name, DType dtype) => Node(name, "Placeholder", null, ("dtype", Type(dtype)));
 
     public static GraphDef Graph(params NodeDef[] nodes)

@@ -1,4 +1,3 @@
-using System.Text;
 using StaticFlow.Protos;
 using StaticFlow.SavedModels;
 using StaticFlow.Tensors;
@@ -13,13 +12,10 @@ namespace StaticFlow.Tests;
 /// constants), and queried with <c>LookupTableFindV2</c>, out-of-vocabulary words getting the OOV index 0. Written
 /// with the project's exporter, node for node as Keras names them (no Python TensorFlow is at hand).
 /// </summary>
-public sealed class KerasStringLookupSavedModelTests : IDisposable
+public sealed class KerasStringLookupSavedModelTests
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("staticflow-keras-lookup-").FullName;
-
-    public void Dispose() => Directory.Delete(_root, recursive: true);
-
-    private static Tensor Strings(params string[] values) => Tensor.FromStrings([.. values.Select(Encoding.UTF8.GetBytes)], values.Length);
+    // The test run's own temporary folder (TempDirectory), removed when the process exits.
+    private readonly string _root = TempDirectory.Create();
 
     [Fact]
     public void TheInitOpFillsTheTableAndTheSignatureLooksWordsUp()

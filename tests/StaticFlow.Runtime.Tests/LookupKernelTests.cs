@@ -13,13 +13,10 @@ namespace StaticFlow.Tests;
 /// table resource filled by an init op, then queried by <c>LookupTableFindV2</c>; semantics from TensorFlow's
 /// <c>lookup_ops_test.py</c>.
 /// </summary>
-public sealed class LookupKernelTests : IDisposable
+public sealed class LookupKernelTests
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("staticflow-lookup-").FullName;
-
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    private static Tensor Strings(params string[] values) => Tensor.FromStrings([.. values.Select(Encoding.UTF8.GetBytes)], values.Length);
+    // The test run's own temporary folder (TempDirectory), removed when the process exits.
+    private readonly string _folder = TempDirectory.Create();
 
     private static string[] Texts(Tensor t) => [.. t.Strings.ToArray().Select(b => Encoding.UTF8.GetString(b))];
 

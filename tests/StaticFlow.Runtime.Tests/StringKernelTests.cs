@@ -9,8 +9,6 @@ namespace StaticFlow.Tests;
 /// <summary>The string ops Keras text preprocessing and feature columns export, on values from TensorFlow's documentation.</summary>
 public class StringKernelTests
 {
-    private static Tensor Strings(params string[] values) => Tensor.FromStrings([.. values.Select(Encoding.UTF8.GetBytes)], values.Length);
-
     private static string[] Texts(Tensor t) => [.. t.Strings.ToArray().Select(b => Encoding.UTF8.GetString(b))];
 
     [Fact]

@@ -88,9 +88,7 @@ internal static class ImageKernels
     {
         public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            long radius = KernelHelpers.IntAttr(node, "depth_radius");
-            double bias = node.Attr("bias").F, alpha = node.Attr("alpha").F, beta = node.Attr("beta").F;
-            if (radius < 0) throw new GraphException(node.Name, node.Op, $"depth_radius must be non-negative, got {radius}");
+            var (radius, bias, alpha, beta) = LrnAttrs(node);
             return new DelegateKernel(c =>
             {
                 Tensor x = c.Input(0);
@@ -108,6 +106,14 @@ internal static class ImageKernels
                 c.SetOutput(0, Tensor.FromArray<T>(ys, [.. x.Shape.Dims]));
             });
         }
+    }
+
+    /// <summary>LRN's and LRNGrad's attrs: depth_radius (checked), bias, alpha and beta.</summary>
+    private static (long Radius, double Bias, double Alpha, double Beta) LrnAttrs(GraphNode node)
+    {
+        long radius = KernelHelpers.IntAttr(node, "depth_radius");
+        if (radius < 0) throw new GraphException(node.Name, node.Op, $"depth_radius must be non-negative, got {radius}");
+        return (radius, node.Attr("bias").F, node.Attr("alpha").F, node.Attr("beta").F);
     }
 
     /// <summary>LRN's denominator base for channel <paramref name="ch"/> of the row at <paramref name="start"/>: bias + alpha Σ x² over the channels within the radius.</summary>
@@ -130,9 +136,7 @@ internal static class ImageKernels
     {
         public IOpKernel Create<T>(GraphNode node) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            long radius = KernelHelpers.IntAttr(node, "depth_radius");
-            double bias = node.Attr("bias").F, alpha = node.Attr("alpha").F, beta = node.Attr("beta").F;
-            if (radius < 0) throw new GraphException(node.Name, node.Op, $"depth_radius must be non-negative, got {radius}");
+            var (radius, bias, alpha, beta) = LrnAttrs(node);
             return new DelegateKernel(c =>
             {
                 Tensor dy = c.Input(0), x = c.Input(1), y = c.Input(2);
