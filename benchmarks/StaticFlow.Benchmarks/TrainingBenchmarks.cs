@@ -159,6 +159,8 @@ public class TrainingBenchmarks
         }
         finally { Kernels.Sgemm.Threads = threads; }
         output.WriteLine($"{model} train step: {steps.Sum(s => s.Median.TotalMilliseconds):F2} ms in kernels, {steps.Sum(s => s.AllocatedBytes)} bytes allocated");
+        if (session.Explain([.. feeds.Keys], fetches).Memory is { } memory)
+            output.WriteLine($"{model} train step arena: {memory.ArenaBytes} bytes for {memory.Tensors} intermediates, largest live set {memory.LargestLiveSetBytes} bytes ({memory.Overhead:F3}x)");
         foreach (var step in steps.Take(15))
             output.WriteLine($"  {step.Median.TotalMilliseconds,8:F3} ms {step.Share,6:P1} {step.AllocatedBytes,9} B  {step.Op,-28} {step.Node}");
     }

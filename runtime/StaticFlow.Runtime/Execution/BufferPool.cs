@@ -16,6 +16,9 @@ internal sealed class BufferPool
     /// <summary>A buffer of exactly <paramref name="bytes"/> bytes (contents undefined), or null when none is free.</summary>
     public byte[]? Rent(int bytes) => _free.TryGetValue(bytes, out var bag) && bag.TryTake(out var buffer) ? buffer : null;
 
+    /// <summary>Lets go of every free buffer (the plan's arena took over their work).</summary>
+    public void Clear() => _free.Clear();
+
     /// <summary>Gives back a buffer nothing references any more.</summary>
     public void Return(byte[] buffer)
     {

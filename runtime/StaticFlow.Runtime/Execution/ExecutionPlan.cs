@@ -17,6 +17,9 @@ internal sealed record PlanStep(GraphNode Node, IOpKernel Kernel, int[] InputSlo
 
     /// <summary>The slots of <see cref="ReleaseAfter"/> that hold borrowed variable values, returned after this step.</summary>
     public int[] ReturnBorrowsAfter { get; init; } = [];
+
+    /// <summary>The index of this step's output among the plan's arena tensors (<see cref="ExecutionPlan.ArenaLifetimes"/>), or -1.</summary>
+    public int ArenaIndex { get; init; } = -1;
 }
 
 /// <summary>
@@ -53,17 +56,66 @@ internal sealed class ExecutionPlan
     /// <summary>The output slots of the borrowing reads, whose borrows a failed run returns.</summary>
     public required int[] BorrowSlots { get; init; }
 
-    // A workspace left by the last run, for the next one (a run in progress holds its own).
-    private RunWorkspace? _spareWorkspace;
+    /// <summary>
+    /// The intermediates that live in a run's arena, each from the step that writes it to its last reader: the
+    /// products that can be recycled (see <see cref="MarkRecyclable"/>). Their sizes are learnt from runs.
+    /// </summary>
+    public required Lifetime[] ArenaLifetimes { get; init; }
 
-    /// <summary>The arrays of one run: the last run's, or new ones when another run holds those (or a function calls itself).</summary>
-    public RunWorkspace RentWorkspace() => Interlocked.Exchange(ref _spareWorkspace, null) ?? new RunWorkspace(this);
+    private readonly Lock _layoutGate = new();
 
-    /// <summary>Clears <paramref name="workspace"/> (it must not keep tensors alive) and keeps it for the next run.</summary>
+    /// <summary>
+    /// Where each arena tensor goes, planned from the largest sizes the plan's runs have seen; null until a run
+    /// succeeded. Runs read it once at their start, so a run in progress keeps the layout it began with.
+    /// </summary>
+    public ArenaLayout? Layout { get; private set; }
+
+    /// <summary>
+    /// Called after a successful run with the bytes each arena tensor took: a size that outgrew the layout (or the
+    /// first run) plans the arena again, for the largest sizes seen so far.
+    /// </summary>
+    public void Observe(long[] observedBytes)
+    {
+        if (observedBytes.Length == 0) return;
+        var layout = Layout;
+        if (layout is not null && !Outgrows(observedBytes, layout.Bytes)) return;
+        lock (_layoutGate)
+        {
+            layout = Layout;
+            if (layout is not null && !Outgrows(observedBytes, layout.Bytes)) return;
+            var lifetimes = new Lifetime[ArenaLifetimes.Length];
+            for (int i = 0; i < lifetimes.Length; i++)
+                lifetimes[i] = ArenaLifetimes[i] with { Bytes = Math.Max(observedBytes[i], layout?.Bytes[i] ?? 0) };
+            Layout = MemoryPlanner.Plan(lifetimes);
+            // The products of the runs before now live in the arena: the pool's buffers of their sizes would only be held.
+            Buffers.Clear();
+        }
+    }
+
+    private static bool Outgrows(long[] observed, long[] planned)
+    {
+        for (int i = 0; i < observed.Length; i++)
+            if (observed[i] > planned[i]) return true;
+        return false;
+    }
+
+    // Workspaces left by finished runs, for the next ones (a run in progress holds its own); a few, for concurrent runs.
+    private readonly RunWorkspace?[] _spareWorkspaces = new RunWorkspace?[Math.Clamp(Environment.ProcessorCount, 2, 8)];
+
+    /// <summary>The arrays of one run: a finished run's, or new ones when other runs hold those (or a function calls itself).</summary>
+    public RunWorkspace RentWorkspace()
+    {
+        for (int i = 0; i < _spareWorkspaces.Length; i++)
+            if (Interlocked.Exchange(ref _spareWorkspaces[i], null) is { } workspace) return workspace;
+        return new RunWorkspace(this);
+    }
+
+    /// <summary>Clears <paramref name="workspace"/> (it must not keep tensors alive) and keeps it for a next run.</summary>
     public void ReturnWorkspace(RunWorkspace workspace)
     {
         workspace.Clear();
-        _spareWorkspace = workspace;
+        for (int i = 0; i < _spareWorkspaces.Length; i++)
+            if (Interlocked.CompareExchange(ref _spareWorkspaces[i], workspace, null) is null) return;
     }
 
     public static ExecutionPlan Build(GraphSession session, Graph graph, Placement placement, Edge[] feeds, Edge[] fetches, int[] targets)
@@ -149,11 +201,11 @@ internal sealed class ExecutionPlan
 
             steps.Add(new PlanStep(node, kernel, inputSlots, slotBase[n], outputFed, LastUses(inputSlots, uses, pinned, constants), device));
         }
-        var returnable = MarkRecyclable(steps, feedSlots, pinned);
+        var (returnable, arenaLifetimes) = MarkRecyclable(steps, feedSlots, pinned);
         int[] borrowSlots = MarkBorrowingReads(steps, feedSlots, pinned);
         return new ExecutionPlan
         {
-            BorrowSlots = borrowSlots,
+            BorrowSlots = borrowSlots, ArenaLifetimes = arenaLifetimes,
             Steps = steps, SlotCount = slots, Constants = constants, FeedSlots = feedSlots, FetchSlots = fetchSlots,
             ReturnableFetches = [.. fetchSlots.Select(returnable.Contains)],
             FoldedNodes = folded, CrossDeviceEdges = crossDevice, FusedNodes = fusedAway.Count,
@@ -260,13 +312,15 @@ internal sealed class ExecutionPlan
     /// a Flatten's Reshape) share one storage; it is given back after the last step that reads any of them, provided
     /// every reader only reads (no identity kept, no variable assigned), and none of them is fed or fetched.
     /// Returns the fetched products whose storage the caller may give back (<see cref="RunResults.Dispose"/>): those
-    /// fetched without any view of them.
+    /// fetched without any view of them; and the lifetimes of the recycled products, which live in the run's arena
+    /// once a run has shown their sizes (their steps' <see cref="PlanStep.ArenaIndex"/>).
     /// </summary>
-    private static HashSet<int> MarkRecyclable(List<PlanStep> steps, int[] feedSlots, HashSet<int> pinned)
+    private static (HashSet<int> Returnable, Lifetime[] Arena) MarkRecyclable(List<PlanStep> steps, int[] feedSlots, HashSet<int> pinned)
     {
         static OpSchema? Schema(PlanStep step) => OpCatalog.StandardSchemas.GetValueOrDefault(step.Node.Op);
         // Each product's output slot and the slots of its views, by the product's slot.
         var storageOf = new Dictionary<int, int>();
+        var producerOf = new Dictionary<int, int>();
         var lastReader = new Dictionary<int, (int Step, int Slot)>();
         var spoiled = new HashSet<int>();
         for (int i = 0; i < steps.Count; i++)
@@ -280,7 +334,11 @@ internal sealed class ExecutionPlan
                 if (!readsOnly && !(isView && k == 0)) spoiled.Add(storage);
                 lastReader[storage] = (i, step.InputSlots[k]);
             }
-            if (step.Kernel is FusedProductKernel || Schema(step)?.OwnsOutput == true) storageOf[step.OutputSlot] = step.OutputSlot;
+            if (step.Kernel is FusedProductKernel || Schema(step)?.OwnsOutput == true)
+            {
+                storageOf[step.OutputSlot] = step.OutputSlot;
+                producerOf[step.OutputSlot] = i;
+            }
             else if (isView) storageOf[step.OutputSlot] = storageOf[step.InputSlots[0]];
         }
         foreach (var (slot, storage) in storageOf)
@@ -290,11 +348,18 @@ internal sealed class ExecutionPlan
         spoiled.UnionWith(fetched.Select(members => members.Key));
 
         var recycleAt = new Dictionary<int, List<int>>();
-        foreach (var (storage, (step, slot)) in lastReader)
-            if (!spoiled.Contains(storage) && steps[step].ReleaseAfter.Contains(slot))
-                (recycleAt.TryGetValue(step, out var list) ? list : recycleAt[step] = []).Add(slot);
+        var arena = new List<Lifetime>();
+        // In step order, so that the arena's indices (and so its layout) do not depend on a dictionary's order.
+        foreach (var (storage, (step, slot)) in lastReader.OrderBy(entry => producerOf[entry.Key]))
+        {
+            if (spoiled.Contains(storage) || !steps[step].ReleaseAfter.Contains(slot)) continue;
+            (recycleAt.TryGetValue(step, out var list) ? list : recycleAt[step] = []).Add(slot);
+            int producer = producerOf[storage];
+            steps[producer] = steps[producer] with { ArenaIndex = arena.Count };
+            arena.Add(new Lifetime(producer, step, 0));
+        }
         foreach (var (step, slots) in recycleAt) steps[step] = steps[step] with { RecycleAfter = [.. slots] };
-        return returnable;
+        return (returnable, [.. arena]);
     }
 
     /// <summary>
@@ -392,12 +457,51 @@ internal sealed class RunWorkspace
 {
     public RunWorkspace(ExecutionPlan plan)
     {
+        ObservedBytes = new long[plan.ArenaLifetimes.Length];
         Slots = new Value[plan.SlotCount];
         Lenders = plan.BorrowSlots.Length == 0 ? [] : new Variable?[plan.SlotCount];
         Contexts = [.. plan.Steps.Select(step => new KernelContext(step.Node, new Value[step.InputSlots.Length], new Value[step.OutputFed.Length], null!))];
     }
 
     public Value[] Slots { get; }
+
+    /// <summary>The bytes each arena tensor of the plan took in this run (see <see cref="ExecutionPlan.Observe"/>).</summary>
+    public long[] ObservedBytes { get; }
+
+    /// <summary>How many of the plan's arena tensors this workspace's runs wrote into the arena (a check that the kernels take their regions).</summary>
+    public int ArenaHits { get; set; }
+
+    private ArenaLayout? _arenaLayout;
+    private byte[]? _arena;
+
+    /// <summary>
+    /// This workspace's arena for <paramref name="layout"/>, allocated when the layout is new to it; null when there
+    /// is no layout yet, or the arena would go past the run's memory budget (then each tensor is allocated alone).
+    /// </summary>
+    public byte[]? ArenaFor(ArenaLayout? layout)
+    {
+        if (layout is null || ReferenceEquals(layout, _arenaLayout)) return _arena;
+        _arenaLayout = layout;
+        _arena = null;
+        long bytes = layout.ArenaBytes + MemoryPlanner.Alignment;
+        if (bytes > Tensor.MaxStorageBytes) return null;
+        try { MemoryBudget.Check(bytes, "the plan's arena"); }
+        catch (ResourceLimitException) { return null; }
+        // Pinned, so the planner's cache-line offsets stay cache-line addresses: a managed array's elements start
+        // 16 bytes into a line, and vector loads that straddle two lines are slower (see PackedMatrix).
+        var arena = GC.AllocateUninitializedArray<byte>((int)bytes, pinned: true);
+        ArenaStart = AlignedStart(arena);
+        return _arena = arena;
+    }
+
+    /// <summary>Where offset 0 of the layout is in the arena: its first byte on a cache-line boundary.</summary>
+    public int ArenaStart { get; private set; }
+
+    private static unsafe int AlignedStart(byte[] pinned)
+    {
+        long address = (long)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(pinned));
+        return (int)((MemoryPlanner.Alignment - (address & (MemoryPlanner.Alignment - 1))) & (MemoryPlanner.Alignment - 1));
+    }
 
     /// <summary>For each slot holding a borrowed variable value, the variable it is borrowed from (empty when the plan borrows nothing).</summary>
     public Variable?[] Lenders { get; }

@@ -12,7 +12,25 @@ namespace StaticFlow.Execution;
 /// <param name="FoldedNodes">Nodes computed once, when the plan was built.</param>
 /// <param name="FusedNodes">Nodes absorbed into another node's step (MatMul+BiasAdd+Relu).</param>
 /// <param name="CrossDeviceEdges">Data edges whose producer and consumer sit on different devices.</param>
-public sealed record PlanStatistics(int Steps, int FoldedNodes, int FusedNodes, int CrossDeviceEdges);
+public sealed record PlanStatistics(int Steps, int FoldedNodes, int FusedNodes, int CrossDeviceEdges)
+{
+    /// <summary>Where the plan's intermediates live, once a run has shown their sizes; null before the plan's first run.</summary>
+    public PlanMemory? Memory { get; init; }
+}
+
+/// <summary>
+/// The arena of a plan (see <see cref="GraphSession.Explain"/>): its intermediate products share one array per run,
+/// each at an offset the memory planner chose from the tensors' lifetimes, so two of them alive at the same step
+/// never overlap and the array is reused from run to run.
+/// </summary>
+/// <param name="ArenaBytes">The size of the arena a run uses.</param>
+/// <param name="LargestLiveSetBytes">The most bytes of these tensors alive at any one step: no layout can be smaller.</param>
+/// <param name="Tensors">How many intermediates the arena holds.</param>
+public sealed record PlanMemory(long ArenaBytes, long LargestLiveSetBytes, int Tensors)
+{
+    /// <summary>How far the arena is from the floor (1.0: no byte wasted).</summary>
+    public double Overhead => LargestLiveSetBytes == 0 ? 1 : (double)ArenaBytes / LargestLiveSetBytes;
+}
 
 /// <summary>The time one step of a plan took (see <see cref="GraphSession.Profile"/>), like a node's entry in TensorFlow's step stats.</summary>
 /// <param name="Node">The node whose step it is (for a fused step, the last node of the chain).</param>
@@ -92,12 +110,16 @@ public sealed class GraphSession
 
     /// <summary>
     /// What the plan for these feeds, fetches and targets does: steps run per call, nodes folded into constants
-    /// when the plan was built, nodes fused into other steps, and data edges between different devices.
+    /// when the plan was built, nodes fused into other steps, data edges between different devices and, once the
+    /// plan has run, its arena (<see cref="PlanStatistics.Memory"/>).
     /// </summary>
     public PlanStatistics Explain(IEnumerable<string>? feeds, IReadOnlyList<string> fetches, IReadOnlyList<string>? targets = null)
     {
         var plan = GetPlan([.. (feeds ?? []).Select(Graph.ResolveTensor)], [.. fetches.Select(Graph.ResolveTensor)], ResolveTargets(targets ?? []));
-        return new PlanStatistics(plan.Steps.Count, plan.FoldedNodes, plan.FusedNodes, plan.CrossDeviceEdges);
+        return new PlanStatistics(plan.Steps.Count, plan.FoldedNodes, plan.FusedNodes, plan.CrossDeviceEdges)
+        {
+            Memory = plan.Layout is { } layout ? new PlanMemory(layout.ArenaBytes, layout.LargestLiveSetBytes, layout.Offsets.Length) : null,
+        };
     }
 
     /// <summary>
@@ -274,7 +296,11 @@ public sealed class GraphSession
         for (int i = 0; i < feedValues.Length; i++) slots[plan.FeedSlots[i]] = feedValues[i];
 
         var callerBuffers = frame.Buffers;
+        var callerRegion = frame.OutputRegion;
         frame.Buffers = plan.Buffers;
+        var layout = plan.Layout;
+        byte[]? arena = workspace.ArenaFor(layout);
+        long[] observed = workspace.ObservedBytes;
         // Only the profiled plan: a function's steps run inside its caller's step.
         StepRecord? profile = ReferenceEquals(_profile?.Plan, plan) ? _profile : null;
         try
@@ -289,7 +315,11 @@ public sealed class GraphSession
                 context.Frame = frame;
                 var inputs = context.InputValues;
                 for (int i = 0; i < inputs.Length; i++) inputs[i] = slots[step.InputSlots[i]];
+                frame.OutputRegion = step.ArenaIndex >= 0 && arena is not null
+                    ? new ArenaRegion(arena, workspace.ArenaStart + (int)layout!.Offsets[step.ArenaIndex], layout.Bytes[step.ArenaIndex])
+                    : default;
                 Invoke(step.Kernel, context);
+                frame.OutputRegion = default;
                 if (step.Borrows) workspace.Lenders[step.OutputSlot] = inputs[0].Variable;
                 var outputs = context.OutputValues;
                 for (int i = 0; i < outputs.Length; i++)
@@ -298,11 +328,16 @@ public sealed class GraphSession
                     if (outputs[i].IsEmpty) throw new GraphException(step.Node.Name, step.Node.Op, $"the kernel produced no output {i}");
                     slots[step.OutputSlot + i] = outputs[i];
                 }
+                if (step.ArenaIndex >= 0 && slots[step.OutputSlot].Tensor is { } product)
+                {
+                    observed[step.ArenaIndex] = product.ByteCount;
+                    if (arena is not null && ReferenceEquals(product.Storage, arena)) workspace.ArenaHits++;
+                }
                 // The next run checks that the kernel set every output, so none may be left over from this one.
                 Array.Clear(outputs);
                 Array.Clear(inputs);
                 foreach (int slot in step.RecycleAfter)
-                    if (slots[slot].Tensor?.Storage is { } storage) plan.Buffers.Return(storage);
+                    if (slots[slot].Tensor?.Storage is { } storage && !ReferenceEquals(storage, arena)) plan.Buffers.Return(storage);
                 foreach (int slot in step.ReturnBorrowsAfter)
                 {
                     workspace.Lenders[slot]!.ReturnBorrow();
@@ -317,11 +352,13 @@ public sealed class GraphSession
             }
             var results = new Value[plan.FetchSlots.Length];
             for (int i = 0; i < results.Length; i++) results[i] = slots[plan.FetchSlots[i]];
+            plan.Observe(observed);
             return results;
         }
         finally
         {
             frame.Buffers = callerBuffers;
+            frame.OutputRegion = callerRegion;
             if (plan.BorrowSlots.Length > 0) workspace.ReturnBorrows(plan.BorrowSlots);
             plan.ReturnWorkspace(workspace);
         }

@@ -84,7 +84,7 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
         var outputShape = pool is null
             ? new TensorShape(g.Batch, g.OutHeight, g.OutWidth, columns)
             : new TensorShape(g.Batch, pooledHeight, pooledWidth, columns);
-        var output = Tensor.Uninitialized(DType.Float32, outputShape, context.Frame.Buffers);
+        var output = context.Frame.NewOutput(DType.Float32, outputShape);
         int rows = checked(g.Batch * g.OutHeight * g.OutWidth);
         if (rows == 0 || columns == 0) return output;
         PackedMatrix packed = _packedFilter is { } known && ReferenceEquals(known.Source, filter)
@@ -209,9 +209,8 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
         var g = ConvolutionKernels.Geometry.Of(context, window, new TensorShape(inputSizes), filter.Shape, depthwise: false);
         int depth = checked(g.FilterHeight * g.FilterWidth * g.Channels), columns = g.OutChannels, pixels = checked(g.OutHeight * g.OutWidth);
         CheckOutBackprop(context, g, dy);
-        // From the run's buffer pool (the largest gradient of a CNN's step), cleared for the sums below.
-        var result = Tensor.Uninitialized(DType.Float32, new TensorShape(inputSizes), context.Frame.Buffers);
-        result.AsBytes().Clear();
+        // From the run's arena or buffer pool (the largest gradient of a CNN's step), cleared for the sums below.
+        var result = context.Frame.NewZeroedOutput(DType.Float32, new TensorShape(inputSizes));
         if (pixels == 0 || depth == 0 || g.Batch == 0) return result;
         // filter [depth, cout] transposed is B [cout, depth]: packed on this thread, read by the others while it waits.
         PackedMatrix packed = Sgemm.PackTransient(columns, depth, filter.AsSpan<float>(), columns, transB: true);

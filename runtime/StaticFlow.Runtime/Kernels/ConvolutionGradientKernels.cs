@@ -99,7 +99,7 @@ internal static class ConvolutionGradientKernels
             int outChannels = channels * multiplier;
             if (dy.Shape[0] != n || dy.Shape[1] != oh || dy.Shape[2] != ow || dy.Shape[3] != outChannels)
                 throw c.Error($"out_backprop {dy.Shape} is not the [{n},{oh},{ow},{outChannels}] the depthwise convolution gives");
-            var result = Tensor.Zeros(dy.DType, new TensorShape(ofFilter ? filterShape : inputShape));
+            var result = c.Frame.NewZeroedOutput(dy.DType, new TensorShape(ofFilter ? filterShape : inputShape));
             ReadOnlySpan<T> g = dy.AsSpan<T>(), other = c.Input(ofFilter ? 0 : 1).AsSpan<T>();
             Span<T> o = result.AsSpan<T>();
             for (int b = 0; b < n; b++)
@@ -146,8 +146,8 @@ internal static class ConvolutionGradientKernels
             var (ow, padLeft) = window.Size(c, width, window.KernelW, window.StrideW, 1, 2);
             if (dy.Shape[0] != batch || dy.Shape[1] != oh || dy.Shape[2] != ow || dy.Shape[3] != channels)
                 throw c.Error($"grad {dy.Shape} is not the pooled shape [{batch},{oh},{ow},{channels}]");
-            // From the run's buffer pool (a CNN's largest gradients, every step), cleared for the sums below.
-            var dx = Tensor.Uninitialized(dy.DType, new TensorShape(inputShape), c.Frame.Buffers);
+            // From the run's arena or buffer pool (a CNN's largest gradients, every step), cleared for the sums below.
+            var dx = c.Frame.NewOutput(dy.DType, new TensorShape(inputShape));
             if (max && typeof(T) == typeof(float))
             {
                 // Windows of one image write only that image's gradient, so images go to the cores whole (each

@@ -87,7 +87,7 @@ internal static class ConvolutionKernels
             Tensor input = c.Input(0), filter = c.Input(1);
             var g = Geometry.Of(c, window, input, filter, depthwise);
             int channels = g.Channels, fout = g.FilterOut, outChannels = g.OutChannels;
-            var output = Tensor.Zeros(input.DType, new TensorShape(g.Batch, g.OutHeight, g.OutWidth, outChannels));
+            var output = c.Frame.NewZeroedOutput(input.DType, new TensorShape(g.Batch, g.OutHeight, g.OutWidth, outChannels));
             ReadOnlySpan<T> x = input.AsSpan<T>(), f = filter.AsSpan<T>();
             Span<T> y = output.AsSpan<T>();
             for (int n = 0; n < g.Batch; n++)
@@ -137,7 +137,7 @@ internal static class ConvolutionKernels
             int batch = (int)input.Shape[0], height = (int)input.Shape[1], width = (int)input.Shape[2], channels = (int)input.Shape[3];
             var (oh, padTop) = window.Size(c, height, window.KernelH, window.StrideH, 1, 1);
             var (ow, padLeft) = window.Size(c, width, window.KernelW, window.StrideW, 1, 2);
-            var output = Tensor.Uninitialized(input.DType, new TensorShape(batch, oh, ow, channels), c.Frame.Buffers);
+            var output = c.Frame.NewOutput(input.DType, new TensorShape(batch, oh, ow, channels));
             // Output rows (an image's row of pixels) are split across cores when there are enough of them.
             int rows = batch * oh;
             long work = (long)rows * ow * channels * window.KernelH * window.KernelW;

@@ -20,7 +20,7 @@ internal static class ElementCopy
             return;
         }
         int size = source.DType.SizeOf();
-        Buffer.BlockCopy(source.RawBytes!, checked((int)(sourceIndex * size)), destination.RawBytes!, checked((int)(destinationIndex * size)), checked((int)(count * size)));
+        source.AsBytes().Slice(checked((int)(sourceIndex * size)), checked((int)(count * size))).CopyTo(destination.AsBytes()[checked((int)(destinationIndex * size))..]);
     }
 
     /// <summary>Row-major element strides of a shape.</summary>

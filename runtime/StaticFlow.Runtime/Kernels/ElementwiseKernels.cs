@@ -383,7 +383,7 @@ internal sealed class ReluGradKernel<T> : IOpKernel where T : unmanaged, IFloati
         Tensor gradients = context.Input(0), features = context.Input(1);
         if (!gradients.Shape.Equals(features.Shape))
             throw context.Error($"gradients {gradients.Shape} and features {features.Shape} must have the same shape");
-        var output = Tensor.Uninitialized(gradients.DType, gradients.Shape, context.Frame.Buffers);
+        var output = context.Frame.NewOutput(gradients.DType, gradients.Shape);
         // A CNN's activations are megabytes: memory-bound, so split across cores from 256K elements.
         WorkerTeam.ForRanges(checked((int)output.ElementCount), 1 << 18, (start, end) =>
         {
@@ -411,7 +411,7 @@ internal sealed class SoftmaxKernel<T>(bool log) : IOpKernel where T : unmanaged
     {
         Tensor x = context.Input(0);
         if (x.Shape.Rank < 1) throw context.Error($"logits must have rank >= 1, got {x.Shape}");
-        var y = Tensor.Uninitialized(x.DType, x.Shape, context.Frame.Buffers);
+        var y = context.Frame.NewOutput(x.DType, x.Shape);
         int n = (int)x.Shape[x.Shape.Rank - 1];
         ReadOnlySpan<T> xs = x.AsSpan<T>();
         Span<T> ys = y.AsSpan<T>();

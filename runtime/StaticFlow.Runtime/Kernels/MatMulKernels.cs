@@ -57,7 +57,7 @@ internal static class MatMulKernels
             long[] batch = Broadcast.Shape(batchA, batchB) ?? throw context.Error($"batch dimensions of {a.Shape} and {b.Shape} do not broadcast");
             // The float GEMM writes every element itself; the generic loop accumulates into zeros.
             var outputShape = new TensorShape([.. batch, m, n]);
-            var output = typeof(T) == typeof(float) ? Tensor.Uninitialized(a.DType, outputShape, context.Frame.Buffers) : Tensor.Zeros(a.DType, outputShape);
+            var output = typeof(T) == typeof(float) ? context.Frame.NewOutput(a.DType, outputShape) : context.Frame.NewZeroedOutput(a.DType, outputShape);
             long batches = new TensorShape(batch).ElementCount;
             long[] sa = Broadcast.Strides(batchA, batch), sb = Broadcast.Strides(batchB, batch);
             ReadOnlySpan<T> x = a.AsSpan<T>(), y = b.AsSpan<T>();

@@ -128,7 +128,39 @@ public sealed class RunFrame
 
     /// <summary>Buffers of earlier runs of the executing plan that outputs may reuse.</summary>
     internal BufferPool? Buffers { get; set; }
+
+    /// <summary>The arena region the executing step's output may take (set by the executor, one step at a time).</summary>
+    internal ArenaRegion OutputRegion;
+
+    /// <summary>
+    /// Storage for the output of a kernel that writes a fresh tensor (contents undefined): the region the memory
+    /// planner gave the step's output when it is large enough, else a buffer of an earlier run, else a new array.
+    /// </summary>
+    internal Tensor NewOutput(DType dtype, TensorShape shape)
+    {
+        var region = OutputRegion;
+        if (region.Arena is { } arena && dtype is not (DType.String or DType.Variant)
+            && shape.TryGetElementCount(out long count) && count <= region.Bytes / dtype.SizeOf())
+        {
+            // Taken once: anything else the kernel allocates is not the step's output.
+            OutputRegion = default;
+            return Tensor.InArena(dtype, shape, arena, region.Offset, (int)(count * dtype.SizeOf()));
+        }
+        return Tensor.Uninitialized(dtype, shape, Buffers);
+    }
+
+    /// <summary><see cref="NewOutput"/> with every element zero, for kernels that accumulate into their output.</summary>
+    internal Tensor NewZeroedOutput(DType dtype, TensorShape shape)
+    {
+        if (dtype is DType.String or DType.Variant) return Tensor.Zeros(dtype, shape);
+        var output = NewOutput(dtype, shape);
+        output.AsBytes().Clear();
+        return output;
+    }
 }
+
+/// <summary>A slice of a run's arena: where the memory planner put one step's output.</summary>
+internal readonly record struct ArenaRegion(byte[]? Arena, int Offset, long Bytes);
 
 /// <summary>Small helpers shared by kernels.</summary>
 public static class KernelHelpers

@@ -185,7 +185,7 @@ internal static class SequenceKernels
     {
         if (x.RawStrings is { } strings) return Convert.ToBase64String(strings[i]);
         int size = x.DType.SizeOf();
-        return Convert.ToBase64String(x.RawBytes!, (int)(i * size), size);
+        return Convert.ToBase64String(x.AsBytes().Slice(checked((int)(i * size)), size));
     }
 
     private static void BoolReduce(KernelContext c, bool all, bool keepDims)

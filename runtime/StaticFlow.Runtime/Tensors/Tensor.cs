@@ -17,6 +17,10 @@ public sealed class Tensor
     public const long MaxStorageBytes = 0x7FFFFFC7;
 
     private byte[]? _bytes;
+    // Where the elements start in _bytes and how many bytes they take: all of it, except for a tensor in a run's
+    // arena (see Execution.MemoryPlanner), which is a slice of one array shared by a plan's intermediates.
+    private readonly int _offset;
+    private readonly int _length;
     private readonly byte[][]? _strings;
     private readonly object?[]? _variants;
     private bool _detached;
@@ -32,11 +36,18 @@ public sealed class Tensor
     internal int Version;
 
     private Tensor(DType dtype, TensorShape shape, byte[]? bytes, byte[][]? strings, object?[]? variants = null)
+        : this(dtype, shape, bytes, 0, bytes?.Length ?? 0, strings, variants)
+    {
+    }
+
+    private Tensor(DType dtype, TensorShape shape, byte[]? bytes, int offset, int length, byte[][]? strings, object?[]? variants)
     {
         DType = dtype;
         Shape = shape;
         ElementCount = shape.ElementCount;
         _bytes = bytes;
+        _offset = offset;
+        _length = length;
         _strings = strings;
         _variants = variants;
     }
@@ -51,7 +62,7 @@ public sealed class Tensor
     public long ElementCount { get; }
 
     /// <summary>Size of the numeric storage in bytes (0 for string tensors).</summary>
-    public long ByteCount => _bytes?.LongLength ?? 0;
+    public long ByteCount => _bytes is null ? 0 : _length;
 
     /// <summary>A zero-filled tensor (empty strings for <see cref="DType.String"/>, empty elements for <see cref="DType.Variant"/>).</summary>
     /// <exception cref="ArgumentException">The shape is not fully defined, or is larger than <see cref="MaxStorageBytes"/>.</exception>
@@ -67,7 +78,10 @@ public sealed class Tensor
         return new Tensor(dtype, shape, new byte[CheckedCount(shape, dtype.SizeOf()) * dtype.SizeOf()], null);
     }
 
-    /// <summary>The numeric storage itself (null for strings, or once detached), for the executor's buffer reuse.</summary>
+    /// <summary>
+    /// The array holding the numeric storage (null for strings, or once detached), for the executor's buffer reuse:
+    /// all of it, except for a tensor in a run's arena, whose elements are a slice of it.
+    /// </summary>
     internal byte[]? Storage => _bytes;
 
     /// <summary>
@@ -90,6 +104,13 @@ public sealed class Tensor
         long bytes = CheckedCount(shape, dtype.SizeOf()) * dtype.SizeOf();
         return pool.Rent((int)bytes) is { } buffer ? new Tensor(dtype, shape, buffer, null) : Uninitialized(dtype, shape);
     }
+
+    /// <summary>
+    /// A tensor whose elements are <paramref name="arena"/>'s bytes from <paramref name="offset"/> on (contents
+    /// undefined): a run's intermediate in the region the plan's memory planner gave it.
+    /// </summary>
+    internal static Tensor InArena(DType dtype, TensorShape shape, byte[] arena, int offset, int length) =>
+        new(dtype, shape, arena, offset, length, null, null);
 
     /// <summary>Allocates storage for <paramref name="shape"/> without clearing it; the caller fills it.</summary>
     internal static Tensor Uninitialized(DType dtype, TensorShape shape)
@@ -147,12 +168,13 @@ public sealed class Tensor
     {
         if (_bytes is null || DTypes.Of<T>() != DType)
             throw _detached ? Detached() : new InvalidOperationException($"A {DType.Name()} tensor cannot be viewed as {typeof(T).Name}.");
-        return MemoryMarshal.Cast<byte, T>(_bytes.AsSpan());
+        return MemoryMarshal.Cast<byte, T>(_bytes.AsSpan(_offset, _length));
     }
 
     /// <summary>The raw little-endian bytes of a numeric tensor, without copying.</summary>
     public Span<byte> AsBytes() =>
-        _bytes ?? throw (_detached ? Detached() : new InvalidOperationException($"A {DType.Name()} tensor has no contiguous byte storage."));
+        _bytes is { } bytes ? bytes.AsSpan(_offset, _length)
+            : throw (_detached ? Detached() : new InvalidOperationException($"A {DType.Name()} tensor has no contiguous byte storage."));
 
     /// <summary>The elements of a string tensor.</summary>
     public ReadOnlySpan<byte[]> Strings =>
@@ -214,7 +236,7 @@ public sealed class Tensor
                 if (!Equals(_variants[i], other._variants![i])) return false;
             return true;
         }
-        return _bytes.AsSpan().SequenceEqual(other._bytes);
+        return AsBytes().SequenceEqual(other.AsBytes());
     }
 
     /// <summary>A short description, like <c>float32[2,3]</c>.</summary>
@@ -241,9 +263,7 @@ public sealed class Tensor
         count <= MaxStorageBytes / Math.Max(dtype is DType.String or DType.Variant ? 8 : dtype.SizeOf(), 1);
 
     /// <summary>The same elements under another shape of equal element count, sharing storage (Reshape, Squeeze, ExpandDims).</summary>
-    internal Tensor WithShape(TensorShape shape) => _detached ? throw Detached() : new(DType, shape, _bytes, _strings, _variants);
-
-    internal byte[]? RawBytes => _detached ? throw Detached() : _bytes;
+    internal Tensor WithShape(TensorShape shape) => _detached ? throw Detached() : new(DType, shape, _bytes, _offset, _length, _strings, _variants);
 
     internal byte[][]? RawStrings => _strings;
 
