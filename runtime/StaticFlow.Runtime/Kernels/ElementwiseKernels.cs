@@ -167,7 +167,7 @@ internal static class ElementwiseKernels
         public IOpKernel Create<T>(GraphNode node) where T : unmanaged, INumber<T> => new DelegateKernel(c =>
         {
             Tensor first = c.Input(0);
-            var sum = Tensor.Uninitialized(first.DType, first.Shape);
+            var sum = c.Frame.NewOutput(first.DType, first.Shape);
             first.AsSpan<T>().CopyTo(sum.AsSpan<T>());
             for (int i = 1; i < c.InputCount; i++)
             {
@@ -194,7 +194,7 @@ internal static class ElementwiseKernels
                 if (bias.Shape[0] != channels) throw c.Error($"bias of shape {bias.Shape} does not match dimension {axis} of value {value.Shape}");
                 long inner = 1;
                 for (int i = axis + 1; i < value.Shape.Rank; i++) inner *= value.Shape[i];
-                var output = Tensor.Uninitialized(value.DType, value.Shape);
+                var output = c.Frame.NewOutput(value.DType, value.Shape);
                 ReadOnlySpan<T> v = value.AsSpan<T>(), b = bias.AsSpan<T>();
                 Span<T> o = output.AsSpan<T>();
                 if (inner == 1)
@@ -253,7 +253,7 @@ internal sealed class BinaryKernel<T, TOut, TOp> : IOpKernel
     {
         Tensor a = context.Input(0), b = context.Input(1);
         long[] shape = Broadcast.OutputShape(context, a, b);
-        var output = Tensor.Uninitialized(DTypes.Of<TOut>(), new TensorShape(shape));
+        var output = context.Frame.NewOutput(DTypes.Of<TOut>(), new TensorShape(shape));
         ReadOnlySpan<T> x = a.AsSpan<T>(), y = b.AsSpan<T>();
         Span<TOut> z = output.AsSpan<TOut>();
         if (!FastPaths.TryFloat<T, TOut, TOp>(x, y, z))
@@ -332,7 +332,7 @@ internal sealed class UnaryKernel<T, TOp> : IOpKernel where T : unmanaged where 
     public void Compute(KernelContext context)
     {
         Tensor x = context.Input(0);
-        var y = Tensor.Uninitialized(x.DType, x.Shape);
+        var y = context.Frame.NewOutput(x.DType, x.Shape);
         ReadOnlySpan<T> xs = x.AsSpan<T>();
         Span<T> ys = y.AsSpan<T>();
         if (!TryFloat(xs, ys))
@@ -364,7 +364,7 @@ internal sealed class LeakyReluKernel<T>(T alpha) : IOpKernel where T : unmanage
     public void Compute(KernelContext context)
     {
         Tensor x = context.Input(0);
-        var y = Tensor.Uninitialized(x.DType, x.Shape);
+        var y = context.Frame.NewOutput(x.DType, x.Shape);
         ReadOnlySpan<T> xs = x.AsSpan<T>();
         Span<T> ys = y.AsSpan<T>();
         for (int i = 0; i < xs.Length; i++) ys[i] = xs[i] < T.Zero ? alpha * xs[i] : xs[i];

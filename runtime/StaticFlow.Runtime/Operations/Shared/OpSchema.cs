@@ -36,8 +36,9 @@ internal sealed class OpSchema
     public bool ReadsInputsOnly { get; private set; }
 
     /// <summary>
-    /// The kernel's first output is always storage of its own, taken from the run's buffer pool (never an input's or
-    /// a constant's), so the plan may give it back to the pool once nothing reads it any more.
+    /// The kernel's first output is always storage of its own (never an input's or a constant's), which it takes with
+    /// <c>KernelContext.Frame.NewOutput</c>: the region the plan's memory planner gave it in the run's arena, or a
+    /// buffer of the run's pool. So the plan may reuse that storage once nothing reads the output any more.
     /// </summary>
     public bool OwnsOutput { get; private set; }
 
@@ -73,7 +74,7 @@ internal sealed class OpSchema
         return this;
     }
 
-    /// <summary>Marks the kernel's first output as storage of its own from the run's buffer pool (see <see cref="OwnsOutput"/>).</summary>
+    /// <summary>Marks the kernel's first output as storage of its own from the run's arena or buffer pool (see <see cref="OwnsOutput"/>).</summary>
     public OpSchema WritesOwnOutput()
     {
         OwnsOutput = true;

@@ -52,28 +52,28 @@ internal static class StandardOps
         // Matrix products.
         Fresh("MatMul", "a: T, b: T", "product: T", "transpose_a: bool = false; transpose_b: bool = false; T: type; grad_a: bool = false @tf2; grad_b: bool = false @tf2", ShapeFunctions.MatMul).WritesOwnOutput();
         Fresh("BatchMatMulV2", "x: T, y: T", "output: T", "T: type; adj_x: bool = false; adj_y: bool = false; grad_x: bool = false @tf2; grad_y: bool = false @tf2", ShapeFunctions.BatchMatMul).WritesOwnOutput();
-        Fresh("BiasAdd", "value: T, bias: T", "output: T", "T: type; data_format: string = \"NHWC\"", ShapeFunctions.BiasAdd);
+        Fresh("BiasAdd", "value: T, bias: T", "output: T", "T: type; data_format: string = \"NHWC\"", ShapeFunctions.BiasAdd).WritesOwnOutput();
 
         // Elementwise binary ops, with broadcasting.
         // Graph functions write Add, which every TensorFlow 1.x and 2.x loads; TensorFlow 2 writes AddV2.
-        Fresh("AddV2", Binary, "z: T", "T: type", ShapeFunctions.Broadcast).Written(Imported);
+        Fresh("AddV2", Binary, "z: T", "T: type", ShapeFunctions.Broadcast).Written(Imported).WritesOwnOutput();
         foreach (string name in new[] { "Add", "Sub", "Mul", "RealDiv", "DivNoNan", "FloorMod", "Maximum", "Minimum", "Pow", "SquaredDifference" })
-            Fresh(name, Binary, "z: T", "T: type", ShapeFunctions.Broadcast);
-        Fresh("FloorDiv", Binary, "z: T", "T: type", ShapeFunctions.Broadcast).NotDifferentiable();
-        Op("AddN", "inputs: N * T", "sum: T", "N: int >= 1; T: type").WithShape(ShapeFunctions.SameAsAllInputs);
+            Fresh(name, Binary, "z: T", "T: type", ShapeFunctions.Broadcast).WritesOwnOutput();
+        Fresh("FloorDiv", Binary, "z: T", "T: type", ShapeFunctions.Broadcast).NotDifferentiable().WritesOwnOutput();
+        Fresh("AddN", "inputs: N * T", "sum: T", "N: int >= 1; T: type", ShapeFunctions.SameAsAllInputs).WritesOwnOutput();
         foreach (string name in new[] { "Equal", "NotEqual" })
-            Fresh(name, Binary, "z: bool", "T: type; incompatible_shape_error: bool = true", ShapeFunctions.Broadcast).NotDifferentiable();
+            Fresh(name, Binary, "z: bool", "T: type; incompatible_shape_error: bool = true", ShapeFunctions.Broadcast).NotDifferentiable().WritesOwnOutput();
         foreach (string name in new[] { "Less", "LessEqual", "Greater", "GreaterEqual" })
-            Fresh(name, Binary, "z: bool", "T: type", ShapeFunctions.Broadcast).NotDifferentiable();
-        Fresh("LogicalAnd", "x: bool, y: bool", "z: bool", "", ShapeFunctions.Broadcast).NotDifferentiable();
-        Fresh("LogicalOr", "x: bool, y: bool", "z: bool", "", ShapeFunctions.Broadcast).NotDifferentiable();
+            Fresh(name, Binary, "z: bool", "T: type", ShapeFunctions.Broadcast).NotDifferentiable().WritesOwnOutput();
+        Fresh("LogicalAnd", "x: bool, y: bool", "z: bool", "", ShapeFunctions.Broadcast).NotDifferentiable().WritesOwnOutput();
+        Fresh("LogicalOr", "x: bool, y: bool", "z: bool", "", ShapeFunctions.Broadcast).NotDifferentiable().WritesOwnOutput();
         Fresh("LogicalNot", "x: bool", "y: bool", "", ShapeFunctions.Unchanged).NotDifferentiable();
         Op("Select", "condition: bool, t: T, e: T", "output: T", "T: type").WithShape(ShapeFunctions.SelectLegacy).Written(Imported);
         Op("SelectV2", "condition: bool, t: T, e: T", "output: T", "T: type").WithShape(ShapeFunctions.Broadcast);
 
         // Elementwise unary ops.
         foreach (string name in new[] { "Neg", "Abs", "Exp", "Log", "Sqrt", "Rsqrt", "Square", "Tanh", "Sigmoid", "Erf" })
-            Fresh(name, Unary, "y: T", "T: type", ShapeFunctions.Unchanged);
+            Fresh(name, Unary, "y: T", "T: type", ShapeFunctions.Unchanged).WritesOwnOutput();
         foreach (string name in new[] { "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Reciprocal", "Log1p", "Expm1" })
             Fresh(name, Unary, "y: T", "T: type", ShapeFunctions.Unchanged);
         Fresh("Inv", Unary, "y: T", "T: type", ShapeFunctions.Unchanged).Written(Imported);
@@ -124,8 +124,8 @@ internal static class StandardOps
                 .WithShape(ShapeFunctions.Segments).Written(Imported);
         Op("BroadcastArgs", "s0: T, s1: T", "r0: T", "T: type = int32").WithShape(ShapeFunctions.Unknown).NotDifferentiable().Written(Imported);
         foreach (string name in new[] { "Relu", "Relu6", "Elu", "Selu", "Softplus" })
-            Fresh(name, "features: T", "activations: T", "T: type", ShapeFunctions.Unchanged);
-        Fresh("LeakyRelu", "features: T", "activations: T", "alpha: float = 0.2; T: type = float", ShapeFunctions.Unchanged);
+            Fresh(name, "features: T", "activations: T", "T: type", ShapeFunctions.Unchanged).WritesOwnOutput();
+        Fresh("LeakyRelu", "features: T", "activations: T", "alpha: float = 0.2; T: type = float", ShapeFunctions.Unchanged).WritesOwnOutput();
         Fresh("Softmax", "logits: T", "softmax: T", "T: type", ShapeFunctions.Unchanged).WritesOwnOutput();
         Fresh("LogSoftmax", "logits: T", "logsoftmax: T", "T: type", ShapeFunctions.Unchanged).WritesOwnOutput();
         // Cast to the same dtype hands back its input, so it is not a fresh-output kernel.
