@@ -85,6 +85,21 @@ public class PlanOptimizationTests
     }
 
     [Fact]
+    public void AChainWhoseInputsAreAllConstantsIsFoldedBeforeFusionsAreSought()
+    {
+        // Folding is a rewrite that runs before fusion: MatMul → BiasAdd → Relu over constants is one constant,
+        // computed when the plan is built, not a fused step run every time.
+        var x = Tensor.FromArray<float>([1, -2, 3, 4, 0.5f, -1], 2, 3);
+        var w = Tensor.FromArray<float>([0.5f, -1, 2, 1, -0.5f, 0.25f], 3, 2);
+        var session = new GraphSession(GraphImporter.Import(Graph(
+            Const("x", x), Const("w", w), Const("b", Tensor.Vector(0.1f, -3f)),
+            Node("mm", "MatMul", ["x", "w"], F32), Node("bias", "BiasAdd", ["mm", "b"], F32), Node("relu", "Relu", ["bias"], F32))));
+        Assert.Equal(new PlanStatistics(Steps: 0, FoldedNodes: 6, FusedNodes: 0, CrossDeviceEdges: 0), session.Explain(null, ["relu"]));
+        // x·w = [[-5, -2.25], [3.5, -3.75]]; + b, then Relu.
+        Assert.Equal([0f, 0f, 3.6f, 0f], session.Run(new Dictionary<string, Tensor>(), ["relu"])[0].ToArray<float>());
+    }
+
+    [Fact]
     public void FusedLayerWithWeightsFedAtRunTimeAddsTheBiasInTheProduct()
     {
         const int batch = 7, inputs = 300, outputs = 41;

@@ -118,192 +118,82 @@ internal sealed class ExecutionPlan
             if (Interlocked.CompareExchange(ref _spareWorkspaces[i], workspace, null) is null) return;
     }
 
+    /// <summary>
+    /// Builds the plan in passes: the scope (which nodes the run needs, in order, and where their values live), the
+    /// graph rewrites (<see cref="PlanRewrites.FoldConstants"/>, then <see cref="PlanRewrites.FindFusions"/> over what
+    /// is left), the steps with their kernels bound, and the memory passes (recycling and the arena's lifetimes,
+    /// borrowing reads).
+    /// </summary>
     public static ExecutionPlan Build(GraphSession session, Graph graph, Placement placement, Edge[] feeds, Edge[] fetches, int[] targets)
     {
-        var fed = new HashSet<Edge>(feeds);
-        var needed = new bool[graph.Nodes.Count];
-        var stack = new Stack<int>();
-        foreach (var fetch in fetches)
-            if (!fed.Contains(fetch)) stack.Push(fetch.Node);
-        foreach (int target in targets) stack.Push(target);
-        while (stack.Count > 0)
+        var scope = PlanScope.Of(graph, feeds, fetches, targets);
+        var (constants, folded) = PlanRewrites.FoldConstants(session, graph, scope);
+        var fusions = PlanRewrites.FindFusions(graph, placement, scope, folded);
+        var (steps, crossDevice) = BindSteps(session, graph, placement, scope, constants, folded, fusions);
+        var (returnable, arenaLifetimes) = MarkRecyclable(steps, scope.FeedSlots, scope.Pinned);
+        int[] borrowSlots = MarkBorrowingReads(steps, scope.FeedSlots, scope.Pinned);
+        return new ExecutionPlan
         {
-            int n = stack.Pop();
-            if (needed[n]) continue;
-            needed[n] = true;
-            var node = graph.Nodes[n];
-            foreach (var input in node.Inputs)
-                if (!fed.Contains(input)) stack.Push(input.Node);
-            foreach (int control in node.ControlInputs) stack.Push(control);
-        }
+            BorrowSlots = borrowSlots, ArenaLifetimes = arenaLifetimes,
+            Steps = steps, SlotCount = scope.SlotCount, Constants = constants, FeedSlots = scope.FeedSlots, FetchSlots = scope.FetchSlots,
+            ReturnableFetches = [.. scope.FetchSlots.Select(returnable.Contains)],
+            FoldedNodes = folded.Count, CrossDeviceEdges = crossDevice, FusedNodes = fusions.Values.Sum(f => f.Absorbed.Count()),
+        };
+    }
 
-        // Slots: every output of every node (fed tensors live in their producer's slot).
-        var slotBase = new int[graph.Nodes.Count];
-        int slots = 0;
-        foreach (var node in graph.Nodes)
-        {
-            slotBase[node.Index] = slots;
-            slots += node.OutputTypes.Count;
-        }
-        int SlotOf(Edge e) => slotBase[e.Node] + e.Output;
-
-        var order = graph.TopologicalOrder.Where(n => needed[n]).ToList();
-        var fetchSlots = fetches.Select(SlotOf).ToArray();
-        var feedSlots = feeds.Select(SlotOf).ToArray();
-        var pinned = new HashSet<int>(fetchSlots);
-
-        // Remaining uses of each slot, to release values after their last consumer.
-        var uses = new int[slots];
-        foreach (int n in order)
-            foreach (var input in graph.Nodes[n].Inputs) uses[SlotOf(input)]++;
-
-        var fusions = FindFusions(graph, placement, order, needed, fed, pinned, SlotOf);
+    /// <summary>
+    /// One step per node that is neither folded nor absorbed into a fused chain (a fused chain is one step, at its
+    /// last node), with its kernel bound and told which inputs are constants or variables, and the slots each step
+    /// reads for the last time. Also counts the data edges between steps on different devices.
+    /// </summary>
+    private static (List<PlanStep> Steps, int CrossDeviceEdges) BindSteps(GraphSession session, Graph graph, Placement placement, PlanScope scope,
+        Dictionary<int, Value> constants, HashSet<int> folded, Dictionary<int, PlanRewrites.Fusion> fusions)
+    {
         var fusedAway = new HashSet<int>(fusions.Values.SelectMany(f => f.Absorbed));
-
-        var constants = new Dictionary<int, Value>();
+        var uses = scope.CountUses(graph);
         var steps = new List<PlanStep>();
-        int folded = 0, crossDevice = 0;
-        var frame = new RunFrame(session, [], [], CancellationToken.None);
-        foreach (int n in order)
+        int crossDevice = 0;
+        foreach (int n in scope.Order)
         {
-            if (fusedAway.Contains(n)) continue;
+            if (fusedAway.Contains(n) || folded.Contains(n)) continue;
             if (fusions.TryGetValue(n, out var fusion))
             {
-                steps.Add(FusedStep(session, graph, fusion, SlotOf, slotBase, placement, uses, pinned, constants, fed));
+                steps.Add(FusedStep(session, graph, fusion, scope, placement, uses, constants));
                 continue;
             }
             var node = graph.Nodes[n];
             var device = placement.DeviceOf[n];
-            // A node may call a library function by its name instead of through PartitionedCall.
-            IOpKernel kernel = !session.Kernels.Contains(node.Op) && graph.Library.Contains(node.Op)
-                ? FunctionKernels.Call(node.Op)
-                : session.Kernels.Create(node);
-            int[] inputSlots = [.. node.Inputs.Select(SlotOf)];
+            var kernel = PlanRewrites.KernelFor(session, graph, node);
+            int[] inputSlots = [.. node.Inputs.Select(scope.SlotOf)];
             if (kernel is IConstantInputAware aware)
                 for (int i = 0; i < inputSlots.Length; i++)
                     if (constants.TryGetValue(inputSlots[i], out var constant) && constant.Tensor is { } tensor) aware.OnConstantInput(i, tensor);
             if (kernel is IVariableInputAware variableAware)
                 for (int i = 0; i < node.Inputs.Count; i++)
-                    if (ReadsVariable(graph, node.Inputs[i], fed)) variableAware.OnVariableInput(i);
+                    if (ReadsVariable(graph, node.Inputs[i], scope.Fed)) variableAware.OnVariableInput(i);
             foreach (var input in node.Inputs)
-                if (!fed.Contains(input) && placement.DeviceOf[input.Node] != device) crossDevice++;
-            bool[] outputFed = [.. Enumerable.Range(0, node.OutputTypes.Count).Select(i => fed.Contains(new Edge(n, i)))];
-
-            if (CanFold(graph, node, inputSlots, constants, fed, n))
-            {
-                var inputs = inputSlots.Select(s => constants[s]).ToArray();
-                var outputs = new Value[node.OutputTypes.Count];
-                GraphSession.Invoke(kernel, new KernelContext(node, inputs, outputs, frame));
-                for (int i = 0; i < outputs.Length; i++) constants[slotBase[n] + i] = outputs[i];
-                folded++;
-                continue;
-            }
-
-            steps.Add(new PlanStep(node, kernel, inputSlots, slotBase[n], outputFed, LastUses(inputSlots, uses, pinned, constants), device));
+                if (!scope.Fed.Contains(input) && placement.DeviceOf[input.Node] != device) crossDevice++;
+            bool[] outputFed = [.. Enumerable.Range(0, node.OutputTypes.Count).Select(i => scope.Fed.Contains(new Edge(n, i)))];
+            steps.Add(new PlanStep(node, kernel, inputSlots, scope.SlotBase[n], outputFed, LastUses(inputSlots, uses, scope.Pinned, constants), device));
         }
-        var (returnable, arenaLifetimes) = MarkRecyclable(steps, feedSlots, pinned);
-        int[] borrowSlots = MarkBorrowingReads(steps, feedSlots, pinned);
-        return new ExecutionPlan
-        {
-            BorrowSlots = borrowSlots, ArenaLifetimes = arenaLifetimes,
-            Steps = steps, SlotCount = slots, Constants = constants, FeedSlots = feedSlots, FetchSlots = fetchSlots,
-            ReturnableFetches = [.. fetchSlots.Select(returnable.Contains)],
-            FoldedNodes = folded, CrossDeviceEdges = crossDevice, FusedNodes = fusedAway.Count,
-        };
+        return (steps, crossDevice);
     }
 
-    private sealed record Fusion(GraphNode Product, GraphNode? BiasAdd, GraphNode? BatchNorm, GraphNode? Relu, GraphNode? Pool)
-    {
-        private GraphNode[] Chain => [.. new[] { Product, BiasAdd, BatchNorm, Relu, Pool }.OfType<GraphNode>()];
-        public IEnumerable<int> Absorbed => Chain[..^1].Select(n => n.Index);
-        public GraphNode Last => Chain[^1];
-    }
-
-    /// <summary>
-    /// Float32 MatMul or Conv2D → BiasAdd (→ Relu) chains whose intermediate tensors feed nothing else, keyed by the
-    /// chain's last node (where the fused step runs, once every input of the chain is ready). After a convolution,
-    /// an inference-mode FusedBatchNormV3 (with or without the BiasAdd) folds into the filter and bias, and a MaxPool
-    /// whose windows tile the output joins the chain.
-    /// </summary>
-    private static Dictionary<int, Fusion> FindFusions(Graph graph, Placement placement, List<int> order, bool[] needed, HashSet<Edge> fed, HashSet<int> pinned, Func<Edge, int> slotOf)
-    {
-        var dataConsumers = new Dictionary<int, List<(GraphNode Node, int Input)>>();
-        var controlled = new HashSet<int>();
-        foreach (int n in order)
-        {
-            var node = graph.Nodes[n];
-            for (int i = 0; i < node.Inputs.Count; i++)
-            {
-                int slot = slotOf(node.Inputs[i]);
-                if (!dataConsumers.TryGetValue(slot, out var list)) dataConsumers[slot] = list = [];
-                list.Add((node, i));
-            }
-            foreach (int c in node.ControlInputs) controlled.Add(c);
-        }
-
-        GraphNode? SoleConsumer(GraphNode producer, string op)
-        {
-            var edge = new Edge(producer.Index, 0);
-            if (fed.Contains(edge) || pinned.Contains(slotOf(edge)) || controlled.Contains(producer.Index)) return null;
-            if (!dataConsumers.TryGetValue(slotOf(edge), out var list) || list.Count != 1) return null;
-            var (consumer, input) = list[0];
-            return consumer.Op == op && input == 0 && placement.DeviceOf[consumer.Index] == placement.DeviceOf[producer.Index] ? consumer : null;
-        }
-
-        // A batch normalization that folds into the convolution before it: inference mode (moving statistics as
-        // inputs), NHWC, float32, no control inputs, its parameters not fed, and only its normalized output used.
-        bool FoldableBatchNorm(GraphNode batchNorm)
-        {
-            if (batchNorm.ControlInputs.Count > 0 || batchNorm.Attr("is_training").B || batchNorm.Attr("data_format").S.ToStringUtf8() != "NHWC"
-                || batchNorm.Attr("T").Type != Protos.DataType.DtFloat || batchNorm.Attr("U").Type != Protos.DataType.DtFloat)
-                return false;
-            if (batchNorm.Inputs.Skip(1).Any(fed.Contains)) return false;
-            for (int k = 1; k < batchNorm.OutputTypes.Count; k++)
-            {
-                var edge = new Edge(batchNorm.Index, k);
-                if (fed.Contains(edge) || pinned.Contains(slotOf(edge)) || dataConsumers.ContainsKey(slotOf(edge))) return false;
-            }
-            return true;
-        }
-
-        var fusions = new Dictionary<int, Fusion>();
-        foreach (int n in order)
-        {
-            var node = graph.Nodes[n];
-            if (node.Op is not ("MatMul" or "Conv2D") || node.Attr("T").Type != Protos.DataType.DtFloat || node.ControlInputs.Count > 0) continue;
-            var bias = SoleConsumer(node, "BiasAdd");
-            if (bias is not null && (bias.ControlInputs.Count > 0 || fed.Contains(bias.Inputs[1]))) continue;
-            // The product's columns are its last axis: an NCHW BiasAdd of a convolution adds along another one.
-            if (bias is not null && bias.Attrs.TryGetValue("data_format", out var format) && format.S.ToStringUtf8() == "NCHW" && node.Op == "Conv2D") continue;
-            var batchNorm = node.Op == "Conv2D" ? SoleConsumer(bias ?? node, "FusedBatchNormV3") : null;
-            if (batchNorm is not null && !FoldableBatchNorm(batchNorm)) batchNorm = null;
-            var last = batchNorm ?? bias;
-            if (last is null) continue;
-            var relu = SoleConsumer(last, "Relu");
-            if (relu is not null && relu.ControlInputs.Count > 0) relu = null;
-            var pool = node.Op == "Conv2D" ? SoleConsumer(relu ?? last, "MaxPool") : null;
-            if (pool is not null && (pool.ControlInputs.Count > 0 || !ConvolutionGemmKernel.CanPool(pool))) pool = null;
-            var fusion = new Fusion(node, bias, batchNorm, relu, pool);
-            fusions[fusion.Last.Index] = fusion;
-        }
-        return fusions;
-    }
-
-    private static PlanStep FusedStep(GraphSession session, Graph graph, Fusion fusion, Func<Edge, int> slotOf, int[] slotBase, Placement placement,
-        int[] uses, HashSet<int> pinned, Dictionary<int, Value> constants, HashSet<Edge> fed)
+    private static PlanStep FusedStep(GraphSession session, Graph graph, PlanRewrites.Fusion fusion, PlanScope scope, Placement placement,
+        int[] uses, Dictionary<int, Value> constants)
     {
         var kernel = new FusedProductKernel(fusion.Product, session.Kernels.Create(fusion.Product), fusion.BiasAdd, fusion.BatchNorm, fusion.Relu is not null,
             fusion.Pool is null ? null : (fusion.Pool, session.Kernels.Create(fusion.Pool)));
         // The image (or a) and the filter (or b), then the bias, then the normalization's scale, offset, mean and variance.
-        int[] inputSlots = [slotOf(fusion.Product.Inputs[0]), slotOf(fusion.Product.Inputs[1]),
-            .. fusion.BiasAdd is { } biasAdd ? [slotOf(biasAdd.Inputs[1])] : Array.Empty<int>(),
-            .. fusion.BatchNorm is { } batchNorm ? batchNorm.Inputs.Skip(1).Take(4).Select(slotOf) : []];
+        int[] inputSlots = [scope.SlotOf(fusion.Product.Inputs[0]), scope.SlotOf(fusion.Product.Inputs[1]),
+            .. fusion.BiasAdd is { } biasAdd ? [scope.SlotOf(biasAdd.Inputs[1])] : Array.Empty<int>(),
+            .. fusion.BatchNorm is { } batchNorm ? batchNorm.Inputs.Skip(1).Take(4).Select(scope.SlotOf) : []];
         for (int i = 0; i < inputSlots.Length; i++)
             if (constants.TryGetValue(inputSlots[i], out var constant) && constant.Tensor is { } tensor) kernel.OnConstantInput(i, tensor);
-        if (ReadsVariable(graph, fusion.Product.Inputs[1], fed)) kernel.OnVariableInput(1);
+        if (ReadsVariable(graph, fusion.Product.Inputs[1], scope.Fed)) kernel.OnVariableInput(1);
         var last = fusion.Last;
-        return new PlanStep(last, kernel, inputSlots, slotBase[last.Index], [fed.Contains(new Edge(last.Index, 0))],
-            LastUses(inputSlots, uses, pinned, constants), placement.DeviceOf[last.Index]);
+        return new PlanStep(last, kernel, inputSlots, scope.SlotBase[last.Index], [scope.Fed.Contains(new Edge(last.Index, 0))],
+            LastUses(inputSlots, uses, scope.Pinned, constants), placement.DeviceOf[last.Index]);
     }
 
     /// <summary>
@@ -410,25 +300,6 @@ internal sealed class ExecutionPlan
             || producer.Op == "Identity" && producer.Inputs.Count == 1 && !fed.Contains(producer.Inputs[0])
                 && graph.Nodes[producer.Inputs[0].Node].Op is "VariableV2" or "Variable";
     }
-
-    // Pure nodes whose inputs are all known ahead of time compute once, at plan time.
-    private static bool CanFold(Graph graph, GraphNode node, int[] inputSlots, Dictionary<int, Value> constants, HashSet<Edge> fed, int n)
-    {
-        if (node.IsStateful || node.Op is "Placeholder" or "PlaceholderWithDefault") return false;
-        // Calls (If, While, PartitionedCall, a function by name) can run for as long as their functions do; folding
-        // them would run that work while the plan is built, outside any run's cancellation and deadline.
-        if (CallsFunctions(graph, node)) return false;
-        if (node.ControlInputs.Count > 0 || node.OutputTypes.Count == 0) return false;
-        for (int i = 0; i < node.OutputTypes.Count; i++)
-            if (fed.Contains(new Edge(n, i))) return false;
-        foreach (int slot in inputSlots)
-            if (!constants.TryGetValue(slot, out var value) || value.Tensor is null) return false;
-        return true;
-    }
-
-    private static bool CallsFunctions(Graph graph, GraphNode node) =>
-        graph.Library.Contains(node.Op) ||
-        node.Attrs.Values.Any(a => a.Func is not null || a.List?.Func.Count > 0);
 }
 
 /// <summary>ReadVariableOp as a borrow: the variable's own tensor, lent until the plan's last reader of it is done.</summary>

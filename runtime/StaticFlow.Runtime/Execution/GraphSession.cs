@@ -14,7 +14,7 @@ namespace StaticFlow.Execution;
 /// <param name="CrossDeviceEdges">Data edges whose producer and consumer sit on different devices.</param>
 public sealed record PlanStatistics(int Steps, int FoldedNodes, int FusedNodes, int CrossDeviceEdges)
 {
-    /// <summary>Where the plan's intermediates live, once a run has shown their sizes; null before the plan's first run.</summary>
+    /// <summary>Where the plan's intermediates live, once a run has shown their sizes; null before the plan's first run, and for a plan with no intermediate to reuse.</summary>
     public PlanMemory? Memory { get; init; }
 }
 
