@@ -77,6 +77,45 @@ public class SgemmTests
             }
     }
 
+    [Theory]
+    [InlineData(64, 512, 784, 2, false, true)]  // a train step's forward layer: weights read in place
+    [InlineData(1, 64, 300, 1, false, false)]   // one row, the row kernel
+    [InlineData(7, 96, 129, 2, true, true)]     // a transposed A, packed, with B in place; an edge tile of one row
+    [InlineData(128, 64, 50, 2, false, false)]  // split by rows
+    [InlineData(20, 256, 1000, 2, false, true)] // split by columns, K in blocks
+    public void ProductsThatReadBInPlaceMatchADoubleReference(int m, int n, int k, int threads, bool transA, bool withBias)
+    {
+        Assert.True(Sgemm.ReadsBInPlace(m, n, transB: false));
+        const int pad = 3; // B is a block of a wider matrix: its rows are ldb = n + 3 apart
+        var random = new Random(m + n + k);
+        float[] a = [.. Enumerable.Range(0, m * k).Select(_ => random.NextSingle() - 0.5f)];
+        float[] b = [.. Enumerable.Range(0, k * (n + pad)).Select(_ => random.NextSingle() - 0.5f)];
+        float[] bias = withBias ? [.. Enumerable.Range(0, n).Select(_ => random.NextSingle() - 0.5f)] : [];
+        float[] c = [.. Enumerable.Range(0, m * n).Select(_ => float.NaN)];
+        int saved = Sgemm.Threads;
+        try
+        {
+            Sgemm.Threads = threads;
+            Sgemm.Multiply(m, n, k, a, transA ? m : k, transA, b, n + pad, transB: false, c, n, bias, relu: true);
+        }
+        finally
+        {
+            Sgemm.Threads = saved;
+        }
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double expected = withBias ? bias[j] : 0;
+                for (int p = 0; p < k; p++) expected += (double)(transA ? a[p * m + i] : a[i * k + p]) * b[p * (n + pad) + j];
+                expected = Math.Max(expected, 0);
+                Assert.True(Math.Abs(c[i * n + j] - expected) < 1e-4 * Math.Sqrt(k + 1), $"C[{i},{j}] = {c[i * n + j]}, expected {expected}");
+            }
+        // Products whose B needs its panels (transposed, ragged columns, many rows) still pack it.
+        Assert.False(Sgemm.ReadsBInPlace(m, n, transB: true));
+        Assert.False(Sgemm.ReadsBInPlace(m, n + 1, transB: false));
+        Assert.False(Sgemm.ReadsBInPlace(129, n, transB: false));
+    }
+
     [Fact]
     public void FusedReluKeepsNaNAndTheBiasMustFitTheColumns()
     {

@@ -28,6 +28,8 @@ internal static class KernelCases
         {
             yield return Product($"matmul-{m}x{k}x{n}", m, k, n, constantWeights: true, transposeA: false, transposeB: false, dense: false);
             yield return Product($"matmul-fed-transposed-{m}x{k}x{n}", m, k, n, constantWeights: false, transposeA: true, transposeB: true, dense: false);
+            // Fed, row-major weights: B read in place where its columns fill whole panels (Sgemm.ReadsBInPlace).
+            yield return Product($"matmul-fed-{m}x{k}x{n}", m, k, n, constantWeights: false, transposeA: false, transposeB: false, dense: false);
             yield return Product($"dense-{m}x{k}x{n}", m, k, n, constantWeights: true, transposeA: false, transposeB: false, dense: true);
         }
         yield return Convolution("conv-same-stride1", batch: 2, size: 12, channels: 3, outputs: 20, stride: 1, "SAME", pool: false);
