@@ -161,7 +161,7 @@ internal sealed unsafe class ConvolutionGemmKernel(ConvolutionKernels.Window win
         var g = ConvolutionKernels.Geometry.Of(context, window, input.Shape, shape, depthwise: false);
         int depth = checked(g.FilterHeight * g.FilterWidth * g.Channels), columns = g.OutChannels, rows = checked(g.Batch * g.OutHeight * g.OutWidth);
         CheckOutBackprop(context, g, dy);
-        var result = Tensor.Zeros(DType.Float32, shape);
+        var result = context.Frame.NewZeroedOutput(DType.Float32, shape);
         if (rows == 0 || depth == 0 || columns == 0) return result;
         int blockRows = Math.Max(1, Math.Min(BlockFloats / depth, rows));
         int blocks = (rows + blockRows - 1) / blockRows;

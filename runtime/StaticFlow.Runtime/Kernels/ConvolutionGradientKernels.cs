@@ -47,7 +47,7 @@ internal static class ConvolutionGradientKernels
                 c.SetOutput(0, _gemm.FilterGradient(c, input, sizes, dy));
                 return;
             }
-            var df = Tensor.Zeros(dy.DType, new TensorShape(sizes));
+            var df = c.Frame.NewZeroedOutput(dy.DType, new TensorShape(sizes));
             ReadOnlySpan<T> x = input.AsSpan<T>(), g = dy.AsSpan<T>();
             Span<T> o = df.AsSpan<T>();
             for (int b = 0; b < n; b++)

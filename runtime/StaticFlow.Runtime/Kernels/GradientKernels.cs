@@ -38,7 +38,8 @@ internal static class GradientKernels
             int channelAxis = format == "NCHW" && dy.Shape.Rank >= 3 ? 1 : dy.Shape.Rank - 1;
             long channels = dy.Shape[channelAxis], inner = 1;
             for (int d = channelAxis + 1; d < dy.Shape.Rank; d++) inner *= dy.Shape[d];
-            var sums = new T[channels];
+            var output = c.Frame.NewZeroedOutput(dy.DType, new TensorShape(channels));
+            Span<T> sums = output.AsSpan<T>();
             ReadOnlySpan<T> g = dy.AsSpan<T>();
             if (inner == 1)
             {
@@ -47,8 +48,8 @@ internal static class GradientKernels
                     System.Numerics.Tensors.TensorPrimitives.Add<T>(sums, g.Slice(at, (int)channels), sums);
             }
             else
-                for (int i = 0; i < g.Length; i++) sums[i / inner % channels] += g[i];
-            c.SetOutput(0, Tensor.FromArray<T>(sums, channels));
+                for (int i = 0; i < g.Length; i++) sums[(int)(i / inner % channels)] += g[i];
+            c.SetOutput(0, output);
         });
     }
 

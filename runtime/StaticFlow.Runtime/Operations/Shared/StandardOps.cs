@@ -111,7 +111,7 @@ internal static class StandardOps
         Op("LeakyReluGrad", "gradients: T, features: T", "backprops: T", "alpha: float = 0.2; T: type = float").WithShape(ShapeFunctions.Broadcast).Written(GradientGraphs);
         foreach (string name in new[] { "SigmoidGrad", "TanhGrad", "RsqrtGrad", "SqrtGrad", "ReciprocalGrad", "InvGrad" })
             Fresh(name, "y: T, dy: T", "z: T", "T: type", ShapeFunctions.Broadcast).Written(GradientGraphs);
-        Op("BiasAddGrad", "out_backprop: T", "output: T", "T: type; data_format: string = \"NHWC\"").WithShape(ShapeFunctions.BiasAddGrad).Written(GradientGraphs).OnlyReadsInputs();
+        Op("BiasAddGrad", "out_backprop: T", "output: T", "T: type; data_format: string = \"NHWC\"").WithShape(ShapeFunctions.BiasAddGrad).Written(GradientGraphs).OnlyReadsInputs().WritesOwnOutput();
         Op("BroadcastGradientArgs", "s0: T, s1: T", "r0: T, r1: T", "T: type = int32").WithShape(ShapeFunctions.TwoVectors).NotDifferentiable().Written(GradientGraphs);
         foreach (string name in new[] { "SegmentSum", "SegmentProd", "SegmentMax", "SegmentMin", "SegmentMean" })
         {
@@ -235,12 +235,12 @@ internal static class StandardOps
             .WithShape(ShapeFunctions.FromShapeInput).OnlyReadsInputs().WritesOwnOutput();
         Op("Conv2DBackpropFilter", "input: T, filter_sizes: int32, out_backprop: T", "output: T",
             "T: type; strides: list(int); use_cudnn_on_gpu: bool = true; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]")
-            .WithShape(ShapeFunctions.FromShapeInputAt1).Written(GradientGraphs).OnlyReadsInputs();
+            .WithShape(ShapeFunctions.FromShapeInputAt1).Written(GradientGraphs).OnlyReadsInputs().WritesOwnOutput();
         const string depthwiseAttrs = "T: type; strides: list(int); padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; dilations: list(int) = [1, 1, 1, 1]";
         Op("DepthwiseConv2dNativeBackpropInput", "input_sizes: int32, filter: T, out_backprop: T", "output: T", depthwiseAttrs)
-            .WithShape(ShapeFunctions.FromShapeInput).Written(GradientGraphs).OnlyReadsInputs();
+            .WithShape(ShapeFunctions.FromShapeInput).Written(GradientGraphs).OnlyReadsInputs().WritesOwnOutput();
         Op("DepthwiseConv2dNativeBackpropFilter", "input: T, filter_sizes: int32, out_backprop: T", "output: T", depthwiseAttrs)
-            .WithShape(ShapeFunctions.FromShapeInputAt1).Written(GradientGraphs).OnlyReadsInputs();
+            .WithShape(ShapeFunctions.FromShapeInputAt1).Written(GradientGraphs).OnlyReadsInputs().WritesOwnOutput();
         Op("MaxPoolGrad", "orig_input: T, orig_output: T, grad: T", "output: T",
             "ksize: list(int) >= 4; strides: list(int) >= 4; padding: string; explicit_paddings: list(int) = []; data_format: string = \"NHWC\"; T: type = float")
             .WithShape(ShapeFunctions.Unchanged).Written(GradientGraphs).OnlyReadsInputs().WritesOwnOutput();
